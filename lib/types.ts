@@ -1,0 +1,449 @@
+/**
+ * The shared vocabulary of lbguard's pure core (see DESIGN.md "Concepts").
+ *
+ * Every module under `lib/` speaks these types; adapters in `lambdas/` translate AWS SDK
+ * shapes to and from them. Nothing here performs I/O or reads the clock: times are ISO-8601
+ * strings passed in by the caller.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// LB snapshot: what decides routing (configuration only; health is observed separately)
+// ---------------------------------------------------------------------------------------------
+
+export type TargetType = 'instance' | 'ip' | 'lambda' | 'alb';
+
+/** A registered target. `port` is absent for lambda targets. */
+export interface Target {
+  readonly id: string;
+  readonly port?: number;
+  readonly availabilityZone?: string;
+}
+
+export interface HealthCheck {
+  readonly protocol?: string;
+  readonly port?: string;
+  readonly path?: string;
+  readonly intervalSeconds?: number;
+  readonly timeoutSeconds?: number;
+  readonly healthyThreshold?: number;
+  readonly unhealthyThreshold?: number;
+  /** HTTP codes that count as healthy, as ALB writes them: "200", "200-299", "200,302". */
+  readonly matcher?: string;
+}
+
+/** ALB's own guard against the single survivor (`target_group_health.unhealthy_state_routing.*`). */
+export interface UnhealthyStateRouting {
+  readonly minimumHealthyTargetsCount?: number;
+  readonly minimumHealthyTargetsPercentage?: number;
+}
+
+export interface TargetGroup {
+  readonly arn: string;
+  readonly name: string;
+  readonly protocol?: string;
+  readonly port?: number;
+  readonly targetType: TargetType;
+  readonly healthCheck: HealthCheck;
+  readonly targets: readonly Target[];
+  readonly unhealthyStateRouting?: UnhealthyStateRouting;
+  readonly loadBalancingAlgorithm?: string;
+}
+
+export interface WeightedTargetGroup {
+  readonly targetGroupArn: string;
+  /** 0–999 as ALB accepts it. A plain `TargetGroupArn` forward is normalised to weight 1. */
+  readonly weight: number;
+}
+
+export interface ForwardAction {
+  readonly type: 'forward';
+  readonly order?: number;
+  readonly targetGroups: readonly WeightedTargetGroup[];
+  readonly stickiness?: { readonly enabled: boolean; readonly durationSeconds?: number };
+}
+
+export interface FixedResponseAction {
+  readonly type: 'fixed-response';
+  readonly order?: number;
+  /** As the API writes it: "503". */
+  readonly statusCode: string;
+  readonly contentType?: string;
+  readonly messageBody?: string;
+}
+
+export interface RedirectAction {
+  readonly type: 'redirect';
+  readonly order?: number;
+  readonly statusCode: 'HTTP_301' | 'HTTP_302';
+  readonly protocol?: string;
+  readonly host?: string;
+  readonly port?: string;
+  readonly path?: string;
+  readonly query?: string;
+}
+
+/** Authentication actions precede the routing action; lbguard carries them through untouched. */
+export interface AuthenticateAction {
+  readonly type: 'authenticate-oidc' | 'authenticate-cognito';
+  readonly order?: number;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export type Action = ForwardAction | FixedResponseAction | RedirectAction | AuthenticateAction;
+
+export type ConditionField =
+  | 'host-header'
+  | 'path-pattern'
+  | 'http-header'
+  | 'http-request-method'
+  | 'query-string'
+  | 'source-ip';
+
+export interface Condition {
+  readonly field: ConditionField;
+  /** Only for `http-header`. */
+  readonly headerName?: string;
+  /** For `query-string`, each value is written `key=value` (or `=value` when the key is absent). */
+  readonly values: readonly string[];
+}
+
+/** A non-default listener rule. The default rule lives in `Listener.defaultActions`. */
+export interface Rule {
+  readonly arn: string;
+  readonly priority: number;
+  readonly conditions: readonly Condition[];
+  readonly actions: readonly Action[];
+}
+
+export interface Listener {
+  readonly arn: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly defaultActions: readonly Action[];
+  readonly rules: readonly Rule[];
+}
+
+export interface LbSnapshot {
+  readonly loadBalancerArn: string;
+  readonly listeners: readonly Listener[];
+  /** Every target group referenced by a listener or rule of this load balancer. */
+  readonly targetGroups: readonly TargetGroup[];
+}
+
+/** A snapshot as recorded: content hash (see `hashSnapshot`) and when it was taken. */
+export interface StoredSnapshot {
+  readonly hash: string;
+  readonly takenAt: string;
+  readonly snapshot: LbSnapshot;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observed state
+// ---------------------------------------------------------------------------------------------
+
+export type TargetHealthState =
+  | 'initial'
+  | 'healthy'
+  | 'unhealthy'
+  | 'unhealthy.draining'
+  | 'unused'
+  | 'draining'
+  | 'unavailable';
+
+export interface TargetHealth {
+  readonly targetGroupArn: string;
+  readonly targetId: string;
+  readonly port?: number;
+  readonly state: TargetHealthState;
+  /** ALB's reason code, e.g. `Target.FailedHealthChecks`, `Target.InvalidState`. */
+  readonly reason?: string;
+  readonly description?: string;
+}
+
+/** One step of a probe or journey, as the prober saw it. */
+export interface ProbeStepResult {
+  readonly name: string;
+  readonly url: string;
+  readonly method: string;
+  readonly ok: boolean;
+  readonly status?: number;
+  readonly latencyMs: number;
+  /** Transport failure, e.g. `timeout after 5000 ms`, `ECONNREFUSED`, `tls: CERT_HAS_EXPIRED`. */
+  readonly error?: string;
+  /** Assertion failures, each a sentence: `status 503 not in [200]`. */
+  readonly failures: readonly string[];
+  /** Value of the service's served-by header, when present. */
+  readonly servedBy?: string;
+}
+
+export interface ProbeResult {
+  readonly service: string;
+  readonly probe: string;
+  readonly at: string;
+  readonly ok: boolean;
+  readonly steps: readonly ProbeStepResult[];
+  readonly totalMs: number;
+}
+
+/** Requests counted per target identity (served-by value, or `id:port`) over a window. */
+export interface ServedBySample {
+  readonly service: string;
+  readonly at: string;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** ALB CloudWatch metrics (namespace `AWS/ApplicationELB`) summed over one window. */
+export interface AlbMetrics {
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly requestCount: number;
+  readonly requestCountByTargetGroup: Readonly<Record<string, number>>;
+  readonly requestCountByAvailabilityZone: Readonly<Record<string, number>>;
+  readonly elb5xx: number;
+  readonly elb503: number;
+  readonly target5xx: number;
+  readonly healthyHostCount: Readonly<Record<string, number>>;
+  readonly unhealthyHostCount: Readonly<Record<string, number>>;
+  /** Average seconds; absent when no request was served in the window. */
+  readonly targetResponseTime?: number;
+}
+
+/** Who changed the configuration, from the CloudTrail event that woke inspect. */
+export interface ConfigChange {
+  /** `ModifyListener`, `DeregisterTargets`, … */
+  readonly eventName: string;
+  /** Readable principal: `role deploy-pipeline`, `user alice`. */
+  readonly principal: string;
+  readonly principalArn?: string;
+  readonly sourceIp?: string;
+  readonly at: string;
+  /** The ARNs the call touched (listener, rule or target group). */
+  readonly resources: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy (the parsed config's `thresholds` and `remediation` are assignable to these)
+// ---------------------------------------------------------------------------------------------
+
+export interface SkewThresholds {
+  /** Fewer observed requests than this → `insufficient-data`, never `skewed`. */
+  readonly minSamples: number;
+  /** Significance level of the statistical test, i.e. the tolerated false-positive rate. */
+  readonly falsePositiveRate: number;
+  /** Effect-size floor (total variation distance, 0–1) below which a difference is noise. */
+  readonly minEffectSize: number;
+}
+
+export interface Thresholds {
+  readonly skew: SkewThresholds;
+  /** ELB+target 5xx over requests above which a window is a breach (0–1). */
+  readonly errorRate: number;
+  /** Consecutive breaching observations before `suspected` becomes `confirmed`. */
+  readonly consecutiveBreaches: number;
+  /** Healthy seconds before a snapshot is promoted to last known good. */
+  readonly soakSeconds: number;
+}
+
+export type RemediationMode = 'off' | 'dry-run' | 'auto';
+
+export interface RemediationPolicy {
+  readonly mode: RemediationMode;
+  readonly cooldownSeconds: number;
+  readonly maxPerHour: number;
+  readonly maxSteps: number;
+  /** Recreate a rule that was deleted. Off by default: creating rules is a bigger change. */
+  readonly allowCreateRule: boolean;
+  /** Seconds after apply by which config must have converged and probes be green. */
+  readonly verifyDeadlineSeconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing model
+// ---------------------------------------------------------------------------------------------
+
+export type Destination =
+  | {
+      readonly kind: 'target';
+      readonly targetGroupArn: string;
+      readonly targetId: string;
+      readonly port?: number;
+    }
+  /** A forward to a target group with no registered targets: ALB answers 503. */
+  | { readonly kind: 'empty-group'; readonly targetGroupArn: string }
+  | { readonly kind: 'fixed-response'; readonly statusCode: string }
+  | { readonly kind: 'redirect' };
+
+export interface RouteShare {
+  readonly destination: Destination;
+  /** Fraction of this route's requests, 0–1; the shares of one route sum to 1. */
+  readonly share: number;
+}
+
+export interface RouteModel {
+  readonly listenerArn: string;
+  readonly listenerPort: number;
+  /** `default` for the listener's default action. */
+  readonly ruleArn: string;
+  readonly priority: number | 'default';
+  readonly conditions: readonly Condition[];
+  /** Target groups whose registered targets are all unhealthy, so ALB fails open to all of them. */
+  readonly failOpen: readonly string[];
+  readonly shares: readonly RouteShare[];
+}
+
+export interface RoutingModel {
+  readonly routes: readonly RouteModel[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skew
+// ---------------------------------------------------------------------------------------------
+
+export type SkewResult =
+  | {
+      readonly kind: 'balanced';
+      readonly samples: number;
+      readonly pValue: number;
+      readonly effectSize: number;
+    }
+  | {
+      readonly kind: 'skewed';
+      readonly samples: number;
+      readonly pValue: number;
+      readonly effectSize: number;
+      /** The key whose observed share most exceeds its expected share. */
+      readonly heaviest: {
+        readonly key: string;
+        readonly observedShare: number;
+        readonly expectedShare: number;
+      };
+      readonly evidence: readonly string[];
+    }
+  | { readonly kind: 'insufficient-data'; readonly samples: number; readonly minSamples: number };
+
+// ---------------------------------------------------------------------------------------------
+// Drift
+// ---------------------------------------------------------------------------------------------
+
+export type DriftKind =
+  | 'listener-added'
+  | 'listener-removed'
+  | 'default-action-changed'
+  | 'weights-changed'
+  | 'rule-added'
+  | 'rule-removed'
+  | 'rule-actions-changed'
+  | 'rule-conditions-changed'
+  | 'rule-priority-changed'
+  | 'target-group-removed'
+  | 'targets-deregistered'
+  | 'targets-registered'
+  | 'health-check-changed';
+
+/** One typed difference between the current snapshot and last known good. */
+export interface Drift {
+  /** Id of the drift rule that found it, e.g. `LBG-D3`. */
+  readonly ruleId: string;
+  readonly kind: DriftKind;
+  readonly listenerArn?: string;
+  readonly ruleArn?: string;
+  readonly targetGroupArn?: string;
+  /** Human-readable, one line: `listener :80 default action weights web-a/web-b 50/50 → 100/0`. */
+  readonly summary: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  /** Whether restoring last known good for this part is something a plan may do. */
+  readonly remediable: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+// ---------------------------------------------------------------------------------------------
+
+export type PlanStep =
+  | { readonly op: 'RegisterTargets'; readonly targetGroupArn: string; readonly targets: readonly Target[] }
+  | {
+      readonly op: 'ModifyListener';
+      readonly listenerArn: string;
+      readonly defaultActions: readonly Action[];
+    }
+  | {
+      readonly op: 'ModifyRule';
+      readonly ruleArn: string;
+      readonly conditions: readonly Condition[];
+      readonly actions: readonly Action[];
+    }
+  | {
+      readonly op: 'SetRulePriorities';
+      readonly priorities: readonly { readonly ruleArn: string; readonly priority: number }[];
+    }
+  | {
+      readonly op: 'CreateRule';
+      readonly listenerArn: string;
+      readonly priority: number;
+      readonly conditions: readonly Condition[];
+      readonly actions: readonly Action[];
+    };
+
+export interface Plan {
+  /** Content hash of the steps; with the incident id it keys idempotent apply. */
+  readonly hash: string;
+  readonly steps: readonly PlanStep[];
+  /** Drifts this plan restores. */
+  readonly fixes: readonly Drift[];
+  /** Drifts it leaves alone, with why (not remediable, target gone, policy forbids). */
+  readonly leftAlone: readonly { readonly drift: Drift; readonly why: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diagnosis
+// ---------------------------------------------------------------------------------------------
+
+export type RootCause =
+  | 'healthy'
+  | 'routing-skew'
+  | 'missing-targets'
+  | 'listener-drift'
+  | 'no-healthy-targets'
+  | 'targets-unhealthy-balanced'
+  | 'backend-errors-balanced'
+  | 'unknown';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface Diagnosis {
+  readonly cause: RootCause;
+  /** True only for causes in the load balancer's configuration. */
+  readonly lbFault: boolean;
+  /** True when a plan restoring last known good could fix it (requires `lbFault`). */
+  readonly remediable: boolean;
+  readonly severity: Severity;
+  /** One sentence for a notification subject or a status line. */
+  readonly summary: string;
+  /** Lines a human can check, most telling first. */
+  readonly evidence: readonly string[];
+  readonly drift: readonly Drift[];
+}
+
+/** Everything inspect knows at one moment; the input of `diagnose`. */
+export interface Signals {
+  readonly at: string;
+  readonly service: string;
+  readonly snapshot: LbSnapshot;
+  readonly lastGood?: StoredSnapshot;
+  readonly health: readonly TargetHealth[];
+  readonly probes: readonly ProbeResult[];
+  readonly metrics?: AlbMetrics;
+  readonly servedBy?: ServedBySample;
+  readonly lastChange?: ConfigChange;
+}
+
+/** Stable key of a target within its group: `id:port` (`id` alone for lambda targets). */
+export function targetKey(t: {
+  readonly id?: string;
+  readonly targetId?: string;
+  readonly port?: number;
+}): string {
+  const id = t.id ?? t.targetId ?? '';
+  return t.port === undefined ? id : `${id}:${t.port}`;
+}
