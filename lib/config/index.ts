@@ -1,0 +1,27 @@
+export { ConfigError } from '../errors.ts';
+export { DEFAULTS } from './defaults.ts';
+export {
+  type ConfigIssue,
+  formatConfigIssues,
+  formatIssuePath,
+  loadConfigOrThrow,
+  type ParseConfigResult,
+  parseConfig,
+} from './parse.ts';
+export {
+  configSchema,
+  type ExpectConfig,
+  HTTP_METHODS,
+  type LbGuardConfig,
+  type LbGuardConfigInput,
+  type NotificationsConfig,
+  type ProbeConfig,
+  type ProbeStepConfig,
+  type RemediationConfig,
+  renderConfigJsonSchema,
+  type ScheduleConfig,
+  type ServedBySampleConfig,
+  type ServiceConfig,
+  suggestKey,
+  type ThresholdsConfig,
+} from './schema.ts';
