@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Incident,
+  type IncidentEvent,
+  startIncident,
+  type TransitionContext,
+  transition,
+} from '../../lib/incident.ts';
+import { renderPostmortem } from '../../lib/postmortem.ts';
+import type { Diagnosis, RemediationPolicy, RootCause } from '../../lib/types.ts';
+
+const T0 = Date.parse('2025-02-25T14:00:00.000Z');
+const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
+
+function ctxOf(mode: RemediationPolicy['mode'] = 'auto'): TransitionContext {
+  return {
+    policy: {
+      mode,
+      cooldownSeconds: 300,
+      maxPerHour: 3,
+      maxSteps: 10,
+      allowCreateRule: false,
+      verifyDeadlineSeconds: 180,
+    },
+    thresholds: {
+      skew: { minSamples: 100, falsePositiveRate: 0.001, minEffectSize: 0.2 },
+      errorRate: 0.05,
+      consecutiveBreaches: 3,
+      soakSeconds: 600,
+    },
+  };
+}
+
+const outageDiagnosis: Diagnosis = {
+  cause: 'routing-skew',
+  lbFault: true,
+  remediable: true,
+  severity: 'critical',
+  summary:
+    'listener :80 default action forwards 100% to web-a (1 target) after ModifyListener by role deploy-pipeline',
+  evidence: [
+    'ModifyListener by role deploy-pipeline at 14:02:11Z (listener/app/shop/50dc6c495c0c9188/abc)',
+    'listener :80 default action weights web-a/web-b 50/50 → 100/0',
+    'probe checkout: 7 of 10 failed, last: status 503 not in [200]',
+  ],
+  drift: [],
+};
+
+function diag(cause: RootCause, lbFault: boolean): Diagnosis {
+  return {
+    cause,
+    lbFault,
+    remediable: lbFault,
+    severity: 'critical',
+    summary: `${cause} summary`,
+    evidence: [`${cause} evidence`],
+    drift: [],
+  };
+}
+
+function play(events: readonly IncidentEvent[], ctx = ctxOf()): Incident {
+  return events.reduce(
+    (incident, event) => transition(incident, event, ctx).incident,
+    startIncident('shop', at(0)),
+  );
+}
+
+const breaches = (d: Diagnosis, plan?: string): IncidentEvent[] =>
+  [130, 190, 250].map((s) =>
+    plan === undefined
+      ? { type: 'observed', at: at(s), diagnosis: d }
+      : {
+          type: 'observed',
+          at: at(s),
+          diagnosis: d,
+          planHash: plan,
+          planSteps: ['ModifyListener :80 forward web-a/web-b 50/50'],
+        },
+  );
+
+const restored: IncidentEvent[] = [
+  ...breaches(outageDiagnosis, 'plan-abc'),
+  { type: 'remediation-started', at: at(255), planHash: 'plan-abc' },
+  {
+    type: 'remediation-applied',
+    at: at(257),
+    steps: ['RegisterTargets web-a: i-0b:80', 'ModifyListener :80 forward web-a/web-b 50/50'],
+  },
+  {
+    type: 'verified',
+    at: at(430),
+    evidence: ['probe checkout: 10 of 10 passed', 'routing matches last known good'],
+  },
+];
+
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`## ${heading}\n`);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const next = markdown.indexOf('\n## ', start + 1);
+  return markdown.slice(start, next < 0 ? undefined : next);
+}
+
+describe('renderPostmortem for an outage lbguard restored', () => {
+  const incident = play(restored);
+  const md = renderPostmortem(incident);
+
+  it('has the reference postmortem sections in order', () => {
+    const headings = md.split('\n').filter((l) => l.startsWith('#'));
+    expect(headings).toEqual([
+      '# Postmortem: shop: load balancer routing concentrated traffic on too few targets',
+      '## Issue Summary',
+      '## Timeline',
+      '## Root Cause and Resolution',
+      '## Corrective and Preventative Measures',
+    ]);
+  });
+
+  it('states duration from first breach to verification, with its length', () => {
+    expect(section(md, 'Issue Summary')).toContain(
+      '- **Duration**: Feb 25, 2025, 14:02:10 UTC to Feb 25, 2025, 14:07:10 UTC (5 min)',
+    );
+  });
+
+  it('states impact and the root cause in one line', () => {
+    const summary = section(md, 'Issue Summary');
+    expect(summary).toContain('- **Impact**: Customers were affected');
+    expect(summary).toContain(`- **Root Cause**: ${outageDiagnosis.summary}\n`);
+  });
+
+  it('lists every timeline entry with its UTC time, its transition and its evidence', () => {
+    const timeline = section(md, 'Timeline');
+    for (const entry of incident.timeline) {
+      expect(timeline).toContain(
+        `- **${entry.at.slice(11, 19)} UTC**: ${entry.what} _(${entry.from} → ${entry.to})_`,
+      );
+      for (const line of entry.evidence) expect(timeline).toContain(`  - ${line}`);
+    }
+    expect(timeline.split('\n').filter((l) => l.startsWith('- **'))).toHaveLength(incident.timeline.length);
+  });
+
+  it('gives the root cause with its evidence and the applied plan as the resolution', () => {
+    const rc = section(md, 'Root Cause and Resolution');
+    expect(rc).toContain('This was a fault in the load balancer configuration.');
+    for (const line of outageDiagnosis.evidence) expect(rc).toContain(`  - ${line}`);
+    expect(rc).toContain(
+      '- **Resolution**: lbguard restored last known good routing with plan plan-abc, verified at 14:07:10 UTC:',
+    );
+    expect(rc).toContain('  - RegisterTargets web-a: i-0b:80');
+  });
+
+  it('suggests the measures that would have prevented a routing skew', () => {
+    const measures = section(md, 'Corrective and Preventative Measures');
+    expect(measures).toContain('Gate deployments on `lbguard verify`');
+    expect(measures).toContain('Add target-group health requirements (minimum healthy targets)');
+    expect(measures).toContain('Require review for listener weight changes.');
+    expect(measures).toContain('- **Tasks**:');
+    expect(measures).toContain('Document the incident and share learnings with the team.');
+  });
+
+  it('uses the title and impact it is given', () => {
+    const custom = renderPostmortem(incident, {
+      title: 'Checkout down',
+      impact: '100% of checkouts failed.',
+    });
+    expect(custom.startsWith('# Postmortem: Checkout down\n')).toBe(true);
+    expect(custom).toContain('- **Impact**: 100% of checkouts failed.');
+  });
+});
+
+describe('renderPostmortem resolutions', () => {
+  it('says why an incident was not remediated when it escalated', () => {
+    const md = renderPostmortem(play(breaches(diag('backend-errors-balanced', false))));
+    expect(md).toContain(
+      '- **Resolution**: not remediated: escalated because the load balancer is not the cause (backend-errors-balanced); page the service owner.',
+    );
+    expect(md).toContain('The load balancer was not the cause.');
+    expect(md).toContain('Investigate the backend dependency');
+    expect(md).toMatch(
+      /- \*\*Duration\*\*: Feb 25, 2025, 14:02:10 UTC to ongoing \(escalated, escalated to humans at 14:04:10 UTC\)/,
+    );
+  });
+
+  it('lists the applied steps of a restore that failed verification', () => {
+    const incident = play([
+      ...restored.slice(0, 5),
+      { type: 'verification-failed', at: at(500), evidence: ['probe checkout: 10 of 10 failed'] },
+    ]);
+    const md = renderPostmortem(incident);
+    expect(md).toContain(
+      '- **Resolution**: plan plan-abc was applied but did not resolve it: escalated because verification failed after remediation. Applied:',
+    );
+    expect(md).toContain('  - ModifyListener :80 forward web-a/web-b 50/50');
+  });
+
+  it('says lbguard changed nothing when the incident recovered by itself', () => {
+    const incident = play(
+      [
+        ...breaches(outageDiagnosis, 'p1'),
+        { type: 'observed', at: at(3970), diagnosis: { ...outageDiagnosis, cause: 'healthy', evidence: [] } },
+      ],
+      ctxOf('off'),
+    );
+    const md = renderPostmortem(incident);
+    expect(md).toContain(
+      '- **Resolution**: recovered without remediation at 15:06:10 UTC; lbguard changed nothing.',
+    );
+    expect(md).toContain('(1 h 4 min)');
+  });
+
+  it('renders an open incident as ongoing with its proposed plan', () => {
+    const incident = play(breaches(outageDiagnosis, 'p1'), ctxOf('dry-run'));
+    const md = renderPostmortem(incident);
+    expect(md).toContain('to ongoing (confirmed)');
+    expect(md).toContain('- **Resolution**: ongoing (confirmed).');
+    expect(md).toContain('  - Proposed plan p1:');
+    expect(md).toContain('    - ModifyListener :80 forward web-a/web-b 50/50');
+  });
+
+  it('renders a plan being verified as applied', () => {
+    const md = renderPostmortem(play(restored.slice(0, 5)));
+    expect(md).toContain('- **Resolution**: ongoing (verifying).');
+    expect(md).toContain('  - Applied plan plan-abc:');
+  });
+
+  it('renders an incident with no plan and no timeline without inventing one', () => {
+    const md = renderPostmortem(startIncident('shop', at(0)));
+    expect(md).toContain('- **Duration**: Feb 25, 2025, 14:00:00 UTC to ongoing (ok)');
+    expect(md).toContain('- **Impact**: No customer impact detected.');
+    expect(md).toContain('- **Root Cause**: not diagnosed');
+    expect(md).toContain('- No state changes recorded.');
+    expect(md).toContain('- **Resolution**: ongoing (ok).\n');
+    expect(md).not.toContain('Proposed');
+  });
+
+  it('names the plan generically when a stored incident lacks its hash', () => {
+    const base = play(restored);
+    const { planHash: _dropped, ...withoutHash } = base;
+    expect(renderPostmortem(withoutHash)).toContain(
+      'restored last known good routing with the plan, verified',
+    );
+  });
+});
+
+describe('renderPostmortem formatting', () => {
+  it('prefixes the date on timeline entries after midnight and formats hours', () => {
+    const late = Date.parse('2025-02-25T23:59:00.000Z');
+    const t = (s: number) => new Date(late + s * 1000).toISOString();
+    const ctx = { ...ctxOf('off'), thresholds: { ...ctxOf().thresholds, consecutiveBreaches: 1 } };
+    let incident = startIncident('shop', t(0));
+    incident = transition(
+      incident,
+      { type: 'observed', at: t(30), diagnosis: outageDiagnosis },
+      ctx,
+    ).incident;
+    incident = transition(
+      incident,
+      { type: 'observed', at: t(30 + 7200), diagnosis: { ...outageDiagnosis, cause: 'healthy' } },
+      ctx,
+    ).incident;
+    const md = renderPostmortem(incident);
+    expect(md).toContain('- **Feb 26, 2025 01:59:30 UTC**: Recovered without remediation');
+    expect(md).toContain('(2 h)');
+  });
+
+  it.each([
+    [45, '(45 s)'],
+    [125, '(2 min 5 s)'],
+  ])('writes a %i second incident as %s', (seconds, text) => {
+    const incident: Incident = { ...play(restored), closedAt: at(130 + seconds) };
+    expect(renderPostmortem(incident)).toContain(text);
+  });
+
+  it('keeps unparseable times verbatim rather than inventing a date', () => {
+    const incident: Incident = {
+      ...startIncident('shop', 'sometime'),
+      state: 'resolved',
+      closedAt: 'later',
+      timeline: [{ at: 'sometime', from: 'ok', to: 'suspected', what: 'breach', evidence: [] }],
+    };
+    const md = renderPostmortem(incident);
+    expect(md).toContain('- **Duration**: sometime to later (unknown length)');
+    expect(md).toContain('- **sometime**: breach _(ok → suspected)_');
+  });
+
+  it('copes with a hand-edited record: missing close time, missing escalation entry, odd times', () => {
+    const base = play(breaches(outageDiagnosis, 'p1'), ctxOf('off'));
+    const resolved = renderPostmortem({ ...base, state: 'resolved', updatedAt: at(600) });
+    expect(resolved).toContain('recovered without remediation at 14:10:00 UTC');
+    const escalated = renderPostmortem({ ...base, state: 'escalated' });
+    expect(escalated).toContain('not remediated: escalated because unknown reason.');
+    const odd = renderPostmortem({
+      ...base,
+      timeline: [
+        ...base.timeline,
+        { at: 'whenever', from: 'confirmed', to: 'confirmed', what: 'note', evidence: [] },
+      ],
+    });
+    expect(odd).toContain('- **whenever**: note _(confirmed)_');
+  });
+
+  it('describes the impact of an informational diagnosis as none', () => {
+    const incident: Incident = {
+      ...play(breaches(outageDiagnosis, 'p1'), ctxOf('off')),
+      diagnosis: { ...outageDiagnosis, severity: 'info' },
+    };
+    expect(renderPostmortem(incident)).toContain('- **Impact**: No customer impact detected.');
+  });
+
+  it('tags a held lock with its state rather than a transition', () => {
+    const ctx = ctxOf();
+    const confirmed = play(breaches(outageDiagnosis, 'p1'));
+    const held = transition(confirmed, { type: 'lock-held', at: at(251) }, ctx).incident;
+    expect(renderPostmortem(held)).toContain('not acting twice _(confirmed)_');
+  });
+
+  it('describes the impact of a configuration problem caught before customers noticed', () => {
+    const early = play(breaches({ ...outageDiagnosis, severity: 'warning' }, 'p1'), ctxOf('off'));
+    expect(renderPostmortem(early)).toContain('No customer-facing errors were detected');
+  });
+});
+
+describe('renderPostmortem corrective measures by root cause', () => {
+  const cases: readonly [RootCause, boolean, string][] = [
+    ['routing-skew', true, 'Require review for listener weight changes.'],
+    ['missing-targets', true, 'Never deregister the last targets of a group'],
+    ['listener-drift', true, 'Require review for listener and rule changes'],
+    ['no-healthy-targets', false, 'Check the health check itself'],
+    ['targets-unhealthy-balanced', false, 'Investigate why targets fail health checks'],
+    ['backend-errors-balanced', false, 'Investigate the backend dependency'],
+    ['unknown', false, 'Extend probes and served-by sampling'],
+    ['healthy', false, 'None required: no fault was found.'],
+  ];
+
+  it.each(cases)('suggests measures for %s', (cause, lbFault, measure) => {
+    const incident: Incident = {
+      ...play(breaches(diag(cause, lbFault), 'p1'), ctxOf('off')),
+      diagnosis: diag(cause, lbFault),
+    };
+    const measures = section(renderPostmortem(incident), 'Corrective and Preventative Measures');
+    expect(measures).toContain(measure);
+    expect(measures).toContain('Document the incident and share learnings with the team.');
+  });
+});
