@@ -1,0 +1,587 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
+import type { Incident } from '../../lib/incident.ts';
+import type {
+  ConfigChange,
+  LbSnapshot,
+  ProbeResult,
+  ServedBySample,
+  StoredSnapshot,
+} from '../../lib/types.ts';
+
+// One table, keyed pk = SERVICE#<name>, sk = <record kind>#…; see docs/state-table.md.
+
+// ---------------------------------------------------------------------------------------------
+// Port
+// ---------------------------------------------------------------------------------------------
+
+export type LockResult =
+  | { readonly acquired: true; readonly expiresAt: string }
+  | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: string };
+
+export type ReleaseResult =
+  | { readonly released: true }
+  | { readonly released: false; readonly heldBy?: string };
+
+export type PutIncidentResult =
+  | { readonly written: true }
+  /** Someone else updated the incident since `expectUpdatedAt`; re-read and re-apply. */
+  | { readonly written: false; readonly current?: Incident };
+
+/** A last known good snapshot, with the recorded reason for its promotion. */
+export interface LastGood extends StoredSnapshot {
+  readonly promotedAt: string;
+  readonly reason: string;
+}
+
+/** When the snapshot with `hash` was first seen healthy; promotion waits for a soak period. */
+export interface SoakMarker {
+  readonly hash: string;
+  readonly since: string;
+}
+
+export interface StateStore {
+  putSnapshot(service: string, stored: StoredSnapshot): Promise<void>;
+  getLatestSnapshot(service: string): Promise<StoredSnapshot | undefined>;
+  /** Newest first. */
+  listSnapshots(service: string, limit?: number): Promise<StoredSnapshot[]>;
+  getLastGood(service: string): Promise<LastGood | undefined>;
+  promoteLastGood(service: string, stored: StoredSnapshot, reason: string, at: string): Promise<void>;
+  /** Promotions, newest first: the record of every last-known-good change and why. */
+  listPromotions(service: string, limit?: number): Promise<Omit<LastGood, 'snapshot'>[]>;
+  putIncident(
+    incident: Incident,
+    options?: { readonly expectUpdatedAt?: string },
+  ): Promise<PutIncidentResult>;
+  getIncident(service: string, id: string): Promise<Incident | undefined>;
+  getOpenIncident(service: string): Promise<Incident | undefined>;
+  /** Newest first by `openedAt`. */
+  listIncidents(service: string, limit?: number): Promise<Incident[]>;
+  acquireLock(service: string, owner: string, ttlSeconds: number, now: string): Promise<LockResult>;
+  releaseLock(service: string, owner: string): Promise<ReleaseResult>;
+  putProbeResults(service: string, results: readonly ProbeResult[]): Promise<void>;
+  /** Results at or after `since`, oldest first. */
+  recentProbeResults(service: string, since: string): Promise<ProbeResult[]>;
+  putServedBySample(sample: ServedBySample): Promise<void>;
+  recentServedBySamples(service: string, since: string): Promise<ServedBySample[]>;
+  putConfigChange(service: string, change: ConfigChange): Promise<void>;
+  /** Changes at or after `since`, oldest first. */
+  recentConfigChanges(service: string, since: string): Promise<ConfigChange[]>;
+  getSoak(service: string): Promise<SoakMarker | undefined>;
+  setSoak(service: string, marker: SoakMarker): Promise<void>;
+  clearSoak(service: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB adapter
+// ---------------------------------------------------------------------------------------------
+
+export interface DynamoDbStateStoreOptions {
+  /** How long probe results and served-by samples live. Default 1 day. */
+  readonly probeTtlSeconds?: number;
+  /** How long CloudTrail change records live. Default 7 days: long enough for a postmortem. */
+  readonly changeTtlSeconds?: number;
+}
+
+/** Snapshot JSON above this many bytes is gzipped into a binary attribute. */
+export const SNAPSHOT_GZIP_THRESHOLD_BYTES = 64 * 1024;
+/** DynamoDB's item limit is 400 KB; keep headroom for keys and other attributes. */
+const MAX_SNAPSHOT_BYTES = 380 * 1024;
+const BATCH_WRITE_MAX = 25;
+const BATCH_WRITE_ATTEMPTS = 5;
+const MAX_QUERY_PAGES = 50;
+
+const SK = {
+  snapshotPrefix: 'SNAPSHOT#',
+  lastGood: 'LASTGOOD',
+  promotionPrefix: 'PROMOTION#',
+  incidentPrefix: 'INCIDENT#',
+  openIncident: 'OPEN_INCIDENT',
+  lock: 'LOCK',
+  probePrefix: 'PROBE#',
+  servedByPrefix: 'SERVEDBY#',
+  changePrefix: 'CHANGE#',
+  soak: 'SOAK',
+} as const;
+
+function pk(service: string): string {
+  return `SERVICE#${service}`;
+}
+
+function epochSeconds(iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new LbGuardError(`not an ISO-8601 time: ${iso}`);
+  return Math.floor(ms / 1000);
+}
+
+/** Encodes a snapshot for an item: plain JSON when small, gzip when large, refused when too large. */
+export function encodeSnapshot(
+  snapshot: LbSnapshot,
+): { snapshotJson: string } | { snapshotGzip: Uint8Array } {
+  const json = JSON.stringify(snapshot);
+  if (Buffer.byteLength(json) <= SNAPSHOT_GZIP_THRESHOLD_BYTES) return { snapshotJson: json };
+  const gz = gzipSync(json);
+  if (gz.byteLength > MAX_SNAPSHOT_BYTES) {
+    throw new LbGuardError(
+      `snapshot of ${snapshot.loadBalancerArn} is ${gz.byteLength} bytes gzipped, over DynamoDB's item limit`,
+    );
+  }
+  return { snapshotGzip: new Uint8Array(gz) };
+}
+
+export function decodeSnapshot(item: Record<string, unknown>): LbSnapshot {
+  if (typeof item.snapshotJson === 'string') return JSON.parse(item.snapshotJson) as LbSnapshot;
+  if (item.snapshotGzip instanceof Uint8Array)
+    return JSON.parse(gunzipSync(item.snapshotGzip).toString('utf8'));
+  throw new LbGuardError(`item ${String(item.sk)} holds no snapshot`);
+}
+
+function toStored(item: Record<string, unknown>): StoredSnapshot {
+  return { hash: String(item.hash), takenAt: String(item.takenAt), snapshot: decodeSnapshot(item) };
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (cause) {
+    if (cause instanceof LbGuardError) throw cause;
+    throw new AwsApiError(operation, { cause });
+  }
+}
+
+/**
+ * The state store on one DynamoDB table. Locks are conditional writes with an expiry so a crashed
+ * holder cannot block remediation forever; short-lived records carry a TTL (`expiresAt`).
+ */
+export class DynamoDbStateStore implements StateStore {
+  readonly #docs: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #probeTtl: number;
+  readonly #changeTtl: number;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: DynamoDbStateStoreOptions = {}) {
+    this.#docs = documents;
+    this.#table = tableName;
+    this.#probeTtl = options.probeTtlSeconds ?? 86_400;
+    this.#changeTtl = options.changeTtlSeconds ?? 7 * 86_400;
+  }
+
+  async putSnapshot(service: string, stored: StoredSnapshot): Promise<void> {
+    await call('PutItem', () =>
+      this.#docs.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: pk(service),
+            sk: `${SK.snapshotPrefix}${stored.takenAt}#${stored.hash}`,
+            hash: stored.hash,
+            takenAt: stored.takenAt,
+            ...encodeSnapshot(stored.snapshot),
+          },
+        }),
+      ),
+    );
+  }
+
+  async getLatestSnapshot(service: string): Promise<StoredSnapshot | undefined> {
+    return (await this.listSnapshots(service, 1))[0];
+  }
+
+  async listSnapshots(service: string, limit = 20): Promise<StoredSnapshot[]> {
+    const items = await this.#query(service, SK.snapshotPrefix, { newestFirst: true, limit });
+    return items.map(toStored);
+  }
+
+  async getLastGood(service: string): Promise<LastGood | undefined> {
+    const item = await this.#get(service, SK.lastGood);
+    if (!item) return undefined;
+    return { ...toStored(item), promotedAt: String(item.promotedAt), reason: String(item.reason) };
+  }
+
+  async promoteLastGood(service: string, stored: StoredSnapshot, reason: string, at: string): Promise<void> {
+    const record = { hash: stored.hash, takenAt: stored.takenAt, promotedAt: at, reason };
+    // Both or neither: a last known good without its recorded reason would be unexplained.
+    await call('TransactWriteItems', () =>
+      this.#docs.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: pk(service), sk: SK.lastGood, ...record, ...encodeSnapshot(stored.snapshot) },
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: pk(service), sk: `${SK.promotionPrefix}${at}#${stored.hash}`, ...record },
+              },
+            },
+          ],
+        }),
+      ),
+    );
+  }
+
+  async listPromotions(service: string, limit = 20): Promise<Omit<LastGood, 'snapshot'>[]> {
+    const items = await this.#query(service, SK.promotionPrefix, { newestFirst: true, limit });
+    return items.map((i) => ({
+      hash: String(i.hash),
+      takenAt: String(i.takenAt),
+      promotedAt: String(i.promotedAt),
+      reason: String(i.reason),
+    }));
+  }
+
+  async putIncident(
+    incident: Incident,
+    options: { readonly expectUpdatedAt?: string } = {},
+  ): Promise<PutIncidentResult> {
+    const key = { pk: pk(incident.service), sk: `${SK.incidentPrefix}${incident.id}` };
+    const expected = options.expectUpdatedAt;
+    const put = {
+      TableName: this.#table,
+      Item: { ...key, openedAt: incident.openedAt, state: incident.state, incident },
+      ...(expected === undefined
+        ? {}
+        : {
+            ConditionExpression: 'attribute_not_exists(pk) OR #doc.#updatedAt = :expected',
+            ExpressionAttributeNames: { '#doc': 'incident', '#updatedAt': 'updatedAt' },
+            ExpressionAttributeValues: { ':expected': expected },
+          }),
+    };
+    const open = incident.closedAt === undefined;
+    try {
+      if (open) {
+        await this.#docs.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: put },
+              {
+                Put: {
+                  TableName: this.#table,
+                  Item: { pk: key.pk, sk: SK.openIncident, incidentId: incident.id },
+                },
+              },
+            ],
+          }),
+        );
+      } else {
+        await this.#docs.send(new PutCommand(put));
+        await this.#clearOpenPointer(incident);
+      }
+      return { written: true };
+    } catch (cause) {
+      if (isConditionFailure(cause)) {
+        const current = await this.getIncident(incident.service, incident.id);
+        return current === undefined ? { written: false } : { written: false, current };
+      }
+      throw new AwsApiError(open ? 'TransactWriteItems' : 'PutItem', { cause });
+    }
+  }
+
+  async #clearOpenPointer(incident: Incident): Promise<void> {
+    try {
+      await this.#docs.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: pk(incident.service), sk: SK.openIncident },
+          // A newer incident may own the pointer by now; leave it alone then.
+          ConditionExpression: 'incidentId = :id',
+          ExpressionAttributeValues: { ':id': incident.id },
+        }),
+      );
+    } catch (cause) {
+      if (!isConditionFailure(cause)) throw cause;
+    }
+  }
+
+  async getIncident(service: string, id: string): Promise<Incident | undefined> {
+    const item = await this.#get(service, `${SK.incidentPrefix}${id}`);
+    return item ? (item.incident as Incident) : undefined;
+  }
+
+  async getOpenIncident(service: string): Promise<Incident | undefined> {
+    const pointer = await this.#get(service, SK.openIncident);
+    if (!pointer) return undefined;
+    return this.getIncident(service, String(pointer.incidentId));
+  }
+
+  async listIncidents(service: string, limit = 20): Promise<Incident[]> {
+    const items = await this.#query(service, SK.incidentPrefix, { newestFirst: true, limit: MAX_LIST });
+    return items
+      .map((i) => i.incident as Incident)
+      .sort((a, b) => (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : 0))
+      .slice(0, limit);
+  }
+
+  async acquireLock(service: string, owner: string, ttlSeconds: number, now: string): Promise<LockResult> {
+    const nowSeconds = epochSeconds(now);
+    const expiresAt = nowSeconds + ttlSeconds;
+    try {
+      await this.#docs.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: pk(service), sk: SK.lock, owner, acquiredAt: now, expiresAt },
+          // Free, expired, or already ours (a retried invocation re-acquires its own lock).
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': nowSeconds, ':owner': owner },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { acquired: true, expiresAt: new Date(expiresAt * 1000).toISOString() };
+    } catch (cause) {
+      if (!isConditionFailure(cause)) throw new AwsApiError('PutItem', { cause });
+      const old = cause instanceof ConditionalCheckFailedException ? cause.Item : undefined;
+      return {
+        acquired: false,
+        heldBy: attributeString(old?.owner) ?? 'unknown',
+        expiresAt: new Date(Number(attributeNumber(old?.expiresAt) ?? 0) * 1000).toISOString(),
+      };
+    }
+  }
+
+  async releaseLock(service: string, owner: string): Promise<ReleaseResult> {
+    try {
+      await this.#docs.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: pk(service), sk: SK.lock },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { released: true };
+    } catch (cause) {
+      if (!isConditionFailure(cause)) throw new AwsApiError('DeleteItem', { cause });
+      const heldBy = attributeString(
+        cause instanceof ConditionalCheckFailedException ? cause.Item?.owner : undefined,
+      );
+      return heldBy === undefined ? { released: false } : { released: false, heldBy };
+    }
+  }
+
+  async putProbeResults(service: string, results: readonly ProbeResult[]): Promise<void> {
+    await this.#batchPut(
+      results.map((r) => ({
+        pk: pk(service),
+        sk: `${SK.probePrefix}${r.at}#${r.probe}`,
+        expiresAt: epochSeconds(r.at) + this.#probeTtl,
+        result: r,
+      })),
+    );
+  }
+
+  async recentProbeResults(service: string, since: string): Promise<ProbeResult[]> {
+    const items = await this.#query(service, SK.probePrefix, { since });
+    return items.map((i) => i.result as ProbeResult);
+  }
+
+  async putServedBySample(sample: ServedBySample): Promise<void> {
+    await this.#put({
+      pk: pk(sample.service),
+      sk: `${SK.servedByPrefix}${sample.at}`,
+      expiresAt: epochSeconds(sample.at) + this.#probeTtl,
+      sample,
+    });
+  }
+
+  async recentServedBySamples(service: string, since: string): Promise<ServedBySample[]> {
+    const items = await this.#query(service, SK.servedByPrefix, { since });
+    return items.map((i) => i.sample as ServedBySample);
+  }
+
+  async putConfigChange(service: string, change: ConfigChange): Promise<void> {
+    await this.#put({
+      pk: pk(service),
+      sk: `${SK.changePrefix}${change.at}#${change.eventName}`,
+      expiresAt: epochSeconds(change.at) + this.#changeTtl,
+      change,
+    });
+  }
+
+  async recentConfigChanges(service: string, since: string): Promise<ConfigChange[]> {
+    const items = await this.#query(service, SK.changePrefix, { since });
+    return items.map((i) => i.change as ConfigChange);
+  }
+
+  async getSoak(service: string): Promise<SoakMarker | undefined> {
+    const item = await this.#get(service, SK.soak);
+    return item ? { hash: String(item.hash), since: String(item.since) } : undefined;
+  }
+
+  async setSoak(service: string, marker: SoakMarker): Promise<void> {
+    await this.#put({ pk: pk(service), sk: SK.soak, hash: marker.hash, since: marker.since });
+  }
+
+  async clearSoak(service: string): Promise<void> {
+    await call('DeleteItem', () =>
+      this.#docs.send(new DeleteCommand({ TableName: this.#table, Key: { pk: pk(service), sk: SK.soak } })),
+    );
+  }
+
+  async #put(item: Record<string, unknown>): Promise<void> {
+    await call('PutItem', () => this.#docs.send(new PutCommand({ TableName: this.#table, Item: item })));
+  }
+
+  async #get(service: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const out = await call('GetItem', () =>
+      this.#docs.send(
+        new GetCommand({ TableName: this.#table, Key: { pk: pk(service), sk }, ConsistentRead: true }),
+      ),
+    );
+    return out.Item;
+  }
+
+  /** Items under one sk prefix; `since` reads a time range, oldest first. Bounded in pages. */
+  async #query(
+    service: string,
+    prefix: string,
+    opts: { readonly since?: string; readonly newestFirst?: boolean; readonly limit?: number },
+  ): Promise<Record<string, unknown>[]> {
+    const base: QueryCommandInput = {
+      TableName: this.#table,
+      ...(opts.since === undefined
+        ? {
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk(service), ':prefix': prefix },
+          }
+        : {
+            // '~' sorts after every character an ISO time uses, so this is "since … forever".
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': pk(service),
+              ':from': `${prefix}${opts.since}`,
+              ':to': `${prefix}~`,
+            },
+          }),
+      ScanIndexForward: opts.newestFirst !== true,
+      ConsistentRead: true,
+    };
+    const out: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    for (let page = 0; page < MAX_QUERY_PAGES; page++) {
+      const remaining = opts.limit === undefined ? undefined : opts.limit - out.length;
+      const res = await call('Query', () =>
+        this.#docs.send(
+          new QueryCommand({
+            ...base,
+            ...(remaining === undefined ? {} : { Limit: remaining }),
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      out.push(...(res.Items ?? []));
+      startKey = res.LastEvaluatedKey;
+      if (startKey === undefined || (opts.limit !== undefined && out.length >= opts.limit)) break;
+    }
+    return out;
+  }
+
+  async #batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) {
+      let pending = items.slice(i, i + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= BATCH_WRITE_ATTEMPTS) {
+          throw new LbGuardError(`BatchWriteItem left ${pending.length} items unprocessed`);
+        }
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const res = await call('BatchWriteItem', () =>
+          this.#docs.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } })),
+        );
+        pending = (res.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
+          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+        );
+      }
+    }
+  }
+}
+
+/** Incidents listed at most; a service with more has a bigger problem than this list. */
+const MAX_LIST = 500;
+
+function isConditionFailure(err: unknown): boolean {
+  if (err instanceof ConditionalCheckFailedException) return true;
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
+  return (
+    e?.name === 'ConditionalCheckFailedException' ||
+    (e?.name === 'TransactionCanceledException' &&
+      (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'))
+  );
+}
+
+function attributeString(v: AttributeValue | undefined): string | undefined {
+  return v !== undefined && 'S' in v ? v.S : undefined;
+}
+
+function attributeNumber(v: AttributeValue | undefined): string | undefined {
+  return v !== undefined && 'N' in v ? v.N : undefined;
+}
+
+/**
+ * Creates the state table: string keys pk/sk, on-demand billing, TTL on `expiresAt`. Idempotent:
+ * an existing table is left as it is and only its TTL is ensured. Waits (bounded) until ACTIVE.
+ */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (cause) {
+    if (!(cause instanceof ResourceInUseException)) throw new AwsApiError('CreateTable', { cause });
+  }
+  for (let i = 0; i < 60; i++) {
+    const d = await call('DescribeTable', () =>
+      client.send(new DescribeTableCommand({ TableName: tableName })),
+    );
+    if (d.Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const ttl = await call('DescribeTimeToLive', () =>
+    client.send(new DescribeTimeToLiveCommand({ TableName: tableName })),
+  );
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  await call('UpdateTimeToLive', () =>
+    client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    ),
+  );
+}

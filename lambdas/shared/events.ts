@@ -1,0 +1,114 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+
+// Every event a function accepts has a schema here; anything else is rejected before any
+// action is taken (DESIGN.md "Guardrails": a malformed event changes nothing).
+
+/** EventBridge schedule (`rate(...)`) tick. */
+export const ScheduledEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+});
+
+const UserIdentitySchema = z.object({
+  type: z.string(),
+  arn: z.string().optional(),
+  principalId: z.string().optional(),
+  userName: z.string().optional(),
+  invokedBy: z.string().optional(),
+  sessionContext: z
+    .object({
+      sessionIssuer: z.object({ arn: z.string().optional(), userName: z.string().optional() }).partial().optional(),
+    })
+    .partial()
+    .optional(),
+});
+
+/** ELBv2 write calls that change routing; others (Describe*, tags) are not of interest. */
+export const ROUTING_EVENT_NAMES = [
+  'CreateListener',
+  'DeleteListener',
+  'ModifyListener',
+  'CreateRule',
+  'DeleteRule',
+  'ModifyRule',
+  'SetRulePriorities',
+  'RegisterTargets',
+  'DeregisterTargets',
+  'ModifyTargetGroup',
+  'ModifyTargetGroupAttributes',
+  'DeleteTargetGroup',
+] as const;
+
+/** EventBridge "AWS API Call via CloudTrail" for an ELBv2 routing change. */
+export const CloudTrailElbv2EventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.elasticloadbalancing'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({
+    eventSource: z.literal('elasticloadbalancing.amazonaws.com'),
+    eventName: z.enum(ROUTING_EVENT_NAMES),
+    eventTime: z.iso.datetime(),
+    userIdentity: UserIdentitySchema,
+    sourceIPAddress: z.string().optional(),
+    requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
+    // Create* calls name the resource they made only here.
+    responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
+    errorCode: z.string().optional(),
+  }),
+});
+
+/** CloudWatch "Alarm State Change": lets an alarm wake inspect. */
+export const AlarmStateChangeEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  detail: z.object({
+    alarmName: z.string().min(1),
+    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional() }),
+  }),
+});
+
+/** A direct request to run inspect's verification (post-deploy trigger, CLI). */
+export const VerifyRequestSchema = z.strictObject({
+  kind: z.literal('verify'),
+  service: z.string().min(1).optional(),
+  /** Throw when routing is wrong, so the caller's invocation fails (a deployment gate). */
+  failOnFindings: z.boolean().optional(),
+});
+
+/**
+ * The post-deployment trigger (CDK `triggers`) invokes inspect with `{}`: verify every service
+ * and fail the invocation, and so the deployment, when routing is wrong.
+ */
+export const PostDeployVerifySchema = z
+  .strictObject({})
+  .transform(() => ({ kind: 'verify' as const, failOnFindings: true }));
+
+export const InspectEventSchema = z.union([
+  ScheduledEventSchema,
+  CloudTrailElbv2EventSchema,
+  AlarmStateChangeEventSchema,
+  VerifyRequestSchema,
+  PostDeployVerifySchema,
+]);
+
+/** Inspect → remediate (asynchronous invoke). */
+export const RemediateRequestSchema = z.strictObject({
+  kind: z.literal('remediate'),
+  service: z.string().min(1),
+  incidentId: z.string().min(1),
+  planHash: z.string().regex(/^[0-9a-f]{64}$/),
+  requestedAt: z.iso.datetime(),
+});
+
+export const ProbeEventSchema = z.union([
+  ScheduledEventSchema,
+  z.strictObject({ kind: z.literal('probe'), service: z.string().min(1).optional(), loopSeconds: z.number().min(0).max(890).optional() }),
+]);
+
+export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
+export type CloudTrailElbv2Event = z.infer<typeof CloudTrailElbv2EventSchema>;
+export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;
+export type InspectEvent = z.output<typeof InspectEventSchema>;
+export type VerifyRequest = z.output<typeof VerifyRequestSchema>;
+export type RemediateRequest = z.infer<typeof RemediateRequestSchema>;
+export type ProbeEvent = z.infer<typeof ProbeEventSchema>;

@@ -1,0 +1,272 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkExpectations, HttpProber } from '../../lambdas/adapters/http-prober.ts';
+import type { ProbeConfig, ProbeStepConfig } from '../../lib/config/index.ts';
+
+// Real HTTP against local node:http servers on 127.0.0.1: the prober's transport, timing and
+// assertion paths run exactly as they do against a load balancer.
+
+const NOW = new Date('2026-11-02T14:02:11.000Z');
+let base: string;
+let refusedUrl: string;
+let server: Server;
+let servedByCounter = 0;
+const servedByRequests: { count: number; inFlight: number; maxInFlight: number } = {
+  count: 0,
+  inFlight: 0,
+  maxInFlight: 0,
+};
+
+function route(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  switch (url.pathname) {
+    case '/home':
+      res.setHeader('set-cookie', ['session=abc123; Path=/; HttpOnly', 'ab=b; Path=/']);
+      res.setHeader('x-served-by', 'web-a-1');
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end('<h1>Welcome to the shop</h1> build 4711');
+      return;
+    case '/product':
+      if (!(req.headers.cookie ?? '').includes('session=abc123')) {
+        res.statusCode = 401;
+        res.end('log in first');
+        return;
+      }
+      res.end('{"sku":"tea","price":4}');
+      return;
+    case '/cart': {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        res.statusCode = req.method === 'POST' ? 201 : 405;
+        res.end(`cart: ${body}`);
+      });
+      return;
+    }
+    case '/down':
+      res.statusCode = 503;
+      res.end('Service Unavailable');
+      return;
+    case '/slow':
+      setTimeout(() => res.end('finally'), 1_500).unref();
+      return;
+    case '/sluggish':
+      setTimeout(() => res.end('ok'), 120).unref();
+      return;
+    case '/who': {
+      const nth = ++servedByRequests.count;
+      servedByRequests.inFlight++;
+      servedByRequests.maxInFlight = Math.max(servedByRequests.maxInFlight, servedByRequests.inFlight);
+      const who = ['i-aaa', 'i-bbb', 'i-ccc'][servedByCounter++ % 3] ?? 'i-aaa';
+      setTimeout(() => {
+        servedByRequests.inFlight--;
+        // Every fourth answer comes from a server that does not set the header.
+        if (nth % 4 !== 0) res.setHeader('x-served-by', who);
+        res.end('ok');
+      }, 5).unref();
+      return;
+    }
+    default:
+      res.statusCode = 404;
+      res.end('not found');
+  }
+}
+
+beforeAll(async () => {
+  server = createServer(route);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A port that was just free and is now closed: connections to it are refused.
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+  await new Promise((r) => closed.close(r));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+function step(name: string, path: string, overrides: Partial<ProbeStepConfig> = {}): ProbeStepConfig {
+  return {
+    name,
+    url: path.startsWith('http') ? path : `${base}${path}`,
+    method: 'GET',
+    headers: {},
+    expect: { status: [200], headers: {} },
+    ...overrides,
+  };
+}
+
+function probe(steps: ProbeStepConfig[], overrides: Partial<ProbeConfig> = {}): ProbeConfig {
+  return { name: 'home', steps, timeoutMs: 1_000, latencyBudgetMs: 1_000, ...overrides };
+}
+
+describe('HttpProber', () => {
+  const prober = new HttpProber({ now: () => NOW });
+  afterAll(() => prober.destroy());
+
+  it('passes a 200 whose body and headers meet every expectation, stamping the injected time', async () => {
+    const result = await prober.run(
+      'shop',
+      probe([
+        step('home', '/home', {
+          expect: {
+            status: [200],
+            bodyContains: 'Welcome to the shop',
+            bodyMatches: 'build \\d+',
+            headers: { 'Content-Type': { matches: '^text/html' }, 'x-served-by': 'web-a-1' },
+          },
+        }),
+      ]),
+      { servedByHeader: 'X-Served-By' },
+    );
+    expect(result).toMatchObject({ service: 'shop', probe: 'home', at: NOW.toISOString(), ok: true });
+    expect(result.steps).toEqual([
+      expect.objectContaining({ name: 'home', ok: true, status: 200, failures: [], servedBy: 'web-a-1' }),
+    ]);
+    expect(result.steps[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(result.totalMs).toBeGreaterThanOrEqual(result.steps[0]?.latencyMs ?? 0);
+  });
+
+  it('reports every failed assertion of a 503 as a sentence', async () => {
+    const result = await prober.run(
+      'shop',
+      probe([
+        step('down', '/down', {
+          expect: {
+            status: [200, 204],
+            bodyContains: 'Welcome',
+            bodyMatches: '^<h1>',
+            headers: { 'x-served-by': 'web-a-1' },
+          },
+        }),
+      ]),
+    );
+    expect(result.ok).toBe(false);
+    expect(result.steps[0]).toMatchObject({ ok: false, status: 503 });
+    expect(result.steps[0]?.failures).toEqual([
+      'status 503 not in [200, 204]',
+      'body does not contain "Welcome"',
+      'body does not match /^<h1>/',
+      'header x-served-by is null, expected "web-a-1"',
+    ]);
+  });
+
+  it('turns a slow answer into a timeout result within the step timeout', async () => {
+    const started = Date.now();
+    const result = await prober.run('shop', probe([step('slow', '/slow')], { timeoutMs: 200 }));
+    expect(Date.now() - started).toBeLessThan(1_200);
+    expect(result.ok).toBe(false);
+    expect(result.steps[0]).toMatchObject({ ok: false, error: 'timeout after 200 ms', failures: [] });
+    expect(result.steps[0]?.status).toBeUndefined();
+  });
+
+  it('fails an answer that arrives inside the timeout but over the latency budget', async () => {
+    const result = await prober.run('shop', probe([step('sluggish', '/sluggish')], { latencyBudgetMs: 50 }));
+    expect(result.ok).toBe(false);
+    expect(result.steps[0]?.status).toBe(200);
+    expect(result.steps[0]?.failures).toEqual([expect.stringMatching(/^latency \d+ ms over budget 50 ms$/)]);
+  });
+
+  it('reports a refused connection as a result, not an exception', async () => {
+    const result = await prober.run('shop', probe([step('refused', refusedUrl)]));
+    expect(result.ok).toBe(false);
+    expect(result.steps[0]).toMatchObject({ ok: false, error: 'ECONNREFUSED' });
+  });
+
+  it('reports a TLS handshake failure as a result', async () => {
+    const result = await prober.run('shop', probe([step('tls', `${base.replace('http:', 'https:')}/home`)]));
+    expect(result.ok).toBe(false);
+    expect(result.steps[0]?.error).toMatch(/^tls: /);
+  });
+
+  it('reports an unparseable URL as a failed step', async () => {
+    const result = await prober.run('shop', probe([step('bad', 'http://[not a url')]));
+    expect(result.steps[0]).toMatchObject({ ok: false, error: 'invalid URL http://[not a url' });
+  });
+
+  it('runs a three-step journey in order, carrying cookies and sending the body', async () => {
+    const result = await prober.run(
+      'shop',
+      probe([
+        step('home', '/home'),
+        step('product', '/product', { expect: { status: [200], bodyContains: '"sku":"tea"', headers: {} } }),
+        step('cart', '/cart', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"sku":"tea"}',
+          expect: { status: [201], bodyContains: 'cart: {"sku":"tea"}', headers: {} },
+        }),
+      ]),
+    );
+    expect(result.steps.map((s) => [s.name, s.method, s.status, s.ok])).toEqual([
+      ['home', 'GET', 200, true],
+      ['product', 'GET', 200, true],
+      ['cart', 'POST', 201, true],
+    ]);
+    expect(result.ok).toBe(true);
+  });
+
+  it('stops a journey at the first failing step', async () => {
+    const result = await prober.run('shop', probe([step('down', '/down'), step('home', '/home')]));
+    expect(result.steps.map((s) => s.name)).toEqual(['down']);
+    expect(result.ok).toBe(false);
+  });
+
+  it('counts served-by identities over a bounded burst, separating answers without the header', async () => {
+    servedByCounter = 0;
+    Object.assign(servedByRequests, { count: 0, inFlight: 0, maxInFlight: 0 });
+    const sample = await prober.sampleServedBy('shop', `${base}/who`, 'X-Served-By', {
+      requests: 40,
+      concurrency: 4,
+    });
+    expect(sample.service).toBe('shop');
+    expect(sample.at).toBe(NOW.toISOString());
+    expect(sample.sent).toBe(40);
+    expect(sample.failed).toBe(0);
+    expect(sample.withoutHeader).toBe(10);
+    const counted = Object.values(sample.counts).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(30);
+    expect(Object.keys(sample.counts).sort()).toEqual(['i-aaa', 'i-bbb', 'i-ccc']);
+    expect(servedByRequests.count).toBe(40);
+    expect(servedByRequests.maxInFlight).toBeLessThanOrEqual(4);
+  });
+
+  it('stops sampling at the deadline and counts failures', async () => {
+    let t = 0;
+    // Each reading of the monotonic clock advances 1 s, so the 2.5 s deadline passes after two requests.
+    const ticking = new HttpProber({ now: () => NOW, monotonicMs: () => (t += 1_000) });
+    const sample = await ticking.sampleServedBy('shop', refusedUrl, 'x-served-by', {
+      requests: 100,
+      concurrency: 1,
+      deadlineMs: 2_500,
+    });
+    ticking.destroy();
+    expect(sample.sent).toBe(2);
+    expect(sample.failed).toBe(2);
+    expect(sample.counts).toEqual({});
+  });
+});
+
+describe('checkExpectations', () => {
+  const response = { status: 200, headers: { 'x-version': '1.2.3' }, body: 'ok' };
+  it.each([
+    [{ status: [200], headers: { 'X-Version': '1.2.3' } }, []],
+    [{ status: [200], headers: { 'x-version': { matches: '^1\\.' } } }, []],
+    [
+      { status: [200], headers: { 'x-version': { matches: '^2\\.' } } },
+      ['header x-version is "1.2.3", expected to match /^2\\./'],
+    ],
+    [
+      { status: [200], headers: { 'x-missing': { matches: '.' } } },
+      ['header x-missing is null, expected to match /./'],
+    ],
+  ])('checks headers exactly or by pattern: %j', (expectation, failures) => {
+    expect(checkExpectations(expectation, response)).toEqual(failures);
+  });
+});

@@ -1,0 +1,290 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  toAction,
+  toCondition,
+  toListener,
+  toSdkAction,
+  toSdkCondition,
+  toTargetGroup,
+  toTargetHealth,
+} from '../../lambdas/adapters/elbv2.ts';
+import { LbGuardError } from '../../lib/errors.ts';
+import type { Action, Condition } from '../../lib/types.ts';
+
+// Shapes the real ELBv2 API returns and moto does not: legacy condition values, authenticate
+// actions, draining targets, lambda targets, attribute values like "off".
+
+const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/73e2d6bc24d8a067';
+const TG2 = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-b/83e2d6bc24d8a068';
+
+describe('SDK to lib translation', () => {
+  it('prefers ForwardConfig weights over the plain TargetGroupArn AWS also returns', () => {
+    expect(
+      toAction({
+        Type: 'forward',
+        TargetGroupArn: TG,
+        ForwardConfig: {
+          TargetGroups: [{ TargetGroupArn: TG }],
+          TargetGroupStickinessConfig: { Enabled: false },
+        },
+      }),
+    ).toEqual({ type: 'forward', targetGroups: [{ targetGroupArn: TG, weight: 1 }] });
+  });
+
+  it('keeps enabled stickiness and the action order', () => {
+    expect(
+      toAction({
+        Type: 'forward',
+        Order: 2,
+        ForwardConfig: {
+          TargetGroups: [{ TargetGroupArn: TG, Weight: 0 }],
+          TargetGroupStickinessConfig: { Enabled: true },
+        },
+      }),
+    ).toEqual({
+      type: 'forward',
+      order: 2,
+      targetGroups: [{ targetGroupArn: TG, weight: 0 }],
+      stickiness: { enabled: true },
+    });
+  });
+
+  it('never carries an OIDC client secret into a snapshot, and asks ALB to keep its own on write', () => {
+    const action = toAction({
+      Type: 'authenticate-oidc',
+      Order: 1,
+      AuthenticateOidcConfig: {
+        Issuer: 'https://idp.example.com',
+        AuthorizationEndpoint: 'https://idp.example.com/auth',
+        TokenEndpoint: 'https://idp.example.com/token',
+        UserInfoEndpoint: 'https://idp.example.com/userinfo',
+        ClientId: 'shop',
+        ClientSecret: 's3cret',
+        UseExistingClientSecret: false,
+      },
+    });
+    expect(JSON.stringify(action)).not.toContain('s3cret');
+    expect(action).toMatchObject({ type: 'authenticate-oidc', order: 1, config: { ClientId: 'shop' } });
+    expect(toSdkAction(action).AuthenticateOidcConfig).toMatchObject({
+      ClientId: 'shop',
+      UseExistingClientSecret: true,
+    });
+  });
+
+  it('carries a Cognito action through unchanged', () => {
+    const sdk = {
+      Type: 'authenticate-cognito' as const,
+      Order: 1,
+      AuthenticateCognitoConfig: { UserPoolArn: 'arn:pool', UserPoolClientId: 'c', UserPoolDomain: 'd' },
+    };
+    expect(toSdkAction(toAction(sdk))).toEqual(sdk);
+  });
+
+  it.each([
+    [{ Type: 'jwt-validation' as const }, /unsupported ELBv2 action type jwt-validation/],
+    [{ Type: 'forward' as const }, /missing TargetGroupArn/],
+    [{ Type: 'fixed-response' as const }, /missing FixedResponseConfig.StatusCode/],
+  ])('refuses an action it cannot represent faithfully: %j', (sdk, message) => {
+    expect(() => toAction(sdk)).toThrow(message);
+    expect(() => toAction(sdk)).toThrow(LbGuardError);
+  });
+
+  it.each<[string, Parameters<typeof toCondition>[0], Condition]>([
+    [
+      'legacy host Values',
+      { Field: 'host-header', Values: ['a.example.com'] },
+      { field: 'host-header', values: ['a.example.com'] },
+    ],
+    [
+      'legacy path Values',
+      { Field: 'path-pattern', Values: ['/api/*'] },
+      { field: 'path-pattern', values: ['/api/*'] },
+    ],
+    [
+      'a header config',
+      { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Canary', Values: ['1'] } },
+      { field: 'http-header', headerName: 'X-Canary', values: ['1'] },
+    ],
+    [
+      'a method config',
+      { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } },
+      { field: 'http-request-method', values: ['POST'] },
+    ],
+    [
+      'query pairs with and without key',
+      { Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'v', Value: '2' }, { Value: 'beta' }] } },
+      { field: 'query-string', values: ['v=2', '=beta'] },
+    ],
+    ['an empty query config', { Field: 'query-string' }, { field: 'query-string', values: [] }],
+    [
+      'a source-ip config',
+      { Field: 'source-ip', SourceIpConfig: { Values: ['10.0.0.0/8'] } },
+      { field: 'source-ip', values: ['10.0.0.0/8'] },
+    ],
+    ['a bare host field', { Field: 'host-header' }, { field: 'host-header', values: [] }],
+  ])('reads %s', (_what, sdk, expected) => {
+    expect(toCondition(sdk)).toEqual(expected);
+  });
+
+  it.each([
+    [{ Field: 'host-header', HostHeaderConfig: { RegexValues: ['^shop\\.'] } }, /RegexValues/],
+    [{ Field: 'user-agent', Values: ['curl'] }, /unsupported ELBv2 condition field user-agent/],
+    [{ Values: ['x'] }, /unsupported ELBv2 condition field $/],
+  ])('refuses a condition it cannot represent: %j', (sdk, message) => {
+    expect(() => toCondition(sdk)).toThrow(message);
+  });
+
+  it('round-trips every condition through the SDK shape', () => {
+    const field = fc.constantFrom(
+      'host-header',
+      'path-pattern',
+      'http-header',
+      'http-request-method',
+      'query-string',
+      'source-ip',
+    );
+    const value = fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !s.includes('='));
+    fc.assert(
+      fc.property(
+        field,
+        fc.array(value, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (f, values, keyed) => {
+          const condition: Condition =
+            f === 'http-header'
+              ? { field: f, headerName: 'X-Test', values }
+              : f === 'query-string'
+                ? { field: f, values: values.map((v, i) => (keyed ? `k${i}=${v}` : `=${v}`)) }
+                : { field: f, values };
+          expect(toCondition(toSdkCondition(condition))).toEqual(condition);
+        },
+      ),
+    );
+  });
+
+  it('writes a query value without "=" as a value-only pair', () => {
+    expect(toSdkCondition({ field: 'query-string', values: ['beta'] })).toEqual({
+      Field: 'query-string',
+      QueryStringConfig: { Values: [{ Value: 'beta' }] },
+    });
+  });
+
+  it('round-trips every action kind through the SDK shape', () => {
+    const actions: Action[] = [
+      {
+        type: 'forward',
+        targetGroups: [
+          { targetGroupArn: TG, weight: 20 },
+          { targetGroupArn: TG2, weight: 80 },
+        ],
+        stickiness: { enabled: true, durationSeconds: 3600 },
+      },
+      { type: 'fixed-response', order: 3, statusCode: '503', contentType: 'text/plain', messageBody: 'down' },
+      { type: 'fixed-response', statusCode: '404' },
+      {
+        type: 'redirect',
+        statusCode: 'HTTP_302',
+        protocol: 'HTTPS',
+        host: 'shop.example.com',
+        port: '443',
+        path: '/#{path}',
+        query: 'a=1',
+      },
+    ];
+    for (const a of actions) expect(toAction(toSdkAction(a))).toEqual(a);
+  });
+
+  it('takes the default rule as default actions and the listener actions when there is none', () => {
+    const listener = {
+      ListenerArn: 'arn:l',
+      Port: 443,
+      Protocol: 'HTTPS' as const,
+      DefaultActions: [{ Type: 'fixed-response' as const, FixedResponseConfig: { StatusCode: '404' } }],
+    };
+    const fromRule = toListener(listener, [
+      {
+        RuleArn: 'arn:r0',
+        Priority: 'default',
+        IsDefault: true,
+        Actions: [{ Type: 'forward', TargetGroupArn: TG }],
+      },
+      {
+        RuleArn: 'arn:r1',
+        Priority: '3',
+        Conditions: [],
+        Actions: [{ Type: 'forward', TargetGroupArn: TG2 }],
+      },
+    ]);
+    expect(fromRule.defaultActions).toEqual([
+      { type: 'forward', targetGroups: [{ targetGroupArn: TG, weight: 1 }] },
+    ]);
+    expect(fromRule.rules.map((r) => r.priority)).toEqual([3]);
+    expect(toListener(listener, []).defaultActions).toEqual([{ type: 'fixed-response', statusCode: '404' }]);
+    expect(() => toListener(listener, [{ RuleArn: 'arn:r2', Priority: 'high', Actions: [] }])).toThrow(
+      /priority high/,
+    );
+  });
+
+  it('counts only targets still registered, and reads guard attributes ALB writes as "off"', () => {
+    const group = toTargetGroup(
+      { TargetGroupArn: TG, TargetGroupName: 'web-a', TargetType: 'instance', Matcher: { GrpcCode: '0-99' } },
+      [
+        { Target: { Id: 'i-1', Port: 80 }, TargetHealth: { State: 'healthy' } },
+        {
+          Target: { Id: 'i-2', Port: 80 },
+          TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress' },
+        },
+        { Target: { Id: 'i-3', Port: 80 }, TargetHealth: { State: 'unhealthy.draining' } },
+        {
+          Target: { Id: 'i-4', Port: 80 },
+          TargetHealth: { State: 'unused', Reason: 'Target.NotRegistered' },
+        },
+        {
+          Target: { Id: 'i-5', Port: 80, AvailabilityZone: 'us-east-1a' },
+          TargetHealth: { State: 'unused', Reason: 'Target.InvalidState' },
+        },
+      ],
+      new Map([
+        ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', '1'],
+        ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage', 'off'],
+      ]),
+    );
+    expect(group.targets).toEqual([
+      { id: 'i-1', port: 80 },
+      { id: 'i-5', port: 80, availabilityZone: 'us-east-1a' },
+    ]);
+    expect(group.unhealthyStateRouting).toEqual({ minimumHealthyTargetsCount: 1 });
+    expect(group.healthCheck).toEqual({ matcher: '0-99' });
+    expect(group.loadBalancingAlgorithm).toBeUndefined();
+  });
+
+  it('reads a lambda target group without ports and without attributes', () => {
+    const group = toTargetGroup(
+      { TargetGroupArn: TG, TargetGroupName: 'fn', TargetType: 'lambda' },
+      [{ Target: { Id: 'arn:aws:lambda:us-east-1:1:function:f' }, TargetHealth: { State: 'unavailable' } }],
+      new Map(),
+    );
+    expect(group).toEqual({
+      arn: TG,
+      name: 'fn',
+      targetType: 'lambda',
+      healthCheck: {},
+      targets: [{ id: 'arn:aws:lambda:us-east-1:1:function:f' }],
+    });
+    expect(() =>
+      toTargetGroup({ TargetGroupArn: TG, TargetGroupName: 'x', TargetType: 'gwlb' as 'ip' }, []),
+    ).toThrow(/unsupported target type/);
+  });
+
+  it('maps unknown or missing health states to unavailable', () => {
+    expect(toTargetHealth(TG, { Target: { Id: 'i-1' } })).toEqual({
+      targetGroupArn: TG,
+      targetId: 'i-1',
+      state: 'unavailable',
+    });
+    expect(
+      toTargetHealth(TG, { Target: { Id: 'i-1' }, TargetHealth: { State: 'weird' as 'healthy' } }).state,
+    ).toBe('unavailable');
+  });
+});
