@@ -13,6 +13,8 @@
  * hour behind it holds fewer than the cap; flapping lasts at least an hour; and the end of
  * flapping counts as a change, so the changes notified after it leave room for it.
  */
+
+import { DEFAULTS } from './config/defaults.ts';
 import { LbGuardError } from './errors.ts';
 
 const HOUR_MS = 3_600_000;
@@ -35,13 +37,8 @@ export interface HysteresisSettings {
 }
 
 /** Defaults, documented in docs/hysteresis.md: fail on 3 in a row or 5 of the last 10, recover on 3 in a row. */
-export const DEFAULT_HYSTERESIS: HysteresisSettings = {
-  consecutiveFailures: 3,
-  failuresInWindow: 5,
-  windowSize: 10,
-  consecutiveSuccesses: 3,
-  maxChangesPerHour: 6,
-};
+/** The defaults live with every other default, in lib/config/defaults.ts. */
+export const DEFAULT_HYSTERESIS: HysteresisSettings = DEFAULTS.thresholds.hysteresis;
 
 /** What a probe is declared to be, after hysteresis. */
 export type DeclaredStatus = 'passing' | 'failing';

@@ -234,8 +234,19 @@ export interface SkewThresholds {
   readonly minEffectSize: number;
 }
 
+/** Probe hysteresis (see lib/hysteresis.ts and docs/hysteresis.md). */
+export interface HysteresisThresholds {
+  readonly consecutiveFailures: number;
+  readonly failuresInWindow: number;
+  readonly windowSize: number;
+  readonly consecutiveSuccesses: number;
+  readonly maxChangesPerHour: number;
+}
+
 export interface Thresholds {
   readonly skew: SkewThresholds;
+  /** Absent in hand-built policies: lib/hysteresis.ts's defaults apply. */
+  readonly hysteresis?: HysteresisThresholds;
   /** ELB+target 5xx over requests above which a window is a breach (0–1). */
   readonly errorRate: number;
   /** Consecutive breaching observations before `suspected` becomes `confirmed`. */

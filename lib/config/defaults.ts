@@ -24,6 +24,13 @@ export const DEFAULTS = {
   },
   thresholds: {
     skew: { minSamples: 30, falsePositiveRate: 0.0001, minEffectSize: 0.2 },
+    hysteresis: {
+      consecutiveFailures: 3,
+      failuresInWindow: 5,
+      windowSize: 10,
+      consecutiveSuccesses: 3,
+      maxChangesPerHour: 6,
+    },
     errorRate: 0.05,
     consecutiveBreaches: 2,
     soakSeconds: 900,

@@ -406,8 +406,39 @@ const skewSchema = strict({
     .describe('Smallest difference in traffic shares (0–1) worth raising.'),
 });
 
+const hysteresisSchema = strict({
+  consecutiveFailures: intIn(1, 100)
+    .default(DEFAULTS.thresholds.hysteresis.consecutiveFailures)
+    .describe('Probe failures in a row that declare a passing probe failing.'),
+  failuresInWindow: intIn(1, 100)
+    .default(DEFAULTS.thresholds.hysteresis.failuresInWindow)
+    .describe('Failures among the last windowSize results that declare a passing probe failing.'),
+  windowSize: intIn(1, 100)
+    .default(DEFAULTS.thresholds.hysteresis.windowSize)
+    .describe('How many recent results "failuresInWindow of the last windowSize" looks at.'),
+  consecutiveSuccesses: intIn(1, 100)
+    .default(DEFAULTS.thresholds.hysteresis.consecutiveSuccesses)
+    .describe('Successes in a row before a failing probe is declared recovered.'),
+  maxChangesPerHour: intIn(2, 60)
+    .default(DEFAULTS.thresholds.hysteresis.maxChangesPerHour)
+    .describe('State changes per hour at which a probe is flapping: one notification, not a stream.'),
+}).superRefine((h, ctx) => {
+  if (
+    typeof h.failuresInWindow === 'number' &&
+    typeof h.windowSize === 'number' &&
+    h.failuresInWindow > h.windowSize
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['failuresInWindow'],
+      message: 'must be at most windowSize (it counts failures among the last windowSize results)',
+    });
+  }
+}, whenObject);
+
 const thresholdsSchema = strict({
   skew: skewSchema.prefault({}),
+  hysteresis: hysteresisSchema.prefault({}),
   errorRate: z
     .number()
     .gt(0, 'must be a fraction greater than 0 and at most 1, like 0.05 for 5%')

@@ -452,6 +452,18 @@ describe('parseConfig rejects each mistake with its path and the fix', () => {
       says: 'duplicates the name home of steps[0]',
     },
     {
+      what: 'an X-of-Y failure rule asking for more failures than the window holds',
+      config: withService({ thresholds: { hysteresis: { failuresInWindow: 12, windowSize: 10 } } }),
+      path: 'services[0].thresholds.hysteresis.failuresInWindow',
+      says: 'must be at most windowSize',
+    },
+    {
+      what: 'a flapping cap below 2',
+      config: withService({ thresholds: { hysteresis: { maxChangesPerHour: 1 } } }),
+      path: 'services[0].thresholds.hysteresis.maxChangesPerHour',
+      says: 'from 2 to 60',
+    },
+    {
       what: 'too few samples for the skew test',
       config: withService({ thresholds: { skew: { minSamples: 5 } } }),
       path: 'services[0].thresholds.skew.minSamples',
