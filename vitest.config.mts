@@ -19,6 +19,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/support/fast-check-setup.ts'],
           testTimeout: 30_000,
         },
       },
@@ -26,6 +27,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          setupFiles: ['test/support/fast-check-setup.ts'],
           globalSetup: ['test/support/moto-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -107,8 +107,8 @@ export function startIncident(service: string, at: string): Incident {
 /**
  * Applies one event to an incident. Events that make no sense in the current state are ignored
  * (same incident, no effects): lambdas retry and race, so a late or duplicated event must be
- * harmless rather than an exception. `resolved` and `escalated` are terminal; the caller starts a
- * new incident for the next problem.
+ * harmless rather than an exception. `resolved` is terminal (the caller starts a new incident
+ * for the next problem); `escalated` only leaves for `resolved`, on a healthy observation.
  */
 export function transition(
   incident: Incident,
@@ -211,8 +211,18 @@ function onObserved(
     case 'mitigating':
     case 'verifying':
       return checkStall(incident, event.at, ctx);
-    case 'resolved':
     case 'escalated':
+      // lbguard has stopped acting and a human owns it, so further bad news is not re-paged; but
+      // when the site is healthy again the incident closes, or the service would never be
+      // watched again by a fresh incident.
+      if (!healthy) return ignore(incident);
+      return move(incident, event.at, 'resolved', {
+        what: `Recovered after escalation: ${event.diagnosis.summary}`,
+        evidence: event.diagnosis.evidence,
+        severity: 'info',
+        patch: { closedAt: event.at, breaches: 0 },
+      });
+    case 'resolved':
       return ignore(incident);
   }
 }

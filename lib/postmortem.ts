@@ -45,6 +45,7 @@ const TITLES: Readonly<Record<RootCause, string>> = {
   'missing-targets': 'load balancer forwarded traffic to a target group missing its targets',
   'listener-drift': 'load balancer listener configuration drifted from last known good',
   'no-healthy-targets': 'no healthy targets behind the load balancer',
+  'single-survivor': 'all traffic piled on the last healthy target while the others failed health checks',
   'targets-unhealthy-balanced': 'targets failing health checks behind balanced routing',
   'backend-errors-balanced': 'backend errors behind a correctly balanced load balancer',
   unknown: 'failing probes with no identified cause',
@@ -191,6 +192,17 @@ function measuresFor(cause: RootCause, service: string): Measures {
         ],
         tasks: [
           'Find why every target failed its health check: application logs and recent application deploys.',
+        ],
+      };
+    case 'single-survivor':
+      return {
+        improvements: [
+          HEALTH_REQUIREMENTS,
+          'Check the health check itself (path, port, matcher, thresholds) against what the application serves: one bad check setting takes N-1 targets out at once.',
+        ],
+        tasks: [
+          'Set target_group_health.unhealthy_state_routing.minimum_healthy_targets.count to 2 or more (lint rule LBG-L7).',
+          'Find why the other targets failed their health checks before the survivor was overloaded.',
         ],
       };
     case 'targets-unhealthy-balanced':

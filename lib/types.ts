@@ -418,6 +418,8 @@ export type RootCause =
   | 'no-healthy-targets'
   | 'targets-unhealthy-balanced'
   | 'backend-errors-balanced'
+  /** N−1 targets of a group fail health checks and the last takes all of its traffic; routing is not at fault. */
+  | 'single-survivor'
   | 'unknown';
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -447,6 +449,18 @@ export interface Signals {
   readonly metrics?: AlbMetrics;
   readonly servedBy?: ServedBySample;
   readonly lastChange?: ConfigChange;
+  /**
+   * Every ELBv2 change CloudTrail reported since last known good, oldest first (`lastChange`
+   * included or not): a deployment is often several calls (ModifyListener, then DeregisterTargets).
+   */
+  readonly changes?: readonly ConfigChange[];
+  /**
+   * When the configuration was last seen as it is in last known good (the previous observation
+   * whose hash equalled it): with no CloudTrail event, a drift happened between this and `at`.
+   */
+  readonly previousObservationAt?: string;
+  /** Requests per instance from the application's own counters (see lib/instance-counters.ts). */
+  readonly instanceCounts?: Readonly<Record<string, number>>;
 }
 
 /** Stable key of a target within its group: `id:port` (`id` alone for lambda targets). */

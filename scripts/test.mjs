@@ -26,11 +26,23 @@ if (!existsSync(report)) {
 }
 const r = JSON.parse(readFileSync(report, 'utf8'));
 const passed = r.numPassedTests ?? 0;
-const failed = r.numFailedTests ?? 0;
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-const suitesFailed = r.numFailedTestSuites ?? 0;
-if (suitesFailed > 0) console.error(`test: ${suitesFailed} test file(s) failed to run`);
-console.log(`${passed} passed, ${failed + suitesFailed} failed, ${skipped} skipped`);
+// A file that fails before any test runs (import error, failing hook) has no failed test of its
+// own; count each such file once so it cannot pass unnoticed.
+const brokenFiles = (r.testResults ?? []).filter(
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+);
+for (const f of brokenFiles)
+  console.error(`test: ${f.name} failed to run: ${String(f.message ?? '').split('\n')[0]}`);
+let failed = (r.numFailedTests ?? 0) + brokenFiles.length;
+if (run.status !== 0 && failed === 0) {
+  // Every test passed but vitest still failed: a coverage threshold or an unhandled error.
+  console.error(
+    `test: vitest exited ${run.status} with every test passing (coverage threshold or unhandled error; see above)`,
+  );
+  failed = 1;
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (passed + failed === 0) {
   console.error('test: no test was executed; that is a failure, not a pass.');
   process.exit(1);

@@ -18,7 +18,10 @@ const UserIdentitySchema = z.object({
   invokedBy: z.string().optional(),
   sessionContext: z
     .object({
-      sessionIssuer: z.object({ arn: z.string().optional(), userName: z.string().optional() }).partial().optional(),
+      sessionIssuer: z
+        .object({ arn: z.string().optional(), userName: z.string().optional() })
+        .partial()
+        .optional(),
     })
     .partial()
     .optional(),
@@ -102,7 +105,11 @@ export const RemediateRequestSchema = z.strictObject({
 
 export const ProbeEventSchema = z.union([
   ScheduledEventSchema,
-  z.strictObject({ kind: z.literal('probe'), service: z.string().min(1).optional(), loopSeconds: z.number().min(0).max(890).optional() }),
+  z.strictObject({
+    kind: z.literal('probe'),
+    service: z.string().min(1).optional(),
+    loopSeconds: z.number().min(0).max(890).optional(),
+  }),
 ]);
 
 export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;

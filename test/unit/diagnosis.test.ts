@@ -4,11 +4,13 @@ import { diagnose } from '../../lib/diagnosis.ts';
 import type {
   AlbMetrics,
   ConfigChange,
+  HealthCheck,
   LbSnapshot,
   ProbeResult,
   RootCause,
   Severity,
   Signals,
+  TargetGroup,
   TargetHealth,
   Thresholds,
 } from '../../lib/types.ts';
@@ -18,6 +20,7 @@ import {
   forward,
   healthOf,
   listener,
+  listenerArn,
   outageCurrent,
   outageLastGood,
   shopTopology,
@@ -176,8 +179,10 @@ const cases: readonly Case[] = [
     lbFault: true,
     remediable: true,
     severity: 'critical',
-    first: 'ModifyListener by role deploy-pipeline at 14:02:11Z (listener/app/shop/…/',
+    first:
+      'ModifyListener by role deploy-pipeline at 14:02:11Z changed listener :80 default action weights web-a/web-b 50/50 → 100/0',
     evidence: [
+      'changed between 13:00:00Z and 14:05:00Z on 2025-02-25 (no CloudTrail event seen): target group web-a: 1 target(s) deregistered',
       'listener :80 default action sends 100% to web-a (1 target: i-0a:80); last known good spread it over 4 targets in web-a, web-b',
       'listener :80 default action forwards 100% to web-a; web-a has 1 registered target of 2 in last known good',
       'listener :80 default action weights web-a/web-b 50/50 → 100/0',
@@ -363,13 +368,43 @@ const cases: readonly Case[] = [
       // Only web reports health; the other groups have no records yet.
       health: unhealthy(shop, ['i-0a:8080', 'i-0b:8080']).filter((h) => h.targetGroupArn === tgArn('web')),
     }),
+    cause: 'single-survivor',
+    lbFault: false,
+    remediable: false,
+    severity: 'warning',
+    first:
+      'Traffic is concentrated by health, not by configuration: listener :443 default action sends all of its traffic to i-0c:8080, the only one of the 3 targets of web passing health checks; routing matches last known good',
+    evidence: [
+      'web: 1 of 3 targets healthy (Target.FailedHealthChecks)',
+      'web: 2 of 3 targets out of service: i-0a:8080 Target.FailedHealthChecks, i-0b:8080 Target.FailedHealthChecks',
+      'web health check: path /health, interval 30 s, healthy threshold 5, unhealthy threshold 2 (a target is out after 60 s of failed checks and back after 150 s of passing ones)',
+      'web has no minimum-healthy-targets guard',
+      'lint rule LBG-L7: add target_group_health.unhealthy_state_routing.minimum_healthy_targets.count=2 so ALB fails open instead of piling everything on one target',
+      'no per-target counts: CloudWatch counts requests per target group only',
+      'Not remediated',
+    ],
+  },
+  {
+    name: 'one of three web targets failing while only web reports health',
+    signals: signals(shop, shop, {
+      health: unhealthy(shop, ['i-0a:8080']).filter((h) => h.targetGroupArn === tgArn('web')),
+    }),
+    cause: 'targets-unhealthy-balanced',
+    lbFault: false,
+    remediable: false,
+    severity: 'warning',
+    evidence: ['web: 2 of 3 targets healthy (Target.FailedHealthChecks)'],
+    absent: ['single healthy target'],
+  },
+  {
+    name: 'one of two targets of one group failing while the route still reaches three healthy targets',
+    signals: signals(good, good, { health: unhealthy(good, ['i-0d:80']) }),
     cause: 'targets-unhealthy-balanced',
     lbFault: false,
     remediable: false,
     severity: 'warning',
     evidence: [
-      'web: 1 of 3 targets healthy (Target.FailedHealthChecks)',
-      'web: a single healthy target takes all of its traffic, and no minimum-healthy-targets requirement',
+      'web-b: a single healthy target takes all of its traffic, and no minimum-healthy-targets requirement makes ALB fail open instead (lint rule LBG-L7)',
     ],
   },
   {
@@ -474,8 +509,9 @@ const cases: readonly Case[] = [
     lbFault: true,
     remediable: false,
     severity: 'warning',
-    first: 'served-by sample for listener :80 default action:',
-    evidence: [],
+    first:
+      'per-target shares from 400 served-by samples for listener :80 default action (95% intervals): i-0a:80 100% [99–100%], i-0b:80 0% [0–1.0%], i-0c:80 0% [0–1.0%], i-0d:80 0% [0–1.0%]:',
+    evidence: ['  i-0a:80 received 100% of 400 requests (expected 25%)'],
   },
   {
     name: 'balanced per-group counts and served-by samples',
@@ -525,7 +561,8 @@ const cases: readonly Case[] = [
     lbFault: true,
     remediable: false,
     severity: 'warning',
-    first: 'served-by sample for listener :443 rule 10 (host shop.example.com and path /checkout/*):',
+    first:
+      'per-target shares from 500 served-by samples for listener :443 rule 10 (host shop.example.com and path /checkout/*) (95% intervals): 10.0.1.17:31337 100% [99–100%]',
     evidence: [],
   },
   {
@@ -575,7 +612,7 @@ describe('diagnose', () => {
     );
   });
 
-  it('shortens ARNs in the change line and keeps what it cannot parse', () => {
+  it('names the call that deregistered targets, with what it removed, and keeps a time it cannot parse', () => {
     const change: ConfigChange = {
       eventName: 'DeregisterTargets',
       principal: 'user alice',
@@ -584,11 +621,26 @@ describe('diagnose', () => {
     };
     const d = diagnose(signals(webBEmptied(), good, { lastChange: change }), thresholds);
     expect(d.evidence[0]).toBe(
-      `DeregisterTargets by user alice at just nowZ (targetgroup/web-b/${tgArn('web-b').split('/').at(-1)}, web-b)`,
+      'DeregisterTargets by user alice at just now changed target group web-b: 2 target(s) deregistered (i-0c:80, i-0d:80); 0 of 2 last-known-good targets remain',
     );
     expect(d.summary).toBe(
       'Missing targets: web-b has 0 registered targets of 2 in last known good after DeregisterTargets by user alice',
     );
+  });
+
+  it('shortens the ARNs of a call that explains no drift and keeps what it cannot parse', () => {
+    const change: ConfigChange = {
+      eventName: 'AddTags',
+      principal: 'user alice',
+      sourceIp: '2001:db8::7',
+      at: '2025-02-25T14:01:00Z',
+      resources: [tgArn('web-a'), 'web-a'],
+    };
+    const d = diagnose(signals(good, good, { lastChange: change }), thresholds);
+    expect(d.evidence).toContain(
+      `AddTags by user alice from 2001:db8::7 at 14:01:00Z (targetgroup/web-a/${tgArn('web-a').split('/').at(-1)}, web-a)`,
+    );
+    expect(d.summary).toBe('Healthy: probes green and routing as expected');
   });
 
   it('carries every drift from last known good for the planner', () => {
@@ -720,5 +772,504 @@ describe('diagnose properties', () => {
         expect(d.drift).toEqual([]);
       }),
     );
+  });
+});
+
+describe('diagnose: change attribution', () => {
+  const listenerChange: ConfigChange = {
+    eventName: 'ModifyListener',
+    principal: 'role deploy-pipeline',
+    principalArn: 'arn:aws:sts::123456789012:assumed-role/deploy-pipeline/session',
+    sourceIp: '10.0.0.5',
+    at: '2025-02-25T14:02:11Z',
+    resources: [outage.listeners[0]?.arn ?? ''],
+  };
+  const deregistration: ConfigChange = {
+    eventName: 'DeregisterTargets',
+    principal: 'role deploy-pipeline',
+    sourceIp: 'codedeploy.amazonaws.com',
+    at: '2025-02-25T14:02:13Z',
+    resources: [tgArn('web-a'), tgArn('web-b')],
+  };
+
+  it('names every call of a deployment with the drift it left, before → after', () => {
+    const d = diagnose(signals(outage, good, { changes: [listenerChange, deregistration] }), thresholds);
+    expect(d.evidence.slice(0, 2)).toEqual([
+      'ModifyListener by role deploy-pipeline from 10.0.0.5 at 14:02:11Z changed listener :80 default action weights web-a/web-b 50/50 → 100/0',
+      'DeregisterTargets by role deploy-pipeline via codedeploy.amazonaws.com at 14:02:13Z changed target group web-a: 1 target(s) deregistered (i-0b:80); 1 of 2 last-known-good targets remain; target group web-b: 2 target(s) deregistered (i-0c:80, i-0d:80); 0 of 2 last-known-good targets remain',
+    ]);
+    expect(d.evidence.some((e) => e.includes('no CloudTrail event seen'))).toBe(false);
+    expect(d.summary).toMatch(/after DeregisterTargets by role deploy-pipeline$/);
+  });
+
+  it('counts lastChange once when it is also among the changes', () => {
+    const d = diagnose(
+      signals(outage, good, { changes: [listenerChange], lastChange: listenerChange }),
+      thresholds,
+    );
+    expect(d.evidence.filter((e) => e.startsWith('ModifyListener by'))).toHaveLength(1);
+  });
+
+  it('attributes a rule change to the call naming the rule, not to one naming its listener', () => {
+    const https = shop.listeners.find((l) => l.port === 443)?.arn ?? '';
+    const rule10 = shop.listeners.flatMap((l) => l.rules).find((r) => r.priority === 10)?.arn ?? '';
+    const d = diagnose(
+      signals(checkoutFlipped(), shop, {
+        previousObservationAt: '2025-02-25T13:59:00.000Z',
+        changes: [
+          { ...listenerChange, resources: [https] },
+          { ...listenerChange, eventName: 'ModifyRule', at: '2025-02-25T14:03:00Z', resources: [rule10] },
+        ],
+      }),
+      thresholds,
+    );
+    expect(d.evidence[0]).toBe(
+      'ModifyRule by role deploy-pipeline from 10.0.0.5 at 14:03:00Z changed listener :443 rule 10 (host shop.example.com and path /checkout/*) weights checkout-canary/checkout/web 1/1/2 → 1/0/0',
+    );
+    expect(d.evidence.some((e) => e.startsWith('ModifyListener'))).toBe(false);
+  });
+
+  it('dates drift no event explains between the last matching observation and now', () => {
+    const d = diagnose(
+      signals(outage, good, { previousObservationAt: '2025-02-25T14:01:00.000Z', probes: probes(7) }),
+      thresholds,
+    );
+    expect(d.evidence).toContain(
+      'changed between 14:01:00Z and 14:05:00Z on 2025-02-25 (no CloudTrail event seen): listener :80 default action weights web-a/web-b 50/50 → 100/0; target group web-a: 1 target(s) deregistered (i-0b:80); 1 of 2 last-known-good targets remain; target group web-b: 2 target(s) deregistered (i-0c:80, i-0d:80); 0 of 2 last-known-good targets remain',
+    );
+    expect(d.summary).toMatch(
+      /; changed between 14:01:00Z and 14:05:00Z on 2025-02-25 \(no CloudTrail event seen\)$/,
+    );
+  });
+
+  it('falls back to last known good for the start of the window, writing both dates across midnight', () => {
+    const d = diagnose(
+      {
+        ...signals(webBEmptied(), good),
+        at: '2025-02-26T00:01:00.000Z',
+        lastGood: { hash: 'h0', takenAt: '2025-02-25T23:50:00.000Z', snapshot: good },
+      },
+      thresholds,
+    );
+    expect(d.evidence).toContain(
+      'changed between 2025-02-25 23:50:00Z and 2025-02-26 00:01:00Z (no CloudTrail event seen): target group web-b: 2 target(s) deregistered (i-0c:80, i-0d:80); 0 of 2 last-known-good targets remain',
+    );
+  });
+
+  it('keeps times it cannot parse as they are', () => {
+    const d = diagnose(signals(webBEmptied(), good, { previousObservationAt: 'earlier' }), thresholds);
+    expect(d.evidence.some((e) => e.startsWith(`changed between earlier and ${AT} (no CloudTrail`))).toBe(
+      true,
+    );
+  });
+
+  it('lists at most three changes per line', () => {
+    const four = targetGroup('web-c', ['i-1a:80', 'i-1b:80']);
+    const five = targetGroup('web-d', ['i-2a:80', 'i-2b:80']);
+    const before = snapshot(
+      [listener(80, [forward([tgArn('web-a'), 1], [tgArn('web-b'), 1], [four, 1], [five, 1])])],
+      [...good.targetGroups, four, five],
+    );
+    const after = {
+      ...before,
+      targetGroups: before.targetGroups.map((g) => ({ ...g, targets: g.targets.slice(0, 1) })),
+    };
+    const d = diagnose(signals(after, before, { probes: probes(3) }), thresholds);
+    expect(
+      d.evidence.some((e) => e.includes('no CloudTrail event seen') && e.endsWith('; … and 1 more')),
+    ).toBe(true);
+  });
+
+  it('names the newest call in the summary when the calls explain only benign drift', () => {
+    const extra = listener(8080, [forward([tgArn('web-a'), 1])]);
+    const now = { ...outage, listeners: [...outage.listeners, extra] };
+    const d = diagnose(
+      signals(now, good, {
+        changes: [{ ...listenerChange, eventName: 'CreateListener', resources: [extra.arn] }],
+      }),
+      thresholds,
+    );
+    expect(d.cause).toBe('routing-skew');
+    expect(d.summary).toMatch(/after CreateListener by role deploy-pipeline$/);
+    expect(d.evidence[0]).toMatch(/^CreateListener by .* changed listener :8080 HTTP added/);
+  });
+
+  it('still names the last call on a first run, when nothing can be matched to it', () => {
+    const d = diagnose(signals(webBEmptied(), undefined, { lastChange: deregistration }), thresholds);
+    expect(d.summary).toMatch(/after DeregisterTargets by role deploy-pipeline$/);
+    expect(d.evidence[0]).toMatch(
+      /^DeregisterTargets by role deploy-pipeline via codedeploy.amazonaws.com at 14:02:13Z \(targetgroup\/web-a\//,
+    );
+  });
+
+  it('does not blame a call that explains no drift for a load balancer fault', () => {
+    const d = diagnose(
+      signals(outage, good, {
+        lastChange: { ...listenerChange, eventName: 'AddTags', resources: [listenerArn(8080)] },
+      }),
+      thresholds,
+    );
+    expect(d.summary).not.toContain('AddTags');
+    expect(d.summary).toContain('no CloudTrail event seen');
+    expect(d.evidence).toContain(
+      `AddTags by role deploy-pipeline from 10.0.0.5 at 14:02:11Z (listener/app/shop/…/${listenerArn(8080).split('/').at(-1)})`,
+    );
+  });
+});
+
+/** One group of four behind listener :80, as a real fleet; `guard` sets unhealthy-state routing. */
+function fleetOfFour(guard?: TargetGroup['unhealthyStateRouting'], healthCheck?: HealthCheck): LbSnapshot {
+  const base = targetGroup('web', ['i-0a:80', 'i-0b:80', 'i-0c:80', 'i-0d:80'], {
+    ...(guard === undefined ? {} : { unhealthyStateRouting: guard }),
+  });
+  const web = healthCheck === undefined ? base : { ...base, healthCheck };
+  return snapshot([listener(80, [forward([web, 1])])], [web]);
+}
+
+const FOUR = ['i-0a:80', 'i-0b:80', 'i-0c:80', 'i-0d:80'];
+
+describe('diagnose: the single survivor', () => {
+  const fleet = fleetOfFour();
+
+  it('diagnoses three of four targets unhealthy with unchanged routing as single-survivor, not remediable', () => {
+    const d = diagnose(
+      signals(fleet, fleet, { health: unhealthy(fleet, ['i-0b:80', 'i-0c:80', 'i-0d:80']) }),
+      thresholds,
+    );
+    expect({ cause: d.cause, lbFault: d.lbFault, remediable: d.remediable, severity: d.severity }).toEqual({
+      cause: 'single-survivor',
+      lbFault: false,
+      remediable: false,
+      severity: 'warning',
+    });
+    expect(d.summary).toBe(
+      'Single survivor: web sends all its traffic to i-0a:80, 3 of 4 targets out of service (Target.FailedHealthChecks); not a routing fault, not remediated',
+    );
+    expect(d.drift).toEqual([]);
+  });
+
+  it('counts stopped instances as out of service, as a crashed fleet shows up', () => {
+    const health = healthOf(fleet, { 'i-0b:80': 'unused', 'i-0c:80': 'unused', 'i-0d:80': 'unused' }).map(
+      (h) =>
+        h.state === 'unused'
+          ? { ...h, reason: 'Target.InvalidState', description: 'Target is in the stopped state' }
+          : h,
+    );
+    const d = diagnose(signals(fleet, fleet, { health }), thresholds);
+    expect(d.cause).toBe('single-survivor');
+    expect(d.summary).toContain('3 of 4 targets out of service (Target.InvalidState)');
+    expect(d.evidence).toContain(
+      'web: 3 of 4 targets out of service: i-0b:80 Target.InvalidState (Target is in the stopped state), i-0c:80 Target.InvalidState (Target is in the stopped state), i-0d:80 Target.InvalidState (Target is in the stopped state)',
+    );
+  });
+
+  it('does not count draining targets as out of service', () => {
+    const health = healthOf(fleet, { 'i-0b:80': 'draining', 'i-0c:80': 'draining', 'i-0d:80': 'unused' });
+    expect(diagnose(signals(fleet, fleet, { health }), thresholds).cause).toBe('healthy');
+  });
+
+  it('is critical when probes fail', () => {
+    const d = diagnose(
+      signals(fleet, fleet, {
+        health: unhealthy(fleet, ['i-0b:80', 'i-0c:80', 'i-0d:80']),
+        probes: probes(4, { status: 502 }),
+      }),
+      thresholds,
+    );
+    expect([d.cause, d.severity]).toEqual(['single-survivor', 'critical']);
+  });
+
+  interface SurvivorCase {
+    readonly name: string;
+    readonly snap: LbSnapshot;
+    readonly failing: readonly string[];
+    readonly extra?: Partial<Omit<Signals, 'snapshot' | 'lastGood'>>;
+    readonly lastGood?: LbSnapshot | null;
+    readonly cause: RootCause;
+    readonly evidence: readonly string[];
+  }
+
+  const describedCheck: HealthCheck = {
+    protocol: 'HTTP',
+    port: 'traffic-port',
+    path: '/healthz',
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    healthyThreshold: 3,
+    unhealthyThreshold: 2,
+    matcher: '200-299',
+  };
+
+  const survivorCases: readonly SurvivorCase[] = [
+    {
+      name: 'a percentage guard the lone survivor still meets',
+      snap: fleetOfFour({ minimumHealthyTargetsPercentage: 20 }),
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      cause: 'single-survivor',
+      evidence: [
+        'web requires minimum healthy targets 20%, which its one healthy target of 4 still meets, so ALB does not fail open; lint rule LBG-L7',
+      ],
+    },
+    {
+      name: 'a count-1 guard, which is no guard',
+      snap: fleetOfFour({ minimumHealthyTargetsCount: 1 }),
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      cause: 'single-survivor',
+      evidence: ['web requires minimum healthy targets count 1'],
+    },
+    {
+      name: 'a count-2 guard making ALB fail open',
+      snap: fleetOfFour({ minimumHealthyTargetsCount: 2 }),
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      cause: 'targets-unhealthy-balanced',
+      evidence: ['web: 1 of 4 targets healthy (Target.FailedHealthChecks)'],
+    },
+    {
+      name: 'two of four failing, traffic still on two healthy targets',
+      snap: fleet,
+      failing: ['i-0c:80', 'i-0d:80'],
+      cause: 'targets-unhealthy-balanced',
+      evidence: ['spreads traffic over 2 healthy targets'],
+    },
+    {
+      name: 'all four failing, so ALB fails open',
+      snap: fleet,
+      failing: FOUR,
+      cause: 'no-healthy-targets',
+      evidence: ['every target of web fails its health check'],
+    },
+    {
+      name: 'every health check setting reported',
+      snap: fleetOfFour(undefined, describedCheck),
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      cause: 'single-survivor',
+      evidence: [
+        'web health check: protocol HTTP, path /healthz, port traffic-port, interval 10 s, timeout 5 s, healthy threshold 3, unhealthy threshold 2, matcher 200-299 (a target is out after 20 s of failed checks and back after 30 s of passing ones)',
+      ],
+    },
+    {
+      name: 'no health check setting reported',
+      snap: fleetOfFour(undefined, {}),
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      cause: 'single-survivor',
+      evidence: ['web health check: settings not reported'],
+    },
+    {
+      name: 'a health check path changed since last known good, by a named call',
+      snap: fleetOfFour(undefined, { path: '/ready', intervalSeconds: 30 }),
+      lastGood: fleetOfFour(undefined, { path: '/health', intervalSeconds: 30 }),
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      extra: {
+        lastChange: {
+          eventName: 'ModifyTargetGroup',
+          principal: 'user bob',
+          sourceIp: '198.51.100.7',
+          at: '2025-02-25T14:00:30Z',
+          resources: [tgArn('web')],
+        },
+      },
+      cause: 'single-survivor',
+      evidence: [
+        'Health check settings changed since last known good (target group web: healthCheck.path "/health" → "/ready"); lbguard reports this but does not restore it',
+        'ModifyTargetGroup by user bob from 198.51.100.7 at 14:00:30Z changed target group web: healthCheck.path "/health" → "/ready"',
+        'web health check: path /ready, interval 30 s',
+      ],
+    },
+    {
+      name: 'a survivor on a first run',
+      snap: fleet,
+      lastGood: null,
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      cause: 'single-survivor',
+      evidence: [
+        'routing has no configuration fault lbguard can see (no last known good to compare with yet)',
+        'No last known good snapshot yet',
+      ],
+    },
+    {
+      name: 'a survivor measured by served-by sampling',
+      snap: fleet,
+      failing: ['i-0b:80', 'i-0c:80', 'i-0d:80'],
+      extra: { servedBy: { service: 'shop', at: AT, counts: { 'i-0a': 118, 'i-0b': 2 } } },
+      cause: 'single-survivor',
+      evidence: [
+        'per-target shares from 120 served-by samples for listener :80 default action (95% intervals): i-0a:80 98% [94–100%], i-0b:80 2% [0.5–6%]',
+      ],
+    },
+    {
+      name: 'a survivor next to a reweight that keeps the spread',
+      snap: (() => {
+        const a = targetGroup('web-a', ['i-0a:80', 'i-0b:80']);
+        const b = targetGroup('web-b', []);
+        return snapshot([listener(80, [forward([a, 1], [b, 0])])], [a, b]);
+      })(),
+      lastGood: (() => {
+        const a = targetGroup('web-a', ['i-0a:80', 'i-0b:80']);
+        const b = targetGroup('web-b', []);
+        return snapshot([listener(80, [forward([a, 2], [b, 0])])], [a, b]);
+      })(),
+      failing: ['i-0b:80'],
+      cause: 'single-survivor',
+      evidence: ['routing spreads traffic as last known good did'],
+    },
+  ];
+
+  it.each(survivorCases)('diagnoses $name as $cause', (c) => {
+    const lastGood = c.lastGood === null ? undefined : (c.lastGood ?? c.snap);
+    const d = diagnose(
+      signals(c.snap, lastGood, { health: unhealthy(c.snap, [...c.failing]), ...c.extra }),
+      thresholds,
+    );
+    expect(d.cause).toBe(c.cause);
+    expect(d.lbFault).toBe(false);
+    expect(d.remediable).toBe(false);
+    for (const line of c.evidence)
+      expect(
+        d.evidence.some((e) => e.includes(line)),
+        line,
+      ).toBe(true);
+  });
+
+  it('lists the reasons and descriptions of failing targets, five at most', () => {
+    const seven = ['i-00:80', 'i-01:80', 'i-02:80', 'i-03:80', 'i-04:80', 'i-05:80', 'i-06:80'];
+    const web = targetGroup('web', seven);
+    const snap = snapshot([listener(80, [forward([web, 1])])], [web]);
+    const health = healthOf(snap).map((h, i): TargetHealth => {
+      if (i === 0) return h;
+      const { reason: _drop, ...rest } = { ...h, state: 'unhealthy' as const, reason: '' };
+      return i === 1
+        ? {
+            ...rest,
+            reason: 'Target.ResponseCodeMismatch',
+            description: 'Health checks failed with these codes: [404]',
+          }
+        : rest;
+    });
+    const d = diagnose(signals(snap, snap, { health }), thresholds);
+    expect(d.cause).toBe('single-survivor');
+    expect(d.evidence).toContain(
+      'web: 6 of 7 targets out of service: i-01:80 Target.ResponseCodeMismatch (Health checks failed with these codes: [404]), i-02:80 no reason given, i-03:80 no reason given, i-04:80 no reason given, i-05:80 no reason given, … and 1 more',
+    );
+  });
+
+  it('reports a survivor once when two listeners route to it', () => {
+    const web = targetGroup('web', ['i-0a:80', 'i-0b:80']);
+    const snap = snapshot([listener(80, [forward([web, 1])]), listener(443, [forward([web, 1])])], [web]);
+    const d = diagnose(signals(snap, snap, { health: unhealthy(snap, ['i-0b:80']) }), thresholds);
+    expect(d.cause).toBe('single-survivor');
+    expect(d.evidence.filter((e) => e.startsWith('Traffic is concentrated by health'))).toHaveLength(1);
+  });
+
+  it('classifies the failing-count of any fleet: N−1 → single-survivor, all → no-healthy-targets, fewer → balanced', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 2, max: 8 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n }), fc.boolean(), fc.boolean())),
+        ([n, failing, probesFail, hasLastGood]) => {
+          const keys = Array.from({ length: n }, (_, i) => `i-0${i}:8080`);
+          const web = targetGroup('web', keys, { port: 8080 });
+          const snap = snapshot([listener(443, [forward([web, 1])])], [web]);
+          const d = diagnose(
+            signals(snap, hasLastGood ? snap : undefined, {
+              health: unhealthy(snap, keys.slice(0, failing)),
+              probes: probes(probesFail ? 3 : 0, { status: 502 }),
+            }),
+            thresholds,
+          );
+          const expected: RootCause =
+            failing === n
+              ? 'no-healthy-targets'
+              : failing === n - 1
+                ? 'single-survivor'
+                : 'targets-unhealthy-balanced';
+          expect(d.cause).toBe(expected);
+          expect(d.severity).toBe(probesFail ? 'critical' : 'warning');
+        },
+      ),
+    );
+  });
+
+  it('never calls a health-driven or backend class remediable or a load balancer fault', () => {
+    const healthClasses: ReadonlySet<RootCause> = new Set([
+      'single-survivor',
+      'no-healthy-targets',
+      'targets-unhealthy-balanced',
+      'backend-errors-balanced',
+    ]);
+    fc.assert(
+      fc.property(
+        arbSnapshotWithHealth(),
+        fc.boolean(),
+        fc.constantFrom<number | undefined>(200, 500, 502, undefined),
+        (now, sameAsLastGood, status) => {
+          const d = diagnose(
+            {
+              at: AT,
+              service: 'shop',
+              snapshot: now.snapshot,
+              ...(sameAsLastGood ? { lastGood: { hash: 'h', takenAt: AT, snapshot: now.snapshot } } : {}),
+              health: now.health,
+              probes: [probe(status === 200, 1, status === undefined ? {} : { status })],
+            },
+            thresholds,
+          );
+          if (healthClasses.has(d.cause)) {
+            expect(d.remediable).toBe(false);
+            expect(d.lbFault).toBe(false);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('diagnose: per-target sources', () => {
+  it('tests instance counters against the route and says they were the source', () => {
+    const d = diagnose(
+      signals(good, good, { instanceCounts: { 'i-0a': 900, 'i-0b': 40, 'i-0c': 30, 'i-0d': 30 } }),
+      thresholds,
+    );
+    expect(d.cause).toBe('routing-skew');
+    expect(d.evidence[0]).toMatch(
+      /^per-target shares from 1,000 requests counted by the instances \(EMF InstanceRequests\) for listener :80 default action \(95% intervals\): i-0a:80 90% \[88–92%\]/,
+    );
+  });
+
+  it('writes a metrics window it cannot parse as it came', () => {
+    const d = diagnose(
+      signals(good, good, { metrics: metrics({ target5xx: 60, windowStart: 'start', windowEnd: 'end' }) }),
+      thresholds,
+    );
+    expect(d.evidence.some((e) => e.endsWith('of 1000 requests, start–end)'))).toBe(true);
+  });
+
+  it('ignores an empty set of instance counters', () => {
+    const d = diagnose(signals(good, good, { instanceCounts: {} }), thresholds);
+    expect(d.cause).toBe('healthy');
+  });
+
+  it('shows per-target shares as evidence when targets are unhealthy behind balanced routing', () => {
+    const d = diagnose(
+      signals(good, good, {
+        health: unhealthy(good, ['i-0d:80']),
+        servedBy: { service: 'shop', at: AT, counts: { 'i-0a': 30, 'i-0b': 30, 'i-0c': 60 } },
+      }),
+      thresholds,
+    );
+    expect(d.cause).toBe('targets-unhealthy-balanced');
+    expect(d.evidence.some((e) => e.startsWith('per-target shares from 120 served-by samples'))).toBe(true);
+  });
+
+  it('shows per-target shares as evidence behind backend errors', () => {
+    const d = diagnose(
+      signals(good, good, {
+        probes: probes(5, { status: 500 }),
+        servedBy: { service: 'shop', at: AT, counts: { 'i-0a': 30, 'i-0b': 30, 'i-0c': 30, 'i-0d': 30 } },
+      }),
+      thresholds,
+    );
+    expect(d.cause).toBe('backend-errors-balanced');
+    expect(d.evidence.some((e) => e.startsWith('per-target shares from 120 served-by samples'))).toBe(true);
   });
 });

@@ -634,7 +634,7 @@ const arbCtx: fc.Arbitrary<TransitionContext> = fc
     thresholds: { ...thresholds, consecutiveBreaches },
   }));
 
-const TERMINAL: ReadonlySet<IncidentState> = new Set(['resolved', 'escalated']);
+const TERMINAL: ReadonlySet<IncidentState> = new Set(['resolved']);
 
 interface Simulation {
   readonly invokes: readonly number[];
@@ -674,6 +674,8 @@ describe('the hourly budget across incidents', () => {
       { type: 'remediation-started', at: at(t + 125), planHash: 'p1' },
       { type: 'remediation-applied', at: at(t + 130), steps: ['step'] },
       { type: 'verification-failed', at: at(t + 300), evidence: [] },
+      // The site recovers (a human fixed it), closing the escalated incident; then it breaks again.
+      observed(t + 400, healthy),
     ];
     const sim = simulate(
       [...cycle(0), ...cycle(600), ...cycle(1200)],
@@ -754,7 +756,29 @@ describe('incident properties', () => {
     );
   });
 
-  it('treats resolved and escalated as terminal for observations', () => {
+  it('keeps an escalated incident quiet while unhealthy and closes it once healthy again', () => {
+    fc.assert(
+      fc.property(arbEvents, arbCtx, arbDiagnosis, (events, ctx, diagnosis) => {
+        for (const { after } of simulate(events, ctx).steps) {
+          if (after.state !== 'escalated') continue;
+          const next = transition(
+            after,
+            { type: 'observed', at: at(100_000), diagnosis, planHash: 'p1' },
+            ctx,
+          );
+          if (diagnosis.cause === 'healthy') {
+            expect(next.incident.state).toBe('resolved');
+            expect(next.incident.closedAt).toBe(at(100_000));
+            expect(types(next.effects)).toEqual(['notify']);
+          } else {
+            expect(next).toEqual({ incident: after, effects: [] });
+          }
+        }
+      }),
+    );
+  });
+
+  it('treats resolved as terminal for observations', () => {
     fc.assert(
       fc.property(arbEvents, arbCtx, arbDiagnosis, (events, ctx, diagnosis) => {
         for (const { after } of simulate(events, ctx).steps) {

@@ -79,8 +79,11 @@ function mapGroup(s: LbSnapshot, name: string, change: (g: TargetGroup) => Targe
 /** moto refuses a priority that another rule holds at the time of the call, even in a swap. */
 function priorityHeldElsewhere(s: LbSnapshot, step: PlanStep): boolean {
   if (step.op !== 'SetRulePriorities') return false;
+  // Priorities are unique per listener, not across the load balancer.
   return step.priorities.some(({ ruleArn: arn, priority }) =>
-    s.listeners.some((l) => l.rules.some((r) => r.arn !== arn && r.priority === priority)),
+    s.listeners
+      .filter((l) => l.rules.some((r) => r.arn === arn))
+      .some((l) => l.rules.some((r) => r.arn !== arn && r.priority === priority)),
   );
 }
 

@@ -325,6 +325,7 @@ describe('renderPostmortem corrective measures by root cause', () => {
     ['missing-targets', true, 'Never deregister the last targets of a group'],
     ['listener-drift', true, 'Require review for listener and rule changes'],
     ['no-healthy-targets', false, 'Check the health check itself'],
+    ['single-survivor', false, 'minimum_healthy_targets.count to 2 or more (lint rule LBG-L7)'],
     ['targets-unhealthy-balanced', false, 'Investigate why targets fail health checks'],
     ['backend-errors-balanced', false, 'Investigate the backend dependency'],
     ['unknown', false, 'Extend probes and served-by sampling'],

@@ -1,0 +1,697 @@
+// Inspect at fleet scale against moto: builds a load balancer through the ELBv2 API (IP targets,
+// several listeners, host/path/header rules, weighted forwards), then runs the real inspect cycle
+// (`run` from lambdas/inspect/handler.ts with the production adapters) through a recording proxy
+// that counts every AWS request by operation. The probe handler's DynamoDB traffic per
+// invocation is measured the same way, for the cost model.
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  RegisterTargetsCommand,
+  type Action as SdkAction,
+  type RuleCondition as SdkRuleCondition,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
+import { buildAlbMetricQueries, MAX_QUERIES_PER_CALL } from '../lambdas/adapters/cloudwatch.ts';
+import { HttpProber } from '../lambdas/adapters/http-prober.ts';
+import { createStateTable, DynamoDbStateStore, encodeSnapshot } from '../lambdas/adapters/state-store.ts';
+import { run as inspect } from '../lambdas/inspect/handler.ts';
+import { run as probe } from '../lambdas/probe/handler.ts';
+import { createRuntime } from '../lambdas/shared/deps.ts';
+import { InspectEventSchema } from '../lambdas/shared/events.ts';
+import type { Log } from '../lambdas/shared/log.ts';
+import type { MetricsSink, MetricValue } from '../lambdas/shared/metrics-sink.ts';
+import { type LbGuardConfig, type LbGuardConfigInput, loadConfigOrThrow } from '../lib/config/index.ts';
+import { hashSnapshot } from '../lib/snapshot.ts';
+import type { ProbeResult } from '../lib/types.ts';
+import { startMoto } from './moto.ts';
+import {
+  countByOperation,
+  type RecordedCall,
+  type RecordingProxy,
+  startRecordingProxy,
+} from './recording-proxy.ts';
+import { startSite } from './site.ts';
+import { median } from './stats.ts';
+
+export interface FleetScenario {
+  readonly name: string;
+  readonly targetGroups: number;
+  readonly targetsPerGroup: number;
+  readonly listeners: number;
+  /** Rules per listener besides the default rule. */
+  readonly rulesPerListener: number;
+}
+
+export const FLEET_SCENARIOS: readonly FleetScenario[] = [
+  { name: '1 TG', targetGroups: 1, targetsPerGroup: 10, listeners: 1, rulesPerListener: 5 },
+  { name: '10 TGs', targetGroups: 10, targetsPerGroup: 10, listeners: 3, rulesPerListener: 20 },
+  { name: '100 TGs', targetGroups: 100, targetsPerGroup: 10, listeners: 10, rulesPerListener: 50 },
+];
+
+/** One measured inspect cycle. */
+export interface CycleFigure {
+  readonly ms: number;
+  readonly metricsRead: boolean;
+  readonly calls: Readonly<Record<string, number>>;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly emfBytes: number;
+  readonly logBytes: number;
+  readonly cause: string;
+}
+
+export interface FleetFigure {
+  readonly scenario: FleetScenario;
+  readonly targets: number;
+  readonly rules: number;
+  /** DescribeRules pages moto returned (its page size is 50, default rule included). */
+  readonly rulePages: number;
+  readonly metricQueries: number;
+  readonly buildSeconds: number;
+  readonly cycles: readonly CycleFigure[];
+  /** Medians over the cycles with and without the (every metricsPeriodSeconds) metrics read. */
+  readonly withMetrics: CycleSummary;
+  readonly withoutMetrics: CycleSummary;
+  /** `listener pages + rule pages + 1 + 2 × groups + ⌈queries / 500⌉`: the reader's calls, as designed. */
+  readonly predictedAwsCalls: number;
+  /** The snapshot as JSON, and as stored in its DynamoDB item (gzipped above a threshold). */
+  readonly snapshotJsonBytes: number;
+  readonly snapshotStoredBytes: number;
+}
+
+export interface CycleSummary {
+  readonly cycles: number;
+  readonly medianMs: number;
+  /** ELBv2 + CloudWatch calls (the load balancer and metrics reads). */
+  readonly awsCalls: number;
+  readonly dynamodbCalls: number;
+  readonly calls: Readonly<Record<string, number>>;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly emfBytes: number;
+  readonly logBytes: number;
+  readonly cause: string;
+}
+
+export interface ProbeCycleFigure {
+  /** One round without the served-by burst and the first round with it, ms (median). */
+  readonly roundMs: number;
+  readonly firstRoundMs: number;
+  readonly calls: Readonly<Record<string, number>>;
+  readonly readUnitsPerRound: number;
+  readonly writeUnitsPerRound: number;
+  readonly writeUnitsFirstRound: number;
+  readonly emfBytesPerRound: number;
+  readonly logBytesPerInvocation: number;
+  readonly metricNames: readonly string[];
+}
+
+export interface FleetResults {
+  readonly proxy: string;
+  readonly scenarios: readonly FleetFigure[];
+  readonly probe: ProbeCycleFigure;
+  /** Metric names inspect emitted in steady state. */
+  readonly inspectMetricNames: readonly string[];
+}
+
+const TABLE = 'lbguard-bench';
+const SERVICE = 'fleet';
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const AZS = ['us-east-1a', 'us-east-1b'] as const;
+
+/** Lambda context fields Powertools Logger adds to every line (realistic lengths). */
+const LOG_CONTEXT = {
+  cold_start: false,
+  function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:LbGuard-InspectFunction-AbCdEf123456',
+  function_memory_size: '256',
+  function_name: 'LbGuard-InspectFunction-AbCdEf123456',
+  function_request_id: '6f3b1d5e-8a4c-4e2b-9f7a-1c2d3e4f5a6b',
+  sampling_rate: 0,
+  service: 'lbguard-inspect',
+  xray_trace_id: '1-6720f1a2-0123456789abcdef01234567',
+};
+
+/** Counts the bytes Powertools Logger would write for INFO and above (the deployed level). */
+class ByteCountingLog implements Log {
+  bytes = 0;
+  #line(level: string, message: string, extra: unknown[]): void {
+    const merged = Object.assign({}, ...extra.filter((e) => typeof e === 'object' && e !== null));
+    this.bytes +=
+      Buffer.byteLength(
+        JSON.stringify({ level, message, timestamp: '2026-11-02T14:00:00.000Z', ...LOG_CONTEXT, ...merged }),
+      ) + 1;
+  }
+  debug(): void {}
+  info(message: string, ...extra: unknown[]): void {
+    this.#line('INFO', message, extra);
+  }
+  warn(message: string, ...extra: unknown[]): void {
+    this.#line('WARN', message, extra);
+  }
+  error(message: string, ...extra: unknown[]): void {
+    this.#line('ERROR', message, extra);
+  }
+}
+
+/** Serialises each emit as Powertools would print it (EMF), counting bytes and names. */
+class EmfByteSink implements MetricsSink {
+  bytes = 0;
+  readonly names = new Set<string>();
+  readonly #metrics = new Metrics({ namespace: 'LbGuard' });
+
+  constructor() {
+    this.#metrics.clearDefaultDimensions();
+  }
+
+  emit(service: string, values: readonly MetricValue[]): void {
+    if (values.length === 0) return;
+    this.#metrics.addDimension('Service', service);
+    for (const v of values) {
+      this.names.add(v.name);
+      this.#metrics.addMetric(v.name, v.unit === 'Count' ? 'Count' : 'Milliseconds', v.value);
+    }
+    this.bytes += Buffer.byteLength(JSON.stringify(this.#metrics.serializeMetrics())) + 1;
+    this.#metrics.clearMetrics();
+    this.#metrics.clearDimensions();
+  }
+}
+
+/** A settable clock: each measured cycle happens at a chosen minute. */
+class BenchClock {
+  #ms = 0;
+  set(iso: string): void {
+    this.#ms = Date.parse(iso);
+  }
+  now = (): Date => new Date(this.#ms);
+}
+
+async function ec2Query(endpoint: string, params: Readonly<Record<string, string>>): Promise<string> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      // moto routes by the credential scope's service name; it does not verify signatures.
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: new URLSearchParams({ Version: '2016-11-15', ...params }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`EC2 ${params.Action} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+function xmlValue(xml: string, tag: string): string {
+  const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  if (m?.[1] === undefined) throw new Error(`no <${tag}> in EC2 response`);
+  return m[1];
+}
+
+/**
+ * Rule `r` of listener `l`: conditions rotate through host, path, host + path, header and
+ * method + path; every fifth rule forwards 50/50 across two groups, the rest to one.
+ */
+export function ruleShape(
+  l: number,
+  r: number,
+  groups: number,
+): { readonly conditions: SdkRuleCondition[]; readonly groupWeights: readonly [number, number][] } {
+  const host: SdkRuleCondition = {
+    Field: 'host-header',
+    HostHeaderConfig: { Values: [`svc-${l}-${r}.example.com`] },
+  };
+  const path: SdkRuleCondition = { Field: 'path-pattern', PathPatternConfig: { Values: [`/l${l}/r${r}/*`] } };
+  const conditions: SdkRuleCondition[][] = [
+    [host],
+    [path],
+    [host, path],
+    [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Tenant', Values: [`t-${l}-${r}`] } }],
+    [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } }, path],
+  ];
+  const g = (l * 7 + r) % groups;
+  return {
+    conditions: conditions[r % conditions.length] ?? [path],
+    groupWeights:
+      r % 5 === 0 && groups > 1
+        ? [
+            [g, 50],
+            [(g + 1) % groups, 50],
+          ]
+        : [[g, 1]],
+  };
+}
+
+function forward(groupArns: readonly string[], weights: readonly [number, number][]): SdkAction[] {
+  return [
+    {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: weights.map(([g, w]) => ({ TargetGroupArn: groupArns[g] ?? '', Weight: w })),
+      },
+    },
+  ];
+}
+
+async function buildFleet(
+  admin: AwsClients,
+  motoUrl: string,
+  s: FleetScenario,
+): Promise<{ loadBalancerArn: string }> {
+  const vpcId = xmlValue(
+    await ec2Query(motoUrl, { Action: 'CreateVpc', CidrBlock: '10.20.0.0/16' }),
+    'vpcId',
+  );
+  const subnets: string[] = [];
+  for (const [i, az] of AZS.entries()) {
+    const xml = await ec2Query(motoUrl, {
+      Action: 'CreateSubnet',
+      VpcId: vpcId,
+      CidrBlock: `10.20.${i}.0/24`,
+      AvailabilityZone: az,
+    });
+    subnets.push(xmlValue(xml, 'subnetId'));
+  }
+  const lb = await admin.elbv2.send(
+    new CreateLoadBalancerCommand({
+      Name: 'fleet',
+      Subnets: subnets,
+      Type: 'application',
+      Scheme: 'internal',
+    }),
+  );
+  const loadBalancerArn = lb.LoadBalancers?.[0]?.LoadBalancerArn;
+  if (loadBalancerArn === undefined) throw new Error('moto returned no load balancer');
+
+  const groupArns: string[] = [];
+  for (let g = 0; g < s.targetGroups; g++) {
+    const out = await admin.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `fleet-${g}`,
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: vpcId,
+        TargetType: 'ip',
+        HealthCheckPath: '/health',
+      }),
+    );
+    const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+    if (arn === undefined) throw new Error(`moto returned no target group ${g}`);
+    groupArns.push(arn);
+    // Distinct IPs across the fleet (moto keys targets by Id alone), on odd ports.
+    await admin.elbv2.send(
+      new RegisterTargetsCommand({
+        TargetGroupArn: arn,
+        Targets: Array.from({ length: s.targetsPerGroup }, (_, t) => {
+          const k = g * s.targetsPerGroup + t;
+          return { Id: `10.20.${Math.floor(k / 250)}.${(k % 250) + 1}`, Port: 8081 + (t % 3) };
+        }),
+      }),
+    );
+  }
+  for (let l = 0; l < s.listeners; l++) {
+    const listener = await admin.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: loadBalancerArn,
+        Port: 8000 + l,
+        Protocol: 'HTTP',
+        DefaultActions: forward(groupArns, [[l % s.targetGroups, 1]]),
+      }),
+    );
+    const listenerArn = listener.Listeners?.[0]?.ListenerArn;
+    if (listenerArn === undefined) throw new Error('moto returned no listener');
+    for (let r = 1; r <= s.rulesPerListener; r++) {
+      const shape = ruleShape(l, r, s.targetGroups);
+      await admin.elbv2.send(
+        new CreateRuleCommand({
+          ListenerArn: listenerArn,
+          Priority: r,
+          Conditions: shape.conditions,
+          Actions: forward(groupArns, shape.groupWeights),
+        }),
+      );
+    }
+  }
+  return { loadBalancerArn };
+}
+
+function okProbeResult(at: string): ProbeResult {
+  return {
+    service: SERVICE,
+    probe: 'home',
+    at,
+    ok: true,
+    steps: [
+      {
+        name: 'home',
+        url: 'https://fleet.example.com/',
+        method: 'GET',
+        latencyMs: 42,
+        ok: true,
+        status: 200,
+        failures: [],
+      },
+    ],
+    totalMs: 42,
+  };
+}
+
+function serviceConfig(loadBalancerArn: string, siteUrl: string): LbGuardConfig {
+  const input: LbGuardConfigInput = {
+    version: 1,
+    region: REGION,
+    services: [
+      {
+        name: SERVICE,
+        loadBalancerArn,
+        probes: [{ name: 'home', url: `${siteUrl}/` }],
+      },
+    ],
+  };
+  return loadConfigOrThrow(JSON.stringify(input), 'bench fleet config');
+}
+
+const scheduled = () =>
+  InspectEventSchema.parse({
+    version: '0',
+    id: 'bench-tick',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    time: '2026-11-02T14:00:00Z',
+    region: REGION,
+    resources: [],
+    detail: {},
+  });
+
+const isAws = (key: string): boolean =>
+  key.startsWith('elasticloadbalancing:') || key.startsWith('monitoring:');
+
+function summarise(cycles: readonly CycleFigure[]): CycleSummary {
+  const first = cycles[0];
+  const sumOf = (calls: Readonly<Record<string, number>>, pick: (k: string) => boolean): number =>
+    Object.entries(calls).reduce((a, [k, v]) => a + (pick(k) ? v : 0), 0);
+  return {
+    cycles: cycles.length,
+    medianMs: median(cycles.map((c) => c.ms)),
+    awsCalls: median(cycles.map((c) => sumOf(c.calls, isAws))),
+    dynamodbCalls: median(cycles.map((c) => sumOf(c.calls, (k) => k.startsWith('dynamodb:')))),
+    calls: first?.calls ?? {},
+    readUnits: median(cycles.map((c) => c.readUnits)),
+    writeUnits: median(cycles.map((c) => c.writeUnits)),
+    emfBytes: median(cycles.map((c) => c.emfBytes)),
+    logBytes: median(cycles.map((c) => c.logBytes)),
+    cause: first?.cause ?? 'none',
+  };
+}
+
+function unitsOf(calls: readonly RecordedCall[]): { read: number; write: number } {
+  return calls.reduce((a, c) => ({ read: a.read + c.units.read, write: a.write + c.units.write }), {
+    read: 0,
+    write: 0,
+  });
+}
+
+async function measureScenario(
+  s: FleetScenario,
+  env: {
+    motoUrl: string;
+    proxy: RecordingProxy;
+    admin: AwsClients;
+    clients: AwsClients;
+    siteUrl: string;
+    cycles: number;
+  },
+  log: (line: string) => void,
+  inspectNames: Set<string>,
+): Promise<FleetFigure> {
+  const t0 = performance.now();
+  const { loadBalancerArn } = await buildFleet(env.admin, env.motoUrl, s);
+  await createStateTable(env.admin.dynamodb, TABLE);
+  const topic = await env.admin.sns.send(new CreateTopicCommand({ Name: 'lbguard-bench' }));
+  const buildSeconds = (performance.now() - t0) / 1000;
+
+  const config = serviceConfig(loadBalancerArn, env.siteUrl);
+  const runtime = createRuntime({ config, tableName: TABLE, topicArn: topic.TopicArn ?? '' }, env.clients);
+  const adminStore = new DynamoDbStateStore(env.admin.documents, TABLE);
+  const adminRuntime = createRuntime({ config, tableName: TABLE, topicArn: topic.TopicArn ?? '' }, env.admin);
+  const clock = new BenchClock();
+  const emf = new EmfByteSink();
+  const logger = new ByteCountingLog();
+  const deps = {
+    config,
+    reader: runtime.reader,
+    describer: runtime.describer,
+    albMetrics: runtime.albMetrics,
+    store: runtime.store,
+    notifier: runtime.notifier,
+    metrics: emf,
+    logger,
+    now: clock.now,
+  };
+
+  // Steady state: one cycle stores the snapshot, then it is promoted to last known good.
+  const base = Date.parse('2026-11-02T14:00:20.000Z');
+  const at = (minute: number): string => new Date(base + minute * 60_000).toISOString();
+  clock.set(at(-1));
+  await adminStore.putProbeResults(SERVICE, [okProbeResult(at(-1))]);
+  await inspect(scheduled(), deps);
+  const state = await adminRuntime.reader.readSnapshot(loadBalancerArn);
+  const hash = hashSnapshot(state.snapshot);
+  await adminStore.promoteLastGood(
+    SERVICE,
+    { hash, takenAt: at(-1), snapshot: state.snapshot },
+    'bench',
+    at(-1),
+  );
+  env.proxy.take();
+
+  const cycles: CycleFigure[] = [];
+  for (let minute = 0; minute < env.cycles; minute++) {
+    clock.set(at(minute));
+    await adminStore.putProbeResults(SERVICE, [okProbeResult(at(minute))]);
+    env.proxy.take();
+    emf.bytes = 0;
+    logger.bytes = 0;
+    const started = performance.now();
+    const outcome = await inspect(scheduled(), deps);
+    const ms = performance.now() - started;
+    const calls = env.proxy.take();
+    const byOp = countByOperation(calls);
+    const units = unitsOf(calls);
+    for (const n of emf.names) inspectNames.add(n);
+    cycles.push({
+      ms,
+      metricsRead: (byOp['monitoring:GetMetricData'] ?? 0) > 0,
+      calls: byOp,
+      readUnits: units.read,
+      writeUnits: units.write,
+      emfBytes: emf.bytes,
+      logBytes: logger.bytes,
+      cause: outcome.kind === 'inspected' ? (outcome.services[0]?.diagnosis.cause ?? 'none') : outcome.kind,
+    });
+  }
+  // The stored snapshot's size decides what every read of it costs (two reads a cycle).
+  const encoded = encodeSnapshot(state.snapshot);
+  const snapshotStoredBytes =
+    'snapshotJson' in encoded ? Buffer.byteLength(encoded.snapshotJson) : encoded.snapshotGzip.byteLength;
+
+  const rules = s.listeners * (s.rulesPerListener + 1);
+  const rulePages = s.listeners * Math.ceil((s.rulesPerListener + 1) / 50);
+  const zones = new Set(
+    state.snapshot.targetGroups.flatMap((g) => g.targets.flatMap((t) => t.availabilityZone ?? [])),
+  );
+  const metricQueries = buildAlbMetricQueries({
+    loadBalancerArn,
+    targetGroupArns: state.snapshot.targetGroups.map((g) => g.arn),
+    availabilityZones: [...zones],
+    start: at(0),
+    end: at(5),
+    periodSeconds: config.schedule.metricsPeriodSeconds,
+  }).length;
+  const figure: FleetFigure = {
+    scenario: s,
+    targets: s.targetGroups * s.targetsPerGroup,
+    rules,
+    rulePages,
+    metricQueries,
+    buildSeconds,
+    cycles,
+    withMetrics: summarise(cycles.filter((c) => c.metricsRead)),
+    withoutMetrics: summarise(cycles.filter((c) => !c.metricsRead)),
+    predictedAwsCalls:
+      1 + rulePages + 1 + 2 * s.targetGroups + Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
+    snapshotJsonBytes: Buffer.byteLength(JSON.stringify(state.snapshot)),
+    snapshotStoredBytes,
+  };
+  log(
+    `fleet ${s.name}: built in ${buildSeconds.toFixed(1)} s; cycle ${figure.withMetrics.medianMs.toFixed(0)} ms with metrics, ${figure.withoutMetrics.medianMs.toFixed(0)} ms without; ${figure.withMetrics.awsCalls} AWS calls (predicted ${figure.predictedAwsCalls})`,
+  );
+  return figure;
+}
+
+/** One probe invocation's round(s) against the local site, as the example config defines them. */
+async function measureProbeCycle(
+  env: { proxy: RecordingProxy; clients: AwsClients; admin: AwsClients; siteUrl: string },
+  rounds: number,
+): Promise<ProbeCycleFigure> {
+  await createStateTable(env.admin.dynamodb, TABLE);
+  const site = env.siteUrl;
+  const input: LbGuardConfigInput = {
+    version: 1,
+    region: REGION,
+    services: [
+      {
+        name: SERVICE,
+        loadBalancerArn:
+          'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/fleet/50dc6c495c0c9188',
+        servedByHeader: 'X-Served-By',
+        // The example config's probes, pointed at the local site.
+        probes: [
+          {
+            name: 'health',
+            url: `${site}/health`,
+            expect: { status: [200], bodyContains: 'ok' },
+            servedBySample: { requests: 50, concurrency: 5 },
+          },
+          {
+            name: 'checkout-journey',
+            steps: [
+              { name: 'home', url: `${site}/`, expect: { status: [200], bodyContains: 'Example Shop' } },
+              {
+                name: 'product',
+                url: `${site}/products/blue-mug`,
+                expect: { status: [200], bodyMatches: 'data-sku="[A-Z0-9-]+"' },
+              },
+              {
+                name: 'cart',
+                url: `${site}/cart/items`,
+                method: 'POST',
+                body: '{"sku":"MUG-BLUE","quantity":1}',
+                expect: { status: [200, 201] },
+              },
+              {
+                name: 'checkout',
+                url: `${site}/checkout`,
+                expect: { status: [200], bodyContains: 'Checkout' },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const config = loadConfigOrThrow(JSON.stringify(input), 'bench probe config');
+  const runtime = createRuntime(
+    { config, tableName: TABLE, topicArn: 'arn:aws:sns:us-east-1:123456789012:x' },
+    env.clients,
+  );
+  const prober = new HttpProber();
+  const emf = new EmfByteSink();
+  const logger = new ByteCountingLog();
+  const withoutSamples: LbGuardConfig = {
+    ...config,
+    services: config.services.map((s) => ({
+      ...s,
+      probes: s.probes.map(({ servedBySample: _sample, ...p }) => p),
+    })),
+  };
+  const measureRound = async (withSample: boolean) => {
+    env.proxy.take();
+    emf.bytes = 0;
+    logger.bytes = 0;
+    const started = performance.now();
+    // loopSeconds 0: exactly one round; the first round of an invocation also takes the sample.
+    const outcome = await probe(
+      { kind: 'probe', loopSeconds: 0 },
+      {
+        config: withSample ? config : withoutSamples,
+        prober,
+        store: runtime.store,
+        metrics: emf,
+        logger,
+        now: () => new Date(),
+        sleep: async () => {},
+      },
+    );
+    const ms = performance.now() - started;
+    if (outcome.kind !== 'probed' || outcome.services.some((s) => s.failed > 0)) {
+      throw new Error(`probe round failed against the local site: ${JSON.stringify(outcome)}`);
+    }
+    const calls = env.proxy.take();
+    return { ms, calls, units: unitsOf(calls), emf: emf.bytes, log: logger.bytes };
+  };
+  await measureRound(true);
+  const first: Awaited<ReturnType<typeof measureRound>>[] = [];
+  const plain: Awaited<ReturnType<typeof measureRound>>[] = [];
+  for (let i = 0; i < rounds; i++) {
+    first.push(await measureRound(true));
+    plain.push(await measureRound(false));
+  }
+  prober.destroy();
+  const f = first[0];
+  const p = plain[0];
+  if (f === undefined || p === undefined) throw new Error('no probe rounds measured');
+  return {
+    roundMs: median(plain.map((r) => r.ms)),
+    firstRoundMs: median(first.map((r) => r.ms)),
+    calls: countByOperation(f.calls),
+    readUnitsPerRound: p.units.read,
+    writeUnitsPerRound: p.units.write,
+    writeUnitsFirstRound: f.units.write,
+    emfBytesPerRound: median(plain.map((r) => r.emf)),
+    // One "probe run complete" line per invocation; "probe failed" lines only on failures.
+    logBytesPerInvocation: median(first.map((r) => r.log)),
+    metricNames: [...emf.names].sort(),
+  };
+}
+
+/** Starts moto, the recording proxy and the local site; measures every scenario; stops them all. */
+export async function measureFleet(options: {
+  readonly scenarios: readonly FleetScenario[];
+  readonly cycles: number;
+  readonly probeRounds: number;
+  readonly log: (line: string) => void;
+}): Promise<FleetResults> {
+  const moto = await startMoto();
+  const proxy = await startRecordingProxy(moto.url);
+  const site = await startSite();
+  const admin = createAwsClients({
+    endpoint: moto.url,
+    region: REGION,
+    credentials: CREDENTIALS,
+    maxAttempts: 2,
+  });
+  const clients = createAwsClients({ endpoint: proxy.url, region: REGION, credentials: CREDENTIALS });
+  try {
+    const env = { motoUrl: moto.url, proxy, admin, clients, siteUrl: site.url, cycles: options.cycles };
+    const inspectNames = new Set<string>();
+    const scenarios: FleetFigure[] = [];
+    for (const s of options.scenarios) {
+      await moto.reset();
+      scenarios.push(await measureScenario(s, env, options.log, inspectNames));
+    }
+    await moto.reset();
+    const probeFigure = await measureProbeCycle(env, options.probeRounds);
+    options.log(
+      `probe round: ${probeFigure.firstRoundMs.toFixed(0)} ms with the served-by burst, ${probeFigure.roundMs.toFixed(0)} ms without`,
+    );
+    return {
+      proxy:
+        'loopback HTTP proxy in front of moto_server, counting X-Amz-Target / RPC v2 path / Action= per request',
+      scenarios,
+      probe: probeFigure,
+      inspectMetricNames: [...inspectNames].sort(),
+    };
+  } finally {
+    destroyAwsClients(admin);
+    destroyAwsClients(clients);
+    await site.stop();
+    await proxy.close();
+    await moto.stop();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: footprint, inspect at fleet scale, probe engine, skew detector and cost, on
+ * this machine. Prints Markdown, writes bench/results.json and bench/results.md. Benchmarks
+ * report; they never fail a build on a figure.
+ *
+ *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,probe,skew,cost]
+ *
+ * `--quick` runs fewer repetitions and skips the 100-group fleet (a smoke run, not figures to quote).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type CostInputs, estimateMonthlyCost, metricReadsPerMonth } from './cost-model.ts';
+import { FLEET_SCENARIOS, measureFleet } from './fleet.ts';
+import { measureFootprint } from './footprint.ts';
+import { PRICES } from './prices.ts';
+import { measureProbeEngine } from './probe-engine.ts';
+import { type Results, renderResults } from './render.ts';
+import type { BenchResults as SkewResults } from './skew.ts';
+import { countTemplateResources } from './template-count.ts';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const PARTS = ['footprint', 'fleet', 'probe', 'skew', 'cost'] as const;
+type Part = (typeof PARTS)[number];
+
+/** Memory sizes from infra/lbguard-construct.ts (probe: `probeMemorySize` default; inspect fixed). */
+const PROBE_MEMORY_MB = 128;
+const INSPECT_MEMORY_MB = 256;
+
+const log = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: ReadonlySet<Part> } {
+  const quick = argv.includes('--quick');
+  const i = argv.indexOf('--only');
+  const names = i >= 0 ? (argv[i + 1] ?? '').split(',') : [...PARTS];
+  for (const n of names) {
+    if (!(PARTS as readonly string[]).includes(n))
+      throw new Error(`--only takes ${PARTS.join(',')}; got ${n}`);
+  }
+  return { quick, only: new Set(names as Part[]) };
+}
+
+/** Runs bench/skew.ts as its own command (it prints its tables and writes results-skew.json). */
+async function runSkew(): Promise<SkewResults> {
+  const script = path.join(REPO_ROOT, 'bench', 'skew.ts');
+  await new Promise<void>((resolve, reject) => {
+    // execArgv carries tsx's loader when this runner runs under tsx.
+    const child = spawn(process.execPath, [...process.execArgv, script], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 180_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`bench/skew.ts exited with code ${code}`));
+    });
+  });
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, 'bench', 'results-skew.json'), 'utf8')) as SkewResults;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { quick, only } = parseArgs(argv);
+  const started = performance.now();
+  const cpus = os.cpus();
+  const machine = {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverage: os.loadavg()[0] ?? 0,
+  };
+  log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.toFixed(2)}`);
+
+  const footprint = only.has('footprint')
+    ? await measureFootprint({ repoRoot: REPO_ROOT, runs: quick ? 5 : 20, log })
+    : undefined;
+  const needFleet = only.has('fleet') || only.has('cost');
+  const fleet = needFleet
+    ? await measureFleet({
+        scenarios: quick ? FLEET_SCENARIOS.slice(0, 2) : FLEET_SCENARIOS,
+        cycles: quick ? 5 : 10,
+        probeRounds: quick ? 3 : 9,
+        log,
+      })
+    : undefined;
+  const probeEngine = only.has('probe')
+    ? await measureProbeEngine({ requests: 2000, concurrency: 10, log })
+    : undefined;
+  const skew = only.has('skew') ? await runSkew() : undefined;
+
+  let cost: Results['cost'];
+  if (only.has('cost') && fleet) {
+    log('cost: synthesizing the stack (no bundling) to count alarms');
+    const counts = countTemplateResources(REPO_ROOT);
+    const basis = fleet.scenarios[0];
+    if (basis === undefined) throw new Error('cost needs the 1-group fleet');
+    const common: Omit<CostInputs, 'schedule'> = {
+      probeMemoryMb: PROBE_MEMORY_MB,
+      inspectMemoryMb: INSPECT_MEMORY_MB,
+      probe: fleet.probe,
+      inspect: {
+        msWithMetrics: basis.withMetrics.medianMs,
+        msWithoutMetrics: basis.withoutMetrics.medianMs,
+        readUnits: basis.withoutMetrics.readUnits,
+        writeUnits: basis.withoutMetrics.writeUnits,
+        emfBytes: basis.withoutMetrics.emfBytes,
+        logBytes: basis.withoutMetrics.logBytes,
+      },
+      metricQueries: basis.metricQueries,
+      customMetrics: new Set([...fleet.probe.metricNames, ...fleet.inspectMetricNames]).size,
+      standardAlarms: counts.standardAlarms,
+      compositeAlarms: counts.compositeAlarms,
+      kmsKeys: counts.kmsKeys,
+    };
+    const defaults = { inspectRateMinutes: 1, metricsPeriodSeconds: 300 };
+    cost = {
+      basis: `the example config's probes against a local site (probe ${PROBE_MEMORY_MB} MB), inspect of the ${basis.scenario.name} × ${basis.scenario.targetsPerGroup} fleet on moto (${INSPECT_MEMORY_MB} MB), ALB metrics every 300 s, ${counts.standardAlarms} standard + ${counts.compositeAlarms} composite alarms and ${counts.kmsKeys} KMS key counted in the synthesized stack, ${common.customMetrics} metric names seen in steady state`,
+      oneMinute: estimateMonthlyCost({
+        ...common,
+        schedule: { ...defaults, probeIntervalSeconds: 10, probeLoopSeconds: 10 },
+      }),
+      tenSecond: estimateMonthlyCost({
+        ...common,
+        schedule: { ...defaults, probeIntervalSeconds: 10, probeLoopSeconds: 50 },
+      }),
+      perExtraTargetGroupUsd: metricReadsPerMonth(defaults) * 3 * PRICES.getMetricDataMetric.usd,
+    };
+  }
+
+  const results: Results = {
+    date: new Date().toISOString(),
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    machine,
+    seconds: (performance.now() - started) / 1000,
+    ...(footprint === undefined ? {} : { footprint }),
+    ...(fleet === undefined ? {} : { fleet }),
+    ...(probeEngine === undefined ? {} : { probeEngine }),
+    ...(skew === undefined ? {} : { skew }),
+    ...(cost === undefined ? {} : { cost }),
+  };
+  const markdown = renderResults(results);
+  const jsonPath = path.join(REPO_ROOT, 'bench', 'results.json');
+  const mdPath = path.join(REPO_ROOT, 'bench', 'results.md');
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(mdPath, markdown);
+  // The repository's formatter owns these files too (`npm run lint` checks them): leave them formatted.
+  spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', jsonPath, mdPath], {
+    stdio: 'ignore',
+  });
+  process.stdout.write(markdown);
+  log(`wrote bench/results.json and bench/results.md in ${results.seconds.toFixed(0)} s`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

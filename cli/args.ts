@@ -1,0 +1,327 @@
+import { parseArgs } from 'node:util';
+import { suggestKey } from '../lib/config/index.ts';
+import { usageError } from './exit.ts';
+
+/** The commands `lbguard` knows, in the order `--help` lists them. */
+export const COMMANDS = [
+  'status',
+  'verify',
+  'diff',
+  'snapshot',
+  'restore',
+  'incidents',
+  'postmortem',
+  'init',
+  'doctor',
+  'drill',
+] as const;
+
+export type CommandName = (typeof COMMANDS)[number];
+
+type OptionSpec = { readonly type: 'string' | 'boolean'; readonly short?: string };
+
+/** Flags every command accepts. */
+const GLOBAL_OPTIONS = {
+  config: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  table: { type: 'string' },
+  json: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, OptionSpec>;
+
+const SERVICE = { service: { type: 'string', short: 's' } } as const satisfies Record<string, OptionSpec>;
+
+/** Flags of each command, on top of the global ones. */
+const COMMAND_OPTIONS = {
+  status: SERVICE,
+  verify: SERVICE,
+  diff: SERVICE,
+  snapshot: {
+    ...SERVICE,
+    promote: { type: 'boolean' },
+    force: { type: 'boolean' },
+    reason: { type: 'string' },
+  },
+  restore: { ...SERVICE, apply: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
+  incidents: SERVICE,
+  postmortem: { out: { type: 'string', short: 'o' } },
+  init: {},
+  doctor: {},
+  drill: {
+    scenario: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    'compare-unguarded': { type: 'boolean' },
+    'no-compare-unguarded': { type: 'boolean' },
+    rate: { type: 'string' },
+    'observe-seconds': { type: 'string' },
+  },
+} as const satisfies Record<CommandName, Record<string, OptionSpec>>;
+
+/** Positional arguments each command takes (name shown in messages), all required. */
+const POSITIONALS: Readonly<Record<CommandName, readonly string[]>> = {
+  status: [],
+  verify: [],
+  diff: [],
+  snapshot: [],
+  restore: [],
+  incidents: [],
+  postmortem: ['INCIDENT_ID'],
+  init: [],
+  doctor: [],
+  drill: [],
+};
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+  readonly table?: string;
+  readonly json: boolean;
+  /** `--no-color` given. Whether colour is used also depends on the TTY and NO_COLOR. */
+  readonly noColor: boolean;
+  readonly debug: boolean;
+}
+
+export interface CommandOptions {
+  readonly service?: string;
+  readonly promote: boolean;
+  readonly force: boolean;
+  readonly reason?: string;
+  readonly apply: boolean;
+  readonly yes: boolean;
+  readonly out?: string;
+  /** `drill`: a scenario name or `all`. */
+  readonly scenario?: string;
+  /** `drill`: `--compare-unguarded` (true), `--no-compare-unguarded` (false), or neither. */
+  readonly compareUnguarded?: boolean;
+  /** `drill`: customer requests per second, as typed (validated by the command). */
+  readonly rate?: string;
+  /** `drill`: seconds to observe after the fault, as typed. */
+  readonly observeSeconds?: string;
+}
+
+export type ParsedArgs =
+  | { readonly kind: 'help'; readonly command?: CommandName; readonly global: GlobalOptions }
+  | { readonly kind: 'version'; readonly global: GlobalOptions }
+  | {
+      readonly kind: 'run';
+      readonly command: CommandName;
+      readonly global: GlobalOptions;
+      readonly options: CommandOptions;
+      readonly positionals: readonly string[];
+    };
+
+function isCommand(word: string): word is CommandName {
+  return (COMMANDS as readonly string[]).includes(word);
+}
+
+function flagNames(command: CommandName | undefined): string[] {
+  const own = command === undefined ? {} : COMMAND_OPTIONS[command];
+  return [...Object.keys(GLOBAL_OPTIONS), ...Object.keys(own)];
+}
+
+/** `--servce` → `--service`; `-x` stays as it is. */
+function suggestFlag(flag: string, command: CommandName | undefined): string | undefined {
+  if (!flag.startsWith('--')) return undefined;
+  const suggestion = suggestKey(flag.slice(2), flagNames(command));
+  return suggestion === undefined ? undefined : `--${suggestion}`;
+}
+
+function helpHint(command: CommandName | undefined): string {
+  return command === undefined ? 'see lbguard --help' : `see lbguard ${command} --help`;
+}
+
+/** Turns node:util's parse errors into a message that says what to type instead. */
+function explainParseError(error: unknown, command: CommandName | undefined): never {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  // Node quotes the option as `'--name'` or, for one with a short alias, `'-s, --name <value>'`.
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  const flag = /--[^\s=<,]+/.exec(quoted)?.[0] ?? /-[^\s=<,]+/.exec(quoted)?.[0] ?? quoted;
+  const where = command === undefined ? 'lbguard' : `lbguard ${command}`;
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const suggestion = suggestFlag(flag, command);
+      throw usageError(
+        `unknown option ${flag} for ${where}`,
+        suggestion === undefined ? helpHint(command) : `did you mean ${suggestion}? (${helpHint(command)})`,
+      );
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      throw usageError(
+        /argument missing/.test(message)
+          ? `option ${flag} needs a value, e.g. ${flag} VALUE`
+          : `option ${flag} does not take a value`,
+        helpHint(command),
+      );
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
+      const extra = /'([^']*)'/.exec(message)?.[1] ?? '';
+      throw usageError(`unexpected argument ${extra} for ${where}`, helpHint(command));
+    }
+    default:
+      throw usageError(message, helpHint(command));
+  }
+}
+
+function toGlobal(values: Record<string, string | boolean | undefined>): GlobalOptions {
+  const str = (key: string) => {
+    const v = values[key];
+    return typeof v === 'string' ? v : undefined;
+  };
+  return {
+    ...defined('config', str('config')),
+    ...defined('region', str('region')),
+    ...defined('profile', str('profile')),
+    ...defined('endpointUrl', str('endpoint-url')),
+    ...defined('table', str('table')),
+    json: values.json === true,
+    noColor: values['no-color'] === true,
+    debug: values.debug === true,
+  };
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Checks that hold across flags (`--force` needs `--promote` and `--reason`). */
+function checkCombinations(command: CommandName, options: CommandOptions): void {
+  if (options.service !== undefined && options.service.trim() === '') {
+    throw usageError('--service needs a service name', `e.g. lbguard ${command} --service shop`);
+  }
+  if (command === 'snapshot') {
+    if (options.force && !options.promote) {
+      throw usageError(
+        '--force only makes sense with --promote',
+        'lbguard snapshot --promote --force --reason "why this is good"',
+      );
+    }
+    if (options.force && (options.reason === undefined || options.reason.trim() === '')) {
+      throw usageError(
+        '--force needs --reason TEXT: overriding the health check is recorded with its reason',
+        'lbguard snapshot --promote --force --reason "rollback verified by hand"',
+      );
+    }
+  }
+}
+
+/**
+ * Parses `lbguard <command> [flags]` strictly: unknown flags, missing values and stray
+ * arguments are usage errors (exit 2) that name the fix. Global flags may come before or
+ * after the command.
+ */
+export function parseCliArgs(argv: readonly string[]): ParsedArgs {
+  const commandIndex = findCommandIndex(argv);
+  const word = commandIndex < 0 ? undefined : argv[commandIndex];
+  // Global flags before the command: parse them alone so their values are not taken for the command.
+  if (word === undefined || word === 'help') {
+    const rest = word === undefined ? argv : argv.filter((_, i) => i !== commandIndex);
+    const topic = word === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
+    const flags = rest.filter((a) => a !== topic);
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      values = parseArgs({
+        args: [...flags],
+        options: { ...GLOBAL_OPTIONS, version: { type: 'boolean' } },
+        strict: true,
+        allowPositionals: false,
+      }).values;
+    } catch (error) {
+      explainParseError(error, undefined);
+    }
+    const global = toGlobal(values);
+    if (values.version === true) return { kind: 'version', global };
+    if (topic !== undefined) {
+      if (!isCommand(topic)) throw unknownCommand(topic);
+      return { kind: 'help', command: topic, global };
+    }
+    return { kind: 'help', global };
+  }
+  if (!isCommand(word)) throw unknownCommand(word);
+  const command = word;
+  const args = argv.filter((_, i) => i !== commandIndex);
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    const options: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
+    parsed = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    explainParseError(error, command);
+  }
+  const global = toGlobal(parsed.values);
+  if (parsed.values.help === true) return { kind: 'help', command, global };
+  const expected = POSITIONALS[command];
+  if (parsed.positionals.length > expected.length) {
+    throw usageError(
+      `unexpected argument ${parsed.positionals[expected.length]} for lbguard ${command}`,
+      helpHint(command),
+    );
+  }
+  const missing = expected[parsed.positionals.length];
+  if (missing !== undefined) {
+    throw usageError(
+      `lbguard ${command} needs ${missing}`,
+      `usage: lbguard ${command} ${expected.join(' ')}`,
+    );
+  }
+  const v = parsed.values;
+  const options: CommandOptions = {
+    ...defined('service', typeof v.service === 'string' ? v.service : undefined),
+    ...defined('reason', typeof v.reason === 'string' ? v.reason : undefined),
+    ...defined('out', typeof v.out === 'string' ? v.out : undefined),
+    ...defined('scenario', typeof v.scenario === 'string' ? v.scenario : undefined),
+    ...defined('rate', typeof v.rate === 'string' ? v.rate : undefined),
+    ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),
+    ...defined(
+      'compareUnguarded',
+      v['no-compare-unguarded'] === true ? false : v['compare-unguarded'] === true ? true : undefined,
+    ),
+    promote: v.promote === true,
+    force: v.force === true,
+    apply: v.apply === true,
+    yes: v.yes === true,
+  };
+  checkCombinations(command, options);
+  return { kind: 'run', command, global, options, positionals: parsed.positionals };
+}
+
+/** Index of the first word that is neither a flag nor the value of a global string flag. */
+function findCommandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') return i + 1 < argv.length ? i + 1 : -1;
+    if (!arg.startsWith('-')) return i;
+    const name = arg.slice(2);
+    const spec = (GLOBAL_OPTIONS as Record<string, OptionSpec>)[name];
+    if (arg.startsWith('--') && !arg.includes('=') && spec?.type === 'string') i++;
+  }
+  return -1;
+}
+
+function unknownCommand(word: string) {
+  const suggestion = suggestKey(word, COMMANDS);
+  return usageError(
+    `unknown command ${word}`,
+    suggestion === undefined
+      ? `commands: ${COMMANDS.join(', ')} (see lbguard --help)`
+      : `did you mean lbguard ${suggestion}?`,
+  );
+}
+
+/** Global flags as far as they can be read from a command line that failed to parse. */
+export function sniffGlobal(argv: readonly string[]): Pick<GlobalOptions, 'json' | 'debug' | 'noColor'> {
+  return {
+    json: argv.includes('--json'),
+    debug: argv.includes('--debug'),
+    noColor: argv.includes('--no-color'),
+  };
+}

@@ -1,0 +1,173 @@
+import type { CommandName } from './args.ts';
+
+const GLOBAL_FLAGS = `Global flags:
+  --config FILE        config file (default ./lbguard.config.yaml)
+  --region REGION      AWS region (default: config region, then AWS_REGION)
+  --profile NAME       AWS profile (same as AWS_PROFILE)
+  --endpoint-url URL   AWS endpoint, e.g. a local moto_server (also AWS_ENDPOINT_URL)
+  --table NAME         lbguard state table (default: config tableName, else lbguard-state)
+  --json               print one JSON document on stdout and nothing else
+  --no-color           no colour (also NO_COLOR=1; colour is only used on a terminal)
+  --debug              show stack traces of unexpected errors
+  -h, --help           this help`;
+
+const EXIT_CODES = `Exit codes:
+  0  ok: balanced and healthy, nothing to do
+  1  findings: skew, drift, verification failed, plan not applied, prerequisite missing
+  2  usage or configuration error (bad flag, unknown service, invalid config)
+  3  AWS/API error (including a missing state table: run lbguard init)`;
+
+interface CommandHelp {
+  /** One line for `lbguard --help`. */
+  readonly short: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly flags?: string;
+  readonly details?: string;
+  readonly example: string;
+}
+
+const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
+  status: {
+    short: "where each target's traffic goes, health, drift, incident, diagnosis",
+    usage: 'lbguard status [--service NAME]',
+    summary:
+      "Per listener and rule: each target's share of traffic (routing model), target health, drift against last known good, open incident, and the diagnosis with its evidence.",
+    flags: '  -s, --service NAME   one service from the config (default: all)',
+    details: 'Exit 1 when the diagnosis is anything but healthy.',
+    example: 'lbguard status --service shop',
+  },
+  verify: {
+    short: 'post-deployment gate: exit 0 balanced and healthy, 1 with findings',
+    usage: 'lbguard verify [--service NAME]',
+    summary:
+      'The post-deployment gate: exit 0 when routing is balanced and healthy; exit 1 with the findings when it is skewed, a group is empty, or drift would break traffic.',
+    flags: '  -s, --service NAME   one service from the config (default: all)',
+    example: 'lbguard verify --service shop --json',
+  },
+  diff: {
+    short: 'current configuration vs last known good, as typed changes',
+    usage: 'lbguard diff [--service NAME]',
+    summary: 'The current configuration against last known good, as typed changes (drift rules LBG-D*).',
+    flags: '  -s, --service NAME   one service from the config (default: all)',
+    details: 'Exit 1 when anything drifted; exit 2 when no last known good has been recorded yet.',
+    example: 'lbguard diff --service shop',
+  },
+  snapshot: {
+    short: 'record the configuration; --promote makes it last known good',
+    usage: 'lbguard snapshot [--service NAME] [--promote [--force --reason TEXT]]',
+    summary:
+      'Record the current configuration. --promote makes it last known good, only if the diagnosis is healthy right now; --force overrides that with a recorded --reason.',
+    flags: `  -s, --service NAME   one service from the config (default: all)
+  --promote            make the snapshot last known good (only when healthy)
+  --force              promote even when not healthy (needs --reason)
+  --reason TEXT        why; recorded with the promotion`,
+    details: 'Exit 1 when --promote was refused because the service is not healthy.',
+    example: 'lbguard snapshot --service shop --promote',
+  },
+  restore: {
+    short: 'plan to restore last known good (dry run); --apply runs it guarded',
+    usage: 'lbguard restore [--service NAME] [--apply [--yes]]',
+    summary:
+      'Show the plan that restores last known good (dry run, the default). --apply runs it through the guarded path of the remediate function: lock, re-plan, idempotent apply, verify.',
+    flags: `  -s, --service NAME   one service from the config (default: all)
+  --apply              apply the plan (asks for confirmation on a terminal)
+  -y, --yes            do not ask; required with --apply when stdin is not a terminal`,
+    details:
+      'Exit 0 when there is nothing to restore or the plan was applied and verified; exit 1 when a plan exists but was not applied (dry run, refused, or verification failed).',
+    example:
+      'lbguard restore --service shop            # dry run\n  lbguard restore --service shop --apply --yes',
+  },
+  incidents: {
+    short: 'recent incidents, newest first',
+    usage: 'lbguard incidents [--service NAME]',
+    summary: 'Recent incidents per service, newest first.',
+    flags: '  -s, --service NAME   one service from the config (default: all)',
+    example: 'lbguard incidents --service shop',
+  },
+  postmortem: {
+    short: 'draft the postmortem of an incident',
+    usage: 'lbguard postmortem INCIDENT_ID [--out FILE]',
+    summary: 'Draft the postmortem of an incident (summary, timeline, root cause and resolution, measures).',
+    flags: '  -o, --out FILE       write the Markdown to FILE instead of stdout',
+    details: 'Exit 2 when no incident has that id (list them with lbguard incidents).',
+    example: "lbguard postmortem 'shop#2026-11-24T14:02:11.000Z' --out postmortem.md",
+  },
+  init: {
+    short: 'create the lbguard state table',
+    usage: 'lbguard init [--table NAME]',
+    summary:
+      'Create the lbguard state table (pk/sk strings, on demand, TTL on expiresAt), as the stack does; for a local emulator or a first run. Keeps an existing table.',
+    example: 'lbguard init --table lbguard-state --endpoint-url http://127.0.0.1:5000',
+  },
+  doctor: {
+    short: 'check prerequisites and print how to install what is missing',
+    usage: 'lbguard doctor',
+    summary:
+      'Check the prerequisites of tests and drills (Node, moto_server, haproxy, socat) and of every command (AWS credentials, endpoint, state table), with the exact command that installs each missing one.',
+    details: 'Exit 1 when something is missing.',
+    example: 'lbguard doctor',
+  },
+  drill: {
+    short: 'local game day: replay outages on a real load balancer, with and without lbguard',
+    usage:
+      'lbguard drill [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N]',
+    summary:
+      "Run a local game day: moto as AWS, HAProxy following it as the load balancer, a fleet of shop servers and customers, and lbguard's real lambda handlers on a compressed schedule (1 drill second = 1 AWS minute). Writes report.md, postmortem.md and SVG charts; prints a summary.",
+    flags: `  --scenario NAME      seed-outage (default), targets-deregistered, path-rule-flipped,
+                       fixed-503-default, backend-crash-balanced, backend-500s,
+                       healthy-noisy-soak, stale-last-good, blue-green-shift, or all
+  -o, --out DIR        where the report goes (default drill-out)
+  --compare-unguarded  also run every scenario without lbguard (default: the seed only)
+  --no-compare-unguarded  never run the unguarded comparison
+  --rate N             customer requests per second (default 150)
+  --observe-seconds N  drill seconds to keep running after the fault (default per scenario)`,
+    details:
+      'Needs moto_server and haproxy (lbguard doctor names them). Exit 1 when a scenario did not meet its expectations.',
+    example: 'lbguard drill --scenario all --out drill-out',
+  },
+};
+
+/** `lbguard --help`. */
+export function renderMainHelp(): string {
+  const width = Math.max(...Object.keys(COMMAND_HELP).map((c) => c.length));
+  const commands = Object.entries(COMMAND_HELP)
+    .map(([name, help]) => `  ${name.padEnd(width)}  ${help.short}`)
+    .join('\n');
+  return `lbguard — keeps a site behind an AWS Application Load Balancer serving
+
+Usage: lbguard <command> [flags]
+
+Commands:
+${commands}
+
+${GLOBAL_FLAGS}
+
+${EXIT_CODES}
+
+Examples:
+  lbguard status
+  lbguard verify --service shop        # in a pipeline after a load balancer change
+  lbguard restore --service shop --apply
+
+Run lbguard <command> --help for a command's flags. docs/cli.md has a walkthrough.`;
+}
+
+/** `lbguard <command> --help`. */
+export function renderCommandHelp(command: CommandName): string {
+  const help = COMMAND_HELP[command];
+  return [
+    `Usage: ${help.usage}`,
+    '',
+    help.summary,
+    ...(help.details === undefined ? [] : ['', help.details]),
+    ...(help.flags === undefined ? [] : ['', 'Flags:', help.flags]),
+    '',
+    GLOBAL_FLAGS,
+    '',
+    EXIT_CODES,
+    '',
+    'Example:',
+    `  ${help.example}`,
+  ].join('\n');
+}

@@ -1,0 +1,443 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { renderPostmortem } from '../lib/postmortem.ts';
+import {
+  awsEquivalent,
+  type Check,
+  isFailure,
+  measureTargets,
+  percent,
+  type RelMs,
+  type RunAnalysis,
+  seconds,
+  type TargetFigures,
+} from './analysis.ts';
+import type { ScenarioRun } from './runner.ts';
+import type { Scenario } from './scenarios/types.ts';
+
+// The drill's outputs: report.md (every scenario: timeline, MTTD/MTTR, root cause with evidence,
+// ELBv2 writes, guarded vs unguarded), postmortem.md (lbguard's own incident, as lbguard drafts
+// it), one SVG chart per run (per-target request rate over time with the timeline's markers,
+// hand-written SVG), and the summary table printed on stdout.
+
+export interface AnalysedRun {
+  readonly run: ScenarioRun;
+  readonly analysis: RunAnalysis;
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly guarded: AnalysedRun;
+  readonly unguarded?: AnalysedRun;
+  readonly checks: readonly Check[];
+  readonly ok: boolean;
+  readonly targets?: TargetFigures;
+}
+
+/** Builds a result from its runs and checks. */
+export function toResult(
+  scenario: Scenario,
+  guarded: AnalysedRun,
+  unguarded: AnalysedRun | undefined,
+  checks: readonly Check[],
+): ScenarioResult {
+  return {
+    scenario,
+    guarded,
+    ...(unguarded === undefined ? {} : { unguarded }),
+    checks,
+    ok: checks.every((c) => c.ok),
+    targets: measureTargets(guarded.analysis, unguarded?.analysis),
+  };
+}
+
+function dur(ms: RelMs | undefined, factor: number): string {
+  return ms === undefined ? '—' : `${seconds(ms)} (${awsEquivalent(ms, factor)})`;
+}
+
+/** The table printed on stdout and at the top of report.md. */
+export function renderSummaryTable(results: readonly ScenarioResult[]): string {
+  const head = [
+    'scenario',
+    'result',
+    'cause',
+    'MTTD',
+    'MTTR',
+    'failed (guarded)',
+    'failed (unguarded)',
+    'ELBv2 writes',
+  ];
+  const rows = results.map((r) => {
+    const a = r.guarded.analysis;
+    const mttr = a.noImpact
+      ? 'no impact'
+      : a.recovered === undefined
+        ? 'not recovered'
+        : seconds(a.recovered);
+    return [
+      r.scenario.name,
+      r.ok ? 'PASS' : 'FAIL',
+      a.cause ?? 'none',
+      a.detected === undefined ? '—' : seconds(a.detected),
+      mttr,
+      `${a.failedAfterFault}/${a.requestsAfterFault}`,
+      r.unguarded === undefined
+        ? '—'
+        : `${r.unguarded.analysis.failedAfterFault}/${r.unguarded.analysis.requestsAfterFault}`,
+      String(r.guarded.run.writes.length),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function mdTable(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  return [
+    `| ${head.map(esc).join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ];
+}
+
+function renderTargets(t: TargetFigures): string[] {
+  const row = (
+    name: string,
+    f: { readonly ok: boolean; readonly measured: string } | undefined,
+  ): string[] => [name, f === undefined ? 'not measured' : f.ok ? 'met' : 'NOT met', f?.measured ?? '—'];
+  return mdTable(
+    ['target', 'status', 'measured'],
+    [
+      row('detection within one inspect period of the change', t.detectionWithinOnePeriod),
+      row('rebalanced and 5xx back to baseline within three periods', t.recoveredWithinThreePeriods),
+      row('failed customer requests with lbguard ≤ 5% of unguarded', t.failedAtMost5Percent),
+    ],
+  );
+}
+
+function renderScenario(r: ScenarioResult, chartFiles: readonly string[]): string[] {
+  const a = r.guarded.analysis;
+  const run = r.guarded.run;
+  const f = a.factor;
+  const lines = [
+    `## ${r.scenario.name}: ${r.scenario.title} — ${r.ok ? 'PASS' : 'FAIL'}`,
+    '',
+    r.scenario.story,
+    '',
+    ...chartFiles.map((file) => `![${file}](${file})`),
+    '',
+    '### Expectations',
+    '',
+    ...mdTable(
+      ['check', 'result', 'detail'],
+      r.checks.map((c) => [c.name, c.ok ? 'pass' : 'FAIL', c.detail]),
+    ),
+    '',
+    '### Figures',
+    '',
+    ...mdTable(
+      ['', 'drill', 'AWS equivalent'],
+      [
+        ['first symptom', ...pair(a.firstSymptom, f)],
+        ['detected (MTTD)', ...pair(a.detected, f)],
+        ['diagnosed', ...pair(a.diagnosed, f)],
+        ['remediated (plan applied)', ...pair(a.remediated, f)],
+        ['verified', ...pair(a.verified, f)],
+        ['escalated', ...pair(a.escalated, f)],
+        ['customers recovered (MTTR)', ...(a.noImpact ? ['no impact', '—'] : pair(a.recovered, f))],
+        ['traffic rebalanced', ...pair(a.rebalanced, f)],
+      ],
+    ),
+    '',
+    `Customer requests after the fault: ${a.failedAfterFault} failed of ${a.requestsAfterFault} (${percent(a.failedAfterFault, a.requestsAfterFault)}); baseline failure rate ${(100 * a.baselineFailureRate).toFixed(2)}%.`,
+  ];
+  if (r.unguarded !== undefined) {
+    const u = r.unguarded.analysis;
+    lines.push(
+      '',
+      '### With lbguard vs without',
+      '',
+      ...mdTable(
+        ['', 'with lbguard', 'without (unguarded, same invocation)'],
+        [
+          [
+            'failed customer requests',
+            `${a.failedAfterFault} of ${a.requestsAfterFault}`,
+            `${u.failedAfterFault} of ${u.requestsAfterFault}`,
+          ],
+          [
+            'failure rate',
+            percent(a.failedAfterFault, a.requestsAfterFault),
+            percent(u.failedAfterFault, u.requestsAfterFault),
+          ],
+          [
+            'customers recovered',
+            dur(a.recovered, f),
+            u.recovered === undefined ? 'never (in the run)' : dur(u.recovered, f),
+          ],
+        ],
+      ),
+      '',
+      `With lbguard, customers saw ${percent(a.failedAfterFault, u.failedAfterFault)} of the failures they saw without it.`,
+    );
+  }
+  if (
+    r.targets !== undefined &&
+    (r.scenario.compareUnguardedByDefault === true || r.unguarded !== undefined)
+  ) {
+    lines.push('', '### Targets', '', ...renderTargets(r.targets));
+  }
+  lines.push('', '### Timeline', '');
+  lines.push(
+    ...mdTable(
+      ['t (drill)', 'AWS', 'what', 'detail'],
+      a.timeline.map((m) => [seconds(m.at), awsEquivalent(m.at, f), m.label, m.detail]),
+    ),
+  );
+  lines.push('', '### Root cause and evidence', '');
+  if (a.incident === undefined) {
+    lines.push('lbguard opened no incident.');
+  } else {
+    lines.push(`**${a.cause ?? 'not diagnosed'}** — ${a.incident.diagnosis?.summary ?? ''}`, '');
+    lines.push(...a.evidence.map((e) => `- ${e}`));
+  }
+  lines.push('', '### ELBv2 writes made by lbguard', '');
+  lines.push(
+    ...(run.writes.length === 0
+      ? ['None.']
+      : mdTable(
+          ['t (drill)', 'call', 'what'],
+          run.writes.map((w) => [seconds(w.at - run.faultAt), w.op, w.detail]),
+        )),
+  );
+  if (a.laterIncidents.length > 0) {
+    lines.push(
+      '',
+      '### Noise after the incident',
+      '',
+      ...a.laterIncidents.map(
+        (i) => `- ${i.id}: ${i.state} — ${i.diagnosis?.cause ?? 'unknown'}: ${i.diagnosis?.summary ?? ''}`,
+      ),
+    );
+  }
+  if (run.lastGood.length > 0) {
+    lines.push('', '### Last known good', '');
+    lines.push(
+      ...run.lastGood.map(
+        (l) =>
+          `- ${seconds(l.at - run.faultAt)}: ${l.hash.slice(0, 12)} promoted ${l.how === 'soak' ? 'by the soak' : 'explicitly'} — ${l.reason}`,
+      ),
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+function pair(ms: RelMs | undefined, factor: number): [string, string] {
+  return ms === undefined ? ['—', '—'] : [seconds(ms), awsEquivalent(ms, factor)];
+}
+
+/** report.md for every scenario run in one invocation. */
+export function renderReport(
+  results: readonly ScenarioResult[],
+  charts: ReadonlyMap<string, readonly string[]>,
+  meta: { readonly startedAt: string; readonly factor: number; readonly rate: number },
+): string {
+  const failed = results.filter((r) => !r.ok);
+  const lines = [
+    '# lbguard drill report',
+    '',
+    `Run ${meta.startedAt}. Time is compressed: one drill second stands for ${meta.factor} AWS seconds (the 1-minute inspect and probe schedules tick every drill second; ALB health checks run ${meta.factor}× faster). Customer traffic is not compressed: ${meta.rate} req/s in the drill is ${meta.rate} req/s. lbguard's own processing time (moto round trips under load) is not compressed either, so every lbguard step here costs ${meta.factor}× more AWS-equivalent time than it would in AWS.`,
+    '',
+    `${results.length - failed.length} of ${results.length} scenarios met their expectations.`,
+    '',
+    '```',
+    renderSummaryTable(results),
+    '```',
+    '',
+    'MTTD: fault injected → lbguard detects (incident suspected). MTTR: fault injected → customers’ failure rate back to the baseline for good. Failed requests: 5xx or no answer, from the fault to the end of the run.',
+    '',
+  ];
+  for (const r of results) lines.push(...renderScenario(r, charts.get(r.scenario.name) ?? []));
+  return `${lines.join('\n')}\n`;
+}
+
+const PALETTE = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#bcbd22', '#e377c2', '#7f7f7f'];
+const MARKER_COLOURS: Readonly<Record<string, string>> = {
+  'fault injected': '#000000',
+  change: '#555555',
+  detected: '#ff7f0e',
+  diagnosed: '#d62728',
+  remediated: '#1f77b4',
+  verified: '#2ca02c',
+  escalated: '#9467bd',
+  'customers recovered': '#2ca02c',
+};
+
+function escapeXml(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
+/**
+ * Per-target request rate (req/s in 500 ms buckets) and the customers' failure rate over time,
+ * with a vertical marker per timeline moment. Hand-written SVG: no dependency, opens anywhere.
+ */
+export function renderChart(run: ScenarioRun, analysis: RunAnalysis, title: string): string {
+  const width = 960;
+  const height = 420;
+  const m = { left: 56, right: 200, top: 60, bottom: 44 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const bucket = 500;
+  const from = Math.max(run.loadStartedAt, run.faultAt - 4_000) - run.faultAt;
+  const to = run.endedAt - run.faultAt;
+  const n = Math.max(1, Math.floor((to - from) / bucket));
+  const targets = Object.keys(run.targets);
+  const series = new Map<string, number[]>(targets.map((t) => [t, new Array<number>(n).fill(0)]));
+  const failures = new Array<number>(n).fill(0);
+  for (const r of run.records) {
+    const i = Math.floor((r.at - run.faultAt - from) / bucket);
+    if (i < 0 || i >= n) continue;
+    if (isFailure(r)) failures[i] = (failures[i] ?? 0) + 1;
+    else if (r.servedBy !== undefined) {
+      const s = series.get(r.servedBy);
+      if (s !== undefined) s[i] = (s[i] ?? 0) + 1;
+    }
+  }
+  const perSecond = 1000 / bucket;
+  const all = [...series.values(), failures].flat().map((v) => v * perSecond);
+  const yMax = Math.max(10, Math.ceil(Math.max(...all) / 25) * 25);
+  const x = (rel: number) => m.left + ((rel - from) / (to - from)) * plotW;
+  const y = (v: number) => m.top + plotH - (v / yMax) * plotH;
+  const path = (values: readonly number[]) =>
+    values
+      .map(
+        (v, i) =>
+          `${i === 0 ? 'M' : 'L'}${x(from + (i + 0.5) * bucket).toFixed(1)},${y(v * perSecond).toFixed(1)}`,
+      )
+      .join(' ');
+
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${m.left}" y="20" font-size="14" font-weight="600">${escapeXml(title)}</text>`,
+    `<text x="${m.left}" y="36" fill="#555">requests per second served by each target, and failed customer requests (red), 500 ms buckets; t = 0 at the fault</text>`,
+  ];
+  for (let v = 0; v <= yMax; v += yMax / 5) {
+    parts.push(
+      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#eee"/>`,
+      `<text x="${m.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${Math.round(v)}</text>`,
+    );
+  }
+  const step = (to - from) / 1000 > 40 ? 10_000 : (to - from) / 1000 > 16 ? 5_000 : 2_000;
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
+    parts.push(
+      `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${m.top + plotH}" y2="${m.top + plotH + 4}" stroke="#555"/>`,
+      `<text x="${x(t).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" fill="#555">${t / 1000}s</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${m.left + plotW / 2}" y="${height - 8}" text-anchor="middle" fill="#555">drill seconds since the fault (1 s = ${run.clock.factor} AWS s)</text>`,
+    `<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
+  );
+  const markers = analysis.timeline.filter(
+    (t) => MARKER_COLOURS[t.label] !== undefined && t.at >= from && t.at <= to,
+  );
+  markers.forEach((mk, i) => {
+    const colour = MARKER_COLOURS[mk.label] ?? '#000';
+    const px = x(mk.at).toFixed(1);
+    parts.push(
+      `<line x1="${px}" x2="${px}" y1="${m.top}" y2="${m.top + plotH}" stroke="${colour}" stroke-dasharray="4 3"><title>${escapeXml(`${seconds(mk.at)} ${mk.label}: ${mk.detail}`)}</title></line>`,
+      `<text x="${px}" y="${m.top - 4 - (i % 2) * 10}" text-anchor="middle" fill="${colour}">${escapeXml(mk.label)}</text>`,
+    );
+  });
+  targets.forEach((t, i) => {
+    const colour = PALETTE[i % PALETTE.length] ?? '#333';
+    parts.push(`<path d="${path(series.get(t) ?? [])}" fill="none" stroke="${colour}" stroke-width="1.6"/>`);
+    const ly = m.top + 14 + i * 16;
+    parts.push(
+      `<line x1="${m.left + plotW + 12}" x2="${m.left + plotW + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"/>`,
+      `<text x="${m.left + plotW + 34}" y="${ly}">${escapeXml(`${run.targets[t] ?? ''} ${t}`)}</text>`,
+    );
+  });
+  parts.push(`<path d="${path(failures)}" fill="none" stroke="#d62728" stroke-width="2.4"/>`);
+  const ly = m.top + 14 + targets.length * 16;
+  parts.push(
+    `<line x1="${m.left + plotW + 12}" x2="${m.left + plotW + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="#d62728" stroke-width="2.4"/>`,
+    `<text x="${m.left + plotW + 34}" y="${ly}">failed requests</text>`,
+    '</svg>',
+  );
+  return `${parts.join('\n')}\n`;
+}
+
+/** What lbguard did in a run, minus the customer records: for digging into a surprising figure. */
+function traceOf(run: ScenarioRun): Record<string, unknown> {
+  const rel = (at: number) => Math.round(at - run.faultAt);
+  return {
+    scenario: run.scenario,
+    note: 'times are drill ms since the fault',
+    marks: run.marks.map((m) => ({ ...m, at: rel(m.at) })),
+    inspections: run.inspections.map((i) => ({ ...i, startedAt: rel(i.startedAt), endedAt: rel(i.endedAt) })),
+    remediations: run.remediations.map((r) => ({
+      ...r,
+      requestedAt: rel(r.requestedAt),
+      endedAt: rel(r.endedAt),
+    })),
+    writes: run.writes.map((w) => ({ ...w, at: rel(w.at) })),
+    notifications: run.notifications.map((n) => ({ ...n, at: rel(n.at) })),
+    lastGood: run.lastGood.map((l) => ({ ...l, at: rel(l.at) })),
+    fleet: run.fleetEvents.map((e) => ({ ...e, at: rel(e.at) })),
+    incidents: run.incidents,
+    errors: run.errors,
+  };
+}
+
+/** Writes report.md, postmortem.md (and one per scenario with an incident) and the charts into `dir`. */
+export async function writeReport(
+  dir: string,
+  results: readonly ScenarioResult[],
+  meta: { readonly startedAt: string; readonly factor: number; readonly rate: number },
+): Promise<{ readonly files: readonly string[] }> {
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  const charts = new Map<string, string[]>();
+  for (const r of results) {
+    const names: string[] = [];
+    const runs: [AnalysedRun, string][] = [[r.guarded, `${r.scenario.name}.svg`]];
+    if (r.unguarded !== undefined) runs.push([r.unguarded, `${r.scenario.name}-unguarded.svg`]);
+    for (const [ar, file] of runs) {
+      const title = `${r.scenario.name} — ${ar.run.guarded ? 'with lbguard' : 'without lbguard (unguarded)'}`;
+      await writeFile(join(dir, file), renderChart(ar.run, ar.analysis, title));
+      names.push(file);
+      files.push(join(dir, file));
+    }
+    charts.set(r.scenario.name, names);
+    const trace = join(dir, `${r.scenario.name}-trace.json`);
+    await writeFile(trace, `${JSON.stringify(traceOf(r.guarded.run), null, 2)}\n`);
+    files.push(trace);
+    const incident = r.guarded.analysis.incident;
+    if (incident?.timeline.some((e) => e.to === 'confirmed')) {
+      const u = r.unguarded?.analysis;
+      const a = r.guarded.analysis;
+      const impact = `${a.failedAfterFault} of ${a.requestsAfterFault} customer requests failed in the drill${u === undefined ? '' : ` (${u.failedAfterFault} of ${u.requestsAfterFault} in the same scenario without lbguard)`}`;
+      const file = join(dir, `postmortem-${r.scenario.name}.md`);
+      await writeFile(file, renderPostmortem(incident, { impact }));
+      files.push(file);
+    }
+  }
+  // postmortem.md: lbguard's own incident for the first scenario that had one (the seed by default).
+  const first = results.find((r) => r.guarded.analysis.incident?.timeline.some((e) => e.to === 'confirmed'));
+  if (first?.guarded.analysis.incident !== undefined) {
+    const a = first.guarded.analysis;
+    const u = first.unguarded?.analysis;
+    const impact = `${a.failedAfterFault} of ${a.requestsAfterFault} customer requests failed in the drill${u === undefined ? '' : ` (${u.failedAfterFault} of ${u.requestsAfterFault} in the same scenario without lbguard)`}`;
+    const file = join(dir, 'postmortem.md');
+    await writeFile(file, renderPostmortem(first.guarded.analysis.incident, { impact }));
+    files.push(file);
+  }
+  const report = join(dir, 'report.md');
+  await writeFile(report, renderReport(results, charts, meta));
+  files.unshift(report);
+  return { files };
+}

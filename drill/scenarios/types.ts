@@ -1,0 +1,94 @@
+import type { PlanStep, RootCause } from '../../lib/types.ts';
+import type { ShopWorldSpec, WorldActionSpec, WorldInstance, WorldRuleSpec } from '../world/aws-world.ts';
+import type { BackendTuning } from '../world/backend.ts';
+import type { PathMixEntry } from '../world/loadgen.ts';
+import type { World } from '../world/world.ts';
+
+// What a drill scenario is: a shop, an optional healthy-baseline change, a fault injected the way
+// deployments and outages inject them, and what lbguard is expected to make of it. Scenarios only
+// act through the world (ELBv2 API calls as the deployment pipeline, backend modes); the runner
+// decides whether lbguard is watching.
+
+/** Something worth a line on the timeline and a marker on the chart. */
+export type MarkKind = 'fault' | 'change' | 'note';
+
+/**
+ * ELBv2 calls made as the deployment pipeline (role `deploy-pipeline`). Each call goes through
+ * the API like a user's tooling, and the runner feeds lbguard the CloudTrail event it causes.
+ */
+export interface Deployment {
+  /** `ModifyListener`: the shop listener's default action forwards by these weights (group name → weight). */
+  forward(weights: Readonly<Record<string, number>>): Promise<void>;
+  /** `ModifyListener` with any default action (fixed response, redirect, forward). */
+  setDefaultAction(action: WorldActionSpec): Promise<void>;
+  /** `DeregisterTargets` of instances from a group. */
+  deregister(group: string, instanceIds: readonly string[]): Promise<void>;
+  /** `RegisterTargets` of instances in a group (port 80). */
+  register(group: string, instanceIds: readonly string[]): Promise<void>;
+  /** `CreateRule` on the shop listener; returns its ARN. */
+  createRule(rule: WorldRuleSpec): Promise<string>;
+  /** `ModifyRule`: new action for a rule made by `createRule` or the shop spec, conditions kept. */
+  modifyRule(ruleName: string, action: WorldActionSpec): Promise<void>;
+}
+
+/** Auto scaling acting on its own (CloudTrail principal `service autoscaling.amazonaws.com`). */
+export interface AutoScaling {
+  /** Scale-in: deregister the instance from its group, then terminate it. */
+  scaleIn(group: string, instanceId: string): Promise<void>;
+}
+
+export interface ScenarioContext {
+  readonly world: World;
+  readonly deploy: Deployment;
+  readonly autoscaling: AutoScaling;
+  /** Instances of a target group, in launch order. */
+  instances(group: string): readonly WorldInstance[];
+  /** Records a moment for the timeline and the chart. */
+  mark(kind: MarkKind, what: string): void;
+  /** Waits on the drill's wall clock. */
+  sleep(drillMs: number): Promise<void>;
+  /** Changes the customers' arrival rate from now on. */
+  setRate(ratePerSecond: number): void;
+}
+
+/** What lbguard must do (or not do) for the scenario to pass. */
+export interface Expectations {
+  /**
+   * The incident lbguard should end with: `none` (nothing confirmed, nobody notified),
+   * `resolved` (remediated and verified) or `escalated` (handed to a human).
+   */
+  readonly incident: 'none' | 'resolved' | 'escalated';
+  /** Root-cause classes the confirmed diagnosis may have (any of). */
+  readonly causes?: readonly RootCause[];
+  /** ELBv2 writes lbguard may make: `none`, or only these operations. */
+  readonly writes: 'none' | readonly PlanStep['op'][];
+  /** Customers' failure rate is back to the pre-fault baseline by the end of the run. */
+  readonly recovered: boolean;
+  /** Last known good moves to the configuration the scenario deployed (an intended change). */
+  readonly promotesNewConfig?: boolean;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /** Two or three sentences: what happens and why it matters. */
+  readonly story: string;
+  readonly shop?: ShopWorldSpec;
+  /** World settings this scenario needs (e.g. a crashed server that stays down longer). */
+  readonly world?: {
+    readonly restartDelayMs?: number;
+    readonly backend?: Partial<BackendTuning>;
+  };
+  /** Customer requests per second. Default the runner's rate. */
+  readonly ratePerSecond?: number;
+  readonly pathMix?: readonly PathMixEntry[];
+  /** Part of the healthy baseline, done before warm-up (and so before last known good). */
+  prepare?(ctx: ScenarioContext): Promise<void>;
+  /** The fault, or the intended change. */
+  inject(ctx: ScenarioContext): Promise<void>;
+  /** Drill ms the world keeps running after `inject` returns. */
+  readonly observeMs: number;
+  readonly expect: Expectations;
+  /** Run it a second time without lbguard for comparison (`--compare-unguarded`). */
+  readonly compareUnguardedByDefault?: boolean;
+}

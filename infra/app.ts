@@ -1,0 +1,51 @@
+#!/usr/bin/env -S npx tsx
+// The stand-alone CDK app (cdk.json runs it with tsx). A bad config stops here, before any
+// construct exists, with one line per problem naming the file and the path inside it.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfigFile } from './config-file.ts';
+import type { LbGuardTrailMode } from './lbguard-construct.ts';
+import { LbGuardStack, stackEnvironmentFor } from './lbguard-stack.ts';
+
+const app = new App();
+
+const contextPath: unknown = app.node.tryGetContext('config');
+const loaded = loadConfigFile({
+  ...(typeof contextPath === 'string' ? { contextPath } : {}),
+  ...(process.env.LBGUARD_CONFIG === undefined ? {} : { envPath: process.env.LBGUARD_CONFIG }),
+  cwd: process.cwd(),
+});
+if (!loaded.ok) {
+  console.error(loaded.message);
+  process.exit(1);
+}
+if (loaded.source.endsWith('lbguard.config.example.yaml')) {
+  console.error(
+    `lbguard: no lbguard.config.yaml found; synthesizing ${loaded.source}. Copy it to lbguard.config.yaml and edit it before deploying.`,
+  );
+}
+
+const env = stackEnvironmentFor(loaded.config);
+if (!env.ok) {
+  console.error(env.message);
+  process.exit(1);
+}
+
+const trail = app.node.tryGetContext('lbguard:trail') as unknown;
+if (trail !== undefined && trail !== 'existing' && trail !== 'create') {
+  console.error(
+    `lbguard: context lbguard:trail must be "existing" or "create", not ${JSON.stringify(trail)}`,
+  );
+  process.exit(1);
+}
+const verifyAfterDeploy = app.node.tryGetContext('lbguard:verifyAfterDeploy') as unknown;
+
+new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | undefined) ?? 'LbGuard', {
+  description: 'lbguard: keeps an Application Load Balancer serving when its own configuration breaks',
+  env: { account: env.account, region: env.region },
+  config: loaded.config,
+  trail: (trail as LbGuardTrailMode | undefined) ?? 'existing',
+  verifyAfterDeploy: verifyAfterDeploy === true || verifyAfterDeploy === 'true',
+});
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

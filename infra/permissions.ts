@@ -1,0 +1,105 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { LoadBalancerArnParts } from './arns.ts';
+
+/**
+ * ELBv2 read actions lbguard needs. AWS offers no resource-level scoping for `Describe*`, so these
+ * are granted on `*`; they are named one by one rather than `Describe*` so a new describe action
+ * is not granted by accident.
+ */
+export const ELBV2_READ_ACTIONS: readonly string[] = [
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeLoadBalancerAttributes',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeListenerAttributes',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DescribeTags',
+];
+
+/** Where remediate may write: the guarded load balancers' listeners, rules and target groups. */
+export interface WriteScope {
+  readonly loadBalancer: LoadBalancerArnParts;
+  /**
+   * Target groups remediate may register targets in. Empty means every target group in the load
+   * balancer's account and region, because a target group ARN does not name its load balancer.
+   */
+  readonly targetGroupArns: readonly string[];
+  /** Grant `CreateRule`, which restores a deleted rule; off unless the policy allows it. */
+  readonly allowCreateRule: boolean;
+}
+
+/**
+ * The IAM statements that let remediate apply a plan (DESIGN.md "Plan"): never `Deregister*`,
+ * never `Delete*`, and never on `*`. Each action is granted on the narrowest ARN pattern derived
+ * from the guarded load balancer's ARN.
+ */
+export function remediationWriteStatements(scopes: readonly WriteScope[]): iam.PolicyStatement[] {
+  if (scopes.length === 0) {
+    return [];
+  }
+  const listeners = scopes.map((s) => s.loadBalancer.listenerArnPattern);
+  const rules = scopes.map((s) => s.loadBalancer.listenerRuleArnPattern);
+  const targetGroups = scopes.flatMap((s) =>
+    s.targetGroupArns.length > 0 ? [...s.targetGroupArns] : [s.loadBalancer.targetGroupArnPattern],
+  );
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RestoreListenerDefaultActions',
+      actions: ['elasticloadbalancing:ModifyListener'],
+      resources: listeners,
+    }),
+    new iam.PolicyStatement({
+      sid: 'RestoreListenerRules',
+      actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities'],
+      resources: rules,
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReRegisterTargets',
+      actions: ['elasticloadbalancing:RegisterTargets'],
+      resources: unique(targetGroups),
+    }),
+  ];
+  const creators = scopes.filter((s) => s.allowCreateRule);
+  if (creators.length > 0) {
+    // CreateRule is authorised against the listener it adds to and the rule it creates.
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'RecreateDeletedRules',
+        actions: ['elasticloadbalancing:CreateRule'],
+        resources: [
+          ...creators.map((s) => s.loadBalancer.listenerArnPattern),
+          ...creators.map((s) => s.loadBalancer.listenerRuleArnPattern),
+        ],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** Read access to the routing configuration and target health of any load balancer. */
+export function elbv2ReadStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadLoadBalancerConfiguration',
+    actions: [...ELBV2_READ_ACTIONS],
+    resources: ['*'],
+  });
+}
+
+/** The DynamoDB item actions the handlers use; no scans, no table administration. */
+export const TABLE_ITEM_ACTIONS: readonly string[] = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

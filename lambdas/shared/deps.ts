@@ -1,0 +1,63 @@
+import { type AwsClients, createAwsClients } from '../adapters/clients.ts';
+import { type AlbMetricsReader, CloudWatchAlbMetricsReader } from '../adapters/cloudwatch.ts';
+import {
+  Elbv2LoadBalancerReader,
+  Elbv2LoadBalancerWriter,
+  type LoadBalancerReader,
+  type LoadBalancerWriter,
+} from '../adapters/elbv2.ts';
+import { HttpProber, type Prober } from '../adapters/http-prober.ts';
+import { type Notifier, SnsNotifier } from '../adapters/notifier.ts';
+import { DynamoDbStateStore, type StateStore } from '../adapters/state-store.ts';
+import type { LbGuardEnv } from './env.ts';
+import type { Log } from './log.ts';
+import { EmfMetricsSink, type MetricsSink } from './metrics-sink.ts';
+import { logger, metrics } from './middleware.ts';
+import { Elbv2TargetGroupDescriber, type TargetGroupDescriber } from './service-state.ts';
+
+/** Every adapter a function may need, around one set of SDK clients. */
+export interface Runtime {
+  readonly env: LbGuardEnv;
+  readonly clients: AwsClients;
+  readonly store: StateStore;
+  readonly reader: LoadBalancerReader;
+  readonly describer: TargetGroupDescriber;
+  readonly writer: LoadBalancerWriter;
+  readonly notifier: Notifier;
+  readonly albMetrics: AlbMetricsReader;
+  readonly prober: Prober;
+  readonly metrics: MetricsSink;
+  readonly logger: Log;
+}
+
+/** Builds adapters only: constructing SDK clients opens no connection, so cold start stays cheap. */
+export function createRuntime(env: LbGuardEnv, clients: AwsClients = createAwsClients()): Runtime {
+  return {
+    env,
+    clients,
+    store: new DynamoDbStateStore(clients.documents, env.tableName),
+    reader: new Elbv2LoadBalancerReader(clients.elbv2),
+    describer: new Elbv2TargetGroupDescriber(clients.elbv2),
+    writer: new Elbv2LoadBalancerWriter(clients.elbv2),
+    notifier: new SnsNotifier(clients.sns, env.topicArn),
+    albMetrics: new CloudWatchAlbMetricsReader(clients.cloudwatch),
+    prober: new HttpProber(),
+    metrics: new EmfMetricsSink(metrics),
+    logger,
+  };
+}
+
+/**
+ * Builds once. Inside Lambda it builds at once, so a bad environment fails the function's init
+ * (loudly, before any event); elsewhere (tests importing a handler module) it waits for the
+ * first call, so importing never needs the environment.
+ */
+export function atColdStart<T>(build: () => T): () => T {
+  let built: { readonly value: T } | undefined;
+  const get = (): T => {
+    built ??= { value: build() };
+    return built.value;
+  };
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) get();
+  return get;
+}

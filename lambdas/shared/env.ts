@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { type LbGuardConfig, loadConfigOrThrow } from '../../lib/config/index.ts';
+import { LbGuardError } from '../../lib/errors.ts';
+
+/** What every function reads from its environment, validated once at cold start. */
+export interface LbGuardEnv {
+  readonly config: LbGuardConfig;
+  readonly tableName: string;
+  readonly topicArn: string;
+  /** Only inspect invokes remediate; the others run without it. */
+  readonly remediateFunction?: string;
+}
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/;
+
+const envSchema = z.object({
+  LBGUARD_CONFIG: z.string().min(1, 'must hold the validated lbguard config as JSON'),
+  LBGUARD_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
+  LBGUARD_TOPIC_ARN: z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN'),
+  LBGUARD_REMEDIATE_FUNCTION: z.string().min(1, 'must name the remediate function').optional(),
+});
+
+/** Raised at cold start when the function's environment is incomplete or wrong. */
+export class EnvironmentError extends LbGuardError {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/**
+ * Reads and validates the environment. Throws (so the function fails at init, loudly, rather
+ * than acting on half a configuration) with one line per problem; values are never quoted,
+ * because `LBGUARD_CONFIG` carries probe headers that may hold tokens.
+ */
+export function readEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly requireRemediateFunction?: boolean } = {},
+): LbGuardEnv {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${describe(i)}`);
+    throw new EnvironmentError(`lbguard: bad environment\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (options.requireRemediateFunction === true && e.LBGUARD_REMEDIATE_FUNCTION === undefined) {
+    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATE_FUNCTION: is required');
+  }
+  // loadConfigOrThrow raises a ConfigError naming every path that is wrong.
+  const config = loadConfigOrThrow(e.LBGUARD_CONFIG, 'LBGUARD_CONFIG');
+  return {
+    config,
+    tableName: e.LBGUARD_TABLE,
+    topicArn: e.LBGUARD_TOPIC_ARN,
+    ...(e.LBGUARD_REMEDIATE_FUNCTION === undefined
+      ? {}
+      : { remediateFunction: e.LBGUARD_REMEDIATE_FUNCTION }),
+  };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' ? 'is required' : issue.message;
+}

@@ -1,0 +1,12 @@
+/** The slice of Powertools Logger the functions use; tests pass a recording or silent one. */
+export interface Log {
+  debug(message: string, ...extra: unknown[]): void;
+  info(message: string, ...extra: unknown[]): void;
+  warn(message: string, ...extra: unknown[]): void;
+  error(message: string, ...extra: unknown[]): void;
+}
+
+/** Injectable pause, so tests of polling loops run in no time. */
+export type Sleep = (ms: number) => Promise<void>;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,286 @@
+import { describe, expect, it } from 'vitest';
+import {
+  enforceVerification,
+  isMetricsTick,
+  run,
+  VerificationFailedError,
+} from '../../../lambdas/inspect/handler.ts';
+import { run as probe } from '../../../lambdas/probe/handler.ts';
+import { InspectEventSchema } from '../../../lambdas/shared/events.ts';
+import { hashSnapshot } from '../../../lib/snapshot.ts';
+import {
+  forward,
+  listener,
+  outageCurrent,
+  outageLastGood,
+  snapshot,
+  targetGroup,
+  tgArn,
+} from '../fixtures/topologies.ts';
+import { scheduled, serviceConfig, world } from './world.ts';
+
+const once = { kind: 'probe' as const, loopSeconds: 0 };
+
+/** Probes, then inspects on schedule; the way the two functions meet in production. */
+async function tick(w: ReturnType<typeof world>, advanceMs = 60_000) {
+  w.clock.advance(advanceMs);
+  await probe(once, w.probeDeps);
+  const out = await run(InspectEventSchema.parse(scheduled), w.inspectDeps);
+  if (out.kind !== 'inspected') throw new Error(`expected an inspection, got ${out.kind}`);
+  const first = out.services[0];
+  if (!first) throw new Error('no service inspected');
+  return first;
+}
+
+async function promoted(w: ReturnType<typeof world>) {
+  await tick(w, 0);
+  const second = await tick(w, 121_000);
+  expect(second.promoted).toBe(true);
+}
+
+describe('inspect on schedule', () => {
+  it('promotes a snapshot to last known good only after the soak period of healthy observations', async () => {
+    const w = world(outageLastGood());
+    const first = await tick(w, 0);
+    expect(first.promoted).toBe(false);
+    expect(w.store.soaks.get('shop')?.hash).toBe(first.snapshotHash);
+    const early = await tick(w, 60_000);
+    expect(early.promoted).toBe(false);
+    const later = await tick(w, 61_000);
+    expect(later.promoted).toBe(true);
+    expect(w.store.lastGood.get('shop')?.hash).toBe(hashSnapshot(outageLastGood()));
+    expect(w.store.promotions.get('shop')?.[0]?.reason).toMatch(/healthy for 121 s/);
+  });
+
+  it('restarts the soak when probes fail and never promotes without probe results', async () => {
+    const w = world(outageLastGood());
+    await tick(w, 0);
+    w.prober.answer = () => ({ ok: false, status: 500 });
+    await tick(w, 60_000);
+    expect(w.store.soaks.has('shop')).toBe(false);
+
+    const silent = world(outageLastGood());
+    silent.clock.advance(1000);
+    await run(InspectEventSchema.parse(scheduled), silent.inspectDeps);
+    expect(silent.store.soaks.has('shop')).toBe(false);
+  });
+
+  it('records a snapshot only when its hash changes', async () => {
+    const w = world(outageLastGood());
+    await tick(w, 0);
+    await tick(w, 60_000);
+    expect(w.store.snapshots.get('shop')).toHaveLength(1);
+    w.lb.snapshot = outageCurrent();
+    await tick(w, 60_000);
+    expect(w.store.snapshots.get('shop')).toHaveLength(2);
+  });
+
+  it('confirms the outage after consecutive breaches and hands a plan to remediate', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    w.lb.snapshot = outageCurrent();
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    const first = await tick(w);
+    expect(first.incidentState).toBe('suspected');
+    expect(w.notifier.sent).toHaveLength(0);
+    expect(w.invoker.requests).toHaveLength(0);
+    const second = await tick(w);
+    expect(second.incidentState).toBe('confirmed');
+    expect(['routing-skew', 'missing-targets']).toContain(second.diagnosis.cause);
+    expect(w.invoker.requests).toEqual([
+      {
+        kind: 'remediate',
+        service: 'shop',
+        incidentId: second.incidentId,
+        planHash: second.planHash,
+        requestedAt: w.clock.now().toISOString(),
+      },
+    ]);
+    expect(w.notifier.sent.map((n) => n.state)).toEqual(['confirmed']);
+    expect(w.notifier.sent[0]?.plan?.join('\n')).toMatch(/RegisterTargets web-b/);
+    expect(w.metrics.values('shop', 'DriftCount').at(-1)).toBeGreaterThan(0);
+  });
+
+  it('escalates when the backend fails behind balanced routing, and plans nothing', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    w.prober.answer = () => ({ ok: false, status: 500 });
+    await tick(w);
+    const second = await tick(w);
+    expect(second.diagnosis.lbFault).toBe(false);
+    expect(second.incidentState).toBe('escalated');
+    expect(second.planHash).toBeUndefined();
+    expect(w.invoker.requests).toHaveLength(0);
+    expect(w.notifier.sent.map((n) => n.severity)).toContain('critical');
+    expect(w.metrics.values('shop', 'IncidentEscalated')).toEqual([1]);
+  });
+
+  it('in dry-run notifies the plan once and invokes nothing', async () => {
+    const w = world(outageLastGood(), serviceConfig({ remediation: { mode: 'dry-run' } }));
+    await promoted(w);
+    w.lb.snapshot = outageCurrent();
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    await tick(w);
+    await tick(w);
+    await tick(w);
+    expect(w.invoker.requests).toHaveLength(0);
+    const plans = w.notifier.sent.filter((n) => n.subject.includes('dry-run plan'));
+    expect(plans).toHaveLength(1);
+    expect(plans[0]?.plan?.some((l) => l.startsWith('ModifyListener'))).toBe(true);
+  });
+
+  it('says why there is no plan when last known good cannot be restored', async () => {
+    const w = world(outageLastGood(), serviceConfig({ remediation: { mode: 'auto', maxSteps: 1 } }));
+    await promoted(w);
+    w.lb.snapshot = outageCurrent();
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    await tick(w);
+    const second = await tick(w);
+    expect(second.incidentState).toBe('escalated');
+    expect(second.diagnosis.evidence.join('\n')).toMatch(/plan rejected \(exceeds-max-steps\)/);
+  });
+
+  it('fetches ALB metrics once per metrics period, and at once when probes fail', () => {
+    const schedule = serviceConfig().schedule;
+    expect(isMetricsTick(new Date('2026-11-02T14:05:00Z'), schedule)).toBe(true);
+    expect(isMetricsTick(new Date('2026-11-02T14:05:59Z'), schedule)).toBe(true);
+    expect(isMetricsTick(new Date('2026-11-02T14:06:00Z'), schedule)).toBe(false);
+  });
+
+  it('reads ALB metrics when a probe fails even between metric periods', async () => {
+    const w = world(outageLastGood());
+    await tick(w, 90_000);
+    const before = w.albMetrics.reads;
+    w.prober.answer = () => ({ ok: false, status: 500 });
+    await tick(w, 60_000);
+    expect(w.albMetrics.reads).toBe(before + 1);
+  });
+});
+
+describe('inspect on a CloudTrail event', () => {
+  const change = (requestParameters: Record<string, unknown>, eventName = 'ModifyListener') =>
+    InspectEventSchema.parse({
+      ...scheduled,
+      source: 'aws.elasticloadbalancing',
+      'detail-type': 'AWS API Call via CloudTrail',
+      resources: [],
+      detail: {
+        eventSource: 'elasticloadbalancing.amazonaws.com',
+        eventName,
+        eventTime: '2026-11-02T14:02:11Z',
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: 'arn:aws:sts::123456789012:assumed-role/deploy-pipeline/build-42',
+          sessionContext: { sessionIssuer: { userName: 'deploy-pipeline' } },
+        },
+        requestParameters,
+      },
+    });
+
+  it('records who changed what and names it in the evidence', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    w.lb.snapshot = outageCurrent();
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    await probe(once, w.probeDeps);
+    const out = await run(change({ listenerArn: outageLastGood().listeners[0]?.arn }), w.inspectDeps);
+    expect(out.kind).toBe('inspected');
+    expect(w.store.changes.get('shop')?.[0]?.principal).toBe('role deploy-pipeline');
+    if (out.kind !== 'inspected') return;
+    expect(out.trigger).toBe('config-change');
+    expect(out.services[0]?.diagnosis.evidence.join('\n')).toMatch(/deploy-pipeline/);
+  });
+
+  it('matches a target group change through the snapshots it has seen', async () => {
+    const w = world(outageLastGood());
+    await tick(w, 0);
+    const out = await run(change({ targetGroupArn: tgArn('web-b') }, 'DeregisterTargets'), w.inspectDeps);
+    expect(out.kind).toBe('inspected');
+  });
+
+  it('ignores changes to load balancers and groups it does not guard, reading nothing', async () => {
+    const w = world(outageLastGood());
+    const foreign =
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/other/0123456789abcdef/0123456789abcdef';
+    expect(await run(change({ listenerArn: foreign }), w.inspectDeps)).toEqual({
+      kind: 'ignored',
+      reason: 'ModifyListener touches no guarded service',
+    });
+    expect(
+      (await run(change({ targetGroupArn: tgArn('elsewhere') }, 'RegisterTargets'), w.inspectDeps)).kind,
+    ).toBe('ignored');
+    expect(w.store.changes.size).toBe(0);
+    expect(w.store.snapshots.size).toBe(0);
+  });
+
+  it('ignores calls that failed', async () => {
+    const w = world(outageLastGood());
+    const base = change({ listenerArn: outageLastGood().listeners[0]?.arn });
+    if (!('detail-type' in base) || base.source !== 'aws.elasticloadbalancing')
+      throw new Error('not a CloudTrail event');
+    const failed = { ...base, detail: { ...base.detail, errorCode: 'AccessDenied' } };
+    expect((await run(failed, w.inspectDeps)).kind).toBe('ignored');
+  });
+});
+
+describe('inspect woken by an alarm', () => {
+  it('inspects every service with fresh ALB metrics', async () => {
+    const w = world(outageLastGood());
+    const out = await run(
+      InspectEventSchema.parse({
+        ...scheduled,
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        detail: { alarmName: 'lbguard-shop-elb-5xx', state: { value: 'ALARM' } },
+      }),
+      w.inspectDeps,
+    );
+    expect(out.kind === 'inspected' && out.trigger).toBe('alarm');
+    expect(w.albMetrics.reads).toBe(1);
+  });
+});
+
+describe('verify', () => {
+  it('passes on routing as last known good and fails on the outage, writing nothing', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    const writes = w.store.incidentWrites;
+    const good = await run({ kind: 'verify' }, w.inspectDeps);
+    expect(good).toMatchObject({ kind: 'verify', ok: true });
+    w.lb.snapshot = outageCurrent();
+    const bad = await run({ kind: 'verify', service: 'shop' }, w.inspectDeps);
+    expect(bad).toMatchObject({ kind: 'verify', ok: false, failOnFindings: false });
+    expect(w.store.incidentWrites).toBe(writes);
+    expect(enforceVerification(bad)).toBe(bad);
+  });
+
+  it('fails the invocation for the post-deploy trigger, whose event is {}', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    w.lb.snapshot = outageCurrent();
+    const out = await run(InspectEventSchema.parse({}), w.inspectDeps);
+    expect(() => enforceVerification(out)).toThrow(VerificationFailedError);
+  });
+
+  it('reports an unknown service as a failed finding', async () => {
+    const w = world(outageLastGood());
+    const out = await run({ kind: 'verify', service: 'nope' }, w.inspectDeps);
+    expect(out).toMatchObject({ kind: 'verify', ok: false });
+  });
+});
+
+describe('target groups dropped from every action', () => {
+  it('are still described, so the plan can point traffic back at them', async () => {
+    const webA = targetGroup('web-a', ['i-0a:80', 'i-0b:80']);
+    const webB = targetGroup('web-b', ['i-0c:80', 'i-0d:80']);
+    const w = world(snapshot([listener(80, [forward([webA, 50], [webB, 50])])], [webA, webB]));
+    await promoted(w);
+    w.lb.snapshot = snapshot([listener(80, [forward([webA, 1])])], [webA]);
+    w.lb.detached.set(webB.arn, webB);
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    await tick(w);
+    const second = await tick(w);
+    expect(second.planHash).toBeDefined();
+    expect(second.diagnosis.drift.map((d) => d.kind)).not.toContain('target-group-removed');
+  });
+});

@@ -1,0 +1,342 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EnvironmentError, readEnv } from '../../../lambdas/shared/env.ts';
+import {
+  InspectEventSchema,
+  ProbeEventSchema,
+  RemediateRequestSchema,
+} from '../../../lambdas/shared/events.ts';
+import { knownExistingTargetIds } from '../../../lambdas/shared/existing-targets.ts';
+import { advanceIncident } from '../../../lambdas/shared/incidents.ts';
+import { EmfMetricsSink } from '../../../lambdas/shared/metrics-sink.ts';
+import { LambdaRemediationInvoker } from '../../../lambdas/shared/remediation-invoker.ts';
+import { Elbv2TargetGroupDescriber } from '../../../lambdas/shared/service-state.ts';
+import { ConfigError } from '../../../lib/config/index.ts';
+import { AwsApiError } from '../../../lib/errors.ts';
+import { startIncident } from '../../../lib/incident.ts';
+import type { Diagnosis } from '../../../lib/types.ts';
+import {
+  MemoryStateStore,
+  RecordingInvoker,
+  RecordingMetrics,
+  RecordingNotifier,
+  SilentLog,
+} from '../../support/lambda-fakes.ts';
+import { healthOf, LB_ARN, outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
+import { serviceConfig } from './world.ts';
+
+const goodEnv = {
+  LBGUARD_CONFIG: JSON.stringify({
+    services: [
+      { name: 'shop', loadBalancerArn: LB_ARN, probes: [{ name: 'home', url: 'https://shop.example.com/' }] },
+    ],
+  }),
+  LBGUARD_TABLE: 'lbguard-state',
+  LBGUARD_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:lbguard',
+};
+
+describe('readEnv', () => {
+  it('parses the config once and returns what the functions need', () => {
+    const env = readEnv({ ...goodEnv, LBGUARD_REMEDIATE_FUNCTION: 'lbguard-remediate' });
+    expect(env.config.services[0]?.remediation.mode).toBe('dry-run');
+    expect(env).toMatchObject({ tableName: 'lbguard-state', remediateFunction: 'lbguard-remediate' });
+  });
+
+  it.each([
+    [{ LBGUARD_TABLE: undefined }, /LBGUARD_TABLE: is required/],
+    [{ LBGUARD_TOPIC_ARN: 'not-an-arn' }, /LBGUARD_TOPIC_ARN: must be an SNS topic ARN/],
+    [{ LBGUARD_CONFIG: '' }, /LBGUARD_CONFIG: must hold/],
+  ])('fails loudly on a bad environment (%o)', (patch, message) => {
+    expect(() => readEnv({ ...goodEnv, ...patch })).toThrow(message);
+    expect(() => readEnv({ ...goodEnv, ...patch })).toThrow(EnvironmentError);
+  });
+
+  it('names every problem of a bad config by path', () => {
+    const bad = { ...goodEnv, LBGUARD_CONFIG: JSON.stringify({ services: [{ name: 'Shop!' }] }) };
+    expect(() => readEnv(bad)).toThrow(ConfigError);
+    expect(() => readEnv(bad)).toThrow(/LBGUARD_CONFIG: services\[0\]\.name/);
+  });
+
+  it('requires the remediate function for inspect', () => {
+    expect(() => readEnv(goodEnv, { requireRemediateFunction: true })).toThrow(/LBGUARD_REMEDIATE_FUNCTION/);
+  });
+});
+
+describe('event schemas', () => {
+  const shapes = [InspectEventSchema, ProbeEventSchema, RemediateRequestSchema];
+
+  it('reject arbitrary JSON that is not an event they know', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue().filter((v) => JSON.stringify(v) !== '{}'),
+        (value) => {
+          for (const schema of shapes) expect(schema.safeParse(value).success).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('reject a remediate request with any field wrong', () => {
+    const valid = {
+      kind: 'remediate',
+      service: 'shop',
+      incidentId: 'shop#2026-11-02T14:00:00.000Z',
+      planHash: 'a'.repeat(64),
+      requestedAt: '2026-11-02T14:00:00.000Z',
+    };
+    expect(RemediateRequestSchema.safeParse(valid).success).toBe(true);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(valid)),
+        fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        (key, value) => {
+          fc.pre(!(key === 'service' && typeof value === 'string' && value.length > 0));
+          fc.pre(!(key === 'incidentId' && typeof value === 'string' && value.length > 0));
+          expect(RemediateRequestSchema.safeParse({ ...valid, [key]: value }).success).toBe(false);
+        },
+      ),
+    );
+    expect(RemediateRequestSchema.safeParse({ ...valid, extra: 1 }).success).toBe(false);
+  });
+
+  it('read {} as the post-deploy verification that fails on findings', () => {
+    expect(InspectEventSchema.parse({})).toEqual({ kind: 'verify', failOnFindings: true });
+  });
+});
+
+/** What Lambda sees: any JSON in, a promise out. */
+function asLambda(handler: unknown): (event: unknown, context: Context) => Promise<unknown> {
+  return handler as (event: unknown, context: Context) => Promise<unknown>;
+}
+
+describe('handlers', () => {
+  const context = {
+    awsRequestId: 'req-1',
+    functionName: 'lbguard-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:lbguard-test',
+    memoryLimitInMB: '128',
+    logGroupName: '/aws/lambda/lbguard-test',
+    logStreamName: 's',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+
+  it('import without an environment and reject malformed events before building anything', async () => {
+    const modules = await Promise.all([
+      import('../../../lambdas/probe/handler.ts'),
+      import('../../../lambdas/inspect/handler.ts'),
+      import('../../../lambdas/remediate/handler.ts'),
+    ]);
+    for (const { handler } of modules) {
+      await expect(asLambda(handler)({ source: 'aws.s3', detail: {} }, context)).rejects.toMatchObject({
+        name: 'ParseError',
+      });
+    }
+  });
+
+  it('fail on a valid event when the environment is missing, rather than act on half a config', async () => {
+    const { handler } = await import('../../../lambdas/remediate/handler.ts');
+    const request = {
+      kind: 'remediate',
+      service: 'shop',
+      incidentId: 'shop#2026-11-02T14:00:00.000Z',
+      planHash: 'a'.repeat(64),
+      requestedAt: '2026-11-02T14:00:00.000Z',
+    };
+    await expect(asLambda(handler)(request, context)).rejects.toThrow(EnvironmentError);
+  });
+});
+
+describe('knownExistingTargetIds', () => {
+  it('keeps targets of last known good and drops those whose instance is stopped', () => {
+    const current = outageCurrent();
+    const health = healthOf(current, { 'i-0a:80': 'unused' }).map((h) =>
+      h.state === 'unused' ? { ...h, reason: 'Target.InvalidState' } : h,
+    );
+    expect([...knownExistingTargetIds(current, outageLastGood(), health)].sort()).toEqual([
+      'i-0b',
+      'i-0c',
+      'i-0d',
+    ]);
+  });
+});
+
+describe('advanceIncident', () => {
+  const diagnosis: Diagnosis = {
+    cause: 'backend-errors-balanced',
+    lbFault: false,
+    remediable: false,
+    severity: 'critical',
+    summary: 'Backend errors with balanced routing',
+    evidence: ['probe home: 2 of 2 failed'],
+    drift: [],
+  };
+  const config = serviceConfig({ thresholds: { consecutiveBreaches: 1 } });
+  const service = config.services[0];
+  const ctx = {
+    policy: service?.remediation ?? ({} as never),
+    thresholds: service?.thresholds ?? ({} as never),
+  };
+  const deps = () => ({
+    store: new MemoryStateStore(),
+    notifier: new RecordingNotifier(),
+    invoker: new RecordingInvoker(),
+    metrics: new RecordingMetrics(),
+    logger: new SilentLog(),
+  });
+  const at = '2026-11-02T14:00:00.000Z';
+
+  it('persists before acting, and still attempts every effect when one fails', async () => {
+    const d = deps();
+    d.notifier.failNext = true;
+    await expect(
+      advanceIncident(d, startIncident('shop', at), { type: 'observed', at, diagnosis }, ctx),
+    ).rejects.toThrow(AwsApiError);
+    expect(d.store.incidentWrites).toBe(1);
+    expect(d.metrics.values('shop', 'IncidentEscalated')).toEqual([1]);
+  });
+
+  it('re-applies the event to what a concurrent writer stored', async () => {
+    const d = deps();
+    const incident = startIncident('shop', at);
+    await d.store.putIncident({ ...incident, updatedAt: '2026-11-02T14:00:30.000Z' });
+    const result = await advanceIncident(
+      d,
+      incident,
+      { type: 'observed', at: '2026-11-02T14:01:00.000Z', diagnosis },
+      ctx,
+    );
+    expect(result.changed).toBe(true);
+    expect(d.logger.lines.some((l) => l.message.startsWith('incident changed concurrently'))).toBe(true);
+  });
+
+  it('writes nothing when the state machine ignores the event', async () => {
+    const d = deps();
+    const result = await advanceIncident(d, startIncident('shop', at), { type: 'lock-held', at }, ctx);
+    expect(result.changed).toBe(false);
+    expect(d.store.incidentWrites).toBe(0);
+  });
+
+  it('refuses to invoke remediation without a remediate function', async () => {
+    const { invoker: _none, ...d } = deps();
+    const remediable: Diagnosis = { ...diagnosis, cause: 'routing-skew', lbFault: true, remediable: true };
+    const auto = { ...ctx, policy: { ...ctx.policy, mode: 'auto' as const } };
+    await expect(
+      advanceIncident(
+        d,
+        startIncident('shop', at),
+        { type: 'observed', at, diagnosis: remediable, planHash: 'a'.repeat(64) },
+        auto,
+      ),
+    ).rejects.toThrow(/no remediate function/);
+  });
+});
+
+describe('EmfMetricsSink', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('publishes one EMF record per service with only the Service dimension', () => {
+    const lines: string[] = [];
+    const metrics = new Metrics({ namespace: 'LbGuard', serviceName: 'lbguard-probe' });
+    metrics.clearDefaultDimensions();
+    // Powertools writes EMF through its own Console on stdout.
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const sink = new EmfMetricsSink(metrics);
+    sink.emit('shop', [
+      { name: 'ProbeSuccess', unit: 'Count', value: 1 },
+      { name: 'ProbeLatency', unit: 'Milliseconds', value: 87 },
+    ]);
+    sink.emit('blog', [{ name: 'ProbeSuccess', unit: 'Count', value: 0 }]);
+    sink.emit('blog', []);
+    const records = lines.filter((l) => l.includes('CloudWatchMetrics')).map((l) => JSON.parse(l));
+    expect(records).toHaveLength(2);
+    expect(records[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['Service']]);
+    expect(records[0]).toMatchObject({ Service: 'shop', ProbeSuccess: 1, ProbeLatency: 87 });
+    expect(records[1]).toMatchObject({ Service: 'blog', ProbeSuccess: 0 });
+  });
+});
+
+describe('LambdaRemediationInvoker', () => {
+  it('invokes remediate asynchronously with the request as payload', async () => {
+    const lambda = mockClient(LambdaClient);
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+    const request = {
+      kind: 'remediate' as const,
+      service: 'shop',
+      incidentId: 'shop#x',
+      planHash: 'b'.repeat(64),
+      requestedAt: '2026-11-02T14:00:00.000Z',
+    };
+    await new LambdaRemediationInvoker(new LambdaClient({ region: 'eu-west-1' }), 'lbguard-remediate').invoke(
+      request,
+    );
+    const input = lambda.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(input?.InvocationType).toBe('Event');
+    expect(input?.FunctionName).toBe('lbguard-remediate');
+    expect(JSON.parse(new TextDecoder().decode(input?.Payload as Uint8Array))).toEqual(request);
+    lambda.on(InvokeCommand).rejects(new Error('boom'));
+    await expect(
+      new LambdaRemediationInvoker(new LambdaClient({ region: 'eu-west-1' }), 'f').invoke(request),
+    ).rejects.toThrow(AwsApiError);
+    lambda.restore();
+  });
+});
+
+describe('Elbv2TargetGroupDescriber', () => {
+  it('describes detached groups and skips deleted ones', async () => {
+    const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+    const arn = outageLastGood().targetGroups[1]?.arn ?? '';
+    elbv2
+      .on(DescribeTargetGroupsCommand, { TargetGroupArns: [arn] })
+      .resolves({
+        TargetGroups: [
+          {
+            TargetGroupArn: arn,
+            TargetGroupName: 'web-b',
+            TargetType: 'instance',
+            Protocol: 'HTTP',
+            Port: 80,
+          },
+        ],
+      })
+      .on(DescribeTargetGroupsCommand, { TargetGroupArns: ['gone'] })
+      .rejects(Object.assign(new Error('not found'), { name: 'TargetGroupNotFoundException' }))
+      .on(DescribeTargetHealthCommand)
+      .resolves({
+        TargetHealthDescriptions: [{ Target: { Id: 'i-0c', Port: 80 }, TargetHealth: { State: 'healthy' } }],
+      })
+      .on(DescribeTargetGroupAttributesCommand)
+      .resolves({ Attributes: [] });
+    const out = await new Elbv2TargetGroupDescriber(
+      new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
+    ).describe([arn, 'gone']);
+    expect(out.groups.map((g) => g.name)).toEqual(['web-b']);
+    expect(out.health).toEqual([{ targetGroupArn: arn, targetId: 'i-0c', port: 80, state: 'healthy' }]);
+    elbv2
+      .on(DescribeTargetGroupsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    await expect(
+      new Elbv2TargetGroupDescriber(new ElasticLoadBalancingV2Client({ region: 'eu-west-1' })).describe([
+        arn,
+      ]),
+    ).rejects.toThrow(AwsApiError);
+    elbv2.restore();
+  });
+});

@@ -1,0 +1,107 @@
+import type { InspectDeps } from '../../../lambdas/inspect/handler.ts';
+import type { ProbeDeps } from '../../../lambdas/probe/handler.ts';
+import type { RemediateDeps } from '../../../lambdas/remediate/handler.ts';
+import type { LbGuardConfig, LbGuardConfigInput } from '../../../lib/config/index.ts';
+import type { LbSnapshot } from '../../../lib/types.ts';
+import {
+  FakeAlbMetrics,
+  FakeClock,
+  FakeLoadBalancer,
+  FakeProber,
+  MemoryApplyOnce,
+  MemoryStateStore,
+  RecordingInvoker,
+  RecordingMetrics,
+  RecordingNotifier,
+  SilentLog,
+  testConfig,
+} from '../../support/lambda-fakes.ts';
+import { LB_ARN } from '../fixtures/topologies.ts';
+
+/** One service on the fixtures' load balancer, probing a loopback URL nobody serves. */
+export function serviceConfig(
+  overrides: Partial<LbGuardConfigInput['services'][number]> = {},
+): LbGuardConfig {
+  return testConfig({
+    services: [
+      {
+        name: 'shop',
+        loadBalancerArn: LB_ARN,
+        probes: [{ name: 'home', url: 'http://127.0.0.1:9/health' }],
+        thresholds: { soakSeconds: 120, consecutiveBreaches: 2 },
+        remediation: { mode: 'auto', verifyDeadlineSeconds: 60 },
+        ...overrides,
+      },
+    ],
+  });
+}
+
+/** Every fake a test needs, wired into the deps of the three functions. */
+export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfig()) {
+  const clock = new FakeClock();
+  const lb = new FakeLoadBalancer(snapshot);
+  const store = new MemoryStateStore();
+  const prober = new FakeProber(clock.now);
+  const notifier = new RecordingNotifier();
+  const invoker = new RecordingInvoker();
+  const metrics = new RecordingMetrics();
+  const logger = new SilentLog();
+  const applyOnce = new MemoryApplyOnce();
+  const albMetrics = new FakeAlbMetrics();
+  const probeDeps: ProbeDeps = { config, prober, store, metrics, logger, now: clock.now, sleep: clock.sleep };
+  const inspectDeps: InspectDeps = {
+    config,
+    reader: lb,
+    describer: lb,
+    albMetrics,
+    store,
+    notifier,
+    invoker,
+    metrics,
+    logger,
+    now: clock.now,
+  };
+  const remediateDeps = (lockOwner = 'req-1'): RemediateDeps => ({
+    config,
+    reader: lb,
+    describer: lb,
+    writer: lb,
+    store,
+    notifier,
+    prober,
+    metrics,
+    logger,
+    applyOnce,
+    now: clock.now,
+    sleep: clock.sleep,
+    lockOwner,
+  });
+  return {
+    config,
+    clock,
+    lb,
+    store,
+    prober,
+    notifier,
+    invoker,
+    metrics,
+    logger,
+    applyOnce,
+    albMetrics,
+    probeDeps,
+    inspectDeps,
+    remediateDeps,
+  };
+}
+
+export const scheduled = {
+  version: '0',
+  id: 'e1',
+  'detail-type': 'Scheduled Event' as const,
+  source: 'aws.events' as const,
+  account: '123456789012',
+  time: '2026-11-02T14:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/lbguard-inspect'],
+  detail: {},
+};
