@@ -307,6 +307,7 @@ export function checkExpectations(run: ScenarioRun, a: RunAnalysis, expect: Expe
   const checks: Check[] = [];
   const state = a.incident?.state;
   const confirmed = a.incident?.timeline.some((e) => e.to === 'confirmed') === true;
+  const wasEscalated = a.incident?.timeline.some((e) => e.to === 'escalated') === true;
   switch (expect.incident) {
     case 'none':
       checks.push({
@@ -318,11 +319,24 @@ export function checkExpectations(run: ScenarioRun, a: RunAnalysis, expect: Expe
       });
       break;
     case 'resolved':
-    case 'escalated':
       checks.push({
-        name: `incident ${expect.incident}`,
-        ok: state === expect.incident,
-        detail: a.incident === undefined ? 'no incident was opened' : `incident ended ${state}`,
+        name: 'incident resolved',
+        ok: state === 'resolved' && !wasEscalated,
+        detail:
+          a.incident === undefined
+            ? 'no incident was opened'
+            : `incident ended ${state}${wasEscalated ? ' after an escalation' : ''}`,
+      });
+      break;
+    case 'escalated':
+      // People were paged; an escalated incident closes later once the site is healthy again.
+      checks.push({
+        name: 'incident escalated',
+        ok: wasEscalated,
+        detail:
+          a.incident === undefined
+            ? 'no incident was opened'
+            : `incident ended ${state}${wasEscalated ? ' after an escalation' : ', never escalated'}`,
       });
       break;
   }
@@ -352,9 +366,27 @@ export function checkExpectations(run: ScenarioRun, a: RunAnalysis, expect: Expe
           : `${run.writes.length} made (${ops.join(', ') || 'none'}); allowed ${allowed.join(', ')}`,
     });
   }
+  if (expect.requiredWrites !== undefined) {
+    const missing = expect.requiredWrites.filter((op) => !ops.includes(op));
+    checks.push({
+      name: 'ELBv2 writes required',
+      ok: missing.length === 0,
+      detail:
+        missing.length === 0
+          ? `made ${expect.requiredWrites.join(', ')}`
+          : `never made ${missing.join(', ')} (made ${ops.join(', ') || 'none'})`,
+    });
+  }
   checks.push({
-    name: expect.recovered ? 'customers recovered' : 'not recovered (not lbguard’s to fix)',
-    ok: expect.recovered ? a.recovered !== undefined : a.recovered === undefined,
+    name:
+      expect.recovered === 'either'
+        ? 'customers recovered or not (capacity, not lbguard’s to fix)'
+        : expect.recovered
+          ? 'customers recovered'
+          : 'not recovered (not lbguard’s to fix)',
+    ok:
+      expect.recovered === 'either' ||
+      (expect.recovered ? a.recovered !== undefined : a.recovered === undefined),
     detail:
       a.recovered === undefined
         ? 'failures above baseline until the end'

@@ -50,7 +50,8 @@ export const staleLastGood: Scenario = {
       throw new Error('the shop needs two instances in web-a and three in web-b');
     }
     await ctx.autoscaling.scaleIn('web-b', b3.instanceId);
-    await ctx.sleep(2_000);
+    // Inside the soak (one AWS minute in the drill config), so last known good still names web-b-3.
+    await ctx.sleep(300);
     ctx.mark('fault', 'deploy-pipeline: listener 100/0 to web-a; web-a-2, web-b-1 and web-b-2 deregistered');
     await ctx.deploy.forward({ 'web-a': 100, 'web-b': 0 });
     await ctx.deploy.deregister('web-a', [a2.instanceId]);
@@ -61,6 +62,8 @@ export const staleLastGood: Scenario = {
     incident: 'escalated',
     causes: ['routing-skew', 'missing-targets'],
     writes: ['ModifyListener', 'RegisterTargets'],
+    // The weights must come back even though one target of last known good cannot.
+    requiredWrites: ['ModifyListener', 'RegisterTargets'],
     recovered: true,
   },
 };

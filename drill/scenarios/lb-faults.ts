@@ -28,6 +28,7 @@ export const seedOutage: Scenario = {
     incident: 'resolved',
     causes: ['routing-skew', 'missing-targets'],
     writes: ['ModifyListener', 'RegisterTargets'],
+    requiredWrites: ['ModifyListener', 'RegisterTargets'],
     recovered: true,
   },
   compareUnguardedByDefault: true,
@@ -49,6 +50,7 @@ export const targetsDeregistered: Scenario = {
     incident: 'resolved',
     causes: ['missing-targets'],
     writes: ['RegisterTargets'],
+    requiredWrites: ['RegisterTargets'],
     recovered: true,
   },
 };
@@ -89,6 +91,7 @@ export const pathRuleFlipped: Scenario = {
     incident: 'resolved',
     causes: ['missing-targets', 'listener-drift', 'routing-skew'],
     writes: ['ModifyRule'],
+    requiredWrites: ['ModifyRule'],
     recovered: true,
   },
 };
@@ -110,6 +113,7 @@ export const fixed503Default: Scenario = {
     incident: 'resolved',
     causes: ['listener-drift', 'missing-targets', 'routing-skew'],
     writes: ['ModifyListener'],
+    requiredWrites: ['ModifyListener'],
     recovered: true,
   },
 };

@@ -62,8 +62,13 @@ export interface Expectations {
   readonly causes?: readonly RootCause[];
   /** ELBv2 writes lbguard may make: `none`, or only these operations. */
   readonly writes: 'none' | readonly PlanStep['op'][];
-  /** Customers' failure rate is back to the pre-fault baseline by the end of the run. */
-  readonly recovered: boolean;
+  /** ELBv2 writes lbguard must have made (each operation at least once). */
+  readonly requiredWrites?: readonly PlanStep['op'][];
+  /**
+   * Customers' failure rate is back to the pre-fault baseline by the end of the run (`true`), or
+   * still not (`false`); `'either'` when that depends on capacity rather than on lbguard.
+   */
+  readonly recovered: boolean | 'either';
   /** Last known good moves to the configuration the scenario deployed (an intended change). */
   readonly promotesNewConfig?: boolean;
 }

@@ -31,13 +31,16 @@ export interface AwsClientOptions {
   readonly connectionTimeoutMs?: number;
 }
 
+/** DynamoDB's two clients: the low-level one (Powertools Idempotency) and the marshalling one. */
+export type DynamoDbClients = Pick<AwsClients, 'dynamodb' | 'documents'>;
+
 /**
- * Builds every SDK client with the same retry and timeout policy: adaptive retries (client-side
- * rate limiting when ELBv2 throttles, which it does per account and region), a bounded number of
- * attempts, and explicit timeouts so a stuck call fails inside the Lambda's own deadline.
+ * The configuration every SDK client is built with: adaptive retries (client-side rate limiting
+ * when ELBv2 throttles, which it does per account and region), a bounded number of attempts, and
+ * explicit timeouts so a stuck call fails inside the Lambda's own deadline.
  */
-export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
-  const config = {
+export function awsClientConfig(opts: AwsClientOptions = {}) {
+  return {
     retryMode: 'adaptive',
     maxAttempts: opts.maxAttempts ?? 3,
     requestHandler: {
@@ -50,26 +53,60 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
     ...(opts.credentials === undefined ? {} : { credentials: { ...opts.credentials } }),
   };
-  const dynamodb = new DynamoDBClient(config);
+}
+
+// One factory per service, so that a function which builds only some clients bundles only
+// those packages (each declares `sideEffects: false`; esbuild drops the rest).
+
+/** ELBv2 with the shared policy (`awsClientConfig`). */
+export function createElbv2Client(opts: AwsClientOptions = {}): ElasticLoadBalancingV2Client {
+  return new ElasticLoadBalancingV2Client(awsClientConfig(opts));
+}
+
+/** CloudWatch with the shared policy (`awsClientConfig`). */
+export function createCloudWatchClient(opts: AwsClientOptions = {}): CloudWatchClient {
+  return new CloudWatchClient(awsClientConfig(opts));
+}
+
+/** DynamoDB and the document client over it, with the shared policy (`awsClientConfig`). */
+export function createDynamoDbClients(opts: AwsClientOptions = {}): DynamoDbClients {
+  const dynamodb = new DynamoDBClient(awsClientConfig(opts));
   return {
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    cloudwatch: new CloudWatchClient(config),
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, {
       // Optional fields are omitted rather than stored as NULL, matching exactOptionalPropertyTypes.
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
-    sns: new SNSClient(config),
-    lambda: new LambdaClient(config),
+  };
+}
+
+/** SNS with the shared policy (`awsClientConfig`). */
+export function createSnsClient(opts: AwsClientOptions = {}): SNSClient {
+  return new SNSClient(awsClientConfig(opts));
+}
+
+/** Lambda with the shared policy (`awsClientConfig`). */
+export function createLambdaClient(opts: AwsClientOptions = {}): LambdaClient {
+  return new LambdaClient(awsClientConfig(opts));
+}
+
+/** Every SDK client with the same policy (`awsClientConfig`): for the CLI, the drill and tests. */
+export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
+  return {
+    elbv2: createElbv2Client(opts),
+    cloudwatch: createCloudWatchClient(opts),
+    ...createDynamoDbClients(opts),
+    sns: createSnsClient(opts),
+    lambda: createLambdaClient(opts),
   };
 }
 
 /** Closes sockets held by keep-alive agents, for CLIs and tests that must exit promptly. */
-export function destroyAwsClients(clients: AwsClients): void {
-  clients.elbv2.destroy();
-  clients.cloudwatch.destroy();
-  clients.documents.destroy();
-  clients.dynamodb.destroy();
-  clients.sns.destroy();
-  clients.lambda.destroy();
+export function destroyAwsClients(clients: Partial<AwsClients>): void {
+  clients.elbv2?.destroy();
+  clients.cloudwatch?.destroy();
+  clients.documents?.destroy();
+  clients.dynamodb?.destroy();
+  clients.sns?.destroy();
+  clients.lambda?.destroy();
 }

@@ -68,6 +68,11 @@ export interface AppliedStep {
   readonly op: PlanStep['op'];
   /** ARN of the rule a `CreateRule` step created. */
   readonly ruleArn?: string;
+  /**
+   * RegisterTargets: targets ELBv2 refused as invalid (an instance terminated since last known
+   * good). The others were registered: one dead target must not keep the live ones out.
+   */
+  readonly skippedTargets?: readonly Target[];
 }
 
 /** Applies one plan step. There is deliberately no way to deregister or delete anything. */
@@ -235,6 +240,11 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
       (out.Attributes ?? []).flatMap((a) => (a.Key && a.Value !== undefined ? [[a.Key, a.Value]] : [])),
     );
   }
+}
+
+function isInvalidTarget(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  return name === 'InvalidTargetException' || name === 'InvalidTarget';
 }
 
 function isTargetGroupNotFound(err: unknown): boolean {
@@ -617,21 +627,45 @@ export class Elbv2LoadBalancerWriter implements LoadBalancerWriter {
     this.#client = client;
   }
 
+  /**
+   * One call for the whole group; only when ELBv2 refuses a target as invalid, one call per target
+   * so the valid ones still get registered. Returns the targets refused.
+   */
+  async #registerTargets(targetGroupArn: string, targets: readonly Target[]): Promise<Target[]> {
+    const send = (batch: readonly Target[]) =>
+      this.#client.send(
+        new RegisterTargetsCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: batch.map((t) => ({
+            Id: t.id,
+            ...definedOnly({ Port: t.port, AvailabilityZone: t.availabilityZone }),
+          })),
+        }),
+      );
+    try {
+      await send(targets);
+      return [];
+    } catch (cause) {
+      if (!isInvalidTarget(cause)) throw new AwsApiError('RegisterTargets', { cause });
+    }
+    const skipped: Target[] = [];
+    for (const target of targets) {
+      try {
+        await send([target]);
+      } catch (cause) {
+        if (!isInvalidTarget(cause)) throw new AwsApiError('RegisterTargets', { cause });
+        skipped.push(target);
+      }
+    }
+    return skipped;
+  }
+
   async apply(step: PlanStep): Promise<AppliedStep> {
     switch (step.op) {
-      case 'RegisterTargets':
-        await call(step.op, () =>
-          this.#client.send(
-            new RegisterTargetsCommand({
-              TargetGroupArn: step.targetGroupArn,
-              Targets: step.targets.map((t) => ({
-                Id: t.id,
-                ...definedOnly({ Port: t.port, AvailabilityZone: t.availabilityZone }),
-              })),
-            }),
-          ),
-        );
-        return { op: step.op };
+      case 'RegisterTargets': {
+        const skipped = await this.#registerTargets(step.targetGroupArn, step.targets);
+        return skipped.length === 0 ? { op: step.op } : { op: step.op, skippedTargets: skipped };
+      }
       case 'ModifyListener':
         await call(step.op, () =>
           this.#client.send(

@@ -12,6 +12,7 @@ import type {
   ProbeResult,
   Severity,
   Signals,
+  StoredSnapshot,
   TargetHealth,
 } from '../../lib/types.ts';
 import { type CloudTrailEventDetail, translateCloudTrailEvent } from '../adapters/cloudtrail.ts';
@@ -19,12 +20,13 @@ import type { AlbMetricsReader } from '../adapters/cloudwatch.ts';
 import type { LoadBalancerReader } from '../adapters/elbv2.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { LastGood, StateStore } from '../adapters/state-store.ts';
-import { atColdStart, createRuntime } from '../shared/deps.ts';
+import { atColdStart } from '../shared/cold-start.ts';
 import { readEnv } from '../shared/env.ts';
 import type { CloudTrailElbv2Event, InspectEvent, VerifyRequest } from '../shared/events.ts';
 import { InspectEventSchema } from '../shared/events.ts';
 import { knownExistingTargetIds } from '../shared/existing-targets.ts';
 import { advanceIncident } from '../shared/incidents.ts';
+import { createInspectRuntime } from '../shared/inspect-runtime.ts';
 import type { Log } from '../shared/log.ts';
 import type { MetricsSink } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
@@ -185,6 +187,8 @@ async function inspectAll(
 
 interface Observation {
   readonly at: Date;
+  /** The newest stored snapshot before this observation (history is written on hash change). */
+  readonly latest?: StoredSnapshot;
   readonly snapshot: LbSnapshot;
   readonly snapshotHash: string;
   readonly health: readonly TargetHealth[];
@@ -203,11 +207,21 @@ async function observe(
   const name = service.name;
   const lastGood = await deps.store.getLastGood(name);
   const state = await readServiceState(deps.reader, deps.describer, service, lastGood?.snapshot);
-  const [probes, samples, changes] = await Promise.all([
+  const snapshotHash = hashSnapshot(state.snapshot);
+  const [recentProbes, recentSamples, changes, latest] = await Promise.all([
     deps.store.recentProbeResults(name, isoBefore(at, PROBE_WINDOW_MS)),
     deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
     deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
+    deps.store.getLatestSnapshot(name),
   ]);
+  // Probe results and served-by samples taken before routing last changed describe routing that
+  // is gone: judged against the new routing they read as skew (an intended blue/green shift
+  // "reverted") or as failures after a fix (a page after the all-clear). Only evidence gathered
+  // under the current routing counts; the configuration itself is judged from the snapshot.
+  const routingSince = latest?.hash === snapshotHash ? latest.takenAt : at.toISOString();
+  const underCurrentRouting = (t: { readonly at: string }) => t.at >= routingSince;
+  const probes = recentProbes.filter(underCurrentRouting);
+  const samples = recentSamples.filter(underCurrentRouting);
   const wantMetrics =
     options.fetchMetrics === 'always' ||
     (options.fetchMetrics === 'on-schedule-or-suspicion' &&
@@ -225,11 +239,13 @@ async function observe(
     ...(metrics === undefined ? {} : { metrics }),
     ...(servedBy === undefined ? {} : { servedBy }),
     ...(lastChange === undefined ? {} : { lastChange }),
+    ...(changes.length === 0 ? {} : { changes }),
   };
   return {
     at,
+    ...(latest === undefined ? {} : { latest }),
     snapshot: state.snapshot,
-    snapshotHash: hashSnapshot(state.snapshot),
+    snapshotHash,
     health: state.health,
     ...(lastGood === undefined ? {} : { lastGood }),
     probes,
@@ -320,8 +336,7 @@ async function inspectService(
     fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
   });
   const atIso = o.at.toISOString();
-  const latest = await deps.store.getLatestSnapshot(name);
-  if (latest?.hash !== o.snapshotHash) {
+  if (o.latest?.hash !== o.snapshotHash) {
     await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
   }
 
@@ -466,7 +481,7 @@ function isoBefore(at: Date, ms: number): string {
 }
 
 const deps = atColdStart((): InspectDeps => {
-  const runtime = createRuntime(readEnv(process.env, { requireRemediateFunction: true }));
+  const runtime = createInspectRuntime(readEnv(process.env, { requireRemediateFunction: true }));
   const functionName = runtime.env.remediateFunction;
   return {
     config: runtime.env.config,

@@ -2,12 +2,13 @@ import type { LbGuardConfig, ProbeConfig, ServiceConfig } from '../../lib/config
 import type { ProbeResult, ServedBySample } from '../../lib/types.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { StateStore } from '../adapters/state-store.ts';
-import { atColdStart, createRuntime } from '../shared/deps.ts';
+import { atColdStart } from '../shared/cold-start.ts';
 import { readEnv } from '../shared/env.ts';
 import { type ProbeEvent, ProbeEventSchema } from '../shared/events.ts';
 import { type Log, realSleep, type Sleep } from '../shared/log.ts';
 import type { MetricsSink, MetricValue } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
+import { createProbeRuntime } from '../shared/probe-runtime.ts';
 
 export interface ProbeDeps {
   readonly config: LbGuardConfig;
@@ -190,7 +191,7 @@ export function probeMetrics(
 }
 
 const deps = atColdStart((): ProbeDeps => {
-  const runtime = createRuntime(readEnv(process.env));
+  const runtime = createProbeRuntime(readEnv(process.env));
   return {
     config: runtime.env.config,
     prober: runtime.prober,

@@ -2,12 +2,12 @@ import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import type { Incident, IncidentEvent, IncidentState, TransitionContext } from '../../lib/incident.ts';
 import { describeStep, type PlanOutcome, planRemediation } from '../../lib/plan.ts';
-import type { LbSnapshot, TargetHealth } from '../../lib/types.ts';
+import { type LbSnapshot, type TargetHealth, targetKey } from '../../lib/types.ts';
 import type { LoadBalancerReader, LoadBalancerWriter } from '../adapters/elbv2.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { LastGood, StateStore } from '../adapters/state-store.ts';
-import { atColdStart, createRuntime } from '../shared/deps.ts';
+import { atColdStart } from '../shared/cold-start.ts';
 import { readEnv } from '../shared/env.ts';
 import { type RemediateRequest, RemediateRequestSchema } from '../shared/events.ts';
 import { knownExistingTargetIds } from '../shared/existing-targets.ts';
@@ -16,6 +16,7 @@ import { type Log, realSleep, type Sleep } from '../shared/log.ts';
 import type { MetricsSink } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
 import { type ApplyOnce, createPowertoolsApplyOnce } from '../shared/once.ts';
+import { createRemediateRuntime } from '../shared/remediate-runtime.ts';
 import { readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
 
 export interface RemediateDeps {
@@ -167,8 +168,13 @@ async function remediateUnderLock(
     try {
       const record = await deps.applyOnce.run({ incidentId, planHash: plan.hash }, async () => {
         for (const step of plan.steps) {
-          await deps.writer.apply(step);
-          done.push(describeStep(step, live.snapshot));
+          const result = await deps.writer.apply(step);
+          const skipped = result.skippedTargets ?? [];
+          done.push(
+            skipped.length === 0
+              ? describeStep(step, live.snapshot)
+              : `${describeStep(step, live.snapshot)} (refused as no longer valid, left out: ${skipped.map(targetKey).join(', ')})`,
+          );
         }
         return { applied: [...done] };
       });
@@ -343,7 +349,7 @@ function iso(deps: RemediateDeps): string {
 }
 
 const deps = atColdStart(() => {
-  const runtime = createRuntime(readEnv(process.env));
+  const runtime = createRemediateRuntime(readEnv(process.env));
   return {
     runtime,
     applyOnce: createPowertoolsApplyOnce({

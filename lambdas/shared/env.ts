@@ -1,5 +1,7 @@
-import { z } from 'zod';
-import { type LbGuardConfig, loadConfigOrThrow } from '../../lib/config/index.ts';
+// A namespace import lets esbuild keep only the zod parts used; `import { z }` bundles all of zod.
+import * as z from 'zod';
+import type { LbGuardConfig } from '../../lib/config/index.ts';
+import { loadConfigJsonOrThrow } from '../../lib/config/json.ts';
 import { LbGuardError } from '../../lib/errors.ts';
 
 /** What every function reads from its environment, validated once at cold start. */
@@ -46,8 +48,9 @@ export function readEnv(
   if (options.requireRemediateFunction === true && e.LBGUARD_REMEDIATE_FUNCTION === undefined) {
     throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATE_FUNCTION: is required');
   }
-  // loadConfigOrThrow raises a ConfigError naming every path that is wrong.
-  const config = loadConfigOrThrow(e.LBGUARD_CONFIG, 'LBGUARD_CONFIG');
+  // The construct writes LBGUARD_CONFIG with JSON.stringify, so no YAML parser is bundled; this
+  // raises a ConfigError naming every path that is wrong.
+  const config = loadConfigJsonOrThrow(e.LBGUARD_CONFIG, 'LBGUARD_CONFIG');
   return {
     config,
     tableName: e.LBGUARD_TABLE,

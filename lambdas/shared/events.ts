@@ -1,8 +1,26 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+// A namespace import lets esbuild keep only the zod parts used; `import { z }` bundles all of zod.
+import * as z from 'zod';
 
 // Every event a function accepts has a schema here; anything else is rejected before any
 // action is taken (DESIGN.md "Guardrails": a malformed event changes nothing).
+
+/**
+ * The EventBridge envelope, field for field as Powertools' `EventBridgeSchema` (parser 2.x),
+ * which is written with `import { z } from 'zod'` and so would bundle all of zod into every
+ * function; test/unit/lambdas/shared.test.ts holds the two to the same answers.
+ */
+export const EventBridgeSchema = z.object({
+  version: z.string(),
+  id: z.string(),
+  source: z.string(),
+  account: z.string(),
+  time: z.iso.datetime(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+  'replay-name': z.string().optional(),
+});
 
 /** EventBridge schedule (`rate(...)`) tick. */
 export const ScheduledEventSchema = EventBridgeSchema.extend({

@@ -1,5 +1,6 @@
 export { ConfigError } from '../errors.ts';
 export { DEFAULTS } from './defaults.ts';
+export { loadConfigJsonOrThrow, type ParseConfigJsonResult, parseConfigJson } from './json.ts';
 export {
   type ConfigIssue,
   formatConfigIssues,

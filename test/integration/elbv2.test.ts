@@ -13,6 +13,7 @@ import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import {
   createShop,
   deregisterTargets,
+  ec2Query,
   type Shop,
   type ShopGroup,
   standardShop,
@@ -276,6 +277,22 @@ describe('Elbv2LoadBalancerWriter against moto', () => {
         shop.loadBalancerArn,
       )
     ).snapshot;
+
+  it('registers the live targets of a group even when one was terminated since, and names the one refused', async () => {
+    const webA = group(shop, 'web-a');
+    const [live, dead] = webA.targets;
+    if (!live || !dead) throw new Error('web-a needs two targets');
+    await deregisterTargets(clients, webA.arn, [live, dead]);
+    await ec2Query({ Action: 'TerminateInstances', 'InstanceId.1': dead.id });
+    const result = await new Elbv2LoadBalancerWriter(clients.elbv2).apply({
+      op: 'RegisterTargets',
+      targetGroupArn: webA.arn,
+      targets: [live, dead],
+    });
+    expect(result.skippedTargets?.map((t) => t.id)).toEqual([dead.id]);
+    const after = (await read()).targetGroups.find((g) => g.arn === webA.arn);
+    expect(after?.targets.map((t) => t.id)).toEqual([live.id]);
+  });
 
   it('re-registers deregistered targets so the snapshot matches the original again', async () => {
     const before = await read();

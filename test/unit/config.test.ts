@@ -18,6 +18,7 @@ import {
   type ServiceConfig,
   suggestKey,
 } from '../../lib/config/index.ts';
+import { loadConfigJsonOrThrow, parseConfigJson } from '../../lib/config/json.ts';
 import {
   AwsApiError,
   ConfigError,
@@ -1131,6 +1132,40 @@ describe('properties', () => {
       ),
     );
   });
+
+  // The JSON entry the functions use must answer as parseConfig does for any JSON text, so that
+  // a config the CLI and CDK accept is accepted at cold start, with the same messages otherwise.
+  const knownKey = fc.constantFrom(
+    'name',
+    'loadBalancerArn',
+    'listenerArns',
+    'probes',
+    'thresholds',
+    'remediation',
+    'notifications',
+    'servedByHeader',
+    'bogus',
+  );
+  const nearlyValid = fc
+    .tuple(config, knownKey, fc.jsonValue({ maxDepth: 3 }), fc.boolean())
+    .map(([input, key, value, atTop]) => {
+      const [first, ...rest] = input.services;
+      return atTop
+        ? { ...input, [key]: value }
+        : { ...input, services: [{ ...first, [key]: value }, ...rest] };
+    });
+
+  it("parseConfigJson gives parseConfig's answer for any JSON text, valid or not", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(config, nearlyValid, fc.jsonValue()).map((value) => JSON.stringify(value)),
+        (text) => {
+          expect(parseConfigJson(text, SOURCE)).toEqual(parseConfig(text, SOURCE));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('errors', () => {
@@ -1173,4 +1208,88 @@ describe('errors', () => {
     expect(new LockHeldError('shop').lock).toBe('shop');
     expect(new PlanRejectedError('too big').reason).toBe('too big');
   });
+});
+
+describe('parseConfigJson', () => {
+  const secret = 'tok_Sup3rS3cret_9f8e7d';
+
+  it('returns the config parseConfig returns', () => {
+    const text = JSON.stringify(configWith());
+    expect(parseConfigJson(text, SOURCE)).toEqual(parseConfig(text, SOURCE));
+    expect(loadConfigJsonOrThrow(text, SOURCE)).toEqual(loadConfigOrThrow(text, SOURCE));
+  });
+
+  it.each([
+    ['a service that is not a mapping', { services: ['shop'] }],
+    ['probes that are not a list', withService({ probes: 'health' })],
+    ['headers that are not a mapping', withProbe({ headers: 'X-Probe: 1' })],
+    ['a header name with a space', withProbe({ headers: { 'X Probe': '1' } })],
+    ['a timeout that is a fraction', withProbe({ timeoutMs: 1.5 })],
+    ['a name that is a number', withService({ name: 7 })],
+    ['a flag that is not true or false', withService({ remediation: { allowCreateRule: 'yes' } })],
+  ])('rejects %s with the issues parseConfig gives', (_, config) => {
+    const text = JSON.stringify(config);
+    const result = parseConfigJson(text, SOURCE);
+    expect(result.ok).toBe(false);
+    expect(result).toEqual(parseConfig(text, SOURCE));
+  });
+
+  it.each([
+    ['an empty string', ''],
+    ['blank lines', ' \n\t\r\n'],
+    ['null', 'null'],
+  ])('reports %s as an empty config, as parseConfig does', (_, text) => {
+    const expected = [
+      { path: '(top level)', message: `${SOURCE} is empty; start from lbguard.config.example.yaml` },
+    ];
+    expect(parseConfigJson(text, SOURCE)).toEqual({ ok: false, issues: expected });
+  });
+
+  it.each([
+    ['a trailing comma', '{"services": [],}', 'line 1, column 17'],
+    ['a bad key on a later line', '{\n  "services": [],\n  x: 1\n}', 'line 3, column 3'],
+  ])('reports %s where JSON.parse stopped, when it says where', (_, text, path) => {
+    expect(parseConfigJson(text, SOURCE)).toEqual({
+      ok: false,
+      issues: [{ path, message: 'is not valid JSON (JSON syntax)' }],
+    });
+  });
+
+  it.each([
+    ['a missing value', '{"services": }'],
+    ['text that ends early', '{"services": ['],
+  ])('reports %s at the top level when JSON.parse does not say where', (_, text) => {
+    expect(parseConfigJson(text, SOURCE)).toEqual({
+      ok: false,
+      issues: [{ path: '(top level)', message: 'is not valid JSON (JSON syntax)' }],
+    });
+  });
+
+  it('keeps the text out of syntax errors, which may hold a token', () => {
+    const text = `{"services": [{"headers": {"Authorization": "Bearer ${secret}" x}}]}`;
+    expect(formatConfigIssues(SOURCE, issuesOfJson(text))).not.toContain(secret);
+  });
+
+  it('never throws and never echoes a token, whatever text it is given', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.stringMatching(/^[A-Za-z0-9_]{12,40}$/), (junk, token) => {
+        const text = `${junk}"${token}"${junk}`;
+        return issuesOfJson(text).every((issue) => !issue.message.includes(token));
+      }),
+    );
+  });
+
+  it('throws a ConfigError naming the source and every path', () => {
+    const text = JSON.stringify({ services: [{ name: 'Shop!' }] });
+    expect(() => loadConfigJsonOrThrow(text, 'LBGUARD_CONFIG')).toThrow(ConfigError);
+    expect(() => loadConfigJsonOrThrow(text, 'LBGUARD_CONFIG')).toThrow(
+      /^LBGUARD_CONFIG: services\[0\]\.name/,
+    );
+  });
+
+  function issuesOfJson(text: string): readonly ConfigIssue[] {
+    const result = parseConfigJson(text, SOURCE);
+    if (result.ok) throw new Error('expected the config to be rejected');
+    return result.issues;
+  }
 });

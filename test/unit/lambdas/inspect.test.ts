@@ -115,6 +115,39 @@ describe('inspect on schedule', () => {
     expect(w.metrics.values('shop', 'IncidentEscalated')).toEqual([1]);
   });
 
+  it('judges only probe results taken under the current routing, not those of the routing before', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    // Probes fail under the old routing; then routing changes (an intended 60/40 shift) and the
+    // next inspection runs before any probe has run under the new routing.
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    w.clock.advance(60_000);
+    await probe(once, w.probeDeps);
+    const before = outageLastGood();
+    const [l0, ...rest] = before.listeners;
+    if (!l0) throw new Error('outage fixture has a listener');
+    w.lb.snapshot = {
+      ...before,
+      listeners: [
+        {
+          ...l0,
+          defaultActions: l0.defaultActions.map((a) =>
+            a.type === 'forward'
+              ? { ...a, targetGroups: a.targetGroups.map((g, i) => ({ ...g, weight: i === 0 ? 60 : 40 })) }
+              : a,
+          ),
+        },
+        ...rest,
+      ],
+    };
+    w.clock.advance(1_000);
+    const out = await run(InspectEventSchema.parse(scheduled), w.inspectDeps);
+    if (out.kind !== 'inspected') throw new Error(`expected an inspection, got ${out.kind}`);
+    expect(out.services[0]?.diagnosis.cause).toBe('healthy');
+    expect(out.services[0]?.incidentState).toBe('ok');
+    expect(w.notifier.sent).toHaveLength(0);
+  });
+
   it('in dry-run notifies the plan once and invokes nothing', async () => {
     const w = world(outageLastGood(), serviceConfig({ remediation: { mode: 'dry-run' } }));
     await promoted(w);

@@ -1,0 +1,225 @@
+import path from 'node:path';
+import { EventBridgeSchema as PowertoolsEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { build } from 'esbuild';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { awsClientConfig, createAwsClients, destroyAwsClients } from '../../../lambdas/adapters/clients.ts';
+import { HttpProber } from '../../../lambdas/adapters/http-prober.ts';
+import { atColdStart } from '../../../lambdas/shared/cold-start.ts';
+import type { LbGuardEnv } from '../../../lambdas/shared/env.ts';
+import { EventBridgeSchema } from '../../../lambdas/shared/events.ts';
+import { createInspectRuntime } from '../../../lambdas/shared/inspect-runtime.ts';
+import { createProbeRuntime } from '../../../lambdas/shared/probe-runtime.ts';
+import { createRemediateRuntime } from '../../../lambdas/shared/remediate-runtime.ts';
+import { serviceConfig } from './world.ts';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/** Bundles a function as infra/lbguard-construct.ts does and lists the npm packages that reach the output. */
+async function bundledPackages(fn: 'probe' | 'inspect' | 'remediate'): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [path.join(REPO_ROOT, 'lambdas', fn, 'handler.ts')],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    mainFields: ['module', 'main'],
+    outfile: path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-footprint-test', fn, 'index.mjs'),
+    write: false,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const [output] = Object.values(result.metafile.outputs);
+  const packages = new Set<string>();
+  for (const [file, input] of Object.entries(output?.inputs ?? {})) {
+    if (input.bytesInOutput === 0) continue;
+    const at = file.lastIndexOf('node_modules/');
+    if (at < 0) continue;
+    const [scope = '', name = ''] = file.slice(at + 'node_modules/'.length).split('/');
+    packages.add(scope.startsWith('@') ? `${scope}/${name}` : scope);
+  }
+  return packages;
+}
+
+const SDK_CLIENTS = [
+  '@aws-sdk/client-cloudwatch',
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-elastic-load-balancing-v2',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-sns',
+];
+
+describe('each function bundle', () => {
+  it.each([
+    ['probe', ['@aws-sdk/client-dynamodb']],
+    [
+      'inspect',
+      [
+        '@aws-sdk/client-cloudwatch',
+        '@aws-sdk/client-dynamodb',
+        '@aws-sdk/client-elastic-load-balancing-v2',
+        '@aws-sdk/client-lambda',
+        '@aws-sdk/client-sns',
+      ],
+    ],
+    [
+      'remediate',
+      ['@aws-sdk/client-dynamodb', '@aws-sdk/client-elastic-load-balancing-v2', '@aws-sdk/client-sns'],
+    ],
+  ] as const)(
+    '%s carries only the SDK clients it calls, and no YAML parser',
+    async (fn, clients) => {
+      const packages = await bundledPackages(fn);
+      expect(SDK_CLIENTS.filter((p) => packages.has(p))).toEqual(clients);
+      expect(packages.has('yaml')).toBe(false);
+    },
+    60_000,
+  );
+});
+
+const env: LbGuardEnv = {
+  config: serviceConfig(),
+  tableName: 'lbguard-state',
+  topicArn: 'arn:aws:sns:eu-west-1:123456789012:lbguard',
+};
+
+describe('function runtimes', () => {
+  it('build probe around DynamoDB alone', () => {
+    const runtime = createProbeRuntime(env);
+    try {
+      expect(Object.keys(runtime.clients).sort()).toEqual(['documents', 'dynamodb']);
+      expect(runtime.clients.dynamodb).toBeInstanceOf(DynamoDBClient);
+      expect(runtime.clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
+      expect(runtime.prober).toBeInstanceOf(HttpProber);
+      expect(runtime.env).toBe(env);
+    } finally {
+      destroyAwsClients(runtime.clients);
+    }
+  });
+
+  it('build inspect with the clients it reads, notifies and invokes through', () => {
+    const runtime = createInspectRuntime(env);
+    try {
+      expect(Object.keys(runtime.clients).sort()).toEqual([
+        'cloudwatch',
+        'documents',
+        'dynamodb',
+        'elbv2',
+        'lambda',
+        'sns',
+      ]);
+      expect(runtime.clients.cloudwatch).toBeInstanceOf(CloudWatchClient);
+      expect(runtime.clients.lambda).toBeInstanceOf(LambdaClient);
+      expect(Object.keys(runtime).sort()).toEqual([
+        'albMetrics',
+        'clients',
+        'describer',
+        'env',
+        'logger',
+        'metrics',
+        'notifier',
+        'reader',
+        'store',
+      ]);
+    } finally {
+      destroyAwsClients(runtime.clients);
+    }
+  });
+
+  it('build remediate without CloudWatch or Lambda clients', () => {
+    const runtime = createRemediateRuntime(env);
+    try {
+      expect(Object.keys(runtime.clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'sns']);
+      expect(runtime.clients.elbv2).toBeInstanceOf(ElasticLoadBalancingV2Client);
+      expect(runtime.clients.sns).toBeInstanceOf(SNSClient);
+      expect(runtime.prober).toBeInstanceOf(HttpProber);
+      expect(Object.keys(runtime)).toEqual(
+        expect.arrayContaining(['writer', 'reader', 'describer', 'notifier']),
+      );
+    } finally {
+      destroyAwsClients(runtime.clients);
+    }
+  });
+
+  it('build every client with one retry and timeout policy', async () => {
+    expect(awsClientConfig()).toEqual({
+      retryMode: 'adaptive',
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true, connectionTimeout: 2_000 },
+    });
+    const clients = createAwsClients({ region: 'eu-west-1', maxAttempts: 4 });
+    try {
+      for (const client of [
+        clients.elbv2,
+        clients.cloudwatch,
+        clients.dynamodb,
+        clients.sns,
+        clients.lambda,
+      ]) {
+        expect(await client.config.maxAttempts()).toBe(4);
+      }
+      expect(clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
+    } finally {
+      destroyAwsClients(clients);
+    }
+  });
+});
+
+describe('atColdStart', () => {
+  it('builds once, on first use, outside Lambda', () => {
+    let builds = 0;
+    const get = atColdStart(() => ++builds);
+    expect(builds).toBe(0);
+    expect([get(), get()]).toEqual([1, 1]);
+  });
+});
+
+describe('EventBridgeSchema', () => {
+  const valid = fc.record(
+    {
+      version: fc.constant('0'),
+      id: fc.uuid(),
+      source: fc.constantFrom('aws.events', 'aws.cloudwatch'),
+      account: fc.constant('123456789012'),
+      time: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      region: fc.constantFrom('eu-west-1', 'us-east-1'),
+      resources: fc.array(fc.string()),
+      'detail-type': fc.constant('Scheduled Event'),
+      detail: fc.jsonValue(),
+      'replay-name': fc.string(),
+    },
+    { requiredKeys: ['version', 'id', 'source', 'account', 'time', 'region', 'resources', 'detail-type'] },
+  );
+  // A valid envelope with one field replaced, removed or added: the cases where the two could differ.
+  const nearlyValid = fc
+    .tuple(
+      valid,
+      fc.constantFrom('version', 'id', 'time', 'resources', 'detail', 'replay-name', 'extra'),
+      fc.oneof(
+        fc.jsonValue(),
+        fc.constantFrom('2026-11-02 14:00', '2026-11-02T14:00:00+01:00', 'yesterday', undefined),
+      ),
+    )
+    .map(([event, key, value]) => ({ ...event, [key]: value }));
+
+  it("accepts and rejects what Powertools' EventBridgeSchema does, with the same output", () => {
+    fc.assert(
+      fc.property(fc.oneof(valid, nearlyValid, fc.jsonValue()), (event) => {
+        const ours = EventBridgeSchema.safeParse(event);
+        const theirs = PowertoolsEventBridgeSchema.safeParse(event);
+        expect(ours.success).toBe(theirs.success);
+        expect(ours.data).toEqual(theirs.data);
+        expect(ours.error?.issues).toEqual(theirs.error?.issues);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
