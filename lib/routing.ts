@@ -21,6 +21,8 @@
  * - `fixed-response` and `redirect` take the whole route.
  * - A route with no routing action, or a forward to no group (both rejected by ALB), has no shares.
  */
+
+import { describeCondition } from './snapshot.ts';
 import type {
   Action,
   Condition,
@@ -443,24 +445,6 @@ export function describeRoute(route: RouteModel): string {
   return conditions === ''
     ? `${listener} rule ${route.priority}`
     : `${listener} rule ${route.priority} (${conditions})`;
-}
-
-function describeCondition(condition: Condition): string {
-  const values = condition.values.join(' or ');
-  switch (condition.field) {
-    case 'host-header':
-      return `host ${values}`;
-    case 'path-pattern':
-      return `path ${values}`;
-    case 'http-header':
-      return `header ${condition.headerName ?? '?'}: ${values}`;
-    case 'http-request-method':
-      return `method ${values}`;
-    case 'query-string':
-      return `query ${values}`;
-    case 'source-ip':
-      return `source-ip ${values}`;
-  }
 }
 
 /** `0.5` → `50%`; shares under 1% keep one decimal so they do not read as nothing. */

@@ -170,7 +170,8 @@ export function describeConditions(conditions: readonly Condition[]): string {
   return normaliseConditions(conditions).map(describeCondition).join(' and ');
 }
 
-function describeCondition(c: Condition): string {
+/** One condition as people read it: `host shop.example.com`, `path /checkout/*`. */
+export function describeCondition(c: Condition): string {
   const values = c.values.join(' or ');
   switch (c.field) {
     case 'host-header':
