@@ -18,7 +18,7 @@ import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas
 import { buildAlbMetricQueries, MAX_QUERIES_PER_CALL } from '../lambdas/adapters/cloudwatch.ts';
 import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import { createStateTable, DynamoDbStateStore, encodeSnapshot } from '../lambdas/adapters/state-store.ts';
-import { run as inspect } from '../lambdas/inspect/handler.ts';
+import { run as inspect, isMetricsTick } from '../lambdas/inspect/handler.ts';
 import { run as probe } from '../lambdas/probe/handler.ts';
 import { createRuntime } from '../lambdas/shared/deps.ts';
 import { InspectEventSchema } from '../lambdas/shared/events.ts';
@@ -56,6 +56,8 @@ export const FLEET_SCENARIOS: readonly FleetScenario[] = [
 export interface CycleFigure {
   readonly ms: number;
   readonly metricsRead: boolean;
+  /** Whether the cycle read DescribeTargetGroupAttributes (the refresh) or reused the stored ones. */
+  readonly attributesRead: boolean;
   readonly calls: Readonly<Record<string, number>>;
   readonly readUnits: number;
   readonly writeUnits: number;
@@ -73,11 +75,26 @@ export interface FleetFigure {
   readonly metricQueries: number;
   readonly buildSeconds: number;
   readonly cycles: readonly CycleFigure[];
-  /** Medians over the cycles with and without the (every metricsPeriodSeconds) metrics read. */
+  /**
+   * Medians over the scheduled cycles with and without the (every metricsPeriodSeconds) metrics
+   * read. The metrics tick is also when target group attributes are re-read, so the cycles with
+   * metrics are the attribute-refresh cycles.
+   */
   readonly withMetrics: CycleSummary;
   readonly withoutMetrics: CycleSummary;
-  /** `listener pages + rule pages + 1 + 2 × groups + ⌈queries / 500⌉`: the reader's calls, as designed. */
+  /** Scheduled cycles that reused the stored target group attributes: the ordinary cycle. */
+  readonly ordinary: CycleSummary;
+  /** Cycles that re-read every group's attributes (metrics tick; also a CloudTrail attribute change). */
+  readonly attributeRefresh: CycleSummary;
+  /**
+   * Alarm-woken cycles off the metrics tick: metrics read, attributes reused. The most an
+   * ordinary cycle costs (a scheduled cycle whose probes failed reads the same).
+   */
+  readonly ordinaryWithMetrics: CycleSummary;
+  /** Refresh cycle, `1 + rule pages + 1 + 2 × groups + ⌈queries / 500⌉`: the reader's calls, as designed. */
   readonly predictedAwsCalls: number;
+  /** Ordinary cycle with metrics, `1 + rule pages + 1 + groups + ⌈queries / 500⌉`. */
+  readonly predictedOrdinaryAwsCalls: number;
   /** The snapshot as JSON, and as stored in its DynamoDB item (gzipped above a threshold). */
   readonly snapshotJsonBytes: number;
   readonly snapshotStoredBytes: number;
@@ -388,6 +405,22 @@ const scheduled = () =>
     detail: {},
   });
 
+/** Alarm-woken cycles measured per scenario (metrics read, attributes reused). */
+const ALARM_CYCLES = 3;
+
+const alarm = () =>
+  InspectEventSchema.parse({
+    version: '0',
+    id: 'bench-alarm',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    time: '2026-11-02T14:00:00Z',
+    region: REGION,
+    resources: [],
+    detail: { alarmName: 'fleet-5xx', state: { value: 'ALARM' } },
+  });
+
 const isAws = (key: string): boolean =>
   key.startsWith('elasticloadbalancing:') || key.startsWith('monitoring:');
 
@@ -470,30 +503,38 @@ async function measureScenario(
   );
   env.proxy.take();
 
-  const cycles: CycleFigure[] = [];
-  for (let minute = 0; minute < env.cycles; minute++) {
+  const measureCycle = async (minute: number, event: ReturnType<typeof scheduled>): Promise<CycleFigure> => {
     clock.set(at(minute));
     await adminStore.putProbeResults(SERVICE, [okProbeResult(at(minute))]);
     env.proxy.take();
     emf.bytes = 0;
     logger.bytes = 0;
     const started = performance.now();
-    const outcome = await inspect(scheduled(), deps);
+    const outcome = await inspect(event, deps);
     const ms = performance.now() - started;
     const calls = env.proxy.take();
     const byOp = countByOperation(calls);
     const units = unitsOf(calls);
     for (const n of emf.names) inspectNames.add(n);
-    cycles.push({
+    return {
       ms,
       metricsRead: (byOp['monitoring:GetMetricData'] ?? 0) > 0,
+      attributesRead: (byOp['elasticloadbalancing:DescribeTargetGroupAttributes'] ?? 0) > 0,
       calls: byOp,
       readUnits: units.read,
       writeUnits: units.write,
       emfBytes: emf.bytes,
       logBytes: logger.bytes,
       cause: outcome.kind === 'inspected' ? (outcome.services[0]?.diagnosis.cause ?? 'none') : outcome.kind,
-    });
+    };
+  };
+  const cycles: CycleFigure[] = [];
+  for (let minute = 0; minute < env.cycles; minute++) cycles.push(await measureCycle(minute, scheduled()));
+  // Alarm-woken cycles off the metrics tick: metrics forced, attributes reused.
+  const alarmCycles: CycleFigure[] = [];
+  for (let minute = env.cycles; alarmCycles.length < ALARM_CYCLES; minute++) {
+    if (isMetricsTick(new Date(at(minute)), config.schedule)) continue;
+    alarmCycles.push(await measureCycle(minute, alarm()));
   }
   // The stored snapshot's size decides what every read of it costs (two reads a cycle).
   const encoded = encodeSnapshot(state.snapshot);
@@ -523,13 +564,18 @@ async function measureScenario(
     cycles,
     withMetrics: summarise(cycles.filter((c) => c.metricsRead)),
     withoutMetrics: summarise(cycles.filter((c) => !c.metricsRead)),
+    ordinary: summarise(cycles.filter((c) => !c.attributesRead)),
+    attributeRefresh: summarise(cycles.filter((c) => c.attributesRead)),
+    ordinaryWithMetrics: summarise(alarmCycles),
     predictedAwsCalls:
       1 + rulePages + 1 + 2 * s.targetGroups + Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
+    predictedOrdinaryAwsCalls:
+      1 + rulePages + 1 + s.targetGroups + Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
     snapshotJsonBytes: Buffer.byteLength(JSON.stringify(state.snapshot)),
     snapshotStoredBytes,
   };
   log(
-    `fleet ${s.name}: built in ${buildSeconds.toFixed(1)} s; cycle ${figure.withMetrics.medianMs.toFixed(0)} ms with metrics, ${figure.withoutMetrics.medianMs.toFixed(0)} ms without; ${figure.withMetrics.awsCalls} AWS calls (predicted ${figure.predictedAwsCalls})`,
+    `fleet ${s.name}: built in ${buildSeconds.toFixed(1)} s; cycle ${figure.withMetrics.medianMs.toFixed(0)} ms with metrics, ${figure.withoutMetrics.medianMs.toFixed(0)} ms without; AWS calls: ordinary ${figure.ordinary.awsCalls}, ordinary with metrics ${figure.ordinaryWithMetrics.awsCalls} (predicted ${figure.predictedOrdinaryAwsCalls}), attribute refresh ${figure.attributeRefresh.awsCalls} (predicted ${figure.predictedAwsCalls})`,
   );
   return figure;
 }

@@ -75,7 +75,8 @@ function summary(r: Results): string[] {
       const bound =
         c.listeners + big.rulePages + c.targetGroups + Math.ceil(big.metricQueries / 500) + SMALL_CONSTANT;
       rows.push(
-        `| AWS calls per inspect cycle, ${c.targetGroups} groups × ${c.targetsPerGroup} targets, ${c.listeners} listeners × ${c.rulesPerListener} rules | ≤ listeners + rule pages + groups + ⌈queries/500⌉ + ${SMALL_CONSTANT} = ${bound} | ${big.withMetrics.awsCalls} = 1 + ${big.rulePages} rule pages + 1 + 2 × ${c.targetGroups} groups + 1 | ${met(big.withMetrics.awsCalls <= bound)} (2 calls per group: health and attributes) |`,
+        `| AWS calls per ordinary inspect cycle (metrics read), ${c.targetGroups} groups × ${c.targetsPerGroup} targets, ${c.listeners} listeners × ${c.rulesPerListener} rules | ≤ listeners + rule pages + groups + ⌈queries/500⌉ + ${SMALL_CONSTANT} = ${bound} | ${big.ordinaryWithMetrics.awsCalls} = 1 + ${big.rulePages} rule pages + 1 + ${c.targetGroups} groups + 1 | ${met(big.ordinaryWithMetrics.awsCalls <= bound)} |`,
+        `| AWS calls per attribute-refresh cycle (once per metrics period, or on a target-group attribute change) | same bound | ${big.attributeRefresh.awsCalls} = ordinary + ${c.targetGroups} DescribeTargetGroupAttributes | ${met(big.attributeRefresh.awsCalls <= bound)} (one cycle in metricsPeriodSeconds / 60) |`,
         `| Per-target calls | none | ${perTarget ? 'some' : 'none'} | ${met(!perTarget)} |`,
       );
       const lin = inspectLinearity(r.fleet);

@@ -6,6 +6,7 @@ import { usageError } from './exit.ts';
 export const COMMANDS = [
   'status',
   'verify',
+  'lint',
   'diff',
   'snapshot',
   'restore',
@@ -39,6 +40,7 @@ const SERVICE = { service: { type: 'string', short: 's' } } as const satisfies R
 const COMMAND_OPTIONS = {
   status: SERVICE,
   verify: SERVICE,
+  lint: SERVICE,
   diff: SERVICE,
   snapshot: {
     ...SERVICE,
@@ -65,6 +67,7 @@ const COMMAND_OPTIONS = {
 const POSITIONALS: Readonly<Record<CommandName, readonly string[]>> = {
   status: [],
   verify: [],
+  lint: [],
   diff: [],
   snapshot: [],
   restore: [],

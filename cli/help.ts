@@ -43,7 +43,19 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     summary:
       'The post-deployment gate: exit 0 when routing is balanced and healthy; exit 1 with the findings when it is skewed, a group is empty, or drift would break traffic.',
     flags: '  -s, --service NAME   one service from the config (default: all)',
+    details:
+      'Also runs the configuration linter (lbguard lint): a lint error fails verify, warnings are shown but do not.',
     example: 'lbguard verify --service shop --json',
+  },
+  lint: {
+    short: 'lint the live load balancer configuration (rules LBG-L*)',
+    usage: 'lbguard lint [--service NAME]',
+    summary:
+      "Lint each service's live load balancer configuration with target health: 100/0 forwards while the idle group has targets, forwards to empty groups, unreachable rules, a default 5xx, too few targets or zones, lax or strict health checks. docs/lint-rules.md lists every rule and its fix.",
+    flags: '  -s, --service NAME   one service from the config (default: all)',
+    details:
+      'Exit 1 when any finding is an error; warnings are printed but do not fail. Reads ELBv2 only (no state table needed).',
+    example: 'lbguard lint --service shop --json',
   },
   diff: {
     short: 'current configuration vs last known good, as typed changes',

@@ -16,6 +16,7 @@ import { Renderer } from './render.ts';
 const COMMANDS: Readonly<Record<CommandName, () => Promise<Command>>> = {
   status: async () => (await import('./commands/status.ts')).status,
   verify: async () => (await import('./commands/verify.ts')).verify,
+  lint: async () => (await import('./commands/lint.ts')).lint,
   diff: async () => (await import('./commands/diff.ts')).diff,
   snapshot: async () => (await import('./commands/snapshot.ts')).snapshot,
   restore: async () => (await import('./commands/restore.ts')).restore,

@@ -1,9 +1,12 @@
 import type { LoadBalancerState } from '../lambdas/adapters/elbv2.ts';
 import type { LastGood } from '../lambdas/adapters/state-store.ts';
+import { judgeProbes, probeWindowMs } from '../lambdas/inspect/handler.ts';
 import { Elbv2TargetGroupDescriber, readServiceState } from '../lambdas/shared/service-state.ts';
 import type { LbGuardConfig, ServiceConfig } from '../lib/config/index.ts';
 import { diagnose } from '../lib/diagnosis.ts';
+import { DEFAULT_HYSTERESIS } from '../lib/hysteresis.ts';
 import type { Incident } from '../lib/incident.ts';
+import { hashSnapshot } from '../lib/snapshot.ts';
 import type { AlbMetrics, Diagnosis, Signals } from '../lib/types.ts';
 import type { AwsContext } from './context.ts';
 
@@ -20,8 +23,6 @@ export interface ServiceObservation {
 
 // The same windows as inspect's observation (lambdas/inspect/handler.ts), so `status` and the
 // inspect function diagnose the same signals the same way.
-/** Probe results this recent describe "now": one probe invocation loops for under a minute. */
-const PROBE_WINDOW_SECONDS = 90;
 /** Served-by samples are taken once a minute; a few minutes give the skew test enough requests. */
 const SERVED_BY_WINDOW_SECONDS = 300;
 /** A change older than this is no longer the likely cause of what is seen now. */
@@ -45,13 +46,23 @@ export async function observeService(
   const name = service.name;
   const lastGood = await aws.store.getLastGood(name);
   const describer = new Elbv2TargetGroupDescriber(aws.clients.elbv2);
-  const [state, probes, servedBy, changes, openIncident] = await Promise.all([
+  const hysteresis = service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS;
+  const [state, recentProbes, recentServedBy, changes, openIncident, latest] = await Promise.all([
     readServiceState(aws.reader, describer, service, lastGood?.snapshot),
-    aws.store.recentProbeResults(name, minus(at, PROBE_WINDOW_SECONDS)),
+    aws.store.recentProbeResults(name, minus(at, probeWindowMs(config.schedule, hysteresis) / 1000)),
     aws.store.recentServedBySamples(name, minus(at, SERVED_BY_WINDOW_SECONDS)),
     aws.store.recentConfigChanges(name, minus(at, CHANGE_WINDOW_SECONDS)),
     aws.store.getOpenIncident(name),
+    aws.store.getLatestSnapshot(name),
   ]);
+  // As inspect does: only evidence gathered under the current routing, probes through hysteresis.
+  const hash = hashSnapshot(state.snapshot);
+  const routingSince = latest?.hash === hash ? latest.takenAt : at;
+  const probes = judgeProbes(
+    recentProbes.filter((p) => p.at >= routingSince),
+    hysteresis,
+  );
+  const servedBy = recentServedBy.filter((s) => s.at >= routingSince);
   const metrics = await readMetrics(aws, state, service, at, config.schedule.metricsPeriodSeconds);
   const latestServedBy = servedBy.at(-1);
   const lastChange = changes.at(-1);
@@ -65,6 +76,7 @@ export async function observeService(
     ...(metrics === undefined ? {} : { metrics }),
     ...(latestServedBy === undefined ? {} : { servedBy: latestServedBy }),
     ...(lastChange === undefined ? {} : { lastChange }),
+    ...(changes.length === 0 ? {} : { changes }),
   };
   return {
     service,

@@ -2,11 +2,18 @@ import { run as runInspect, type VerifyFinding } from '../../lambdas/inspect/han
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import { createAwsContext, loadConfig, requireStateTable, selectServices, spin } from '../context.ts';
 import { EXIT } from '../exit.ts';
+import { describeLintFailure, renderVerifyLint, type ServiceLint } from '../lint-views.ts';
 import type { Renderer } from '../render.ts';
 import { createInspectDeps } from '../runtime.ts';
 import { causeTone } from '../views.ts';
+import { lintServices } from './lint.ts';
 
-function renderFindings(render: Renderer, ok: boolean, findings: readonly VerifyFinding[]): string {
+function renderFindings(
+  render: Renderer,
+  inspectOk: boolean,
+  findings: readonly VerifyFinding[],
+  lint: readonly ServiceLint[],
+): string {
   const lines = findings.flatMap((f) => [
     render.mark(
       f.ok ? 'ok' : 'bad',
@@ -14,41 +21,55 @@ function renderFindings(render: Renderer, ok: boolean, findings: readonly Verify
     ),
     ...(f.ok ? [] : f.evidence.map((e) => `    ${render.paint('dim', '•')} ${e}`)),
   ]);
-  lines.push(
-    '',
-    ok
-      ? 'verify passed: routing is balanced and the load balancer is not at fault.'
-      : 'verify FAILED: the load balancer configuration would break traffic. See lbguard status; lbguard restore shows the fix.',
-  );
+  lines.push(renderVerifyLint(render, lint), '');
+  const lintFailure = describeLintFailure(lint);
+  if (!inspectOk) {
+    lines.push(
+      'verify FAILED: the load balancer configuration would break traffic. See lbguard status; lbguard restore shows the fix.',
+    );
+  }
+  if (lintFailure !== undefined) {
+    lines.push(
+      `verify FAILED: ${lintFailure}. See lbguard lint; docs/lint-rules.md says how to fix each rule.`,
+    );
+  }
+  if (inspectOk && lintFailure === undefined) {
+    lines.push('verify passed: routing is balanced and the load balancer is not at fault.');
+  }
   return lines.join('\n');
 }
 
 /**
  * `lbguard verify [--service NAME]`: the post-deployment gate. Runs the inspect function's own
- * verification (read only: no incident, no promotion). Exit 0 when routing is balanced and
- * healthy, 1 with the findings otherwise.
+ * verification (read only: no incident, no promotion) and the configuration linter. Exit 0 when
+ * routing is balanced and healthy and no lint rule reports an error (warnings are allowed), 1
+ * with the findings otherwise.
  */
 export async function verify(ctx: CommandContext): Promise<CommandResult> {
   const { io, global, options, render } = ctx;
   const config = await loadConfig(io, global);
   // Validates --service with a suggestion before anything is read.
-  selectServices(config, options.service);
+  const services = selectServices(config, options.service);
   const aws = createAwsContext(io, global, config);
   try {
     await requireStateTable(aws);
     const deps = createInspectDeps(aws, config, io, global.debug);
-    const outcome = await spin(io, 'verifying', () =>
-      runInspect(
-        { kind: 'verify', ...(options.service === undefined ? {} : { service: options.service }) },
-        deps,
-      ),
+    const [outcome, lint] = await spin(io, 'verifying', () =>
+      Promise.all([
+        runInspect(
+          { kind: 'verify', ...(options.service === undefined ? {} : { service: options.service }) },
+          deps,
+        ),
+        lintServices(aws, services),
+      ]),
     );
     if (outcome.kind !== 'verify') throw new Error(`inspect answered a verify request with ${outcome.kind}`);
-    const exitCode = outcome.ok ? EXIT.ok : EXIT.findings;
+    const ok = outcome.ok && describeLintFailure(lint) === undefined;
+    const exitCode = ok ? EXIT.ok : EXIT.findings;
     return {
       exitCode,
-      document: envelope('verify', exitCode, { findings: outcome.findings }),
-      text: renderFindings(render, outcome.ok, outcome.findings),
+      document: envelope('verify', exitCode, { findings: outcome.findings, lint }),
+      text: renderFindings(render, outcome.ok, outcome.findings, lint),
     };
   } finally {
     aws.close();

@@ -61,7 +61,21 @@ export interface LoadBalancerReader {
     loadBalancerArn: string,
     listenerArns?: readonly string[],
     alsoTargetGroupArns?: readonly string[],
+    options?: ReadSnapshotOptions,
   ): Promise<LoadBalancerState>;
+}
+
+/** What `DescribeTargetGroupAttributes` contributes to a target group. */
+export type TargetGroupAttributes = Pick<TargetGroup, 'unhealthyStateRouting' | 'loadBalancingAlgorithm'>;
+
+export interface ReadSnapshotOptions {
+  /**
+   * Attributes already known, by target group ARN (from the latest stored snapshot). Groups in
+   * the map are not asked for their attributes; groups missing from it are. Attributes change
+   * rarely, and a `ModifyTargetGroupAttributes` wakes inspect to re-read them, so reading them
+   * for every group every cycle would double the calls for nothing.
+   */
+  readonly knownAttributes?: ReadonlyMap<string, TargetGroupAttributes>;
 }
 
 export interface AppliedStep {
@@ -89,10 +103,23 @@ export interface Elbv2ReaderOptions {
   readonly concurrency?: number;
   /**
    * Read `DescribeTargetGroupAttributes` for the single-survivor guard and the algorithm. One
-   * extra free `Describe*` call per target group per cycle; default true, because a missing
-   * guard is exactly what turns N−1 failed health checks into an outage.
+   * extra free `Describe*` call per target group whose attributes the caller does not already
+   * know (`ReadSnapshotOptions.knownAttributes`); default true, because a missing guard is
+   * exactly what turns N−1 failed health checks into an outage.
    */
   readonly readAttributes?: boolean;
+}
+
+/** The attributes of a known group, keeping only the fields a snapshot holds. */
+function copyAttributes(known: TargetGroupAttributes): TargetGroupAttributes {
+  return {
+    ...(known.unhealthyStateRouting === undefined
+      ? {}
+      : { unhealthyStateRouting: known.unhealthyStateRouting }),
+    ...(known.loadBalancingAlgorithm === undefined
+      ? {}
+      : { loadBalancingAlgorithm: known.loadBalancingAlgorithm }),
+  };
 }
 
 const DESCRIBE_TARGET_GROUPS_MAX_ARNS = 20;
@@ -121,7 +148,9 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
     loadBalancerArn: string,
     listenerArns?: readonly string[],
     alsoTargetGroupArns: readonly string[] = [],
+    options: ReadSnapshotOptions = {},
   ): Promise<LoadBalancerState> {
+    const known = options.knownAttributes;
     const wanted = listenerArns ? new Set(listenerArns) : undefined;
     const sdkListeners = (await this.#describeListeners(loadBalancerArn)).filter(
       (l) => wanted === undefined || (l.ListenerArn !== undefined && wanted.has(l.ListenerArn)),
@@ -147,8 +176,12 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
       const arn = requireField(g.TargetGroupArn, 'TargetGroupArn');
       // One after the other, so `concurrency` bounds the calls in flight, not the groups.
       const descriptions = await this.#describeTargetHealth(arn);
-      const attributes = this.#readAttributes ? await this.#describeAttributes(arn) : undefined;
       const health = descriptions.map((d) => toTargetHealth(arn, d));
+      const knownHere = known?.get(arn);
+      if (knownHere !== undefined) {
+        return { group: { ...toTargetGroup(g, descriptions), ...copyAttributes(knownHere) }, health };
+      }
+      const attributes = this.#readAttributes ? await this.#describeAttributes(arn) : undefined;
       return { group: toTargetGroup(g, descriptions, attributes), health };
     });
 
@@ -457,8 +490,6 @@ export function toTargetGroup(
     id: requireField(d.Target?.Id, 'Target.Id'),
     ...definedOnly({ port: d.Target?.Port, availabilityZone: d.Target?.AvailabilityZone }),
   }));
-  const unhealthyStateRouting = attributes ? toUnhealthyStateRouting(attributes) : undefined;
-  const algorithm = attributes?.get(ALGORITHM_KEY);
   return {
     arn: requireField(g.TargetGroupArn, 'TargetGroupArn'),
     name: requireField(g.TargetGroupName, 'TargetGroupName'),
@@ -466,6 +497,15 @@ export function toTargetGroup(
     targetType: targetType as TargetType,
     healthCheck,
     targets,
+    ...(attributes ? toTargetGroupAttributes(attributes) : {}),
+  };
+}
+
+/** The single-survivor guard and the algorithm, from `DescribeTargetGroupAttributes` key/values. */
+export function toTargetGroupAttributes(attributes: ReadonlyMap<string, string>): TargetGroupAttributes {
+  const unhealthyStateRouting = toUnhealthyStateRouting(attributes);
+  const algorithm = attributes.get(ALGORITHM_KEY);
+  return {
     ...(unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting }),
     ...(algorithm === undefined ? {} : { loadBalancingAlgorithm: algorithm }),
   };

@@ -1,6 +1,7 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { diagnose } from '../../lib/diagnosis.ts';
 import { LbGuardError } from '../../lib/errors.ts';
+import { DEFAULT_HYSTERESIS, type HysteresisSettings, replayHysteresis } from '../../lib/hysteresis.ts';
 import { type Incident, startIncident } from '../../lib/incident.ts';
 import { describeStep, planRemediation } from '../../lib/plan.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
@@ -31,7 +32,7 @@ import type { Log } from '../shared/log.ts';
 import type { MetricsSink } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
 import { LambdaRemediationInvoker, type RemediationInvoker } from '../shared/remediation-invoker.ts';
-import { readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
+import { knownAttributesOf, readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
 
 export interface InspectDeps {
   readonly config: LbGuardConfig;
@@ -84,11 +85,32 @@ export type InspectOutcome =
 
 /** Probe results this recent describe "now": one probe invocation loops for under a minute. */
 const PROBE_WINDOW_MS = 90_000;
+
+/**
+ * How far back probe results are read: at least 90 s, and long enough to hold the results the
+ * hysteresis rules count ("N in a row", "X of the last Y", "M successes"). With 1-minute probing
+ * (one round per invocation) 90 s holds one or two results, so "3 in a row" could never be met
+ * and a dead site would never be declared failing.
+ */
+export function probeWindowMs(schedule: LbGuardConfig['schedule'], hysteresis: HysteresisSettings): number {
+  const roundsPerMinute = Math.max(1, Math.floor(schedule.probeLoopSeconds / schedule.probeIntervalSeconds));
+  const needed =
+    Math.max(hysteresis.consecutiveFailures, hysteresis.windowSize, hysteresis.consecutiveSuccesses) + 1;
+  return Math.max(PROBE_WINDOW_MS, Math.ceil(needed / roundsPerMinute) * 60_000);
+}
 /** Served-by samples are taken once a minute; a few minutes give the skew test enough requests. */
 const SERVED_BY_WINDOW_MS = 5 * 60_000;
 /** A change older than this is no longer the likely cause of what is seen now. */
 const CHANGE_WINDOW_MS = 60 * 60_000;
 const INCIDENT_HISTORY = 20;
+/** CloudTrail events that change what `DescribeTargetGroupAttributes` says: re-read them all. */
+const ATTRIBUTE_EVENTS: ReadonlySet<string> = new Set(['ModifyTargetGroupAttributes', 'ModifyTargetGroup']);
+
+interface InspectOptions {
+  readonly forceMetrics: boolean;
+  /** Read every group's attributes instead of reusing the latest snapshot's. */
+  readonly refreshAttributes: boolean;
+}
 
 /** Raised by the post-deploy verification so the deployment fails. */
 export class VerificationFailedError extends LbGuardError {
@@ -111,10 +133,16 @@ export async function run(event: InspectEvent, deps: InspectDeps): Promise<Inspe
   if ('kind' in event) return verify(event, deps);
   switch (event.source) {
     case 'aws.events':
-      return inspectAll(deps.config.services, 'schedule', deps, { forceMetrics: false });
+      return inspectAll(deps.config.services, 'schedule', deps, {
+        forceMetrics: false,
+        refreshAttributes: false,
+      });
     case 'aws.cloudwatch':
       deps.logger.info('woken by alarm', { alarm: event.detail.alarmName, state: event.detail.state.value });
-      return inspectAll(deps.config.services, 'alarm', deps, { forceMetrics: true });
+      return inspectAll(deps.config.services, 'alarm', deps, {
+        forceMetrics: true,
+        refreshAttributes: false,
+      });
     case 'aws.elasticloadbalancing':
       return onConfigChange(event, deps);
   }
@@ -148,7 +176,10 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
     return { kind: 'ignored', reason };
   }
   for (const service of touched) await deps.store.putConfigChange(service.name, change);
-  return inspectAll(touched, 'config-change', deps, { forceMetrics: false });
+  return inspectAll(touched, 'config-change', deps, {
+    forceMetrics: false,
+    refreshAttributes: ATTRIBUTE_EVENTS.has(change.eventName),
+  });
 }
 
 /**
@@ -177,7 +208,7 @@ async function inspectAll(
   services: readonly ServiceConfig[],
   trigger: InspectTrigger,
   deps: InspectDeps,
-  options: { readonly forceMetrics: boolean },
+  options: InspectOptions,
 ): Promise<InspectOutcome> {
   // One service at a time: ELBv2 Describe* calls share one per-account rate limit.
   const inspected: ServiceInspection[] = [];
@@ -193,6 +224,7 @@ interface Observation {
   readonly snapshotHash: string;
   readonly health: readonly TargetHealth[];
   readonly lastGood?: LastGood;
+  /** Every probe result under the current routing, blips included (the soak wants them all). */
   readonly probes: readonly ProbeResult[];
   readonly diagnosis: Diagnosis;
 }
@@ -201,18 +233,38 @@ interface Observation {
 async function observe(
   service: ServiceConfig,
   deps: InspectDeps,
-  options: { readonly fetchMetrics: 'always' | 'never' | 'on-schedule-or-suspicion' },
+  options: {
+    readonly fetchMetrics: 'always' | 'never' | 'on-schedule-or-suspicion';
+    readonly attributes: 'reread' | 'reuse-stored';
+  },
 ): Promise<Observation> {
   const at = deps.now();
   const name = service.name;
-  const lastGood = await deps.store.getLastGood(name);
-  const state = await readServiceState(deps.reader, deps.describer, service, lastGood?.snapshot);
+  const [lastGood, latest] = await Promise.all([
+    deps.store.getLastGood(name),
+    deps.store.getLatestSnapshot(name),
+  ]);
+  // Target group attributes change rarely, and changing them wakes inspect with a re-read; in
+  // between, those of the latest snapshot stand, re-read once per metrics period to be sure.
+  const knownAttributes =
+    options.attributes === 'reuse-stored' && latest !== undefined && !isMetricsTick(at, deps.config.schedule)
+      ? knownAttributesOf(latest.snapshot)
+      : undefined;
+  const state = await readServiceState(
+    deps.reader,
+    deps.describer,
+    service,
+    lastGood?.snapshot,
+    knownAttributes === undefined ? {} : { knownAttributes },
+  );
   const snapshotHash = hashSnapshot(state.snapshot);
-  const [recentProbes, recentSamples, changes, latest] = await Promise.all([
-    deps.store.recentProbeResults(name, isoBefore(at, PROBE_WINDOW_MS)),
+  const [recentProbes, recentSamples, changes] = await Promise.all([
+    deps.store.recentProbeResults(
+      name,
+      isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS)),
+    ),
     deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
     deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
-    deps.store.getLatestSnapshot(name),
   ]);
   // Probe results and served-by samples taken before routing last changed describe routing that
   // is gone: judged against the new routing they read as skew (an intended blue/green shift
@@ -234,7 +286,7 @@ async function observe(
     service: name,
     snapshot: state.snapshot,
     health: state.health,
-    probes,
+    probes: judgeProbes(probes, service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS),
     ...(lastGood === undefined ? {} : { lastGood }),
     ...(metrics === undefined ? {} : { metrics }),
     ...(servedBy === undefined ? {} : { servedBy }),
@@ -251,6 +303,25 @@ async function observe(
     probes,
     diagnosis: diagnose(signals, service.thresholds),
   };
+}
+
+/**
+ * The probe results diagnosis may see: each probe's results in the window are replayed, oldest
+ * first, through hysteresis. A probe declared `failing` or `flapping` is handed over as it is; a
+ * probe still declared `passing` keeps only its successes, so a single blip (or any failures short
+ * of the rule) never counts as evidence and never opens an incident. Metrics are still fetched on
+ * a blip and the soak still restarts on one: looking closer and not vouching are cheap, paging is not.
+ */
+export function judgeProbes(results: readonly ProbeResult[], settings: HysteresisSettings): ProbeResult[] {
+  const byProbe = new Map<string, ProbeResult[]>();
+  for (const r of results) byProbe.set(r.probe, [...(byProbe.get(r.probe) ?? []), r]);
+  const passing = new Set<string>();
+  for (const [probe, runs] of byProbe) {
+    // Hysteresis ignores a result older than one already folded in, so the replay must be in order.
+    const ordered = runs.toSorted((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    if (replayHysteresis(ordered, settings).status === 'passing') passing.add(probe);
+  }
+  return results.filter((r) => r.ok || !passing.has(r.probe));
 }
 
 /**
@@ -329,11 +400,12 @@ async function inspectService(
   service: ServiceConfig,
   trigger: InspectTrigger,
   deps: InspectDeps,
-  options: { readonly forceMetrics: boolean },
+  options: InspectOptions,
 ): Promise<ServiceInspection> {
   const name = service.name;
   const o = await observe(service, deps, {
     fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
+    attributes: options.refreshAttributes ? 'reread' : 'reuse-stored',
   });
   const atIso = o.at.toISOString();
   if (o.latest?.hash !== o.snapshotHash) {
@@ -455,7 +527,7 @@ async function verify(event: VerifyRequest, deps: InspectDeps): Promise<InspectO
   }
   const findings: VerifyFinding[] = [];
   for (const service of services) {
-    const o = await observe(service, deps, { fetchMetrics: 'never' });
+    const o = await observe(service, deps, { fetchMetrics: 'never', attributes: 'reread' });
     const d = o.diagnosis;
     findings.push({
       service: service.name,

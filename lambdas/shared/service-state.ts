@@ -9,7 +9,7 @@ import type { ServiceConfig } from '../../lib/config/index.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
 import type { LbSnapshot, TargetGroup, TargetHealth } from '../../lib/types.ts';
-import type { LoadBalancerReader, LoadBalancerState } from '../adapters/elbv2.ts';
+import type { LoadBalancerReader, LoadBalancerState, TargetGroupAttributes } from '../adapters/elbv2.ts';
 import { toTargetGroup, toTargetHealth } from '../adapters/elbv2.ts';
 import { mapBounded } from '../adapters/map-bounded.ts';
 
@@ -31,8 +31,14 @@ export async function readServiceState(
   describer: TargetGroupDescriber,
   service: Pick<ServiceConfig, 'loadBalancerArn' | 'listenerArns'>,
   lastGood: LbSnapshot | undefined,
+  options: { readonly knownAttributes?: ReadonlyMap<string, TargetGroupAttributes> } = {},
 ): Promise<LoadBalancerState> {
-  const state = await reader.readSnapshot(service.loadBalancerArn, service.listenerArns);
+  const state =
+    options.knownAttributes === undefined
+      ? await reader.readSnapshot(service.loadBalancerArn, service.listenerArns)
+      : await reader.readSnapshot(service.loadBalancerArn, service.listenerArns, undefined, {
+          knownAttributes: options.knownAttributes,
+        });
   const have = new Set(state.snapshot.targetGroups.map((g) => g.arn));
   const missing = (lastGood?.targetGroups ?? []).map((g) => g.arn).filter((arn) => !have.has(arn));
   if (missing.length === 0) return state;
@@ -44,6 +50,24 @@ export async function readServiceState(
     }),
     health: [...state.health, ...extra.health],
   };
+}
+
+/**
+ * The target group attributes a snapshot records, by group ARN: every group of it, with or without
+ * a guard or algorithm (a group that has neither is known to have neither, not unknown).
+ */
+export function knownAttributesOf(snapshot: LbSnapshot): ReadonlyMap<string, TargetGroupAttributes> {
+  return new Map(
+    snapshot.targetGroups.map((g) => [
+      g.arn,
+      {
+        ...(g.unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting: g.unhealthyStateRouting }),
+        ...(g.loadBalancingAlgorithm === undefined
+          ? {}
+          : { loadBalancingAlgorithm: g.loadBalancingAlgorithm }),
+      },
+    ]),
+  );
 }
 
 /** Free `Describe*` calls, one group at a time so that a deleted group is skipped, not fatal. */

@@ -6,8 +6,9 @@ import {
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { Elbv2LoadBalancerReader, Elbv2LoadBalancerWriter } from '../../lambdas/adapters/elbv2.ts';
+import { knownAttributesOf } from '../../lambdas/shared/service-state.ts';
 import { AwsApiError } from '../../lib/errors.ts';
-import { normaliseSnapshot } from '../../lib/snapshot.ts';
+import { hashSnapshot, normaliseSnapshot } from '../../lib/snapshot.ts';
 import type { Action, LbSnapshot, PlanStep, TargetGroup } from '../../lib/types.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import {
@@ -185,6 +186,67 @@ describe('Elbv2LoadBalancerReader against moto', () => {
       minimumHealthyTargetsPercentage: 50,
     });
     expect(webA?.loadBalancingAlgorithm).toBe('least_outstanding_requests');
+  });
+
+  it('reuses known attributes instead of describing them, and reads them only for groups it does not know', async () => {
+    await clients.elbv2.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: group(shop, 'web-a').arn,
+        Attributes: [
+          { Key: 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', Value: '2' },
+          { Key: 'load_balancing.algorithm.type', Value: 'least_outstanding_requests' },
+        ],
+      }),
+    );
+    const full = await new Elbv2LoadBalancerReader(clients.elbv2).readSnapshot(shop.loadBalancerArn);
+    const client = createAwsClients(motoClientConfig()).elbv2;
+    const seen = countOperations(client);
+    const reader = new Elbv2LoadBalancerReader(client);
+
+    const reused = await reader.readSnapshot(shop.loadBalancerArn, undefined, undefined, {
+      knownAttributes: knownAttributesOf(full.snapshot),
+    });
+    expect(seen.ops.filter((o) => o === 'DescribeTargetGroupAttributes')).toEqual([]);
+    expect(seen.ops).toHaveLength(6);
+    expect(reused.snapshot).toEqual(full.snapshot);
+    expect(hashSnapshot(reused.snapshot)).toBe(hashSnapshot(full.snapshot));
+
+    seen.ops.length = 0;
+    seen.inputs.length = 0;
+    const api = group(shop, 'api').arn;
+    const partlyKnown = new Map([...knownAttributesOf(full.snapshot)].filter(([arn]) => arn !== api));
+    const partly = await reader.readSnapshot(shop.loadBalancerArn, undefined, undefined, {
+      knownAttributes: partlyKnown,
+    });
+    expect(seen.ops.filter((o) => o === 'DescribeTargetGroupAttributes')).toEqual([
+      'DescribeTargetGroupAttributes',
+    ]);
+    expect(seen.inputs).toContainEqual({ TargetGroupArn: api });
+    expect(hashSnapshot(partly.snapshot)).toBe(hashSnapshot(full.snapshot));
+    client.destroy();
+  });
+
+  it('reports the known attributes, not the live ones, until told to read them again', async () => {
+    const before = await new Elbv2LoadBalancerReader(clients.elbv2).readSnapshot(shop.loadBalancerArn);
+    const webA = group(shop, 'web-a').arn;
+    await clients.elbv2.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: webA,
+        Attributes: [
+          { Key: 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', Value: '3' },
+        ],
+      }),
+    );
+    const reader = new Elbv2LoadBalancerReader(clients.elbv2);
+    const reused = await reader.readSnapshot(shop.loadBalancerArn, undefined, undefined, {
+      knownAttributes: knownAttributesOf(before.snapshot),
+    });
+    expect(hashSnapshot(reused.snapshot)).toBe(hashSnapshot(before.snapshot));
+    const reread = await reader.readSnapshot(shop.loadBalancerArn);
+    expect(reread.snapshot.targetGroups.find((g) => g.arn === webA)?.unhealthyStateRouting).toEqual({
+      minimumHealthyTargetsCount: 3,
+    });
+    expect(hashSnapshot(reread.snapshot)).not.toBe(hashSnapshot(before.snapshot));
   });
 
   it('keeps a stopped instance registered and reports it unused with Target.InvalidState', async () => {

@@ -111,8 +111,12 @@ describe('the outage, end to end against moto', () => {
     await w.promote();
     w.elbv2Calls.length = 0;
     w.backendFault = true;
-    await w.tick();
-    const second = await w.tick();
+    // Probe failures count only once hysteresis declares the probe failing (3 in a row), so the
+    // probe runs 10 s apart as its production loop does: the third run is the first suspicion.
+    await w.tick(10_000);
+    await w.tick(10_000);
+    await w.tick(10_000);
+    const second = await w.tick(10_000);
     const inspection = second.kind === 'inspected' ? second.services[0] : undefined;
     expect(inspection?.diagnosis).toMatchObject({ cause: 'backend-errors-balanced', lbFault: false });
     expect(inspection?.incidentState).toBe('escalated');

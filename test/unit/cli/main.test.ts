@@ -35,6 +35,7 @@ describe('main', () => {
     for (const command of [
       'status',
       'verify',
+      'lint',
       'diff',
       'snapshot',
       'restore',
@@ -48,15 +49,23 @@ describe('main', () => {
     expect(stdout.text()).toContain('2  usage or configuration error');
   });
 
-  it.each(['status', 'verify', 'diff', 'snapshot', 'restore', 'incidents', 'postmortem', 'init', 'doctor'])(
-    'prints help with an example for %s',
-    async (command) => {
-      const { io, stdout } = fakeIo();
-      expect(await main([command, '--help'], io)).toBe(0);
-      expect(stdout.text()).toMatch(new RegExp(`Usage: lbguard ${command}`));
-      expect(stdout.text()).toMatch(new RegExp(`Example:\\n  lbguard ${command}`));
-    },
-  );
+  it.each([
+    'status',
+    'verify',
+    'lint',
+    'diff',
+    'snapshot',
+    'restore',
+    'incidents',
+    'postmortem',
+    'init',
+    'doctor',
+  ])('prints help with an example for %s', async (command) => {
+    const { io, stdout } = fakeIo();
+    expect(await main([command, '--help'], io)).toBe(0);
+    expect(stdout.text()).toMatch(new RegExp(`Usage: lbguard ${command}`));
+    expect(stdout.text()).toMatch(new RegExp(`Example:\\n  lbguard ${command}`));
+  });
 
   it('prints its version', async () => {
     const { io, stdout } = fakeIo();
@@ -107,7 +116,7 @@ describe('main', () => {
     expect(stderr.text()).toContain('lbguard.config.yaml: services[0].probes: must have at least one probe');
   });
 
-  it.each(['status', 'verify', 'diff', 'snapshot', 'restore', 'incidents'])(
+  it.each(['status', 'verify', 'lint', 'diff', 'snapshot', 'restore', 'incidents'])(
     'rejects an unknown --service for %s with the services that exist (exit 2)',
     async (command) => {
       const { io, stderr } = fakeIo({ cwd: workspace(VALID) });

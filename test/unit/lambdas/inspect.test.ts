@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   enforceVerification,
   isMetricsTick,
+  probeWindowMs,
   run,
   VerificationFailedError,
 } from '../../../lambdas/inspect/handler.ts';
@@ -20,11 +21,13 @@ import {
 import { scheduled, serviceConfig, world } from './world.ts';
 
 const once = { kind: 'probe' as const, loopSeconds: 0 };
+/** Three probe rounds 10 s apart, as the production loop runs: enough to meet "3 in a row". */
+const burst = { kind: 'probe' as const, loopSeconds: 30 };
 
 /** Probes, then inspects on schedule; the way the two functions meet in production. */
-async function tick(w: ReturnType<typeof world>, advanceMs = 60_000) {
+async function tick(w: ReturnType<typeof world>, advanceMs = 60_000, probeEvent = once) {
   w.clock.advance(advanceMs);
-  await probe(once, w.probeDeps);
+  await probe(probeEvent, w.probeDeps);
   const out = await run(InspectEventSchema.parse(scheduled), w.inspectDeps);
   if (out.kind !== 'inspected') throw new Error(`expected an inspection, got ${out.kind}`);
   const first = out.services[0];
@@ -105,8 +108,9 @@ describe('inspect on schedule', () => {
     const w = world(outageLastGood());
     await promoted(w);
     w.prober.answer = () => ({ ok: false, status: 500 });
-    await tick(w);
-    const second = await tick(w);
+    // Probe failures count only once hysteresis declares the probe failing (3 in a row).
+    await tick(w, 60_000, burst);
+    const second = await tick(w, 60_000, burst);
     expect(second.diagnosis.lbFault).toBe(false);
     expect(second.incidentState).toBe('escalated');
     expect(second.planHash).toBeUndefined();
@@ -315,5 +319,91 @@ describe('target groups dropped from every action', () => {
     const second = await tick(w);
     expect(second.planHash).toBeDefined();
     expect(second.diagnosis.drift.map((d) => d.kind)).not.toContain('target-group-removed');
+  });
+});
+
+describe('probe results reach the diagnosis only through hysteresis', () => {
+  /** Answers each probe run from `script` in turn (true = 200, false = 500), then 200. */
+  function scripted(w: ReturnType<typeof world>, script: readonly boolean[]) {
+    let run = 0;
+    w.prober.answer = () => {
+      const ok = script[run++] ?? true;
+      return ok ? { ok, status: 200 } : { ok, status: 500 };
+    };
+  }
+
+  it.each([
+    { runs: 'one failed run among successes', script: [true, false, true], suspected: false },
+    { runs: 'a failed run first, then successes', script: [false, true, true], suspected: false },
+    { runs: 'two failed runs in a row', script: [true, false, false], suspected: false },
+    { runs: 'three failed runs in a row', script: [false, false, false], suspected: true },
+  ])('$runs raises suspicion: $suspected', async ({ script, suspected }) => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    scripted(w, script);
+    const inspected = await tick(w, 60_000, burst);
+    expect(w.prober.runs).toHaveLength(2 + script.length);
+    expect(inspected.diagnosis.cause === 'healthy').toBe(!suspected);
+    expect(inspected.incidentState).toBe(suspected ? 'suspected' : 'ok');
+    if (suspected) expect(inspected.diagnosis.evidence.join('\n')).toMatch(/probe home: 3 of \d+ failed/);
+    else expect(w.notifier.sent).toHaveLength(0);
+  });
+
+  it('reads the rule from the service thresholds: where five in a row are asked for, three raise no suspicion', async () => {
+    const patient = serviceConfig({
+      thresholds: {
+        soakSeconds: 120,
+        consecutiveBreaches: 2,
+        hysteresis: { consecutiveFailures: 5, failuresInWindow: 5 },
+      },
+    });
+    const w = world(outageLastGood(), patient);
+    await promoted(w);
+    scripted(w, [false, false, false]);
+    const inspected = await tick(w, 60_000, burst);
+    expect(inspected.diagnosis.cause).toBe('healthy');
+    expect(inspected.incidentState).toBe('ok');
+  });
+
+  it('still restarts the soak on a blip it keeps from the diagnosis', async () => {
+    const w = world(outageLastGood());
+    await tick(w, 0);
+    expect(w.store.soaks.has('shop')).toBe(true);
+    scripted(w, [true, false, true]);
+    const blip = await tick(w, 60_000, burst);
+    expect(blip.diagnosis.cause).toBe('healthy');
+    expect(w.store.soaks.has('shop')).toBe(false);
+  });
+});
+
+describe('the probe window', () => {
+  const hysteresis = {
+    consecutiveFailures: 3,
+    failuresInWindow: 5,
+    windowSize: 10,
+    consecutiveSuccesses: 3,
+    maxChangesPerHour: 6,
+  };
+  const schedule = (probeIntervalSeconds: number, probeLoopSeconds: number) => ({
+    probeIntervalSeconds,
+    probeLoopSeconds,
+    inspectRateMinutes: 1,
+    metricsPeriodSeconds: 300,
+  });
+
+  it.each([
+    [10, 50, 3 * 60_000],
+    [10, 10, 11 * 60_000],
+    [30, 50, 11 * 60_000],
+  ])(
+    'holds enough results for the hysteresis rules when probing every %i s for %i s',
+    (interval, loop, ms) => {
+      expect(probeWindowMs(schedule(interval, loop), hysteresis)).toBe(ms);
+    },
+  );
+
+  it('never reads less than 90 s', () => {
+    const small = { ...hysteresis, consecutiveFailures: 1, windowSize: 1, consecutiveSuccesses: 1 };
+    expect(probeWindowMs(schedule(5, 55), small)).toBe(90_000);
   });
 });
