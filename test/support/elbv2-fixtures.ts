@@ -8,6 +8,7 @@ import {
   type Action as SdkAction,
   type RuleCondition as SdkRuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { toWorldSdkConditions } from '../../drill/world/aws-world.ts';
 import type { AwsClients } from '../../lambdas/adapters/clients.ts';
 import { motoClientConfig } from './aws-env.ts';
 
@@ -223,32 +224,8 @@ export function toSdkActions(action: ActionSpec, groups: Readonly<Record<string,
   ];
 }
 
-/** Translates compact conditions into SDK conditions in their `*Config` form. */
-export function toSdkConditions(c: ConditionSpec): SdkRuleCondition[] {
-  const out: SdkRuleCondition[] = [];
-  if (c.host) out.push({ Field: 'host-header', HostHeaderConfig: { Values: [...c.host] } });
-  if (c.path) out.push({ Field: 'path-pattern', PathPatternConfig: { Values: [...c.path] } });
-  if (c.header) {
-    out.push({
-      Field: 'http-header',
-      HttpHeaderConfig: { HttpHeaderName: c.header.name, Values: [...c.header.values] },
-    });
-  }
-  if (c.method)
-    out.push({ Field: 'http-request-method', HttpRequestMethodConfig: { Values: [...c.method] } });
-  if (c.query) {
-    out.push({
-      Field: 'query-string',
-      QueryStringConfig: {
-        Values: c.query.map((q) =>
-          q.key === undefined ? { Value: q.value } : { Key: q.key, Value: q.value },
-        ),
-      },
-    });
-  }
-  if (c.sourceIp) out.push({ Field: 'source-ip', SourceIpConfig: { Values: [...c.sourceIp] } });
-  return out;
-}
+/** Compact conditions into SDK conditions: the drill's translation, so the two never disagree. */
+export const toSdkConditions: (c: ConditionSpec) => SdkRuleCondition[] = toWorldSdkConditions;
 
 /**
  * Creates a VPC with two subnets, EC2 instances, an internet-facing ALB, its target groups
