@@ -5,6 +5,11 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
+import {
+  INSTANCE_COUNTER_METRIC,
+  INSTANCE_COUNTER_NAMESPACE,
+  INSTANCE_ID_DIMENSION,
+} from '../../lib/instance-counters.ts';
 import type { AlbMetrics } from '../../lib/types.ts';
 
 export interface AlbMetricsRequest {
@@ -12,15 +17,27 @@ export interface AlbMetricsRequest {
   readonly targetGroupArns: readonly string[];
   /** AZs to break `RequestCount` down by; none → no per-AZ queries. */
   readonly availabilityZones?: readonly string[];
+  /**
+   * Identities (`InstanceId` values) to read the application's `LbGuard/Instances InstanceRequests`
+   * counter for, with `service` as the `Service` dimension; none, or no service → no such queries.
+   */
+  readonly instanceIds?: readonly string[];
+  readonly service?: string;
   /** ISO-8601 window. */
   readonly start: string;
   readonly end: string;
   readonly periodSeconds: number;
 }
 
+/** ALB metrics plus the instance counters asked for. */
+export interface AlbMetricsReading extends AlbMetrics {
+  /** `InstanceRequests` summed over the window, only for identities that returned datapoints. */
+  readonly instanceRequests?: Readonly<Record<string, number>>;
+}
+
 /** Reads the ALB metrics lbguard uses, summed over one window. */
 export interface AlbMetricsReader {
-  read(request: AlbMetricsRequest): Promise<AlbMetrics>;
+  read(request: AlbMetricsRequest): Promise<AlbMetricsReading>;
 }
 
 /** What one query's values feed in `AlbMetrics`. */
@@ -33,7 +50,8 @@ export type QueryRole =
   | { readonly kind: 'target-5xx' }
   | { readonly kind: 'healthy-hosts'; readonly targetGroupArn: string }
   | { readonly kind: 'unhealthy-hosts'; readonly targetGroupArn: string }
-  | { readonly kind: 'response-time' };
+  | { readonly kind: 'response-time' }
+  | { readonly kind: 'instance-requests'; readonly instanceId: string };
 
 export interface PlannedQuery {
   readonly role: QueryRole;
@@ -60,7 +78,8 @@ export function targetGroupDimension(arn: string): string {
 }
 
 /**
- * The queries for one window: 5 per load balancer, 3 per target group, 1 per AZ. Only `Sum` and
+ * The queries for one window: 5 per load balancer, 3 per target group, 1 per AZ, 1 per instance
+ * identity (when a service is named). Only `Sum` and
  * `Average`: percentiles cost the same but moto cannot answer them, and the skew test needs counts.
  * GetMetricData bills per metric requested, so this count is the per-read cost.
  */
@@ -72,10 +91,11 @@ export function buildAlbMetricQueries(request: AlbMetricsRequest): PlannedQuery[
     metricName: string,
     dims: { Name: string; Value: string }[],
     s: 'Sum' | 'Average',
+    namespace = NAMESPACE,
   ) => ({
     Id: id,
     MetricStat: {
-      Metric: { Namespace: NAMESPACE, MetricName: metricName, Dimensions: dims },
+      Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dims },
       Period: period,
       Stat: s,
     },
@@ -111,6 +131,19 @@ export function buildAlbMetricQueries(request: AlbMetricsRequest): PlannedQuery[
       query: stat(`rc_az${i}`, 'RequestCount', [lb, { Name: 'AvailabilityZone', Value: az }], 'Sum'),
     });
   });
+  const service = request.service;
+  if (service !== undefined) {
+    request.instanceIds?.forEach((instanceId, i) => {
+      const dims = [
+        { Name: 'Service', Value: service },
+        { Name: INSTANCE_ID_DIMENSION, Value: instanceId },
+      ];
+      planned.push({
+        role: { kind: 'instance-requests', instanceId },
+        query: stat(`ir${i}`, INSTANCE_COUNTER_METRIC, dims, 'Sum', INSTANCE_COUNTER_NAMESPACE),
+      });
+    });
+  }
   return planned;
 }
 
@@ -152,11 +185,12 @@ export function foldAlbMetrics(
   request: Pick<AlbMetricsRequest, 'start' | 'end'>,
   planned: readonly PlannedQuery[],
   series: ReadonlyMap<string, Series>,
-): AlbMetrics {
+): AlbMetricsReading {
   const byTg: Record<string, number> = {};
   const byAz: Record<string, number> = {};
   const healthy: Record<string, number> = {};
   const unhealthy: Record<string, number> = {};
+  const instanceRequests: Record<string, number> = {};
   let requestCount = 0;
   let elb5xx = 0;
   let elb503 = 0;
@@ -197,6 +231,10 @@ export function foldAlbMetrics(
       case 'response-time':
         responseTime = weightedAverage(s, rc);
         break;
+      // No datapoints means the instance prints no counter, not that it served nothing.
+      case 'instance-requests':
+        if (s !== undefined && s.values.length > 0) instanceRequests[role.instanceId] = sum(s);
+        break;
     }
   }
   return {
@@ -211,12 +249,14 @@ export function foldAlbMetrics(
     healthyHostCount: healthy,
     unhealthyHostCount: unhealthy,
     ...(responseTime === undefined ? {} : { targetResponseTime: responseTime }),
+    ...(Object.keys(instanceRequests).length === 0 ? {} : { instanceRequests }),
   };
 }
 
 /**
- * Reads ALB metrics with one GetMetricData call per 500 queries (one call for any ALB with
- * fewer than ~165 target groups), following NextToken within a bounded number of pages.
+ * Reads ALB metrics (and instance counters) with one GetMetricData call per 500 queries (one
+ * call unless target groups, AZs and instances need more), following NextToken within a bounded
+ * number of pages.
  */
 export class CloudWatchAlbMetricsReader implements AlbMetricsReader {
   readonly #client: CloudWatchClient;
@@ -225,7 +265,7 @@ export class CloudWatchAlbMetricsReader implements AlbMetricsReader {
     this.#client = client;
   }
 
-  async read(request: AlbMetricsRequest): Promise<AlbMetrics> {
+  async read(request: AlbMetricsRequest): Promise<AlbMetricsReading> {
     const planned = buildAlbMetricQueries(request);
     const collected = new Map<string, { timestamps: number[]; values: number[] }>();
     for (let i = 0; i < planned.length; i += MAX_QUERIES_PER_CALL) {

@@ -3,6 +3,7 @@ import { diagnose } from '../../lib/diagnosis.ts';
 import { LbGuardError } from '../../lib/errors.ts';
 import { DEFAULT_HYSTERESIS, type HysteresisSettings, replayHysteresis } from '../../lib/hysteresis.ts';
 import { type Incident, startIncident } from '../../lib/incident.ts';
+import { countsByInstance } from '../../lib/instance-counters.ts';
 import { describeStep, planRemediation } from '../../lib/plan.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
 import type {
@@ -278,7 +279,9 @@ async function observe(
     options.fetchMetrics === 'always' ||
     (options.fetchMetrics === 'on-schedule-or-suspicion' &&
       (probes.some((p) => !p.ok) || isMetricsTick(at, deps.config.schedule)));
-  const metrics = wantMetrics ? await readMetrics(service, state.snapshot, at, deps) : undefined;
+  const read = wantMetrics ? await readMetrics(service, state.snapshot, at, deps) : undefined;
+  const metrics = read?.metrics;
+  const instanceCounts = read?.instanceCounts;
   const servedBy = samples.at(-1);
   const lastChange = changes.at(-1);
   const signals: Signals = {
@@ -289,6 +292,7 @@ async function observe(
     probes: judgeProbes(probes, service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS),
     ...(lastGood === undefined ? {} : { lastGood }),
     ...(metrics === undefined ? {} : { metrics }),
+    ...(instanceCounts === undefined ? {} : { instanceCounts }),
     ...(servedBy === undefined ? {} : { servedBy }),
     ...(lastChange === undefined ? {} : { lastChange }),
     ...(changes.length === 0 ? {} : { changes }),
@@ -335,26 +339,59 @@ export function isMetricsTick(at: Date, schedule: LbGuardConfig['schedule']): bo
   return Math.floor(t / period) !== Math.floor((t - rate) / period);
 }
 
+/**
+ * ALB metrics and, in the same GetMetricData calls, the applications' per-instance counters
+ * (docs/per-target-distribution.md), mapped to target keys. Each identity queried is one more
+ * metric fetched, so only the identities the docs tell applications to print are asked for.
+ */
 async function readMetrics(
   service: ServiceConfig,
   snapshot: LbSnapshot,
   at: Date,
   deps: InspectDeps,
-): Promise<AlbMetrics> {
+): Promise<{ readonly metrics: AlbMetrics; readonly instanceCounts?: Record<string, number> }> {
   const periodSeconds = deps.config.schedule.metricsPeriodSeconds;
   const zones = new Set(
     snapshot.targetGroups.flatMap((g) =>
       g.targets.flatMap((t) => (t.availabilityZone ? [t.availabilityZone] : [])),
     ),
   );
-  return deps.albMetrics.read({
+  const { instanceRequests, ...metrics } = await deps.albMetrics.read({
     loadBalancerArn: service.loadBalancerArn,
     targetGroupArns: snapshot.targetGroups.map((g) => g.arn),
     availabilityZones: [...zones].sort(),
+    instanceIds: counterIdentities(snapshot),
+    service: service.name,
     start: isoBefore(at, periodSeconds * 1000),
     end: at.toISOString(),
     periodSeconds,
   });
+  const datapoints = Object.entries(instanceRequests ?? {}).map(([instanceId, count]) => ({
+    service: service.name,
+    instanceId,
+    count,
+  }));
+  if (datapoints.length === 0) return { metrics };
+  return { metrics, instanceCounts: countsByInstance(datapoints, { snapshot }) };
+}
+
+/**
+ * The `InstanceId` values applications are told to print: the target id, `ip:port` for IP
+ * targets, and `id:port` for an id registered on several ports (its bare id is asked too).
+ */
+function counterIdentities(snapshot: LbSnapshot): string[] {
+  const ports = new Map<string, Set<number>>();
+  const ids = new Set<string>();
+  for (const group of snapshot.targetGroups) {
+    for (const t of group.targets) {
+      const port = t.port ?? group.port;
+      if (group.targetType === 'ip' && port !== undefined) ids.add(`${t.id}:${port}`);
+      else ids.add(t.id);
+      if (port !== undefined) ports.set(t.id, (ports.get(t.id) ?? new Set<number>()).add(port));
+    }
+  }
+  for (const [id, set] of ports) if (set.size > 1) for (const port of set) ids.add(`${id}:${port}`);
+  return [...ids].sort();
 }
 
 interface Planned {

@@ -151,6 +151,59 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
     }
   });
 
+  it('reads the instance counters in the same call, only for instances that printed one', async () => {
+    // moto ignores the namespace of a query with dimensions; the counters go to their own anyway.
+    const counter = (service: string, instanceId: string, value: number, at: Date) =>
+      datum('InstanceRequests', value, at, { Service: service, InstanceId: instanceId });
+    await clients.cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'LbGuard/Instances',
+        MetricData: [
+          counter('shop', 'i-0a', 250, t1),
+          counter('shop', 'i-0a', 50, t2),
+          counter('shop', 'i-0b', 20, t2),
+          counter('blog', 'i-0a', 7_777, t1),
+        ],
+      }),
+    );
+    let calls = 0;
+    clients.cloudwatch.middlewareStack.add(
+      (next) => async (args) => {
+        calls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'count-get-metric-data' },
+    );
+    try {
+      const metrics = await new CloudWatchAlbMetricsReader(clients.cloudwatch).read({
+        loadBalancerArn: LB,
+        targetGroupArns: [TG_A],
+        instanceIds: ['i-0a', 'i-0b', 'i-0c'],
+        service: 'shop',
+        start: windowStart.toISOString(),
+        end: windowEnd.toISOString(),
+        periodSeconds: 60,
+      });
+      expect(calls).toBe(1);
+      expect(metrics.instanceRequests).toEqual({ 'i-0a': 300, 'i-0b': 20 });
+      expect(metrics.requestCount).toBe(1000);
+    } finally {
+      clients.cloudwatch.middlewareStack.remove('count-get-metric-data');
+    }
+  });
+
+  it('asks for no instance counters without a service to scope them', () => {
+    const queries = buildAlbMetricQueries({
+      loadBalancerArn: LB,
+      targetGroupArns: [],
+      instanceIds: ['i-0a'],
+      start: windowStart.toISOString(),
+      end: windowEnd.toISOString(),
+      periodSeconds: 60,
+    });
+    expect(queries.map((q) => q.role.kind)).not.toContain('instance-requests');
+  });
+
   it('wraps a failed call in AwsApiError', async () => {
     const broken = createAwsClients({
       ...motoClientConfig(),
