@@ -18,7 +18,7 @@ import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas
 import { buildAlbMetricQueries, MAX_QUERIES_PER_CALL } from '../lambdas/adapters/cloudwatch.ts';
 import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import { createStateTable, DynamoDbStateStore, encodeSnapshot } from '../lambdas/adapters/state-store.ts';
-import { run as inspect, isMetricsTick } from '../lambdas/inspect/handler.ts';
+import { ATTRIBUTE_REREADS_PER_CYCLE, run as inspect, isMetricsTick } from '../lambdas/inspect/handler.ts';
 import { run as probe } from '../lambdas/probe/handler.ts';
 import { createRuntime } from '../lambdas/shared/deps.ts';
 import { InspectEventSchema } from '../lambdas/shared/events.ts';
@@ -56,8 +56,8 @@ export const FLEET_SCENARIOS: readonly FleetScenario[] = [
 export interface CycleFigure {
   readonly ms: number;
   readonly metricsRead: boolean;
-  /** Whether the cycle read DescribeTargetGroupAttributes (the refresh) or reused the stored ones. */
-  readonly attributesRead: boolean;
+  /** DescribeTargetGroupAttributes calls in the cycle (the rotating slice; all groups on the first). */
+  readonly attributeReads: number;
   readonly calls: Readonly<Record<string, number>>;
   readonly readUnits: number;
   readonly writeUnits: number;
@@ -77,24 +77,25 @@ export interface FleetFigure {
   readonly cycles: readonly CycleFigure[];
   /**
    * Medians over the scheduled cycles with and without the (every metricsPeriodSeconds) metrics
-   * read. The metrics tick is also when target group attributes are re-read, so the cycles with
-   * metrics are the attribute-refresh cycles.
+   * read. Every cycle also re-reads the attributes of a rotating slice of at most
+   * ATTRIBUTE_REREADS_PER_CYCLE groups, so the cycles with metrics are the largest scheduled ones.
    */
   readonly withMetrics: CycleSummary;
   readonly withoutMetrics: CycleSummary;
-  /** Scheduled cycles that reused the stored target group attributes: the ordinary cycle. */
-  readonly ordinary: CycleSummary;
-  /** Cycles that re-read every group's attributes (metrics tick; also a CloudTrail attribute change). */
-  readonly attributeRefresh: CycleSummary;
   /**
-   * Alarm-woken cycles off the metrics tick: metrics read, attributes reused. The most an
-   * ordinary cycle costs (a scheduled cycle whose probes failed reads the same).
+   * Alarm-woken cycles off the metrics tick: metrics read, attributes as on any cycle. What an
+   * ordinary cycle costs at most (a scheduled cycle whose probes failed reads the same).
    */
   readonly ordinaryWithMetrics: CycleSummary;
-  /** Refresh cycle, `1 + rule pages + 1 + 2 × groups + ⌈queries / 500⌉`: the reader's calls, as designed. */
+  /**
+   * Largest cycle as designed, `1 + rule pages + 1 + groups + min(groups, ATTRIBUTE_REREADS_PER_CYCLE)
+   * + ⌈queries / 500⌉`: listeners, rules, target groups, health per group, the attribute slice, metrics.
+   */
   readonly predictedAwsCalls: number;
-  /** Ordinary cycle with metrics, `1 + rule pages + 1 + groups + ⌈queries / 500⌉`. */
-  readonly predictedOrdinaryAwsCalls: number;
+  /** Most `DescribeTargetGroupAttributes` calls seen in one scheduled cycle. */
+  readonly maxAttributeReads: number;
+  /** Cycles until every group's attributes have been re-read: ⌈groups / ATTRIBUTE_REREADS_PER_CYCLE⌉. */
+  readonly attributeRotationCycles: number;
   /** The snapshot as JSON, and as stored in its DynamoDB item (gzipped above a threshold). */
   readonly snapshotJsonBytes: number;
   readonly snapshotStoredBytes: number;
@@ -519,7 +520,7 @@ async function measureScenario(
     return {
       ms,
       metricsRead: (byOp['monitoring:GetMetricData'] ?? 0) > 0,
-      attributesRead: (byOp['elasticloadbalancing:DescribeTargetGroupAttributes'] ?? 0) > 0,
+      attributeReads: byOp['elasticloadbalancing:DescribeTargetGroupAttributes'] ?? 0,
       calls: byOp,
       readUnits: units.read,
       writeUnits: units.write,
@@ -564,18 +565,21 @@ async function measureScenario(
     cycles,
     withMetrics: summarise(cycles.filter((c) => c.metricsRead)),
     withoutMetrics: summarise(cycles.filter((c) => !c.metricsRead)),
-    ordinary: summarise(cycles.filter((c) => !c.attributesRead)),
-    attributeRefresh: summarise(cycles.filter((c) => c.attributesRead)),
     ordinaryWithMetrics: summarise(alarmCycles),
     predictedAwsCalls:
-      1 + rulePages + 1 + 2 * s.targetGroups + Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
-    predictedOrdinaryAwsCalls:
-      1 + rulePages + 1 + s.targetGroups + Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
+      1 +
+      rulePages +
+      1 +
+      s.targetGroups +
+      Math.min(s.targetGroups, ATTRIBUTE_REREADS_PER_CYCLE) +
+      Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
+    maxAttributeReads: Math.max(...cycles.map((c) => c.attributeReads)),
+    attributeRotationCycles: Math.ceil(s.targetGroups / ATTRIBUTE_REREADS_PER_CYCLE),
     snapshotJsonBytes: Buffer.byteLength(JSON.stringify(state.snapshot)),
     snapshotStoredBytes,
   };
   log(
-    `fleet ${s.name}: built in ${buildSeconds.toFixed(1)} s; cycle ${figure.withMetrics.medianMs.toFixed(0)} ms with metrics, ${figure.withoutMetrics.medianMs.toFixed(0)} ms without; AWS calls: ordinary ${figure.ordinary.awsCalls}, ordinary with metrics ${figure.ordinaryWithMetrics.awsCalls} (predicted ${figure.predictedOrdinaryAwsCalls}), attribute refresh ${figure.attributeRefresh.awsCalls} (predicted ${figure.predictedAwsCalls})`,
+    `fleet ${s.name}: built in ${buildSeconds.toFixed(1)} s; cycle ${figure.withMetrics.medianMs.toFixed(0)} ms with metrics, ${figure.withoutMetrics.medianMs.toFixed(0)} ms without; AWS calls: without metrics ${figure.withoutMetrics.awsCalls}, with metrics ${figure.withMetrics.awsCalls} (predicted ${figure.predictedAwsCalls}), alarm-woken ${figure.ordinaryWithMetrics.awsCalls}; at most ${figure.maxAttributeReads} attribute reads a cycle`,
   );
   return figure;
 }

@@ -3,8 +3,15 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LBGUARD_DEPLOYMENT_METRICS } from '../lib/metrics.ts';
 import type { LoadBalancerArnParts } from './arns.ts';
-import { albMetric, LBGUARD_METRICS, lbguardMetric, targetGroupMetric } from './metrics.ts';
+import {
+  albMetric,
+  LBGUARD_METRICS,
+  LBGUARD_NAMESPACE,
+  lbguardMetric,
+  targetGroupMetric,
+} from './metrics.ts';
 
 /** Thresholds of the alarms lbguard creates. Every field is optional. */
 export interface LbGuardAlarmOptions {
@@ -191,7 +198,7 @@ export class ServiceAlarms extends Construct {
   }
 }
 
-/** Alarms on the machinery itself: function errors and throttles, silent schedules, the DLQ. */
+/** Alarms on the machinery itself: function errors and throttles, silent schedules, state writes, the DLQ. */
 export interface OperationalAlarmsProps {
   readonly probe: lambda.IFunction;
   readonly inspect: lambda.IFunction;
@@ -259,6 +266,24 @@ export class OperationalAlarms extends Construct {
           evaluationPeriods: 1,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         }),
+    );
+
+    // Every function writes the state table (probe results, snapshots, incidents, locks); a write
+    // that fails after retries is counted wherever it happens, even on a path that carries on.
+    this.all.push(
+      new cloudwatch.Metric({
+        namespace: LBGUARD_NAMESPACE,
+        metricName: LBGUARD_DEPLOYMENT_METRICS.stateWriteFailed,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }).createAlarm(this, 'StateTableWriteFailing', {
+        alarmDescription:
+          "lbguard: the state table cannot be written. At least one write failed after retries in the last 5 minutes (throttling, access denied, a disabled key or a deleted table): lbguard cannot record probes, snapshots or incidents, so it is blind. See the functions' logs for the error.",
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
     );
 
     this.all.push(

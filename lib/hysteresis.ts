@@ -286,3 +286,54 @@ function parseTime(at: string): number {
   if (Number.isNaN(ms)) throw new LbGuardError(`probe result time is not an ISO-8601 timestamp: ${at}`);
   return ms;
 }
+
+/** A hysteresis notification, for one probe. */
+export interface ProbeNotification {
+  readonly probe: string;
+  readonly notification: HysteresisNotification;
+}
+
+/** Stored hysteresis state of one service's probes, by probe name. */
+export type ProbeHysteresisStates = Readonly<Record<string, HysteresisState>>;
+
+/** A probe not heard from for this long is forgotten, so removed probes do not pile up. */
+const FORGET_AFTER_MS = 24 * HOUR_MS;
+
+/**
+ * Folds the results not yet seen (strictly newer than each probe's `lastAt`) into a service's
+ * stored probe states, in time order, and returns the new states with the notifications they
+ * raised. Re-running it over an overlapping window is harmless: results already folded in are
+ * skipped, so a notification is raised once however often the window is read. `changed` says
+ * whether anything needs storing.
+ */
+export function advanceProbeHysteresis(
+  states: ProbeHysteresisStates,
+  results: readonly { readonly probe: string; readonly at: string; readonly ok: boolean }[],
+  settings: HysteresisSettings,
+  now: string,
+): {
+  readonly states: Record<string, HysteresisState>;
+  readonly notifications: ProbeNotification[];
+  readonly changed: boolean;
+} {
+  const next: Record<string, HysteresisState> = { ...states };
+  const notifications: ProbeNotification[] = [];
+  let changed = false;
+  const ordered = results.toSorted((a, b) => parseTime(a.at) - parseTime(b.at));
+  for (const r of ordered) {
+    const state = next[r.probe] ?? initialHysteresisState();
+    if (state.lastAt !== undefined && parseTime(r.at) <= parseTime(state.lastAt)) continue;
+    const result = evaluateHysteresis(state, { at: r.at, ok: r.ok }, settings);
+    next[r.probe] = result.state;
+    changed = true;
+    for (const notification of result.notifications) notifications.push({ probe: r.probe, notification });
+  }
+  const cutoff = parseTime(now) - FORGET_AFTER_MS;
+  for (const [probe, state] of Object.entries(next)) {
+    if (state.lastAt !== undefined && parseTime(state.lastAt) < cutoff) {
+      delete next[probe];
+      changed = true;
+    }
+  }
+  return { states: next, notifications, changed };
+}

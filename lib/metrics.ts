@@ -25,3 +25,12 @@ export const LBGUARD_METRICS = {
 } as const;
 
 export type LbGuardMetricName = (typeof LBGUARD_METRICS)[keyof typeof LBGUARD_METRICS];
+
+/**
+ * Metrics about lbguard itself, emitted with no dimension: one per deployment, whatever the
+ * number of services. Published only when something went wrong, so they cost nothing otherwise.
+ */
+export const LBGUARD_DEPLOYMENT_METRICS = {
+  /** 1 per write to the state table that failed after retries (all functions). Read as Sum. */
+  stateWriteFailed: 'StateWriteFailed',
+} as const;

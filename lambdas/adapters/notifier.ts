@@ -3,6 +3,9 @@ import { AwsApiError } from '../../lib/errors.ts';
 import type { IncidentState } from '../../lib/incident.ts';
 import type { Severity } from '../../lib/types.ts';
 
+/** Probe hysteresis changes (lib/hysteresis.ts), as the `state` attribute subscribers filter on. */
+export type ProbeNotificationState = 'probe-failing' | 'probe-recovered' | 'probe-flapping' | 'probe-settled';
+
 export interface NotificationLink {
   readonly label: string;
   readonly url: string;
@@ -12,7 +15,8 @@ export interface NotificationLink {
 export interface Notification {
   readonly service: string;
   readonly severity: Severity;
-  readonly state: IncidentState;
+  /** The incident's state, or a probe's declared change (`probe-failing`, `probe-flapping`…). */
+  readonly state: IncidentState | ProbeNotificationState;
   /** One line; trimmed to what SNS accepts (ASCII, no line breaks, under 100 characters). */
   readonly subject: string;
   /** Summary paragraph(s), one line each. */

@@ -20,6 +20,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
+import type { ProbeHysteresisStates } from '../../lib/hysteresis.ts';
 import type { Incident } from '../../lib/incident.ts';
 import type {
   ConfigChange,
@@ -90,6 +91,23 @@ export interface StateStore {
   getSoak(service: string): Promise<SoakMarker | undefined>;
   setSoak(service: string, marker: SoakMarker): Promise<void>;
   clearSoak(service: string): Promise<void>;
+  /** The service's probe hysteresis states, with the version to write them back under. */
+  getProbeHysteresis(service: string): Promise<StoredProbeHysteresis | undefined>;
+  /**
+   * Writes the states if the stored version is still `expectVersion` (absent: nothing stored yet).
+   * `written: false` means another run advanced them first: its notifications were its to send.
+   */
+  putProbeHysteresis(
+    service: string,
+    states: ProbeHysteresisStates,
+    expectVersion: number | undefined,
+  ): Promise<{ readonly written: boolean }>;
+}
+
+/** Probe hysteresis states as stored: one item per service, versioned for conditional writes. */
+export interface StoredProbeHysteresis {
+  readonly states: ProbeHysteresisStates;
+  readonly version: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,6 +140,7 @@ const SK = {
   servedByPrefix: 'SERVEDBY#',
   changePrefix: 'CHANGE#',
   soak: 'SOAK',
+  hysteresis: 'HYSTERESIS',
 } as const;
 
 function pk(service: string): string {
@@ -441,6 +460,41 @@ export class DynamoDbStateStore implements StateStore {
     await call('DeleteItem', () =>
       this.#docs.send(new DeleteCommand({ TableName: this.#table, Key: { pk: pk(service), sk: SK.soak } })),
     );
+  }
+
+  async getProbeHysteresis(service: string): Promise<StoredProbeHysteresis | undefined> {
+    const item = await this.#get(service, SK.hysteresis);
+    if (item === undefined) return undefined;
+    return {
+      states: (item.states ?? {}) as ProbeHysteresisStates,
+      version: typeof item.version === 'number' ? item.version : 0,
+    };
+  }
+
+  async putProbeHysteresis(
+    service: string,
+    states: ProbeHysteresisStates,
+    expectVersion: number | undefined,
+  ): Promise<{ readonly written: boolean }> {
+    try {
+      await this.#docs.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: pk(service), sk: SK.hysteresis, states, version: (expectVersion ?? 0) + 1 },
+          ...(expectVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expectVersion },
+              }),
+        }),
+      );
+      return { written: true };
+    } catch (cause) {
+      if (isConditionFailure(cause)) return { written: false };
+      throw new AwsApiError('PutItem', { cause });
+    }
   }
 
   async #put(item: Record<string, unknown>): Promise<void> {

@@ -32,6 +32,7 @@ import { createInspectRuntime } from '../shared/inspect-runtime.ts';
 import type { Log } from '../shared/log.ts';
 import type { MetricsSink } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
+import { notifyProbeChanges } from '../shared/probe-notifications.ts';
 import { LambdaRemediationInvoker, type RemediationInvoker } from '../shared/remediation-invoker.ts';
 import { knownAttributesOf, readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
 
@@ -104,13 +105,39 @@ const SERVED_BY_WINDOW_MS = 5 * 60_000;
 /** A change older than this is no longer the likely cause of what is seen now. */
 const CHANGE_WINDOW_MS = 60 * 60_000;
 const INCIDENT_HISTORY = 20;
-/** CloudTrail events that change what `DescribeTargetGroupAttributes` says: re-read them all. */
+/** CloudTrail events that change what `DescribeTargetGroupAttributes` says about their groups. */
 const ATTRIBUTE_EVENTS: ReadonlySet<string> = new Set(['ModifyTargetGroupAttributes', 'ModifyTargetGroup']);
+/**
+ * Target groups whose attributes an ordinary cycle re-reads, in rotation. Attribute changes wake
+ * inspect through CloudTrail and are re-read at once; the rotation is the safety net for a missed
+ * event, and keeping it to a few groups a cycle keeps every cycle within the call budget
+ * (listeners + rule pages + groups + metric pages + a constant), however large the fleet.
+ */
+export const ATTRIBUTE_REREADS_PER_CYCLE = 5;
 
 interface InspectOptions {
   readonly forceMetrics: boolean;
-  /** Read every group's attributes instead of reusing the latest snapshot's. */
-  readonly refreshAttributes: boolean;
+  /** Groups whose attributes changed (CloudTrail): re-read now, on top of the rotation. */
+  readonly rereadAttributesOf: readonly string[];
+}
+
+/**
+ * The slice of `targetGroupArns` (sorted) whose attributes the cycle at `at` re-reads: at most
+ * `perCycle` groups, consecutive cycles taking consecutive slices, so that each group is re-read
+ * at least once every ⌈groups / perCycle⌉ cycles. Stateless: the slice follows from the time.
+ */
+export function attributeRotation(
+  targetGroupArns: readonly string[],
+  at: Date,
+  inspectRateMinutes: number,
+  perCycle: number = ATTRIBUTE_REREADS_PER_CYCLE,
+): string[] {
+  const sorted = [...new Set(targetGroupArns)].sort();
+  if (sorted.length <= perCycle) return sorted;
+  const slices = Math.ceil(sorted.length / perCycle);
+  const cycle = Math.floor(at.getTime() / (inspectRateMinutes * 60_000));
+  const slice = ((cycle % slices) + slices) % slices;
+  return sorted.slice(slice * perCycle, (slice + 1) * perCycle);
 }
 
 /** Raised by the post-deploy verification so the deployment fails. */
@@ -136,13 +163,13 @@ export async function run(event: InspectEvent, deps: InspectDeps): Promise<Inspe
     case 'aws.events':
       return inspectAll(deps.config.services, 'schedule', deps, {
         forceMetrics: false,
-        refreshAttributes: false,
+        rereadAttributesOf: [],
       });
     case 'aws.cloudwatch':
       deps.logger.info('woken by alarm', { alarm: event.detail.alarmName, state: event.detail.state.value });
       return inspectAll(deps.config.services, 'alarm', deps, {
         forceMetrics: true,
-        refreshAttributes: false,
+        rereadAttributesOf: [],
       });
     case 'aws.elasticloadbalancing':
       return onConfigChange(event, deps);
@@ -179,7 +206,9 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
   for (const service of touched) await deps.store.putConfigChange(service.name, change);
   return inspectAll(touched, 'config-change', deps, {
     forceMetrics: false,
-    refreshAttributes: ATTRIBUTE_EVENTS.has(change.eventName),
+    rereadAttributesOf: ATTRIBUTE_EVENTS.has(change.eventName)
+      ? change.resources.filter((arn) => arn.includes(':targetgroup/'))
+      : [],
   });
 }
 
@@ -227,6 +256,8 @@ interface Observation {
   readonly lastGood?: LastGood;
   /** Every probe result under the current routing, blips included (the soak wants them all). */
   readonly probes: readonly ProbeResult[];
+  /** Every probe result in the window, whatever the routing: a probe's history is the site's. */
+  readonly recentProbes: readonly ProbeResult[];
   readonly diagnosis: Diagnosis;
 }
 
@@ -236,7 +267,8 @@ async function observe(
   deps: InspectDeps,
   options: {
     readonly fetchMetrics: 'always' | 'never' | 'on-schedule-or-suspicion';
-    readonly attributes: 'reread' | 'reuse-stored';
+    /** `reread`: every group's attributes; otherwise the rotation plus `rereadOf`. */
+    readonly attributes: 'reread' | { readonly rereadOf: readonly string[] };
   },
 ): Promise<Observation> {
   const at = deps.now();
@@ -245,12 +277,19 @@ async function observe(
     deps.store.getLastGood(name),
     deps.store.getLatestSnapshot(name),
   ]);
-  // Target group attributes change rarely, and changing them wakes inspect with a re-read; in
-  // between, those of the latest snapshot stand, re-read once per metrics period to be sure.
+  // Target group attributes change rarely, and changing them wakes inspect with a re-read of the
+  // groups changed; in between, those of the latest snapshot stand, a few groups re-read a cycle.
   const knownAttributes =
-    options.attributes === 'reuse-stored' && latest !== undefined && !isMetricsTick(at, deps.config.schedule)
-      ? knownAttributesOf(latest.snapshot)
-      : undefined;
+    options.attributes === 'reread' || latest === undefined
+      ? undefined
+      : withoutGroups(knownAttributesOf(latest.snapshot), [
+          ...attributeRotation(
+            latest.snapshot.targetGroups.map((g) => g.arn),
+            at,
+            deps.config.schedule.inspectRateMinutes,
+          ),
+          ...options.attributes.rereadOf,
+        ]);
   const state = await readServiceState(
     deps.reader,
     deps.describer,
@@ -305,8 +344,15 @@ async function observe(
     health: state.health,
     ...(lastGood === undefined ? {} : { lastGood }),
     probes,
+    recentProbes,
     diagnosis: diagnose(signals, service.thresholds),
   };
+}
+
+function withoutGroups<V>(known: ReadonlyMap<string, V>, arns: readonly string[]): ReadonlyMap<string, V> {
+  const kept = new Map(known);
+  for (const arn of arns) kept.delete(arn);
+  return kept;
 }
 
 /**
@@ -442,12 +488,19 @@ async function inspectService(
   const name = service.name;
   const o = await observe(service, deps, {
     fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
-    attributes: options.refreshAttributes ? 'reread' : 'reuse-stored',
+    attributes: { rereadOf: options.rereadAttributesOf },
   });
   const atIso = o.at.toISOString();
   if (o.latest?.hash !== o.snapshotHash) {
     await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
   }
+  await notifyProbeChanges(
+    name,
+    o.recentProbes,
+    service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS,
+    atIso,
+    deps,
+  );
 
   const planned = planFor(service, o);
   const open = await deps.store.getOpenIncident(name);

@@ -14,6 +14,7 @@ import type { Log } from './log.ts';
 import { EmfMetricsSink, type MetricsSink } from './metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
 import { Elbv2TargetGroupDescriber, type TargetGroupDescriber } from './service-state.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
 
 /** Every adapter a function may need, around one set of SDK clients. */
 export interface Runtime {
@@ -32,6 +33,7 @@ export interface Runtime {
 
 /** Builds adapters only: constructing SDK clients opens no connection, so cold start stays cheap. */
 export function createRuntime(env: LbGuardEnv, clients: AwsClients = createAwsClients()): Runtime {
+  countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
   return {
     env,
     clients,

@@ -15,6 +15,7 @@ import type { LbGuardEnv } from './env.ts';
 import { EmfMetricsSink } from './metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
 import { Elbv2TargetGroupDescriber } from './service-state.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
 
 /** Inspect reads, notifies and hands off to remediate; it never writes to the load balancer. */
 export type InspectClients = Pick<
@@ -46,6 +47,7 @@ export function createInspectRuntime(
   env: LbGuardEnv,
   clients: InspectClients = createInspectClients(),
 ): InspectRuntime {
+  countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
   return {
     env,
     clients,

@@ -5,6 +5,7 @@ import type { Runtime } from './deps.ts';
 import type { LbGuardEnv } from './env.ts';
 import { EmfMetricsSink } from './metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
 
 /** What probe uses: its module graph holds the DynamoDB client alone, for a small, quick cold start. */
 export interface ProbeRuntime extends Pick<Runtime, 'env' | 'store' | 'prober' | 'metrics' | 'logger'> {
@@ -16,6 +17,7 @@ export function createProbeRuntime(
   env: LbGuardEnv,
   clients: DynamoDbClients = createDynamoDbClients(),
 ): ProbeRuntime {
+  countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
   return {
     env,
     clients,

@@ -13,6 +13,7 @@ import type { LbGuardEnv } from './env.ts';
 import { EmfMetricsSink } from './metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
 import { Elbv2TargetGroupDescriber } from './service-state.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
 
 /** Remediate reads and writes routing, records, and notifies; no CloudWatch, no Lambda. */
 export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns'>;
@@ -35,6 +36,7 @@ export function createRemediateRuntime(
   env: LbGuardEnv,
   clients: RemediateClients = createRemediateClients(),
 ): RemediateRuntime {
+  countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
   return {
     env,
     clients,

@@ -14,6 +14,7 @@ import type {
   ReleaseResult,
   SoakMarker,
   StateStore,
+  StoredProbeHysteresis,
 } from '../../lambdas/adapters/state-store.ts';
 import type { RemediateRequest } from '../../lambdas/shared/events.ts';
 import type { Log } from '../../lambdas/shared/log.ts';
@@ -24,6 +25,7 @@ import type { TargetGroupDescriber } from '../../lambdas/shared/service-state.ts
 import type { LbGuardConfig, LbGuardConfigInput, ProbeConfig } from '../../lib/config/index.ts';
 import { parseConfig } from '../../lib/config/index.ts';
 import { AwsApiError } from '../../lib/errors.ts';
+import type { ProbeHysteresisStates } from '../../lib/hysteresis.ts';
 import type { Incident } from '../../lib/incident.ts';
 import { applyPlan } from '../../lib/simulate.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
@@ -267,6 +269,7 @@ export class MemoryStateStore implements StateStore {
   readonly samples = new Map<string, ServedBySample[]>();
   readonly changes = new Map<string, ConfigChange[]>();
   readonly soaks = new Map<string, SoakMarker>();
+  readonly hysteresis = new Map<string, StoredProbeHysteresis>();
   incidentWrites = 0;
 
   async putSnapshot(service: string, stored: StoredSnapshot): Promise<void> {
@@ -360,6 +363,19 @@ export class MemoryStateStore implements StateStore {
   }
   async setSoak(service: string, marker: SoakMarker) {
     this.soaks.set(service, marker);
+  }
+  async getProbeHysteresis(service: string) {
+    return this.hysteresis.get(service);
+  }
+  async putProbeHysteresis(
+    service: string,
+    states: ProbeHysteresisStates,
+    expectVersion: number | undefined,
+  ) {
+    const current = this.hysteresis.get(service);
+    if (current?.version !== expectVersion) return { written: false };
+    this.hysteresis.set(service, { states: structuredClone(states), version: (expectVersion ?? 0) + 1 });
+    return { written: true };
   }
   async clearSoak(service: string) {
     this.soaks.delete(service);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  advanceProbeHysteresis,
   checkHysteresisSettings,
   DEFAULT_HYSTERESIS,
   type DeclaredStatus,
@@ -366,5 +367,78 @@ describe('hysteresis properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('advanceProbeHysteresis: stored states, overlapping windows', () => {
+  const results = (probe: string, pattern: string, from = START) =>
+    outcomes(pattern, MINUTE, from).map((o) => ({ probe, ...o }));
+
+  it('raises each notification once however often an overlapping window is re-read', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 20 }),
+        (oks, window, step) => {
+          const all = oks.map((ok, i) => ({
+            probe: 'home',
+            at: new Date(START + i * MINUTE).toISOString(),
+            ok,
+          }));
+          const once = replayHysteresis(all, DEFAULT_HYSTERESIS);
+          // Inspect re-reads the last `window` results every `step` results.
+          let states = {};
+          const sent: string[] = [];
+          for (let end = step; end < all.length + step; end += step) {
+            const seen = all.slice(Math.max(0, end - window), Math.min(end, all.length));
+            const last = seen.at(-1)?.at ?? new Date(START).toISOString();
+            const advanced = advanceProbeHysteresis(states, seen, DEFAULT_HYSTERESIS, last);
+            states = advanced.states;
+            sent.push(...advanced.notifications.map((n) => `${n.notification.kind}@${n.notification.at}`));
+          }
+          // A window shorter than the step loses results in between, never duplicates one.
+          expect(new Set(sent).size).toBe(sent.length);
+          if (window >= step) {
+            expect(sent).toEqual(once.notifications.map((n) => `${n.kind}@${n.at}`));
+          }
+        },
+      ),
+    );
+  });
+
+  it('keeps probes apart and says when nothing changed', () => {
+    const first = advanceProbeHysteresis(
+      {},
+      [...results('home', 'xxx'), ...results('checkout', '...')],
+      DEFAULT_HYSTERESIS,
+      new Date(START + 3 * MINUTE).toISOString(),
+    );
+    expect(first.notifications.map((n) => [n.probe, n.notification.kind])).toEqual([['home', 'failing']]);
+    expect(first.states.checkout?.status).toBe('passing');
+    const again = advanceProbeHysteresis(
+      first.states,
+      results('home', 'xxx'),
+      DEFAULT_HYSTERESIS,
+      new Date(START + 3 * MINUTE).toISOString(),
+    );
+    expect(again.changed).toBe(false);
+    expect(again.notifications).toEqual([]);
+  });
+
+  it('forgets a probe not heard from for a day', () => {
+    const first = advanceProbeHysteresis(
+      {},
+      results('gone', '..'),
+      DEFAULT_HYSTERESIS,
+      new Date(START).toISOString(),
+    );
+    const later = advanceProbeHysteresis(
+      first.states,
+      results('home', '.', START + 25 * HOUR),
+      DEFAULT_HYSTERESIS,
+      new Date(START + 25 * HOUR).toISOString(),
+    );
+    expect(Object.keys(later.states)).toEqual(['home']);
   });
 });

@@ -280,6 +280,7 @@ describe('LbGuardStack guarding an imported load balancer', () => {
         'Throttles',
         'Invocations',
         'ApproximateNumberOfMessagesVisible',
+        'StateWriteFailed',
       ]),
     );
     for (const alarm of alarms) {
@@ -302,6 +303,17 @@ describe('LbGuardStack guarding an imported load balancer', () => {
       (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === 'Invocations',
     );
     expect(invocationAlarms.map((a) => a.Properties?.TreatMissingData)).toEqual(['breaching', 'breaching']);
+  });
+
+  it('alarms when the state table cannot be written, once for the whole deployment', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StateWriteFailed',
+      Namespace: 'LbGuard',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Dimensions: Match.absent(),
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('alarms on drift only after it outlasts the soak period', () => {

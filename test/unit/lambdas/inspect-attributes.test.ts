@@ -4,9 +4,8 @@ import type {
   LoadBalancerReader,
   LoadBalancerState,
   ReadSnapshotOptions,
-  TargetGroupAttributes,
 } from '../../../lambdas/adapters/elbv2.ts';
-import { isMetricsTick, run } from '../../../lambdas/inspect/handler.ts';
+import { ATTRIBUTE_REREADS_PER_CYCLE, attributeRotation, run } from '../../../lambdas/inspect/handler.ts';
 import { run as probe } from '../../../lambdas/probe/handler.ts';
 import { InspectEventSchema } from '../../../lambdas/shared/events.ts';
 import { knownAttributesOf, readServiceState } from '../../../lambdas/shared/service-state.ts';
@@ -50,19 +49,25 @@ class AttributeCountingReader implements LoadBalancerReader {
   }
 }
 
-function guarded(minimumHealthyTargetsCount = 1): LbSnapshot {
+/** web-a carries the guard and the algorithm; web-b … web-g (six more) carry neither. */
+const OTHERS = ['web-b', 'web-c', 'web-d', 'web-e', 'web-f', 'web-g'];
+
+function guarded(minimumHealthyTargetsCount = 1, others: readonly string[] = OTHERS): LbSnapshot {
   const webA = {
     ...targetGroup('web-a', ['i-0a:80', 'i-0b:80'], {
       unhealthyStateRouting: { minimumHealthyTargetsCount },
     }),
     loadBalancingAlgorithm: 'least_outstanding_requests',
   };
-  const webB = targetGroup('web-b', ['i-0c:80', 'i-0d:80']);
-  return snapshot([listener(80, [forward([webA, 50], [webB, 50])])], [webA, webB]);
+  const rest = others.map((name, i) => targetGroup(name, [`i-1${i}:80`, `i-2${i}:80`]));
+  return snapshot(
+    [listener(80, [forward([webA, 50], ...rest.map((g) => [g, 50] as const))])],
+    [webA, ...rest],
+  );
 }
 
-function setup() {
-  const w = world(guarded());
+function setup(others: readonly string[] = OTHERS) {
+  const w = world(guarded(1, others));
   const reader = new AttributeCountingReader(() => w.lb.snapshot);
   const deps = { ...w.inspectDeps, reader };
   const inspect = async (event: unknown) => {
@@ -72,14 +77,18 @@ function setup() {
     if (first === undefined) throw new Error('no service inspected');
     return first;
   };
-  /** Advances the clock to the next minute that is (or is not) a metrics tick, then inspects. */
-  const tickAt = async (metricsTick: boolean) => {
-    do w.clock.advance(60_000);
-    while (isMetricsTick(w.clock.now(), w.config.schedule) !== metricsTick);
+  /** Advances the clock a minute, probes, then inspects on schedule. */
+  const tick = async () => {
+    w.clock.advance(60_000);
     await probe({ kind: 'probe', loopSeconds: 0 }, w.probeDeps);
     return inspect(scheduled);
   };
-  return { w, reader, inspect, tickAt };
+  /** Groups whose attributes the last read re-read (not taken from the known map). */
+  const rereadLast = (): string[] => {
+    const known = reader.calls.at(-1)?.knownAttributes;
+    return w.lb.snapshot.targetGroups.map((g) => g.arn).filter((arn) => known?.get(arn) === undefined);
+  };
+  return { w, reader, inspect, tick, rereadLast };
 }
 
 const change = (eventName: string) => ({
@@ -100,69 +109,110 @@ const change = (eventName: string) => ({
   },
 });
 
-describe('inspect and target group attributes', () => {
-  it('reads every attribute when nothing is stored, then reuses the stored ones on ordinary cycles', async () => {
-    const { w, reader, tickAt } = setup();
-    const first = await tickAt(false);
-    expect(reader.calls[0]?.knownAttributes).toBeUndefined();
-    expect(reader.attributeReads).toBe(2);
+describe('attributeRotation', () => {
+  const arns = (n: number) => Array.from({ length: n }, (_, i) => tgArn(`g-${String(i).padStart(3, '0')}`));
 
-    const second = await tickAt(false);
-    expect(reader.attributeReads).toBe(2);
-    expect(reader.calls[1]?.knownAttributes).toEqual(
-      new Map<string, TargetGroupAttributes>([
-        [
-          tgArn('web-a'),
-          {
-            unhealthyStateRouting: { minimumHealthyTargetsCount: 1 },
-            loadBalancingAlgorithm: 'least_outstanding_requests',
-          },
-        ],
-        [tgArn('web-b'), {}],
-      ]),
+  it('re-reads at most the per-cycle number, and every group within ⌈groups / per cycle⌉ cycles', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        (n, perCycle, rateMinutes, startMinute) => {
+          const groups = arns(n);
+          const cycles = Math.max(1, Math.ceil(n / perCycle));
+          const seen = new Set<string>();
+          for (let c = 0; c < cycles; c++) {
+            const at = new Date((startMinute + c * rateMinutes) * 60_000);
+            const slice = attributeRotation(groups, at, rateMinutes, perCycle);
+            expect(slice.length).toBeLessThanOrEqual(perCycle);
+            for (const arn of slice) seen.add(arn);
+          }
+          expect(seen.size).toBe(n);
+        },
+      ),
     );
+  });
+
+  it('re-reads a small fleet whole every cycle', () => {
+    expect(attributeRotation(arns(3), new Date(0), 1)).toEqual(arns(3));
+    expect(ATTRIBUTE_REREADS_PER_CYCLE).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('inspect and target group attributes', () => {
+  it('reads every attribute when nothing is stored, then only a rotating slice per cycle', async () => {
+    const { w, reader, tick, rereadLast } = setup();
+    const first = await tick();
+    expect(reader.calls[0]?.knownAttributes).toBeUndefined();
+    expect(reader.attributeReads).toBe(7);
+
+    const second = await tick();
+    expect(reader.attributeReads - 7).toBeLessThanOrEqual(ATTRIBUTE_REREADS_PER_CYCLE);
+    expect(rereadLast().length).toBeGreaterThan(0);
+    // What the stored snapshot says of web-a stands for web-a when it is not re-read.
+    const known = reader.calls[1]?.knownAttributes;
+    if (known?.has(tgArn('web-a'))) {
+      expect(known.get(tgArn('web-a'))).toEqual({
+        unhealthyStateRouting: { minimumHealthyTargetsCount: 1 },
+        loadBalancingAlgorithm: 'least_outstanding_requests',
+      });
+    }
     expect(second.snapshotHash).toBe(first.snapshotHash);
     expect(w.store.snapshots.get('shop')).toHaveLength(1);
   });
 
-  it('re-reads every attribute on the metrics cadence, with the same hash when nothing changed', async () => {
-    const { w, reader, tickAt } = setup();
-    const first = await tickAt(false);
-    const refresh = await tickAt(true);
-    expect(reader.calls.at(-1)?.knownAttributes).toBeUndefined();
-    expect(reader.attributeReads).toBe(4);
-    expect(refresh.snapshotHash).toBe(first.snapshotHash);
+  it('re-reads every group within ⌈groups / per cycle⌉ cycles, with the same hash when nothing changed', async () => {
+    const { w, tick, rereadLast } = setup();
+    const first = await tick();
+    const seen = new Set<string>();
+    const cycles = Math.ceil(7 / ATTRIBUTE_REREADS_PER_CYCLE);
+    for (let c = 0; c < cycles; c++) {
+      expect((await tick()).snapshotHash).toBe(first.snapshotHash);
+      for (const arn of rereadLast()) seen.add(arn);
+    }
+    expect(seen.size).toBe(7);
     expect(w.store.snapshots.get('shop')).toHaveLength(1);
   });
 
-  it('keeps the stored attributes between refreshes and picks up a change at the next one', async () => {
-    const { w, tickAt } = setup();
-    const first = await tickAt(false);
+  it('picks up a missed attribute change within one rotation', async () => {
+    const { w, tick } = setup();
+    await tick();
     w.lb.snapshot = guarded(2);
-    expect((await tickAt(false)).snapshotHash).toBe(first.snapshotHash);
-    const refresh = await tickAt(true);
-    expect(refresh.snapshotHash).toBe(hashSnapshot(guarded(2)));
-    const after = await tickAt(false);
-    expect(after.snapshotHash).toBe(refresh.snapshotHash);
+    const hashes: string[] = [];
+    for (let c = 0; c < Math.ceil(7 / ATTRIBUTE_REREADS_PER_CYCLE); c++)
+      hashes.push((await tick()).snapshotHash);
+    expect(hashes).toContain(hashSnapshot(guarded(2)));
+    expect((await tick()).snapshotHash).toBe(hashSnapshot(guarded(2)));
+  });
+
+  it('re-reads a small fleet whole every cycle', async () => {
+    const { reader, tick } = setup(['web-b']);
+    await tick();
+    await tick();
+    expect(reader.attributeReads).toBe(4);
   });
 
   it.each([
     ['ModifyTargetGroupAttributes', true],
     ['ModifyTargetGroup', true],
     ['DeregisterTargets', false],
-  ])('on a CloudTrail %s event re-reads all attributes: %s', async (eventName, rereads) => {
-    const { w, reader, inspect, tickAt } = setup();
-    await tickAt(false);
+  ])('on a CloudTrail %s event re-reads the changed group at once: %s', async (eventName, rereads) => {
+    const { w, inspect, tick, rereadLast } = setup();
+    await tick();
     w.lb.snapshot = guarded(2);
-    w.clock.advance(60_000);
-    const out = await inspect(change(eventName));
-    expect(reader.calls.at(-1)?.knownAttributes === undefined).toBe(rereads);
+    // Find a minute whose rotation leaves web-a out, so only the event can re-read it.
+    do w.clock.advance(60_000);
+    while (attributeRotation(OTHERS.concat('web-a').map(tgArn), w.clock.now(), 1).includes(tgArn('web-a')));
+    const out = await inspect({ ...change(eventName), resources: [tgArn('web-a')] });
+    expect(rereadLast().includes(tgArn('web-a'))).toBe(rereads);
     expect(out.snapshotHash === hashSnapshot(guarded(2))).toBe(rereads);
   });
 
-  it('reuses the stored attributes when woken by an alarm, and re-reads them to verify', async () => {
-    const { w, reader, tickAt } = setup();
-    await tickAt(false);
+  it('reuses the stored attributes when woken by an alarm, and re-reads them all to verify', async () => {
+    const { w, reader, tick, rereadLast } = setup();
+    await tick();
     w.clock.advance(60_000);
     await run(
       InspectEventSchema.parse({
@@ -174,6 +224,7 @@ describe('inspect and target group attributes', () => {
       { ...w.inspectDeps, reader },
     );
     expect(reader.calls.at(-1)?.knownAttributes).toBeDefined();
+    expect(rereadLast().length).toBeLessThanOrEqual(ATTRIBUTE_REREADS_PER_CYCLE);
     await run({ kind: 'verify' }, { ...w.inspectDeps, reader });
     expect(reader.calls.at(-1)?.knownAttributes).toBeUndefined();
   });
@@ -213,7 +264,7 @@ describe('knownAttributesOf', () => {
 
 describe('readServiceState', () => {
   it('passes known attributes to the reader only when it has some', async () => {
-    const snap = guarded();
+    const snap = guarded(1, ['web-b']);
     const reader = new AttributeCountingReader(() => snap);
     const describer = { describe: async () => ({ groups: [], health: [] }) };
     const service = { loadBalancerArn: snap.loadBalancerArn };
