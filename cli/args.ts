@@ -50,7 +50,7 @@ const COMMAND_OPTIONS = {
   },
   restore: { ...SERVICE, apply: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   incidents: SERVICE,
-  postmortem: { out: { type: 'string', short: 'o' } },
+  postmortem: { out: { type: 'string', short: 'o' }, 'no-access-logs': { type: 'boolean' } },
   init: {},
   doctor: {},
   drill: {
@@ -98,6 +98,8 @@ export interface CommandOptions {
   readonly apply: boolean;
   readonly yes: boolean;
   readonly out?: string;
+  /** `postmortem`: false with `--no-access-logs`, else undefined (read them when enabled). */
+  readonly accessLogs?: boolean;
   /** `drill`: a scenario name or `all`. */
   readonly scenario?: string;
   /** `drill`: `--compare-unguarded` (true), `--no-compare-unguarded` (false), or neither. */
@@ -281,6 +283,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     ...defined('service', typeof v.service === 'string' ? v.service : undefined),
     ...defined('reason', typeof v.reason === 'string' ? v.reason : undefined),
     ...defined('out', typeof v.out === 'string' ? v.out : undefined),
+    ...defined('accessLogs', v['no-access-logs'] === true ? false : undefined),
     ...defined('scenario', typeof v.scenario === 'string' ? v.scenario : undefined),
     ...defined('rate', typeof v.rate === 'string' ? v.rate : undefined),
     ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),

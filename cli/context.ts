@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
+import {
+  type AwsClientOptions,
+  type AwsClients,
+  createAwsClients,
+  destroyAwsClients,
+} from '../lambdas/adapters/clients.ts';
 import { CloudWatchAlbMetricsReader } from '../lambdas/adapters/cloudwatch.ts';
 import { Elbv2LoadBalancerReader, Elbv2LoadBalancerWriter } from '../lambdas/adapters/elbv2.ts';
 import { DynamoDbStateStore } from '../lambdas/adapters/state-store.ts';
@@ -105,6 +110,8 @@ export function resolveRegion(
 /** Everything a command talks to AWS through, built once per invocation. */
 export interface AwsContext {
   readonly clients: AwsClients;
+  /** What `clients` were built with, for a command that needs one client more (S3). */
+  readonly clientOptions: AwsClientOptions;
   readonly tableName: string;
   readonly region?: string;
   readonly endpoint?: string;
@@ -131,15 +138,17 @@ export function createAwsContext(
     throw usageError(`--endpoint-url ${endpoint} is not a URL`, 'e.g. --endpoint-url http://127.0.0.1:5000');
   }
   // A person is waiting: fewer retries than a Lambda, and a bounded wait per call.
-  const clients = createAwsClients({
+  const clientOptions: AwsClientOptions = {
     maxAttempts: 2,
     requestTimeoutMs: 15_000,
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),
-  });
+  };
+  const clients = createAwsClients(clientOptions);
   const tableName = resolveTableName(global, config);
   return {
     clients,
+    clientOptions,
     tableName,
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),

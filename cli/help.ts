@@ -99,9 +99,11 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   postmortem: {
     short: 'draft the postmortem of an incident',
-    usage: 'lbguard postmortem INCIDENT_ID [--out FILE]',
-    summary: 'Draft the postmortem of an incident (summary, timeline, root cause and resolution, measures).',
-    flags: '  -o, --out FILE       write the Markdown to FILE instead of stdout',
+    usage: 'lbguard postmortem INCIDENT_ID [--out FILE] [--no-access-logs]',
+    summary:
+      "Draft the postmortem of an incident (summary, timeline, root cause and resolution, measures). When the service's load balancer writes access logs to S3, the impact section gets the incident window's per-target distribution from them.",
+    flags: `  -o, --out FILE       write the Markdown to FILE instead of stdout
+  --no-access-logs     do not read the load balancer's access logs (needs s3:ListBucket, s3:GetObject)`,
     details: 'Exit 2 when no incident has that id (list them with lbguard incidents).',
     example: "lbguard postmortem 'shop#2026-11-24T14:02:11.000Z' --out postmortem.md",
   },

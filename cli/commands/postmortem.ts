@@ -1,8 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { renderPostmortem } from '../../lib/postmortem.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { AlbAccessLogReader } from '../../lambdas/adapters/alb-access-logs.ts';
+import { awsClientConfig } from '../../lambdas/adapters/clients.ts';
+import { type AccessLogDistribution, expectedAccessLogShares } from '../../lib/access-logs.ts';
+import type { ServiceConfig } from '../../lib/config/index.ts';
+import { LbGuardError } from '../../lib/errors.ts';
+import type { Incident } from '../../lib/incident.ts';
+import { type DistributionUnavailable, renderPostmortem } from '../../lib/postmortem.ts';
+import { modelRouting } from '../../lib/routing.ts';
+import type { TargetHealth } from '../../lib/types.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadOptionalConfig, requireStateTable } from '../context.ts';
+import { type AwsContext, createAwsContext, loadOptionalConfig, requireStateTable } from '../context.ts';
 import { EXIT, usageError } from '../exit.ts';
 
 /** Incident ids are `<service>#<openedAt>` (lib/incident.ts `newIncidentId`). */
@@ -11,9 +20,82 @@ export function serviceOfIncident(id: string): string | undefined {
   return hash > 0 ? id.slice(0, hash) : undefined;
 }
 
+/** What the draft says about the incident window's per-target distribution, and why. */
+type AccessLogOutcome =
+  | { readonly outcome: 'read'; readonly distribution: AccessLogDistribution }
+  | { readonly outcome: 'not-enabled' | 'failed'; readonly distribution: DistributionUnavailable }
+  | { readonly outcome: 'skipped'; readonly reason: string };
+
 /**
- * `lbguard postmortem INCIDENT_ID [--out FILE]`: drafts the postmortem of one incident in the
- * team's shape (lib/postmortem.ts), to stdout or a file.
+ * The incident window's per-target distribution from the service's ALB access logs, tested
+ * against last known good's routing when one route explains the whole load balancer. A failure
+ * to read them costs the table, never the draft.
+ */
+async function readAccessLogs(
+  aws: AwsContext,
+  service: ServiceConfig,
+  incident: Incident,
+  now: string,
+): Promise<AccessLogOutcome> {
+  const s3 = new S3Client({
+    ...awsClientConfig(aws.clientOptions),
+    // Emulators and S3-compatible endpoints serve buckets by path, not by host name.
+    forcePathStyle: aws.clientOptions.endpoint !== undefined,
+  });
+  try {
+    const lastGood = await aws.store.getLastGood(service.name);
+    const shares =
+      lastGood === undefined
+        ? { kind: 'unknown' as const, reason: 'no last known good snapshot' }
+        : expectedAccessLogShares(modelRouting(lastGood.snapshot, allHealthy(lastGood.snapshot)));
+    const reader = new AlbAccessLogReader(s3, aws.clients.elbv2);
+    const read = await reader.readWindow(service.loadBalancerArn, {
+      from: incident.openedAt,
+      to: incident.closedAt ?? now,
+      ...(shares.kind === 'known' ? { expected: shares.expected, thresholds: service.thresholds.skew } : {}),
+    });
+    if (read.kind === 'not-enabled') {
+      const lb = read.location.loadBalancer.name;
+      return {
+        outcome: 'not-enabled',
+        distribution: {
+          kind: 'unavailable',
+          reason: `ALB access logs are not enabled on load balancer ${lb}, so the per-target distribution of this window is unknown; set its attributes access_logs.s3.enabled=true and access_logs.s3.bucket=BUCKET (docs/per-target-distribution.md) to have it next time.`,
+        },
+      };
+    }
+    if (read.distribution.test.kind === 'untested' && shares.kind === 'unknown') {
+      const reason = `expected shares unknown: ${shares.reason}`;
+      return { outcome: 'read', distribution: { ...read.distribution, test: { kind: 'untested', reason } } };
+    }
+    return { outcome: 'read', distribution: read.distribution };
+  } catch (error) {
+    if (!(error instanceof LbGuardError)) throw error;
+    return {
+      outcome: 'failed',
+      distribution: { kind: 'unavailable', reason: `could not read the ALB access logs: ${error.message}.` },
+    };
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Last known good was promoted while healthy, so every target in it was taking traffic. */
+function allHealthy(snapshot: Parameters<typeof modelRouting>[0]): TargetHealth[] {
+  return snapshot.targetGroups.flatMap((g) =>
+    g.targets.map((t) => ({
+      targetGroupArn: g.arn,
+      targetId: t.id,
+      ...(t.port === undefined ? {} : { port: t.port }),
+      state: 'healthy' as const,
+    })),
+  );
+}
+
+/**
+ * `lbguard postmortem INCIDENT_ID [--out FILE] [--no-access-logs]`: drafts the postmortem of one
+ * incident in the team's shape (lib/postmortem.ts), to stdout or a file. When the service's load
+ * balancer writes access logs, the impact section gets the window's real per-target distribution.
  */
 export async function postmortem(ctx: CommandContext): Promise<CommandResult> {
   const { io, global, options, positionals, render } = ctx;
@@ -36,7 +118,20 @@ export async function postmortem(ctx: CommandContext): Promise<CommandResult> {
         `list them with: lbguard incidents --service ${service}`,
       );
     }
-    const markdown = renderPostmortem(incident);
+    const serviceConfig = config?.services.find((s) => s.name === service);
+    const skip = options.accessLogs === false;
+    const accessLogs: AccessLogOutcome = skip
+      ? { outcome: 'skipped', reason: '--no-access-logs' }
+      : serviceConfig === undefined
+        ? {
+            outcome: 'skipped',
+            reason: `service ${service} is not in the config, so its load balancer is unknown`,
+          }
+        : await readAccessLogs(aws, serviceConfig, incident, io.now());
+    const markdown = renderPostmortem(
+      incident,
+      accessLogs.outcome === 'skipped' ? {} : { distribution: accessLogs.distribution },
+    );
     if (options.out !== undefined) await writeFile(resolve(io.cwd, options.out), markdown, 'utf8');
     return {
       exitCode: EXIT.ok,
@@ -45,6 +140,7 @@ export async function postmortem(ctx: CommandContext): Promise<CommandResult> {
         service,
         state: incident.state,
         out: options.out ?? null,
+        accessLogs,
         markdown,
       }),
       text:

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { aggregateAccessLogs } from '../../lib/access-logs.ts';
 import {
   type Incident,
   type IncidentEvent,
@@ -340,5 +341,111 @@ describe('renderPostmortem corrective measures by root cause', () => {
     const measures = section(renderPostmortem(incident), 'Corrective and Preventative Measures');
     expect(measures).toContain(measure);
     expect(measures).toContain('Document the incident and share learnings with the team.');
+  });
+});
+
+describe('renderPostmortem with the per-target distribution of the incident window', () => {
+  const incident = startIncident('shop', at(0));
+  const window = { from: at(0), to: at(3600) };
+  const skewed = aggregateAccessLogs(
+    [
+      ...Array.from({ length: 118 }, () => logLine(at(60), '10.0.0.1:80', 200)),
+      logLine(at(61), '10.0.0.1:80', 502),
+      logLine(at(62), '10.0.0.2:80', 500),
+      logLine(at(63), '-', 503),
+      'not a log line',
+    ],
+    {
+      ...window,
+      thresholds: { minSamples: 30, falsePositiveRate: 0.0001, minEffectSize: 0.2 },
+      expected: { '10.0.0.1:80': 0.5, '10.0.0.2:80': 0.5 },
+    },
+    { objects: 12, truncation: 'read 12 of 40 log files (limits: 12 files, 1.0 GiB)' },
+  );
+
+  function logLine(time: string, target: string, status: number): string {
+    const targetStatus = target === '-' || status === 502 ? '-' : status;
+    return `https ${time.replace('Z', '000Z')} app/shop/1 203.0.113.9:4431 ${target} 0.0 0.0 0.0 ${status} ${targetStatus} 1 2 "GET https://shop:443/ HTTP/1.1" "curl"`;
+  }
+
+  it('renders a table of targets with shares, intervals and 5xx, naming the source', () => {
+    const md = renderPostmortem(incident, { distribution: skewed });
+    const summary = section(md, 'Issue Summary');
+    expect(summary).toContain('### Impact by target');
+    expect(summary).toContain(
+      'Source: ALB access logs, Feb 25, 2025, 14:00:00 UTC to Feb 25, 2025, 15:00:00 UTC: 121 requests from 12 log files.',
+    );
+    expect(summary).toContain('| Target | Requests | Share [95% CI] | Target 5xx | ELB 5xx |');
+    expect(summary).toMatch(/\| 10\.0\.0\.1:80 \| 119 \| 99% \[95–100%\] \| 0 \| 1 \|/);
+    expect(summary).toContain('| 10.0.0.2:80 | 1 | 0.8% [0.1–5%] | 1 | 1 |');
+    expect(summary).toContain('| no target (ALB answered) | 1 | – | – | 1 |');
+    expect(summary).toContain(
+      '- **Truncated**: read 12 of 40 log files (limits: 12 files, 1.0 GiB); the counts are a lower bound.',
+    );
+    expect(summary).toContain('- 1 malformed log line skipped (first: line 122: ');
+    expect(summary).toContain('- Skew test against the expected shares: **skewed**:');
+    expect(summary).toContain('  - 10.0.0.1:80 received 99% of 120 requests (expected 50%)');
+  });
+
+  it.each([
+    [
+      {
+        kind: 'tested',
+        expected: {},
+        excluded: 3,
+        skew: { kind: 'balanced', samples: 200, pValue: 0.42, effectSize: 0.03 },
+      },
+      '- Skew test against the expected shares (3 requests to targets with no expected share left out): balanced (p = 0.42, total variation distance 0.03).',
+    ],
+    [
+      {
+        kind: 'tested',
+        expected: {},
+        excluded: 1,
+        skew: { kind: 'insufficient-data', samples: 12, minSamples: 30 },
+      },
+      '- Skew test against the expected shares (1 request to targets with no expected share left out): insufficient data (12 of the 30 requests needed).',
+    ],
+    [
+      { kind: 'untested', reason: 'no expected per-target shares were given' },
+      '- Skew test: not run: no expected per-target shares were given.',
+    ],
+  ] as const)('states the skew test outcome %#', (test, line) => {
+    const md = renderPostmortem(incident, { distribution: { ...skewed, test } });
+    expect(section(md, 'Issue Summary')).toContain(line);
+  });
+
+  it('says when the window logged no request at all', () => {
+    const empty = aggregateAccessLogs([], window, { objects: 1 });
+    const summary = section(renderPostmortem(incident, { distribution: empty }), 'Issue Summary');
+    expect(summary).toContain('0 requests from 1 log file.');
+    expect(summary).toContain('- No requests were logged in the incident window.');
+    expect(summary).not.toContain('| Target |');
+    expect(summary).not.toContain('malformed');
+  });
+
+  it('counts a single request in the singular and leaves out what the reader did not count', () => {
+    const one = aggregateAccessLogs([logLine(at(60), '10.0.0.1:80', 200)], window);
+    const summary = section(
+      renderPostmortem(incident, {
+        distribution: { ...one, lines: { ...one.lines, malformed: 2, malformedExamples: [] } },
+      }),
+      'Issue Summary',
+    );
+    expect(summary).toContain('UTC: 1 request.');
+    expect(summary).toContain('- 2 malformed log lines skipped.');
+  });
+
+  it('says in one line why there is no distribution', () => {
+    const md = renderPostmortem(incident, {
+      distribution: { kind: 'unavailable', reason: 'ALB access logs are not enabled on app/shop/1.' },
+    });
+    expect(md).toContain('- **Per-target distribution**: ALB access logs are not enabled on app/shop/1.');
+    expect(md).not.toContain('### Impact by target');
+  });
+
+  it('renders exactly as before without a distribution', () => {
+    expect(renderPostmortem(incident, {})).toBe(renderPostmortem(incident));
+    expect(renderPostmortem(incident)).not.toContain('Per-target distribution');
   });
 });

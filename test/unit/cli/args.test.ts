@@ -25,6 +25,11 @@ describe('parseCliArgs', () => {
     ],
     [['restore', '--apply', '-y'], 'restore', { apply: true, yes: true }],
     [['postmortem', 'shop#2026-11-24T14:02:11.000Z', '--out', 'pm.md'], 'postmortem', { out: 'pm.md' }],
+    [
+      ['postmortem', 'shop#2026-11-24T14:02:11.000Z', '--no-access-logs'],
+      'postmortem',
+      { accessLogs: false },
+    ],
   ] as const)('parses %j as the %s command', (argv, command, options) => {
     const parsed = parseCliArgs(argv);
     expect(parsed.kind).toBe('run');
