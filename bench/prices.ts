@@ -1,6 +1,8 @@
 // Every price the cost model uses, in one place, each with its source and the date it was
 // recorded. They are us-east-1 list prices as commonly published (DESIGN.md "Money"); confirm
 // them on the linked pages before quoting a figure, since AWS changes prices without notice.
+// Free tiers (Lambda, metrics, alarms, dashboards) are left out: they are per account, and the
+// account lbguard lands in has usually spent them already.
 
 export interface Price {
   readonly usd: number;
@@ -34,9 +36,10 @@ export const PRICES = {
   },
   standardAlarmMonth: {
     usd: 0.1,
-    per: 'standard-resolution alarm-month',
-    source: 'https://aws.amazon.com/cloudwatch/pricing/ (DESIGN.md "Money")',
+    per: 'standard-resolution alarm metric-month (a metric-math alarm pays for every metric its expression reads)',
+    source: 'https://aws.amazon.com/cloudwatch/pricing/ (DESIGN.md "Money"; "per alarm metric")',
     recorded: RECORDED,
+    note: 'confirm the per-metric charge of metric-math alarms',
   },
   compositeAlarmMonth: {
     usd: 0.5,
@@ -44,6 +47,13 @@ export const PRICES = {
     source: 'https://aws.amazon.com/cloudwatch/pricing/ (docs/deploy.md; not in the DESIGN.md list)',
     recorded: RECORDED,
     note: 'confirm',
+  },
+  dashboardMonth: {
+    usd: 3,
+    per: 'dashboard-month (the first 3 dashboards of an account, up to 50 metrics each, are free)',
+    source: 'https://aws.amazon.com/cloudwatch/pricing/',
+    recorded: RECORDED,
+    note: 'confirm; counted at list price, as every other free tier is ignored here',
   },
   getMetricDataMetric: {
     usd: 0.01 / 1000,

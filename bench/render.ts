@@ -2,7 +2,7 @@
 
 import { awsEquivalent } from '../drill/analysis.ts';
 import { ATTRIBUTE_REREADS_PER_CYCLE } from '../lambdas/inspect/handler.ts';
-import type { CostEstimate } from './cost-model.ts';
+import type { CostBreakdown, CostEstimate } from './cost-model.ts';
 import type { DrillOutcome } from './drill-outcome.ts';
 import type { FleetResults } from './fleet.ts';
 import type { BundleFigure } from './footprint.ts';
@@ -10,6 +10,7 @@ import type { ProbeEngineFigures } from './probe-engine.ts';
 import type { BenchResults as SkewResults } from './skew.ts';
 import { renderMarkdown as renderSkew } from './skew.ts';
 import { fitLine } from './stats.ts';
+import type { ScopeCounts } from './template-count.ts';
 
 export interface Machine {
   readonly cpu: string;
@@ -32,6 +33,8 @@ export interface Results {
   readonly skew?: SkewResults;
   readonly cost?: {
     readonly basis: string;
+    /** Billable resources of the synthesized stack, split by the construct that made them. */
+    readonly resources: { readonly deployment: ScopeCounts; readonly service: ScopeCounts };
     readonly oneMinute: CostEstimate;
     readonly tenSecond: CostEstimate;
     readonly perExtraTargetGroupUsd: number;
@@ -103,9 +106,21 @@ function summary(r: Results): string[] {
     );
   }
   if (r.cost) {
+    const aim = `≤ ${usd(TARGETS.monthlyUsd)} / month (DESIGN.md)`;
+    const row = (what: string, value: number): string =>
+      `| ${what} | ${aim} | ${usd(value)} | ${met(value <= TARGETS.monthlyUsd)} |`;
+    const { oneMinute, tenSecond } = r.cost;
     rows.push(
-      `| Cost per guarded service, 1-minute probing | ≤ $2 / month | ${usd(r.cost.oneMinute.totalUsd)} | ${met(r.cost.oneMinute.totalUsd <= TARGETS.monthlyUsd)} |`,
-      `| Cost per guarded service, 10-second probing (defaults) | ≤ $2 / month | ${usd(r.cost.tenSecond.totalUsd)} | ${met(r.cost.tenSecond.totalUsd <= TARGETS.monthlyUsd)} |`,
+      row('Cost, first guarded service (all-in), 1-minute probing', oneMinute.firstService.totalUsd),
+      row(
+        'Cost, first guarded service (all-in), 10-second probing (defaults)',
+        tenSecond.firstService.totalUsd,
+      ),
+      row('Cost, each additional guarded service, 1-minute probing', oneMinute.additionalService.totalUsd),
+      row(
+        'Cost, each additional guarded service, 10-second probing (defaults)',
+        tenSecond.additionalService.totalUsd,
+      ),
     );
   }
   if (r.drill) rows.push(...drillTargets(r.drill));
@@ -232,22 +247,54 @@ function probeEngine(p: ProbeEngineFigures): string[] {
   ];
 }
 
+/** The costliest lines of a bill, e.g. `custom metrics $1.80, alarms $1.20`. */
+function largest(b: CostBreakdown, n: number): string {
+  return [...b.lines]
+    .sort((x, y) => y.usd - x.usd)
+    .slice(0, n)
+    .map((l) => `${l.item} ${usd(l.usd)}`)
+    .join(', ');
+}
+
+/** One sentence under the Targets table: what dominates the cost, and the levers that move it. */
+export function costNote(c: NonNullable<Results['cost']>): string {
+  const shared = c.tenSecond.firstService.totalUsd - c.tenSecond.additionalService.totalUsd;
+  const probe1 = c.oneMinute.firstService.lines.find((l) => l.item === 'probe compute')?.usd ?? 0;
+  return `Cost: with 10-second probing the first service carries ${usd(shared)} a month that the deployment pays once however many services it guards (its largest lines: ${largest(c.tenSecond.firstService, 3)}), and every service pays its own ${usd(c.tenSecond.additionalService.totalUsd)} (${largest(c.tenSecond.additionalService, 3)}); the levers, none of them a default changed here, are one probe round a minute (\`probeLoopSeconds: 10\`, probe compute ${usd(probe1)}), a longer \`metricsPeriodSeconds\` (GetMetricData falls in proportion), guarding several services from one deployment, an account with fewer than three other dashboards (the dashboard is then free), and fewer EMF metric names or alarms per service (a code change).`;
+}
+
 function cost(c: NonNullable<Results['cost']>): string[] {
-  const rows = ['| Item | 1-minute probing | 10-second probing (defaults) |', '|---|---:|---:|'];
-  c.oneMinute.lines.forEach((line, i) => {
-    const other = c.tenSecond.lines[i];
-    rows.push(`| ${line.item} | ${usd(line.usd)} | ${usd(other?.usd ?? 0)} |`);
+  const { deployment, service } = c.resources;
+  const rows = [
+    `lbguard pays for some resources once per deployment, whatever the number of services it guards, and for others once per guarded service; the first service carries both, each additional one only its own. Per deployment: ${deployment.standardAlarms} alarms reading ${deployment.alarmMetrics} metrics, ${deployment.kmsKeys} KMS key, ${deployment.dashboards} dashboard, ${deployment.functions} functions (${deployment.billable.join(', ')}). Per service: ${service.standardAlarms} alarms reading ${service.alarmMetrics} metrics and ${service.compositeAlarms} composite (${service.billable.join(', ')}). Counted in the synthesized stack by construct path.`,
+    '',
+    '| Item | 1-minute: first service (all-in) | 1-minute: each additional | 10-second (defaults): first service (all-in) | 10-second: each additional |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  const at = (b: CostBreakdown, i: number): string => usd(b.lines[i]?.usd ?? 0);
+  c.oneMinute.firstService.lines.forEach((line, i) => {
+    rows.push(
+      `| ${line.item} | ${at(c.oneMinute.firstService, i)} | ${at(c.oneMinute.additionalService, i)} | ${at(c.tenSecond.firstService, i)} | ${at(c.tenSecond.additionalService, i)} |`,
+    );
   });
   rows.push(
-    `| **Total per month** | **${usd(c.oneMinute.totalUsd)}** | **${usd(c.tenSecond.totalUsd)}** |`,
-    `| CloudWatch Synthetics, same number of runs ($0.0012 a run) | ${usd(c.oneMinute.syntheticsUsd)} | ${usd(c.tenSecond.syntheticsUsd)} |`,
+    `| **Total per month** | **${usd(c.oneMinute.firstService.totalUsd)}** | **${usd(c.oneMinute.additionalService.totalUsd)}** | **${usd(c.tenSecond.firstService.totalUsd)}** | **${usd(c.tenSecond.additionalService.totalUsd)}** |`,
+    `| CloudWatch Synthetics, one canary per service, one run per probe round ($0.0012 a run) | ${usd(c.oneMinute.syntheticsUsd)} | ${usd(c.oneMinute.syntheticsUsd)} | ${usd(c.tenSecond.syntheticsUsd)} | ${usd(c.tenSecond.syntheticsUsd)} |`,
     '',
-    `Probe rounds a minute: ${c.oneMinute.probeRoundsPerMinute} and ${c.tenSecond.probeRoundsPerMinute}; billed probe time per invocation: ${c.oneMinute.probeSecondsPerInvocation.toFixed(2)} s and ${c.tenSecond.probeSecondsPerInvocation.toFixed(2)} s. Basis: ${c.basis}. Each further target group adds ${usd(c.perExtraTargetGroupUsd)} a month of GetMetricData (3 metrics per read).`,
-    '',
-    'Working (10-second probing):',
-    '',
-    ...c.tenSecond.lines.map((l) => `- ${l.item}: ${l.working} → ${usd(l.usd)}`),
+    `Probe rounds a minute: ${c.oneMinute.probeRoundsPerMinute} and ${c.tenSecond.probeRoundsPerMinute}; billed probe time per invocation: ${c.oneMinute.probeSecondsPerInvocation.toFixed(3)} s and ${c.tenSecond.probeSecondsPerInvocation.toFixed(2)} s. A further service adds no invocation: each probe invocation loops over every service (lambdas/probe/handler.ts) and each round ends in a wait for the next, so a service lengthens only the last round. Assumed, not measured with several services: its probes run back to back with the others' rather than concurrently (an upper bound), adding ${c.oneMinute.extraProbeSecondsPerService.toFixed(3)} s and ${c.tenSecond.extraProbeSecondsPerService.toFixed(3)} s to each billed invocation. inspect works through the services one after another, so each adds a whole cycle. Basis: ${c.basis}. Each further target group of a service adds ${usd(c.perExtraTargetGroupUsd)} a month (3 metrics in every GetMetricData read, 1 alarm metric in UnhealthyHosts). List prices from bench/prices.ts; free tiers left out.`,
   );
+  for (const [title, e] of [
+    ['1-minute probing', c.oneMinute],
+    ['10-second probing (defaults)', c.tenSecond],
+  ] as const) {
+    rows.push('', `Working, ${title}:`, '');
+    e.firstService.lines.forEach((l, i) => {
+      const more = e.additionalService.lines[i];
+      rows.push(
+        `- ${l.item}: first service ${l.working} → ${usd(l.usd)}; each additional ${more?.working ?? 'n/a'} → ${usd(more?.usd ?? 0)}`,
+      );
+    });
+  }
   return rows;
 }
 
@@ -296,6 +343,7 @@ export function renderResults(r: Results): string {
     '## Targets',
     '',
     ...summary(r),
+    ...(r.cost ? ['', costNote(r.cost)] : []),
   ];
   if (r.footprint) {
     out.push('', '## 1. Footprint', '', ...footprint(r.footprint), '', recommendSdkMode(r.footprint));
@@ -311,7 +359,13 @@ export function renderResults(r: Results): string {
         .replace(/^### .*\n\n/, '')
         .trimEnd(),
     );
-  if (r.cost) out.push('', '## 5. Cost per guarded service per month', '', ...cost(r.cost));
+  if (r.cost)
+    out.push(
+      '',
+      '## 5. Cost per month: the first guarded service and each additional one',
+      '',
+      ...cost(r.cost),
+    );
   if (r.drill) out.push('', '## 6. Drill outcome', '', ...renderDrillOutcome(r.drill));
   return `${out.join('\n')}\n`;
 }

@@ -31,6 +31,9 @@ type Part = (typeof PARTS)[number];
 const PROBE_MEMORY_MB = 128;
 const INSPECT_MEMORY_MB = 256;
 
+/** Target groups per service in the cost basis: the 1-group fleet that inspect is timed on. */
+const TARGET_GROUPS_PER_SERVICE = 1;
+
 /** Runs of the seed outage (both arms each); the figures are their medians. */
 const DRILL_RUNS = 3;
 /**
@@ -122,8 +125,10 @@ async function main(argv: readonly string[]): Promise<void> {
 
   let cost: Results['cost'];
   if (only.has('cost') && fleet) {
-    log('cost: synthesizing the stack (no bundling) to count alarms');
-    const counts = countTemplateResources(REPO_ROOT);
+    log('cost: synthesizing the stack (no bundling) to count alarms by construct');
+    const counts = countTemplateResources(REPO_ROOT, { targetGroupsPerService: TARGET_GROUPS_PER_SERVICE });
+    const [serviceName, service] = Object.entries(counts.services)[0] ?? [];
+    if (serviceName === undefined || service === undefined) throw new Error('cost needs a guarded service');
     const basis = fleet.scenarios[0];
     if (basis === undefined) throw new Error('cost needs the 1-group fleet');
     const common: Omit<CostInputs, 'schedule'> = {
@@ -140,13 +145,13 @@ async function main(argv: readonly string[]): Promise<void> {
       },
       metricQueries: basis.metricQueries,
       customMetrics: new Set([...fleet.probe.metricNames, ...fleet.inspectMetricNames]).size,
-      standardAlarms: counts.standardAlarms,
-      compositeAlarms: counts.compositeAlarms,
-      kmsKeys: counts.kmsKeys,
+      deployment: counts.deployment,
+      service,
     };
     const defaults = { inspectRateMinutes: 1, metricsPeriodSeconds: 300 };
     cost = {
-      basis: `the example config's probes against a local site (probe ${PROBE_MEMORY_MB} MB), inspect of the ${basis.scenario.name} × ${basis.scenario.targetsPerGroup} fleet on moto (${INSPECT_MEMORY_MB} MB), ALB metrics every 300 s, ${counts.standardAlarms} standard + ${counts.compositeAlarms} composite alarms and ${counts.kmsKeys} KMS key counted in the synthesized stack, ${common.customMetrics} metric names seen in steady state`,
+      basis: `the example config's probes against a local site (probe ${PROBE_MEMORY_MB} MB), inspect of the ${basis.scenario.name} × ${basis.scenario.targetsPerGroup} fleet on moto (${INSPECT_MEMORY_MB} MB), ALB metrics every 300 s, ${common.customMetrics} metric names seen in steady state; alarms, keys and dashboards counted in the synthesized stack (example config, ${TARGET_GROUPS_PER_SERVICE} guarded target group) and split by construct: ${serviceName}'s ServiceAlarms per service, everything else per deployment`,
+      resources: { deployment: counts.deployment, service },
       oneMinute: estimateMonthlyCost({
         ...common,
         schedule: { ...defaults, probeIntervalSeconds: 10, probeLoopSeconds: 10 },
@@ -155,7 +160,9 @@ async function main(argv: readonly string[]): Promise<void> {
         ...common,
         schedule: { ...defaults, probeIntervalSeconds: 10, probeLoopSeconds: 50 },
       }),
-      perExtraTargetGroupUsd: metricReadsPerMonth(defaults) * 3 * PRICES.getMetricDataMetric.usd,
+      // Three more metrics in every GetMetricData read, one more in the UnhealthyHosts expression.
+      perExtraTargetGroupUsd:
+        metricReadsPerMonth(defaults) * 3 * PRICES.getMetricDataMetric.usd + PRICES.standardAlarmMonth.usd,
     };
   }
 

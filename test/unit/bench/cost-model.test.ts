@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type CostBreakdown,
   type CostInputs,
   estimateMonthlyCost,
   MINUTES_PER_MONTH,
@@ -38,13 +39,13 @@ const inputs = (schedule: Partial<CostInputs['schedule']> = {}): CostInputs => (
   },
   metricQueries: 8,
   customMetrics: 8,
-  standardAlarms: 15,
-  compositeAlarms: 1,
-  kmsKeys: 1,
+  deployment: { standardAlarms: 10, alarmMetrics: 10, compositeAlarms: 0, kmsKeys: 1, dashboards: 1 },
+  // A metric-math alarm over two target groups: 7 alarms, 8 billed alarm metrics.
+  service: { standardAlarms: 7, alarmMetrics: 8, compositeAlarms: 1, kmsKeys: 0, dashboards: 0 },
 });
 
-const line = (estimate: ReturnType<typeof estimateMonthlyCost>, item: string) => {
-  const found = estimate.lines.find((l) => l.item === item);
+const line = (bill: CostBreakdown, item: string) => {
+  const found = bill.lines.find((l) => l.item === item);
   if (found === undefined) throw new Error(`no line ${item}`);
   return found;
 };
@@ -76,44 +77,112 @@ describe('probe loop arithmetic', () => {
 });
 
 describe('estimateMonthlyCost', () => {
-  it('bills the probe loop by the wall time it waits, at arm64 GB-second prices', () => {
-    const estimate = estimateMonthlyCost(inputs());
-    expect(line(estimate, 'probe compute').usd).toBeCloseTo(
+  it('bills the first service the whole probe loop, by the wall time it waits, at arm64 GB-second prices', () => {
+    const { firstService } = estimateMonthlyCost(inputs());
+    expect(line(firstService, 'probe compute').usd).toBeCloseTo(
       43_200 * 40.02 * 0.125 * PRICES.lambdaArmGbSecond.usd,
       6,
     );
   });
 
-  it('counts fixed items at their list prices', () => {
+  it.each([
+    { loop: 50, extraSeconds: 0.02 },
+    { loop: 10, extraSeconds: 0.1 },
+  ])(
+    'bills a further service only its last round of a $loop s loop ($extraSeconds s an invocation), and no invocation',
+    ({ loop, extraSeconds }) => {
+      const estimate = estimateMonthlyCost(inputs({ probeLoopSeconds: loop }));
+      expect(estimate.extraProbeSecondsPerService).toBeCloseTo(extraSeconds, 9);
+      expect(line(estimate.additionalService, 'probe compute').usd).toBeCloseTo(
+        43_200 * extraSeconds * 0.125 * PRICES.lambdaArmGbSecond.usd,
+        9,
+      );
+      expect(line(estimate.additionalService, 'Lambda requests').usd).toBe(0);
+      expect(line(estimate.firstService, 'Lambda requests').usd).toBeCloseTo(
+        (43_200 + 43_200) * PRICES.lambdaRequest.usd,
+        9,
+      );
+    },
+  );
+
+  it('bills alarms per metric they read: the deployment and one service first, the service alone after', () => {
     const estimate = estimateMonthlyCost(inputs());
-    expect(line(estimate, 'custom metrics').usd).toBeCloseTo(2.4);
-    expect(line(estimate, 'alarms').usd).toBeCloseTo(2.0);
-    expect(line(estimate, 'KMS key (topic)').usd).toBeCloseTo(1.0);
-    expect(line(estimate, 'GetMetricData').usd).toBeCloseTo(8640 * 8 * 0.00001, 6);
+    expect(line(estimate.firstService, 'alarms').usd).toBeCloseTo((10 + 8) * 0.1 + 0.5, 9);
+    expect(line(estimate.additionalService, 'alarms').usd).toBeCloseTo(8 * 0.1 + 0.5, 9);
   });
 
-  it('bills DynamoDB for the first round sample and the later rounds, plus inspect reads', () => {
+  it('bills the KMS key and the dashboard once, to the first service', () => {
+    const estimate = estimateMonthlyCost(inputs());
+    expect(line(estimate.firstService, 'KMS key (topic)').usd).toBeCloseTo(1.0);
+    expect(line(estimate.firstService, 'dashboard').usd).toBeCloseTo(PRICES.dashboardMonth.usd);
+    expect(line(estimate.additionalService, 'KMS key (topic)').usd).toBe(0);
+    expect(line(estimate.additionalService, 'dashboard').usd).toBe(0);
+  });
+
+  it('bills every service its own metric names and metric reads', () => {
+    const estimate = estimateMonthlyCost(inputs());
+    for (const bill of [estimate.firstService, estimate.additionalService]) {
+      expect(line(bill, 'custom metrics').usd).toBeCloseTo(2.4);
+      expect(line(bill, 'GetMetricData').usd).toBeCloseTo(8640 * 8 * 0.00001, 6);
+    }
+  });
+
+  it('bills DynamoDB per service for the first round sample and the later rounds, plus inspect reads', () => {
     const estimate = estimateMonthlyCost(inputs());
     const writes = 43_200 * (3 + 4 * 2);
     const reads = 43_200 * 7;
-    expect(line(estimate, 'DynamoDB on demand').usd).toBeCloseTo(writes * 0.625e-6 + reads * 0.125e-6, 9);
+    for (const bill of [estimate.firstService, estimate.additionalService]) {
+      expect(line(bill, 'DynamoDB on demand').usd).toBeCloseTo(writes * 0.625e-6 + reads * 0.125e-6, 9);
+    }
   });
 
-  it('sums its lines into the total', () => {
+  it("leaves the invocation's own log line to the first service", () => {
     const estimate = estimateMonthlyCost(inputs());
-    expect(estimate.totalUsd).toBeCloseTo(
-      estimate.lines.reduce((a, l) => a + l.usd, 0),
+    const serviceBytes = 43_200 * 5 * 400 + 43_200 * (650 + 300);
+    expect(line(estimate.additionalService, 'log ingestion (EMF + logs)').usd).toBeCloseTo(
+      (serviceBytes / 1024 ** 3) * 0.5,
+      9,
+    );
+    expect(line(estimate.firstService, 'log ingestion (EMF + logs)').usd).toBeCloseTo(
+      ((serviceBytes + 43_200 * 600) / 1024 ** 3) * 0.5,
       9,
     );
   });
 
-  it('makes one-round-a-minute probing cheaper than the sub-minute loop, and Synthetics dearer than both', () => {
+  it('lists the same items in the same order for both bills, each summed into its total', () => {
+    const estimate = estimateMonthlyCost(inputs());
+    expect(estimate.additionalService.lines.map((l) => l.item)).toEqual(
+      estimate.firstService.lines.map((l) => l.item),
+    );
+    for (const bill of [estimate.firstService, estimate.additionalService]) {
+      expect(bill.totalUsd).toBeCloseTo(
+        bill.lines.reduce((a, l) => a + l.usd, 0),
+        9,
+      );
+    }
+  });
+
+  it('makes the first service cost the shared part more than each additional one', () => {
+    const estimate = estimateMonthlyCost(inputs());
+    const shared =
+      // the probe loop's 40 s of waits, the invocations, the operational alarms, key, dashboard, closing log line
+      43_200 * 40 * 0.125 * PRICES.lambdaArmGbSecond.usd +
+      43_200 * PRICES.lambdaRequest.usd * 2 +
+      10 * 0.1 +
+      1 +
+      PRICES.dashboardMonth.usd +
+      ((43_200 * 600) / 1024 ** 3) * 0.5;
+    expect(estimate.firstService.totalUsd - estimate.additionalService.totalUsd).toBeCloseTo(shared, 9);
+  });
+
+  it('makes one-round-a-minute probing cheaper than the sub-minute loop, and Synthetics dearer than both per service', () => {
     const loop = estimateMonthlyCost(inputs());
     const minute = estimateMonthlyCost(inputs({ probeLoopSeconds: 10 }));
-    expect(minute.totalUsd).toBeLessThan(loop.totalUsd);
+    expect(minute.firstService.totalUsd).toBeLessThan(loop.firstService.totalUsd);
     expect(minute.syntheticsUsd).toBeCloseTo(43_200 * 0.0012, 6);
     expect(loop.syntheticsUsd).toBeCloseTo(5 * 43_200 * 0.0012, 6);
-    expect(minute.syntheticsUsd).toBeGreaterThan(minute.totalUsd);
+    expect(minute.syntheticsUsd).toBeGreaterThan(minute.firstService.totalUsd);
+    expect(minute.syntheticsUsd).toBeGreaterThan(minute.additionalService.totalUsd);
   });
 });
 
