@@ -44,7 +44,12 @@ export type SyncChangeKind = 'start' | 'reload' | 'weights' | 'server-state';
 
 export interface SyncChange {
   readonly kind: SyncChangeKind;
-  /** Epoch ms when the read that saw the change began (the change happened before it). */
+  /** Sequence number of the sync pass that applied it (0 is the start; see `passesStarted`). */
+  readonly pass: number;
+  /**
+   * Epoch ms when the read that saw the change began. Not proof that the ELBv2 change came
+   * first: a read takes several calls, so one already under way can still see a later change.
+   */
   readonly readStartedAt: number;
   /** Epoch ms when HAProxy was routing by it. */
   readonly appliedAt: number;
@@ -74,6 +79,8 @@ export class HaproxySync {
   #running = true;
   #loop: Promise<void> = Promise.resolve();
   #cycles = 0;
+  #passesStarted = 0;
+  #lastCompletedPass = 0;
   #errors = 0;
   #lastError: string | undefined;
   #runtimeCommands = 0;
@@ -117,7 +124,13 @@ export class HaproxySync {
     for (const [k, v] of known) sync.#known.set(k, v);
     for (const s of plan.servers) sync.#applied.set(s.key, s.desired);
     sync.#lastState = state;
-    sync.changes.push({ kind: 'start', readStartedAt, appliedAt: Date.now(), detail: 'HAProxy started' });
+    sync.changes.push({
+      kind: 'start',
+      pass: 0,
+      readStartedAt,
+      appliedAt: Date.now(),
+      detail: 'HAProxy started',
+    });
     sync.#loop = sync.#run();
     return sync;
   }
@@ -125,6 +138,20 @@ export class HaproxySync {
   /** The plan HAProxy currently routes by: backends, servers and what they stand for. */
   get plan(): HaproxyPlan {
     return this.#plan;
+  }
+
+  /**
+   * Passes begun so far, also the number of the latest. A pass numbered above the value read
+   * once an ELBv2 change has returned began reading after that change, so it sees it; waiting
+   * on these numbers is exact where comparing clock readings races with a read in flight.
+   */
+  get passesStarted(): number {
+    return this.#passesStarted;
+  }
+
+  /** Highest number of a pass that ran to the end without error; 0 until one has. */
+  get lastCompletedPass(): number {
+    return this.#lastCompletedPass;
   }
 
   /** The last ELBv2 state the sync read. */
@@ -171,6 +198,7 @@ export class HaproxySync {
 
   /** One read-render-apply cycle; returns what it changed. Exposed for tests and scenarios. */
   async syncOnce(): Promise<SyncChange[]> {
+    const pass = ++this.#passesStarted;
     const readStartedAt = Date.now();
     const state = await this.#opts.reader.readSnapshot(this.#opts.loadBalancerArn);
     this.#lastState = state;
@@ -179,7 +207,7 @@ export class HaproxySync {
     const plan = render(this.#opts, state, this.#binds, this.#known, this.#applied);
     const out: SyncChange[] = [];
     const record = (kind: SyncChangeKind, detail: string): void => {
-      const change = { kind, readStartedAt, appliedAt: Date.now(), detail };
+      const change = { kind, pass, readStartedAt, appliedAt: Date.now(), detail };
       out.push(change);
       this.changes.push(change);
     };
@@ -220,6 +248,8 @@ export class HaproxySync {
       if (!s.backup) transitions.push(`${s.key}→${s.desired}`);
     }
     if (transitions.length > 0) record('server-state', transitions.join(' '));
+    // A max, not the last: `syncOnce` may also be called beside the loop, out of order.
+    this.#lastCompletedPass = Math.max(this.#lastCompletedPass, pass);
     return out;
   }
 

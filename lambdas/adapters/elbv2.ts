@@ -50,19 +50,18 @@ export interface LoadBalancerState {
 
 /** Reads what decides routing. */
 export interface LoadBalancerReader {
-  /**
-   * `listenerArns` narrows the snapshot to the listeners a service guards; default all.
-   * `alsoTargetGroupArns` are described even when no listener references them any more (pass
-   * last known good's groups): a group a deployment dropped from every action is detached from
-   * the load balancer, and without it drift would read "group removed" instead of "weights
-   * changed", and no plan could point traffic back at it. Groups since deleted are skipped.
-   */
+  /** `listenerArns` narrows the snapshot to the listeners a service guards; default all. */
   readSnapshot(
     loadBalancerArn: string,
     listenerArns?: readonly string[],
-    alsoTargetGroupArns?: readonly string[],
     options?: ReadSnapshotOptions,
   ): Promise<LoadBalancerState>;
+}
+
+/** Target groups described by ARN, with the health of their registered targets. */
+export interface DescribedTargetGroups {
+  readonly groups: readonly TargetGroup[];
+  readonly health: readonly TargetHealth[];
 }
 
 /** What `DescribeTargetGroupAttributes` contributes to a target group. */
@@ -147,10 +146,8 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
   async readSnapshot(
     loadBalancerArn: string,
     listenerArns?: readonly string[],
-    alsoTargetGroupArns: readonly string[] = [],
     options: ReadSnapshotOptions = {},
   ): Promise<LoadBalancerState> {
-    const known = options.knownAttributes;
     const wanted = listenerArns ? new Set(listenerArns) : undefined;
     const sdkListeners = (await this.#describeListeners(loadBalancerArn)).filter(
       (l) => wanted === undefined || (l.ListenerArn !== undefined && wanted.has(l.ListenerArn)),
@@ -160,9 +157,9 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
     );
 
     const referenced = referencedTargetGroupArns(listeners);
-    for (const arn of alsoTargetGroupArns) referenced.add(arn);
     const attached = await this.#describeTargetGroupsOf(loadBalancerArn);
     const byArn = new Map(attached.map((g) => [requireField(g.TargetGroupArn, 'TargetGroupArn'), g]));
+    // A group a listener forwarded to when read, detached by a deployment since.
     const missing = [...referenced].filter((arn) => !byArn.has(arn));
     for (const g of await this.#describeTargetGroupsByArn(missing)) {
       byArn.set(requireField(g.TargetGroupArn, 'TargetGroupArn'), g);
@@ -172,7 +169,38 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
       (g) => wanted === undefined || referenced.has(requireField(g.TargetGroupArn, 'TargetGroupArn')),
     );
 
-    const perGroup = await mapBounded(groups, this.#concurrency, async (g) => {
+    const read = await this.#readGroups(groups, options.knownAttributes);
+    return {
+      snapshot: normaliseSnapshot({ loadBalancerArn, listeners, targetGroups: [...read.groups] }),
+      health: read.health,
+    };
+  }
+
+  /**
+   * Describes target groups by ARN whether or not a listener forwards to them: last known good's
+   * groups that no listener references any more. A deployment that drops a group from every
+   * action detaches it from the load balancer, so `readSnapshot` does not see it; without it,
+   * drift would read "group removed" instead of "weights changed" and no plan could point
+   * traffic back at it. Groups since deleted are skipped, not fatal: drift reports them.
+   */
+  async describeTargetGroups(
+    targetGroupArns: readonly string[],
+    options: ReadSnapshotOptions = {},
+  ): Promise<DescribedTargetGroups> {
+    // One call per group, not per chunk: they are few, and a deleted one is common here (that is
+    // often why a group left the load balancer), which would cost a chunk call for nothing.
+    const found = await mapBounded([...new Set(targetGroupArns)], this.#concurrency, (arn) =>
+      this.#describeTargetGroupChunk([arn]),
+    );
+    return this.#readGroups(found.flat(), options.knownAttributes);
+  }
+
+  /** Registered targets, their health and (unless known) the attributes of each group. */
+  async #readGroups(
+    sdkGroups: readonly SdkTargetGroup[],
+    known: ReadonlyMap<string, TargetGroupAttributes> | undefined,
+  ): Promise<DescribedTargetGroups> {
+    const perGroup = await mapBounded(sdkGroups, this.#concurrency, async (g) => {
       const arn = requireField(g.TargetGroupArn, 'TargetGroupArn');
       // One after the other, so `concurrency` bounds the calls in flight, not the groups.
       const descriptions = await this.#describeTargetHealth(arn);
@@ -184,15 +212,7 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
       const attributes = this.#readAttributes ? await this.#describeAttributes(arn) : undefined;
       return { group: toTargetGroup(g, descriptions, attributes), health };
     });
-
-    return {
-      snapshot: normaliseSnapshot({
-        loadBalancerArn,
-        listeners,
-        targetGroups: perGroup.map((p) => p.group),
-      }),
-      health: perGroup.flatMap((p) => p.health),
-    };
+    return { groups: perGroup.map((p) => p.group), health: perGroup.flatMap((p) => p.health) };
   }
 
   async #describeListeners(loadBalancerArn: string): Promise<SdkListener[]> {

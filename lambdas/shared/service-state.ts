@@ -1,23 +1,18 @@
-import {
-  DescribeTargetGroupAttributesCommand,
-  DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
-  type ElasticLoadBalancingV2Client,
-  type TargetGroup as SdkTargetGroup,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ServiceConfig } from '../../lib/config/index.ts';
-import { AwsApiError } from '../../lib/errors.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
-import type { LbSnapshot, TargetGroup, TargetHealth } from '../../lib/types.ts';
-import type { LoadBalancerReader, LoadBalancerState, TargetGroupAttributes } from '../adapters/elbv2.ts';
-import { toTargetGroup, toTargetHealth } from '../adapters/elbv2.ts';
-import { mapBounded } from '../adapters/map-bounded.ts';
+import type { LbSnapshot } from '../../lib/types.ts';
+import {
+  type DescribedTargetGroups,
+  Elbv2LoadBalancerReader,
+  type LoadBalancerReader,
+  type LoadBalancerState,
+  type TargetGroupAttributes,
+} from '../adapters/elbv2.ts';
 
 /** Describes target groups by ARN, whether or not a listener still forwards to them. */
 export interface TargetGroupDescriber {
-  describe(
-    targetGroupArns: readonly string[],
-  ): Promise<{ readonly groups: readonly TargetGroup[]; readonly health: readonly TargetHealth[] }>;
+  describe(targetGroupArns: readonly string[]): Promise<DescribedTargetGroups>;
 }
 
 /**
@@ -36,7 +31,7 @@ export async function readServiceState(
   const state =
     options.knownAttributes === undefined
       ? await reader.readSnapshot(service.loadBalancerArn, service.listenerArns)
-      : await reader.readSnapshot(service.loadBalancerArn, service.listenerArns, undefined, {
+      : await reader.readSnapshot(service.loadBalancerArn, service.listenerArns, {
           knownAttributes: options.knownAttributes,
         });
   const have = new Set(state.snapshot.targetGroups.map((g) => g.arn));
@@ -70,61 +65,18 @@ export function knownAttributesOf(snapshot: LbSnapshot): ReadonlyMap<string, Tar
   );
 }
 
-/** Free `Describe*` calls, one group at a time so that a deleted group is skipped, not fatal. */
+/**
+ * The ELBv2 reader's own `describeTargetGroups`, so detached groups are read and translated like
+ * attached ones: free `Describe*` calls, attributes always read, a deleted group skipped.
+ */
 export class Elbv2TargetGroupDescriber implements TargetGroupDescriber {
-  readonly #client: ElasticLoadBalancingV2Client;
+  readonly #reader: Elbv2LoadBalancerReader;
 
   constructor(client: ElasticLoadBalancingV2Client) {
-    this.#client = client;
+    this.#reader = new Elbv2LoadBalancerReader(client);
   }
 
-  async describe(
-    targetGroupArns: readonly string[],
-  ): Promise<{ readonly groups: readonly TargetGroup[]; readonly health: readonly TargetHealth[] }> {
-    const found = await mapBounded(targetGroupArns, 4, (arn) => this.#describeOne(arn));
-    const present = found.flatMap((f) => (f === undefined ? [] : [f]));
-    return { groups: present.map((p) => p.group), health: present.flatMap((p) => p.health) };
-  }
-
-  async #describeOne(
-    arn: string,
-  ): Promise<{ readonly group: TargetGroup; readonly health: readonly TargetHealth[] } | undefined> {
-    let sdkGroups: readonly SdkTargetGroup[] | undefined;
-    try {
-      sdkGroups = (await this.#client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })))
-        .TargetGroups;
-    } catch (cause) {
-      // Deleted since last known good: drift reports it; there is nothing to describe.
-      if ((cause as { name?: string }).name === 'TargetGroupNotFoundException') return undefined;
-      throw new AwsApiError('DescribeTargetGroups', { cause });
-    }
-    const sdkGroup = sdkGroups?.[0];
-    if (sdkGroup === undefined) return undefined;
-    const [health, attributes] = await Promise.all([
-      this.#call('DescribeTargetHealth', () =>
-        this.#client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
-      ),
-      this.#call('DescribeTargetGroupAttributes', () =>
-        this.#client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
-      ),
-    ]);
-    const descriptions = health.TargetHealthDescriptions ?? [];
-    const attributeMap = new Map(
-      (attributes.Attributes ?? []).flatMap((a) =>
-        a.Key !== undefined && a.Value !== undefined ? [[a.Key, a.Value] as const] : [],
-      ),
-    );
-    return {
-      group: toTargetGroup(sdkGroup, descriptions, attributeMap),
-      health: descriptions.map((d) => toTargetHealth(arn, d)),
-    };
-  }
-
-  async #call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw new AwsApiError(operation, { cause });
-    }
+  describe(targetGroupArns: readonly string[]): Promise<DescribedTargetGroups> {
+    return this.#reader.describeTargetGroups(targetGroupArns);
   }
 }

@@ -14,6 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runningChildren } from '../../drill/world/children.ts';
 import { BAD_GATEWAY_ERRORFILE, renderHaproxy, renderMapFile } from '../../drill/world/haproxy-config.ts';
+import type { SyncChange, SyncChangeKind } from '../../drill/world/haproxy-sync.ts';
 import { type ResponseRecord, summarise } from '../../drill/world/loadgen.ts';
 import { sleep, waitFor } from '../../drill/world/net.ts';
 import { startWorld, type World } from '../../drill/world/world.ts';
@@ -32,17 +33,46 @@ function servedBy(records: readonly ResponseRecord[]): Record<string, number> {
   return summarise(records).byServedBy;
 }
 
-async function waitForChange(
-  w: World,
-  after: number,
-  kind: 'weights' | 'server-state' | 'reload',
-): Promise<number> {
-  return waitFor(
-    `a ${kind} change applied by the sync`,
-    async () => w.sync.changes.find((c) => c.kind === kind && c.readStartedAt >= after)?.appliedAt,
+interface Synced {
+  /** Epoch ms just before the ELBv2 change was sent. */
+  readonly before: number;
+  /** What the sync passes that could have seen the change applied, in order. */
+  readonly changes: readonly SyncChange[];
+}
+
+/**
+ * Makes an ELBv2 change, then waits until a sync pass that began after the change returned has
+ * completed. Pass numbers, not clock readings: a pass already under way when the change is sent
+ * can read the listeners after it and apply it, although its read began earlier; every later
+ * pass then finds nothing to do, so a wait for "a change read after `before`" never ends.
+ */
+async function syncChange(w: World, change: () => Promise<unknown>): Promise<Synced> {
+  // The pass in flight now is the first that may see the change.
+  const firstCandidate = w.sync.passesStarted;
+  const before = Date.now();
+  await change();
+  const settling = w.sync.passesStarted + 1;
+  const completed = await waitFor(
+    `sync pass ${settling}, the first to begin after the change, to complete`,
+    async () => (w.sync.lastCompletedPass >= settling ? w.sync.lastCompletedPass : undefined),
     // Generous: this asserts that the sync follows, not how fast (that is a figure, reported below).
     { timeoutMs: 20_000, intervalMs: 10 },
   );
+  return {
+    before,
+    changes: w.sync.changes.filter((c) => c.pass >= firstCandidate && c.pass <= completed),
+  };
+}
+
+/** Milliseconds from sending the change to HAProxy routing by the last `kind` change it caused. */
+function lagOf(synced: Synced, kind: SyncChangeKind): number {
+  const last = synced.changes.filter((c) => c.kind === kind).at(-1);
+  if (last === undefined) {
+    throw new Error(
+      `the sync applied no ${kind} change for the ELBv2 change; it applied ${JSON.stringify(synced.changes)}`,
+    );
+  }
+  return last.appliedAt - synced.before;
 }
 
 describe('the drill world', () => {
@@ -85,41 +115,41 @@ describe('the drill world', () => {
     const goneB = world.control.instances.filter((i) => i.groupName === 'web-b');
     if (!survivor || !goneA) throw new Error('web-a lacks two instances');
 
-    const before = Date.now();
-    await elbv2.send(
-      new ModifyListenerCommand({
-        ListenerArn: world.control.listenerArn,
-        DefaultActions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: webA.arn, Weight: 100 },
-                { TargetGroupArn: webB.arn, Weight: 0 },
-              ],
+    const weights = await syncChange(world, () =>
+      elbv2.send(
+        new ModifyListenerCommand({
+          ListenerArn: world.control.listenerArn,
+          DefaultActions: [
+            {
+              Type: 'forward',
+              ForwardConfig: {
+                TargetGroups: [
+                  { TargetGroupArn: webA.arn, Weight: 100 },
+                  { TargetGroupArn: webB.arn, Weight: 0 },
+                ],
+              },
             },
-          },
-        ],
-      }),
+          ],
+        }),
+      ),
     );
-    const weightsAt = await waitForChange(world, before, 'weights');
-    lags.push(weightsAt - before);
+    lags.push(lagOf(weights, 'weights'));
 
-    const beforeDereg = Date.now();
-    await elbv2.send(
-      new DeregisterTargetsCommand({
-        TargetGroupArn: webA.arn,
-        Targets: [{ Id: goneA.instanceId, Port: 80 }],
-      }),
-    );
-    await elbv2.send(
-      new DeregisterTargetsCommand({
-        TargetGroupArn: webB.arn,
-        Targets: goneB.map((i) => ({ Id: i.instanceId, Port: 80 })),
-      }),
-    );
-    const deregAt = await waitForChange(world, beforeDereg, 'server-state');
-    lags.push(deregAt - beforeDereg);
+    const dereg = await syncChange(world, async () => {
+      await elbv2.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: webA.arn,
+          Targets: [{ Id: goneA.instanceId, Port: 80 }],
+        }),
+      );
+      await elbv2.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: webB.arn,
+          Targets: goneB.map((i) => ({ Id: i.instanceId, Port: 80 })),
+        }),
+      );
+    });
+    lags.push(lagOf(dereg, 'server-state'));
 
     const run = world.load({ ratePerSecond: 100, durationMs: 1_000, seed: 2 });
     const result = await run.done;
@@ -182,28 +212,31 @@ describe('the drill world', () => {
     const webB = world.control.targetGroups['web-b'];
     if (!webA || !webB) throw new Error('shop lacks web-a/web-b');
     const webAIds = world.control.instances.filter((i) => i.groupName === 'web-a').map((i) => i.instanceId);
-    await elbv2.send(
-      new RegisterTargetsCommand({
-        TargetGroupArn: webA.arn,
-        Targets: webAIds.map((Id) => ({ Id, Port: 80 })),
-      }),
-    );
-    await elbv2.send(
-      new ModifyListenerCommand({
-        ListenerArn: world.control.listenerArn,
-        DefaultActions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: webA.arn, Weight: 50 },
-                { TargetGroupArn: webB.arn, Weight: 50 },
-              ],
+    // Waited for: until the sync has read them, `waitUntilServing` checks the old plan.
+    await syncChange(world, async () => {
+      await elbv2.send(
+        new RegisterTargetsCommand({
+          TargetGroupArn: webA.arn,
+          Targets: webAIds.map((Id) => ({ Id, Port: 80 })),
+        }),
+      );
+      await elbv2.send(
+        new ModifyListenerCommand({
+          ListenerArn: world.control.listenerArn,
+          DefaultActions: [
+            {
+              Type: 'forward',
+              ForwardConfig: {
+                TargetGroups: [
+                  { TargetGroupArn: webA.arn, Weight: 50 },
+                  { TargetGroupArn: webB.arn, Weight: 50 },
+                ],
+              },
             },
-          },
-        ],
-      }),
-    );
+          ],
+        }),
+      );
+    });
     await world.sync.waitUntilServing(10_000);
 
     const run = world.load({ ratePerSecond: 200, durationMs: 2_000, seed: 4 });
@@ -219,20 +252,21 @@ describe('the drill world', () => {
   it('reloads HAProxy for a new path rule and routes by it in priority order', async () => {
     const webA = world.control.targetGroups['web-a'];
     if (!webA) throw new Error('shop lacks web-a');
-    const before = Date.now();
-    await world.clients.elbv2.send(
-      new CreateRuleCommand({
-        ListenerArn: world.control.listenerArn,
-        Priority: 10,
-        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/cart*'] } }],
-        Actions: [
-          { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: webA.arn, Weight: 1 }] } },
-        ],
-      }),
+    const rule = await syncChange(world, () =>
+      world.clients.elbv2.send(
+        new CreateRuleCommand({
+          ListenerArn: world.control.listenerArn,
+          Priority: 10,
+          Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/cart*'] } }],
+          Actions: [
+            { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: webA.arn, Weight: 1 }] } },
+          ],
+        }),
+      ),
     );
-    const reloadedAt = await waitForChange(world, before, 'reload');
-    lags.push(reloadedAt - before);
-    expect(reloadedAt - before).toBeLessThan(1_500);
+    const reloadLag = lagOf(rule, 'reload');
+    lags.push(reloadLag);
+    expect(reloadLag).toBeLessThan(1_500);
 
     const run = world.load({ ratePerSecond: 150, durationMs: 1_500, seed: 5 });
     const result = await run.done;

@@ -203,7 +203,7 @@ describe('Elbv2LoadBalancerReader against moto', () => {
     const seen = countOperations(client);
     const reader = new Elbv2LoadBalancerReader(client);
 
-    const reused = await reader.readSnapshot(shop.loadBalancerArn, undefined, undefined, {
+    const reused = await reader.readSnapshot(shop.loadBalancerArn, undefined, {
       knownAttributes: knownAttributesOf(full.snapshot),
     });
     expect(seen.ops.filter((o) => o === 'DescribeTargetGroupAttributes')).toEqual([]);
@@ -215,7 +215,7 @@ describe('Elbv2LoadBalancerReader against moto', () => {
     seen.inputs.length = 0;
     const api = group(shop, 'api').arn;
     const partlyKnown = new Map([...knownAttributesOf(full.snapshot)].filter(([arn]) => arn !== api));
-    const partly = await reader.readSnapshot(shop.loadBalancerArn, undefined, undefined, {
+    const partly = await reader.readSnapshot(shop.loadBalancerArn, undefined, {
       knownAttributes: partlyKnown,
     });
     expect(seen.ops.filter((o) => o === 'DescribeTargetGroupAttributes')).toEqual([
@@ -238,7 +238,7 @@ describe('Elbv2LoadBalancerReader against moto', () => {
       }),
     );
     const reader = new Elbv2LoadBalancerReader(clients.elbv2);
-    const reused = await reader.readSnapshot(shop.loadBalancerArn, undefined, undefined, {
+    const reused = await reader.readSnapshot(shop.loadBalancerArn, undefined, {
       knownAttributes: knownAttributesOf(before.snapshot),
     });
     expect(hashSnapshot(reused.snapshot)).toBe(hashSnapshot(before.snapshot));
@@ -297,23 +297,15 @@ describe('Elbv2LoadBalancerReader against moto', () => {
     expect(all.snapshot.listeners.map((l) => l.port)).toEqual([80, 8443]);
   });
 
-  it("also describes groups asked for by ARN (last good's) and skips ones since deleted", async () => {
-    const api = group(shop, 'api');
-    const admin = await clients.elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: shop.loadBalancerArn,
-        Port: 8443,
-        Protocol: 'HTTP',
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: api.arn }],
-      }),
-    );
-    const adminArn = admin.Listeners?.[0]?.ListenerArn ?? '';
+  it("describes groups by ARN (last good's) like readSnapshot does and skips ones since deleted", async () => {
     const webA = group(shop, 'web-a');
     const deleted = webA.arn.replace(/\/[0-9a-f]+$/, '/00000000deadbeef');
     const reader = new Elbv2LoadBalancerReader(clients.elbv2);
-    const state = await reader.readSnapshot(shop.loadBalancerArn, [adminArn], [webA.arn, deleted]);
-    expect(state.snapshot.targetGroups.map((g) => g.name).sort()).toEqual(['api', 'web-a']);
-    expect(state.health.filter((h) => h.targetGroupArn === webA.arn)).toHaveLength(webA.targets.length);
+    const full = await reader.readSnapshot(shop.loadBalancerArn);
+    const described = await reader.describeTargetGroups([webA.arn, deleted]);
+    expect(described.groups).toEqual(full.snapshot.targetGroups.filter((g) => g.arn === webA.arn));
+    expect(described.health).toEqual(full.health.filter((h) => h.targetGroupArn === webA.arn));
+    expect(described.health).toHaveLength(webA.targets.length);
   });
 
   it('wraps API failures in AwsApiError naming the operation', async () => {

@@ -32,7 +32,6 @@ class AttributeCountingReader implements LoadBalancerReader {
   async readSnapshot(
     _lb: string,
     _listeners?: readonly string[],
-    _also?: readonly string[],
     options?: ReadSnapshotOptions,
   ): Promise<LoadBalancerState> {
     this.calls.push(options);
