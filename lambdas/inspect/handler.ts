@@ -246,7 +246,7 @@ async function inspectAll(
   return { kind: 'inspected', trigger, services: inspected };
 }
 
-interface Observation {
+export interface Observation {
   readonly at: Date;
   /** The newest stored snapshot before this observation (history is written on hash change). */
   readonly latest?: StoredSnapshot;
@@ -258,13 +258,25 @@ interface Observation {
   readonly probes: readonly ProbeResult[];
   /** Every probe result in the window, whatever the routing: a probe's history is the site's. */
   readonly recentProbes: readonly ProbeResult[];
+  /** What the diagnosis was given. */
+  readonly signals: Signals;
   readonly diagnosis: Diagnosis;
 }
 
-/** Everything inspect knows about one service now, diagnosed. Reads only. */
-async function observe(
+/** What an observation reads through: inspect's deps, or the CLI's own adapters. */
+export type ObserveDeps = Pick<
+  InspectDeps,
+  'config' | 'reader' | 'describer' | 'albMetrics' | 'store' | 'now'
+>;
+
+/**
+ * Everything inspect knows about one service now, diagnosed. Reads only. Exported so that
+ * `lbguard status`, `restore` and `snapshot` see the same signals, filtered the same way, as
+ * the inspect function does.
+ */
+export async function observe(
   service: ServiceConfig,
-  deps: InspectDeps,
+  deps: ObserveDeps,
   options: {
     readonly fetchMetrics: 'always' | 'never' | 'on-schedule-or-suspicion';
     /** `reread`: every group's attributes; otherwise the rotation plus `rereadOf`. */
@@ -345,6 +357,7 @@ async function observe(
     ...(lastGood === undefined ? {} : { lastGood }),
     probes,
     recentProbes,
+    signals,
     diagnosis: diagnose(signals, service.thresholds),
   };
 }
@@ -394,7 +407,7 @@ async function readMetrics(
   service: ServiceConfig,
   snapshot: LbSnapshot,
   at: Date,
-  deps: InspectDeps,
+  deps: ObserveDeps,
 ): Promise<{ readonly metrics: AlbMetrics; readonly instanceCounts?: Record<string, number> }> {
   const periodSeconds = deps.config.schedule.metricsPeriodSeconds;
   const zones = new Set(
