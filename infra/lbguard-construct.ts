@@ -22,6 +22,7 @@ import { Construct } from 'constructs';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
 import { type LoadBalancerArnParts, parseLoadBalancerArn } from './arns.ts';
+import { nodejsBundlingOptions } from './bundling.ts';
 import { LbGuardDashboard } from './dashboard.ts';
 import { alarmStateChangePattern, routingChangePattern } from './event-patterns.ts';
 import { LBGUARD_NAMESPACE } from './metrics.ts';
@@ -560,19 +561,9 @@ export class LbGuard extends Construct {
         : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // Bundle the SDK too: the version tested is the version that runs.
-        externalModules: [],
-        // Some CommonJS dependencies call require(); ESM output has none unless we create it.
-        banner:
-          "import { createRequire as lbguardCreateRequire } from 'node:module'; const require = lbguardCreateRequire(import.meta.url);",
-      },
+      // Shared with bench/footprint.ts and the bundle tests (infra/bundling.ts): the SDK bundled,
+      // so the version tested is the version that runs, and it imports faster than the runtime's.
+      bundling: nodejsBundlingOptions('bundled'),
     });
     return fn;
   }

@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { esbuildOptions } from '../../../infra/bundling.ts';
 import { awsClientConfig, createAwsClients, destroyAwsClients } from '../../../lambdas/adapters/clients.ts';
 import { HttpProber } from '../../../lambdas/adapters/http-prober.ts';
 import { atColdStart } from '../../../lambdas/shared/cold-start.ts';
@@ -21,18 +22,14 @@ import { serviceConfig } from './world.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 
-/** Bundles a function as infra/lbguard-construct.ts does and lists the npm packages that reach the output. */
+/** Bundles a function with infra/bundling.ts's options, as the construct does, and lists the npm packages that reach the output. */
 async function bundledPackages(fn: 'probe' | 'inspect' | 'remediate'): Promise<Set<string>> {
   const result = await build({
+    ...esbuildOptions('bundled'),
     entryPoints: [path.join(REPO_ROOT, 'lambdas', fn, 'handler.ts')],
     absWorkingDir: REPO_ROOT,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    minify: true,
-    mainFields: ['module', 'main'],
-    outfile: path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-footprint-test', fn, 'index.mjs'),
+    sourcemap: false,
+    outfile: path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-footprint-test', fn, 'index.js'),
     write: false,
     metafile: true,
     logLevel: 'error',

@@ -1,0 +1,207 @@
+// The deployed bundles, built with the construct's own options (infra/bundling.ts), loaded the way
+// the Lambda runtime loads them: a fresh `node` that `require()`s index.js with the environment a
+// deployed function starts with. Catches what the TypeScript tests cannot: a CommonJS/ESM mix-up,
+// an alias that no longer matches the SDK, module scope that throws once bundled.
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { coldStartEnvironment, FUNCTIONS, type FunctionName } from '../../../bench/footprint.ts';
+import { BUNDLE_FILE, CREDENTIAL_CHAIN_PACKAGE, esbuildOptions } from '../../../infra/bundling.ts';
+import {
+  defaultProvider,
+  NO_LAMBDA_CREDENTIALS_MESSAGE,
+} from '../../../lambdas/shared/lambda-credentials.ts';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundles-test');
+const run = promisify(execFile);
+
+interface Built {
+  readonly file: string;
+  readonly packages: ReadonlySet<string>;
+}
+
+const built = new Map<FunctionName, Built>();
+
+async function bundle(fn: FunctionName): Promise<Built> {
+  const dir = path.join(OUT_DIR, fn);
+  const file = path.join(dir, BUNDLE_FILE);
+  const result = await build({
+    ...esbuildOptions('bundled'),
+    entryPoints: [path.join(REPO_ROOT, 'lambdas', fn, 'handler.ts')],
+    absWorkingDir: REPO_ROOT,
+    outfile: file,
+    metafile: true,
+    logLevel: 'error',
+  });
+  // Lambda's /var/task has no package.json; the repository's `"type": "module"` must not apply.
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), '{}\n');
+  const packages = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, info] of Object.entries(output.inputs)) {
+      const at = input.lastIndexOf('node_modules/');
+      if (info.bytesInOutput === 0 || at < 0) continue;
+      const [scope = '', name = ''] = input.slice(at + 'node_modules/'.length).split('/');
+      packages.add(scope.startsWith('@') ? `${scope}/${name}` : scope);
+    }
+  }
+  return { file, packages };
+}
+
+/**
+ * Runs in the child before the bundle loads: counts every outgoing connection and fetch, so a
+ * test can prove that nothing reached the network.
+ */
+const NETWORK_SPY = `
+const net = require('node:net');
+const connections = [];
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  connections.push(JSON.stringify(args[0]));
+  return connect.apply(this, args);
+};
+const fetch = globalThis.fetch;
+globalThis.fetch = (...args) => {
+  connections.push(String(args[0]));
+  return fetch(...args);
+};
+`;
+
+/** Requires the bundle, optionally calls its handler, and prints one JSON line describing what happened. */
+function childScript(invoke: unknown): string {
+  return `${NETWORK_SPY}
+(async () => {
+  const report = { handlerType: undefined, invocation: undefined, connections };
+  const loaded = require(process.env.BUNDLE_PATH);
+  report.handlerType = typeof loaded.handler;
+  ${
+    invoke === undefined
+      ? ''
+      : `const context = {
+    functionName: 'lbguard-test', functionVersion: '$LATEST', memoryLimitInMB: '128',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lbguard-test',
+    awsRequestId: '00000000-0000-4000-8000-000000000000', logGroupName: '/aws/lambda/lbguard-test',
+    logStreamName: 'test', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30000,
+    done() {}, fail() {}, succeed() {},
+  };
+  try {
+    const value = await loaded.handler(${JSON.stringify(invoke)}, context);
+    report.invocation = { ok: true, value };
+  } catch (error) {
+    report.invocation = { ok: false, name: error?.name, message: String(error?.message) };
+  }`
+  }
+  process.stdout.write('\\nBUNDLE-REPORT ' + JSON.stringify(report) + '\\n');
+})().catch((error) => {
+  process.stderr.write(String(error?.stack ?? error));
+  process.exitCode = 1;
+});
+`;
+}
+
+interface ChildReport {
+  readonly handlerType: string;
+  readonly invocation?: { readonly ok: boolean; readonly name?: string; readonly message?: string };
+  readonly connections: readonly string[];
+  /** Everything else the child wrote: the functions' structured logs. */
+  readonly logs: string;
+}
+
+async function loadInFreshNode(fn: FunctionName, invoke?: unknown): Promise<ChildReport> {
+  const bundleFile = built.get(fn)?.file;
+  if (bundleFile === undefined) throw new Error(`${fn} was not bundled`);
+  // A non-zero exit (module scope threw) rejects here with the child's stderr in the message.
+  const { stdout, stderr } = await run(process.execPath, ['-e', childScript(invoke)], {
+    env: { ...coldStartEnvironment(REPO_ROOT, fn), BUNDLE_PATH: bundleFile },
+    timeout: 30_000,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('BUNDLE-REPORT '));
+  if (line === undefined) throw new Error(`${fn}: the child printed no report:\n${stdout}`);
+  const report = JSON.parse(line.slice('BUNDLE-REPORT '.length)) as Omit<ChildReport, 'logs'>;
+  return { ...report, logs: `${stdout.replace(line, '')}${stderr}` };
+}
+
+beforeAll(async () => {
+  for (const fn of FUNCTIONS) built.set(fn, await bundle(fn));
+}, 120_000);
+
+describe.each(FUNCTIONS)('the deployed %s bundle', (fn) => {
+  it('loads in a fresh node with the deployed environment and exports a handler function', async () => {
+    // AWS_LAMBDA_FUNCTION_NAME is set, so module scope builds config and clients as in Lambda.
+    const report = await loadInFreshNode(fn);
+    expect(report.handlerType).toBe('function');
+    expect(report.connections).toEqual([]);
+  }, 60_000);
+
+  it("carries lbguard's Lambda credential chain instead of the SDK's full one", () => {
+    const packages = built.get(fn)?.packages ?? new Set<string>();
+    expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect(
+      [...packages]
+        .filter((p) => p === CREDENTIAL_CHAIN_PACKAGE || p.startsWith('@aws-sdk/credential-provider-'))
+        .sort(),
+    ).toEqual(['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http']);
+    expect(packages.has('@aws-sdk/nested-clients')).toBe(false);
+  });
+});
+
+describe('the deployed probe bundle', () => {
+  it('rejects a malformed event with a ParseError before any network call', async () => {
+    const report = await loadInFreshNode('probe', { kind: 'probe', loopSeconds: 'soon' });
+    expect(report.invocation).toMatchObject({ ok: false, name: 'ParseError' });
+    // The shared middleware logs why, with the request id, before the error reaches Lambda.
+    expect(report.logs).toContain('malformed event rejected');
+    expect(report.connections).toEqual([]);
+  }, 60_000);
+});
+
+describe("the Lambda credential chain that replaces the SDK's", () => {
+  const CREDENTIAL_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_PROFILE',
+  ];
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  const clearCredentials = () => {
+    for (const name of CREDENTIAL_VARIABLES) vi.stubEnv(name, undefined);
+  };
+
+  it('returns the keys Lambda puts in the environment, and keeps them', async () => {
+    clearCredentials();
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    vi.stubEnv('AWS_SESSION_TOKEN', 'token');
+    const provider = defaultProvider();
+    expect(await provider()).toMatchObject({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+    });
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDCHANGED');
+    expect((await provider()).accessKeyId).toBe('AKIDEXAMPLE');
+  });
+
+  it('says what it reads when neither the environment nor a container endpoint has credentials', async () => {
+    clearCredentials();
+    // A profile would have satisfied the SDK's own chain; this one must not pretend to read it.
+    vi.stubEnv('AWS_PROFILE', 'dev');
+    await expect(defaultProvider()()).rejects.toThrow(NO_LAMBDA_CREDENTIALS_MESSAGE);
+  });
+
+  it('asks the container endpoint when Lambda advertises one', async () => {
+    clearCredentials();
+    // A host fromHttp refuses: proves the endpoint was consulted, without a connection.
+    vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', 'http://credentials.example.com/creds');
+    await expect(defaultProvider()()).rejects.toThrow(/credentials\.example\.com|URL|host/i);
+  });
+});
