@@ -419,7 +419,7 @@ async function readMetrics(
     loadBalancerArn: service.loadBalancerArn,
     targetGroupArns: snapshot.targetGroups.map((g) => g.arn),
     availabilityZones: [...zones].sort(),
-    instanceIds: counterIdentities(snapshot),
+    ...(service.instanceCounters ? { instanceIds: counterIdentities(snapshot) } : {}),
     service: service.name,
     start: isoBefore(at, periodSeconds * 1000),
     end: at.toISOString(),

@@ -512,6 +512,12 @@ const serviceSchema = strict({
   servedByHeader: headerNameSchema
     .optional()
     .describe('Response header naming the target that answered (e.g. X-Served-By).'),
+  instanceCounters: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Read the per-instance request counters the application prints (docs/per-target-distribution.md) with the ALB metrics. Each registered target is one more metric fetched per read ($0.01 per 1,000), so it is off unless the application prints them.',
+    ),
   thresholds: thresholdsSchema.prefault({}),
   remediation: remediationSchema.prefault({}),
   notifications: notificationsSchema.prefault({}),

@@ -11,7 +11,7 @@ import {
   snapshot,
   targetGroup,
 } from '../fixtures/topologies.ts';
-import { scheduled, world } from './world.ts';
+import { scheduled, serviceConfig, world } from './world.ts';
 
 const alarm = InspectEventSchema.parse({
   ...scheduled,
@@ -40,7 +40,7 @@ class CountingAlbMetrics implements AlbMetricsReader {
 }
 
 async function inspectWith(counts: Record<string, number>, snapshot = outageLastGood()) {
-  const w = world(snapshot);
+  const w = world(snapshot, serviceConfig({ instanceCounters: true }));
   const albMetrics = new CountingAlbMetrics(counts);
   const out = await run(alarm, { ...w.inspectDeps, albMetrics });
   if (out.kind !== 'inspected') throw new Error(`expected an inspection, got ${out.kind}`);
@@ -50,6 +50,14 @@ async function inspectWith(counts: Record<string, number>, snapshot = outageLast
 }
 
 describe('inspect reads the instance counters with the ALB metrics', () => {
+  it('asks for none unless the service says its application prints them (each is a metric billed)', async () => {
+    const w = world(outageLastGood());
+    const albMetrics = new CountingAlbMetrics({});
+    await run(alarm, { ...w.inspectDeps, albMetrics });
+    expect(albMetrics.requests).toHaveLength(1);
+    expect(albMetrics.requests[0]?.instanceIds).toBeUndefined();
+  });
+
   it('asks for InstanceRequests of every registered target, under the service name', async () => {
     const { requests } = await inspectWith({});
     expect(requests).toHaveLength(1);
