@@ -61,7 +61,8 @@ function normaliseAction(a: Action): Action {
   };
 }
 
-function normaliseTargetGroup(g: TargetGroup): TargetGroup {
+/** A target group in canonical order (targets sorted), as `normaliseSnapshot` leaves it. */
+export function normaliseTargetGroup(g: TargetGroup): TargetGroup {
   return { ...g, targets: [...g.targets].sort(compareTargets) };
 }
 

@@ -19,7 +19,7 @@ import {
   SetRulePrioritiesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
-import { normaliseSnapshot } from '../../lib/snapshot.ts';
+import { normaliseSnapshot, normaliseTargetGroup } from '../../lib/snapshot.ts';
 import type {
   Action,
   Condition,
@@ -192,7 +192,9 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
     const found = await mapBounded([...new Set(targetGroupArns)], this.#concurrency, (arn) =>
       this.#describeTargetGroupChunk([arn]),
     );
-    return this.#readGroups(found.flat(), options.knownAttributes);
+    const read = await this.#readGroups(found.flat(), options.knownAttributes);
+    // In the order readSnapshot gives them, so a described group equals the same group read.
+    return { ...read, groups: read.groups.map(normaliseTargetGroup) };
   }
 
   /** Registered targets, their health and (unless known) the attributes of each group. */
