@@ -1,8 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AlbAccessLogReader } from '../../lambdas/adapters/alb-access-logs.ts';
 import { awsClientConfig } from '../../lambdas/adapters/clients.ts';
+import { instanceTargetAliases } from '../../lambdas/adapters/ec2-addresses.ts';
 import { type AccessLogDistribution, expectedAccessLogShares } from '../../lib/access-logs.ts';
 import type { ServiceConfig } from '../../lib/config/index.ts';
 import { LbGuardError } from '../../lib/errors.ts';
@@ -42,16 +44,28 @@ async function readAccessLogs(
     // Emulators and S3-compatible endpoints serve buckets by path, not by host name.
     forcePathStyle: aws.clientOptions.endpoint !== undefined,
   });
+  const ec2 = new EC2Client(awsClientConfig(aws.clientOptions));
   try {
     const lastGood = await aws.store.getLastGood(service.name);
     const shares =
       lastGood === undefined
         ? { kind: 'unknown' as const, reason: 'no last known good snapshot' }
         : expectedAccessLogShares(modelRouting(lastGood.snapshot, allHealthy(lastGood.snapshot)));
+    // Instance targets are logged by private IP: name them as the snapshot does. Without EC2
+    // access the table still stands, by address; only the skew test needs the names.
+    let aliases: Record<string, string> = {};
+    let aliasProblem: string | undefined;
+    try {
+      aliases = lastGood === undefined ? {} : await instanceTargetAliases(ec2, lastGood.snapshot);
+    } catch (error) {
+      if (!(error instanceof LbGuardError)) throw error;
+      aliasProblem = `instance targets could not be named from their private IPs (${error.message}; grant ec2:DescribeInstances)`;
+    }
     const reader = new AlbAccessLogReader(s3, aws.clients.elbv2);
     const read = await reader.readWindow(service.loadBalancerArn, {
       from: incident.openedAt,
       to: incident.closedAt ?? now,
+      ...(Object.keys(aliases).length === 0 ? {} : { aliases }),
       ...(shares.kind === 'known' ? { expected: shares.expected, thresholds: service.thresholds.skew } : {}),
     });
     if (read.kind === 'not-enabled') {
@@ -68,6 +82,10 @@ async function readAccessLogs(
       const reason = `expected shares unknown: ${shares.reason}`;
       return { outcome: 'read', distribution: { ...read.distribution, test: { kind: 'untested', reason } } };
     }
+    if (read.distribution.test.kind === 'untested' && aliasProblem !== undefined) {
+      const reason = `${read.distribution.test.reason}; ${aliasProblem}`;
+      return { outcome: 'read', distribution: { ...read.distribution, test: { kind: 'untested', reason } } };
+    }
     return { outcome: 'read', distribution: read.distribution };
   } catch (error) {
     if (!(error instanceof LbGuardError)) throw error;
@@ -77,6 +95,7 @@ async function readAccessLogs(
     };
   } finally {
     s3.destroy();
+    ec2.destroy();
   }
 }
 
