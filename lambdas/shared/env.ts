@@ -1,7 +1,8 @@
-// A namespace import lets esbuild keep only the zod parts used; `import { z }` bundles all of zod.
-import * as z from 'zod';
+// zod/mini, not `zod`: the chained classes of classic zod keep all of it in every bundle.
+import * as z from 'zod/mini';
 import type { LbGuardConfig } from '../../lib/config/index.ts';
 import { loadConfigJsonOrThrow } from '../../lib/config/json.ts';
+import '../../lib/config/zod-english.ts';
 import { LbGuardError } from '../../lib/errors.ts';
 
 /** What every function reads from its environment, validated once at cold start. */
@@ -16,10 +17,12 @@ export interface LbGuardEnv {
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/;
 
 const envSchema = z.object({
-  LBGUARD_CONFIG: z.string().min(1, 'must hold the validated lbguard config as JSON'),
-  LBGUARD_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
-  LBGUARD_TOPIC_ARN: z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN'),
-  LBGUARD_REMEDIATE_FUNCTION: z.string().min(1, 'must name the remediate function').optional(),
+  LBGUARD_CONFIG: z.string().check(z.minLength(1, 'must hold the validated lbguard config as JSON')),
+  LBGUARD_TABLE: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
+  LBGUARD_TOPIC_ARN: z.string().check(z.regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')),
+  LBGUARD_REMEDIATE_FUNCTION: z.optional(
+    z.string().check(z.minLength(1, 'must name the remediate function')),
+  ),
 });
 
 /** Raised at cold start when the function's environment is incomplete or wrong. */

@@ -1,5 +1,6 @@
-// A namespace import lets esbuild keep only the zod parts used; `import { z }` bundles all of zod.
-import * as z from 'zod';
+// zod/mini, not `zod`: the chained classes of classic zod keep all of it in every bundle.
+import * as z from 'zod/mini';
+import '../../lib/config/zod-english.ts';
 
 // Every event a function accepts has a schema here; anything else is rejected before any
 // action is taken (DESIGN.md "Guardrails": a malformed event changes nothing).
@@ -19,30 +20,30 @@ export const EventBridgeSchema = z.object({
   resources: z.array(z.string()),
   'detail-type': z.string(),
   detail: z.unknown(),
-  'replay-name': z.string().optional(),
+  'replay-name': z.optional(z.string()),
 });
 
 /** EventBridge schedule (`rate(...)`) tick. */
-export const ScheduledEventSchema = EventBridgeSchema.extend({
+export const ScheduledEventSchema = z.extend(EventBridgeSchema, {
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
 });
 
 const UserIdentitySchema = z.object({
   type: z.string(),
-  arn: z.string().optional(),
-  principalId: z.string().optional(),
-  userName: z.string().optional(),
-  invokedBy: z.string().optional(),
-  sessionContext: z
-    .object({
-      sessionIssuer: z
-        .object({ arn: z.string().optional(), userName: z.string().optional() })
-        .partial()
-        .optional(),
-    })
-    .partial()
-    .optional(),
+  arn: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  invokedBy: z.optional(z.string()),
+  sessionContext: z.optional(
+    z.partial(
+      z.object({
+        sessionIssuer: z.optional(
+          z.partial(z.object({ arn: z.optional(z.string()), userName: z.optional(z.string()) })),
+        ),
+      }),
+    ),
+  ),
 });
 
 /** ELBv2 write calls that change routing; others (Describe*, tags) are not of interest. */
@@ -62,7 +63,7 @@ export const ROUTING_EVENT_NAMES = [
 ] as const;
 
 /** EventBridge "AWS API Call via CloudTrail" for an ELBv2 routing change. */
-export const CloudTrailElbv2EventSchema = EventBridgeSchema.extend({
+export const CloudTrailElbv2EventSchema = z.extend(EventBridgeSchema, {
   source: z.literal('aws.elasticloadbalancing'),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
   detail: z.object({
@@ -70,39 +71,43 @@ export const CloudTrailElbv2EventSchema = EventBridgeSchema.extend({
     eventName: z.enum(ROUTING_EVENT_NAMES),
     eventTime: z.iso.datetime(),
     userIdentity: UserIdentitySchema,
-    sourceIPAddress: z.string().optional(),
-    requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
+    sourceIPAddress: z.optional(z.string()),
+    requestParameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
     // Create* calls name the resource they made only here.
-    responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
-    errorCode: z.string().optional(),
+    responseElements: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+    errorCode: z.optional(z.string()),
   }),
 });
 
 /** CloudWatch "Alarm State Change": lets an alarm wake inspect. */
-export const AlarmStateChangeEventSchema = EventBridgeSchema.extend({
+export const AlarmStateChangeEventSchema = z.extend(EventBridgeSchema, {
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional() }),
+    alarmName: z.string().check(z.minLength(1)),
+    state: z.object({
+      value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+      reason: z.optional(z.string()),
+    }),
   }),
 });
 
 /** A direct request to run inspect's verification (post-deploy trigger, CLI). */
 export const VerifyRequestSchema = z.strictObject({
   kind: z.literal('verify'),
-  service: z.string().min(1).optional(),
+  service: z.optional(z.string().check(z.minLength(1))),
   /** Throw when routing is wrong, so the caller's invocation fails (a deployment gate). */
-  failOnFindings: z.boolean().optional(),
+  failOnFindings: z.optional(z.boolean()),
 });
 
 /**
  * The post-deployment trigger (CDK `triggers`) invokes inspect with `{}`: verify every service
  * and fail the invocation, and so the deployment, when routing is wrong.
  */
-export const PostDeployVerifySchema = z
-  .strictObject({})
-  .transform(() => ({ kind: 'verify' as const, failOnFindings: true }));
+export const PostDeployVerifySchema = z.pipe(
+  z.strictObject({}),
+  z.transform(() => ({ kind: 'verify' as const, failOnFindings: true })),
+);
 
 export const InspectEventSchema = z.union([
   ScheduledEventSchema,
@@ -115,9 +120,9 @@ export const InspectEventSchema = z.union([
 /** Inspect → remediate (asynchronous invoke). */
 export const RemediateRequestSchema = z.strictObject({
   kind: z.literal('remediate'),
-  service: z.string().min(1),
-  incidentId: z.string().min(1),
-  planHash: z.string().regex(/^[0-9a-f]{64}$/),
+  service: z.string().check(z.minLength(1)),
+  incidentId: z.string().check(z.minLength(1)),
+  planHash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   requestedAt: z.iso.datetime(),
 });
 
@@ -125,8 +130,8 @@ export const ProbeEventSchema = z.union([
   ScheduledEventSchema,
   z.strictObject({
     kind: z.literal('probe'),
-    service: z.string().min(1).optional(),
-    loopSeconds: z.number().min(0).max(890).optional(),
+    service: z.optional(z.string().check(z.minLength(1))),
+    loopSeconds: z.optional(z.number().check(z.minimum(0), z.maximum(890))),
   }),
 ]);
 

@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /** Namespace of every custom metric (DESIGN.md "Money": keep the list short). */
 export const METRICS_NAMESPACE = 'LbGuard';
@@ -52,7 +52,7 @@ function logFailures(): MiddlewareObj {
  * The shared middy stack: Logger context, the metrics flush, failure logging, then the parser
  * (last, so a malformed event is logged with the request id but reaches no handler code).
  */
-export function createHandler<S extends z.ZodType, R>(
+export function createHandler<S extends z.core.$ZodType, R>(
   schema: S,
   run: (event: z.output<S>, context: Context) => Promise<R>,
 ) {

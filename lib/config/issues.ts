@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { ConfigIssue } from '../errors.ts';
 
 // How schema issues become path-named messages: one implementation for both config entries,

@@ -1,5 +1,9 @@
-import * as z from 'zod';
+// zod/mini: the same zod v4 core as `zod`, without the method-chaining classes, which keep all of
+// zod in every function bundle (~95 KiB against ~25 KiB). The schema below is, check for check,
+// what the chained spelling builds; test/unit/config.test.ts holds the JSON Schema to the file.
+import * as z from 'zod/mini';
 import { DEFAULTS } from './defaults.ts';
+import './zod-english.ts';
 
 /**
  * The one schema of `lbguard.config.yaml`, shared by the CDK app, the lambdas and the CLI.
@@ -104,7 +108,23 @@ function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
 
 function intIn(min: number, max: number, why = '') {
   const message = `must be a whole number from ${min} to ${max}${why}`;
-  return z.int().min(min, message).max(max, message);
+  return z.int().check(z.minimum(min, message), z.maximum(max, message));
+}
+
+/**
+ * A copy of `schema` carrying `meta` in the global registry (where JSON Schema generation reads
+ * descriptions and formats), as classic zod's `.meta()` does: the copy inherits the original's
+ * metadata, and the original, shared by several fields, keeps its own.
+ */
+function withMeta<T extends z.ZodMiniType>(schema: T, meta: z.core.GlobalMeta): T {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, meta);
+  return copy;
+}
+
+/** Classic zod's `.describe()`: the JSON Schema `description` editors show for a field. */
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  return withMeta(schema, { description });
 }
 
 function parseUrl(text: string): URL | undefined {
@@ -117,67 +137,77 @@ function parseUrl(text: string): URL | undefined {
 
 const nameSchema = z
   .string()
-  .regex(
-    NAME,
-    'must be 1–40 lowercase letters, digits or hyphens, starting with a letter or digit, like shop or checkout-journey (it becomes part of metric dimensions and resource names)',
+  .check(
+    z.regex(
+      NAME,
+      'must be 1–40 lowercase letters, digits or hyphens, starting with a letter or digit, like shop or checkout-journey (it becomes part of metric dimensions and resource names)',
+    ),
   );
 
 const headerNameSchema = z
   .string()
-  .regex(
-    HEADER_NAME,
-    'must be an HTTP header name: letters, digits and - (no spaces or colons), like X-Served-By',
+  .check(
+    z.regex(
+      HEADER_NAME,
+      'must be an HTTP header name: letters, digits and - (no spaces or colons), like X-Served-By',
+    ),
   );
 
-const regexSchema = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (error) {
-    // The engine's message quotes the pattern; keep only the reason after the last colon.
-    const reason = String(error).split(': ').pop();
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be a valid JavaScript regular expression (${reason}); escape literal characters such as ( [ . ? with a backslash`,
-    });
-  }
-});
-
-const httpUrlSchema = z
-  .string()
-  .superRefine((text, ctx) => {
-    const url = parseUrl(text);
-    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+const regexSchema = z.string().check(
+  z.superRefine((source, ctx) => {
+    try {
+      new RegExp(source);
+    } catch (error) {
+      // The engine's message quotes the pattern; keep only the reason after the last colon.
+      const reason = String(error).split(': ').pop();
       ctx.addIssue({
         code: 'custom',
-        message: 'must be an absolute http(s) URL like https://shop.example.com/health',
-      });
-    } else if (url.username !== '' || url.password !== '') {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must not carry credentials (user:password@); send them in headers, e.g. Authorization',
+        message: `must be a valid JavaScript regular expression (${reason}); escape literal characters such as ( [ . ? with a backslash`,
       });
     }
-  })
-  .meta({ format: 'uri' });
+  }),
+);
 
-const httpsEndpointSchema = z
-  .string()
-  .superRefine((text, ctx) => {
-    const protocol = parseUrl(text)?.protocol;
-    if (protocol === 'http:') {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'must use https, not http: change http:// to https:// (notifications carry incident details and the URL may carry a token)',
-      });
-    } else if (protocol !== 'https:') {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be an absolute https URL like https://hooks.example.com/lbguard',
-      });
-    }
-  })
-  .meta({ format: 'uri', pattern: '^https://' });
+const httpUrlSchema = withMeta(
+  z.string().check(
+    z.superRefine((text, ctx) => {
+      const url = parseUrl(text);
+      if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be an absolute http(s) URL like https://shop.example.com/health',
+        });
+      } else if (url.username !== '' || url.password !== '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not carry credentials (user:password@); send them in headers, e.g. Authorization',
+        });
+      }
+    }),
+  ),
+  { format: 'uri' },
+);
+
+const httpsEndpointSchema = withMeta(
+  z.string().check(
+    z.superRefine((text, ctx) => {
+      const protocol = parseUrl(text)?.protocol;
+      if (protocol === 'http:') {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must use https, not http: change http:// to https:// (notifications carry incident details and the URL may carry a token)',
+        });
+      } else if (protocol !== 'https:') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be an absolute https URL like https://hooks.example.com/lbguard',
+        });
+      }
+    }),
+  ),
+  { format: 'uri', pattern: '^https://' },
+);
 
 const NOT_AN_ALB: readonly [RegExp, string][] = [
   [/:loadbalancer\/net\//, 'is a Network Load Balancer; only Application Load Balancers are supported'],
@@ -186,25 +216,29 @@ const NOT_AN_ALB: readonly [RegExp, string][] = [
   [/:listener\//, 'is a listener ARN; put it in listenerArns and give the load balancer ARN here'],
 ];
 
-const loadBalancerArnSchema = z
-  .string()
-  .superRefine((arn, ctx) => {
-    if (ALB_ARN.test(arn)) return;
-    const known = NOT_AN_ALB.find(([pattern]) => pattern.test(arn));
-    ctx.addIssue({
-      code: 'custom',
-      message: known?.[1] ?? `must be an Application Load Balancer ARN like ${EXAMPLE_ALB_ARN}`,
-    });
-  })
-  .meta({ pattern: ALB_ARN.source });
+const loadBalancerArnSchema = withMeta(
+  z.string().check(
+    z.superRefine((arn, ctx) => {
+      if (ALB_ARN.test(arn)) return;
+      const known = NOT_AN_ALB.find(([pattern]) => pattern.test(arn));
+      ctx.addIssue({
+        code: 'custom',
+        message: known?.[1] ?? `must be an Application Load Balancer ARN like ${EXAMPLE_ALB_ARN}`,
+      });
+    }),
+  ),
+  { pattern: ALB_ARN.source },
+);
 
 const listenerArnSchema = z
   .string()
-  .regex(LISTENER_ARN, `must be an Application Load Balancer listener ARN like ${EXAMPLE_LISTENER_ARN}`);
+  .check(
+    z.regex(LISTENER_ARN, `must be an Application Load Balancer listener ARN like ${EXAMPLE_LISTENER_ARN}`),
+  );
 
 const headersSchema = z.record(
   headerNameSchema,
-  z.string().regex(SINGLE_LINE, 'must be a single line (no line breaks)'),
+  z.string().check(z.regex(SINGLE_LINE, 'must be a single line (no line breaks)')),
 );
 
 const headerExpectationSchema = z.union([z.string(), strict({ matches: regexSchema })], {
@@ -215,26 +249,29 @@ const headerExpectationSchema = z.union([z.string(), strict({ matches: regexSche
 // Probes
 // ---------------------------------------------------------------------------------------------
 
+const STATUS_MESSAGE = 'must be an HTTP status code from 100 to 599';
+
 const expectSchema = strict({
-  status: z
-    .array(
+  status: described(
+    z._default(
       z
-        .int()
-        .min(100, 'must be an HTTP status code from 100 to 599')
-        .max(599, 'must be an HTTP status code from 100 to 599'),
-      {
-        error: 'must be a list of HTTP status codes like [200] or [200, 302]',
-      },
-    )
-    .min(1, 'must list at least one status code, like [200]')
-    .default(() => [...DEFAULTS.probe.expect.status])
-    .describe('Status codes that count as success.'),
-  bodyContains: z.string().optional().describe('Text the response body must contain.'),
-  bodyMatches: regexSchema.optional().describe('JavaScript regular expression the response body must match.'),
-  headers: z
-    .record(headerNameSchema, headerExpectationSchema)
-    .default(() => ({}))
-    .describe('Response headers: exact value, or { matches: regex }.'),
+        .array(z.int().check(z.minimum(100, STATUS_MESSAGE), z.maximum(599, STATUS_MESSAGE)), {
+          error: 'must be a list of HTTP status codes like [200] or [200, 302]',
+        })
+        .check(z.minLength(1, 'must list at least one status code, like [200]')),
+      () => [...DEFAULTS.probe.expect.status],
+    ),
+    'Status codes that count as success.',
+  ),
+  bodyContains: described(z.optional(z.string()), 'Text the response body must contain.'),
+  bodyMatches: described(
+    z.optional(regexSchema),
+    'JavaScript regular expression the response body must match.',
+  ),
+  headers: described(
+    z._default(z.record(headerNameSchema, headerExpectationSchema), () => ({})),
+    'Response headers: exact value, or { matches: regex }.',
+  ),
 });
 
 const methodSchema = z.enum(HTTP_METHODS, {
@@ -261,30 +298,37 @@ function checkBodyAllowed(
 }
 
 const stepSchema = strict({
-  name: nameSchema.describe('Step name, unique within the probe (e.g. home, product, cart).'),
+  name: described(nameSchema, 'Step name, unique within the probe (e.g. home, product, cart).'),
   url: httpUrlSchema,
-  method: methodSchema.default(DEFAULTS.probe.method),
-  headers: headersSchema.default(() => ({})).describe('Request headers. Values are never logged.'),
-  body: z.string().optional().describe('Request body. Never logged.'),
-  expect: expectSchema.prefault({}),
-}).superRefine(checkBodyAllowed, whenObject);
+  method: z._default(methodSchema, DEFAULTS.probe.method),
+  headers: described(
+    z._default(headersSchema, () => ({})),
+    'Request headers. Values are never logged.',
+  ),
+  body: described(z.optional(z.string()), 'Request body. Never logged.'),
+  expect: z.prefault(expectSchema, {}),
+}).check(z.superRefine(checkBodyAllowed, whenObject));
 
 const servedBySampleSchema = strict({
-  requests: intIn(1, 1000)
-    .default(DEFAULTS.probe.servedBySample.requests)
-    .describe('Requests sent per sample to count which target answered.'),
-  concurrency: intIn(1, 50)
-    .default(DEFAULTS.probe.servedBySample.concurrency)
-    .describe('Requests in flight at once.'),
-}).superRefine((sample, ctx) => {
-  if (!hasIssuesAt(ctx, 'requests', 'concurrency') && sample.concurrency > sample.requests) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['concurrency'],
-      message: `must be at most requests (${sample.requests})`,
-    });
-  }
-}, whenObject);
+  requests: described(
+    z._default(intIn(1, 1000), DEFAULTS.probe.servedBySample.requests),
+    'Requests sent per sample to count which target answered.',
+  ),
+  concurrency: described(
+    z._default(intIn(1, 50), DEFAULTS.probe.servedBySample.concurrency),
+    'Requests in flight at once.',
+  ),
+}).check(
+  z.superRefine((sample, ctx) => {
+    if (!hasIssuesAt(ctx, 'requests', 'concurrency') && sample.concurrency > sample.requests) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concurrency'],
+        message: `must be at most requests (${sample.requests})`,
+      });
+    }
+  }, whenObject),
+);
 
 function checkUniqueNames(items: unknown, field: string, ctx: z.core.ParsePayload): void {
   if (!Array.isArray(items)) return;
@@ -306,187 +350,218 @@ function checkUniqueNames(items: unknown, field: string, ctx: z.core.ParsePayloa
 }
 
 const probeObjectSchema = strict({
-  name: nameSchema.describe('Probe name, unique within the service.'),
-  url: httpUrlSchema.optional().describe('A single request. Give url or steps, not both.'),
-  method: methodSchema.optional(),
-  headers: headersSchema.optional(),
-  body: z.string().optional(),
-  expect: expectSchema.optional(),
-  steps: z
-    .array(stepSchema)
-    .min(1, 'must have at least one step')
-    .optional()
-    .describe('A journey of requests run in order (home → product → cart → checkout).'),
-  timeoutMs: intIn(100, 60_000).default(DEFAULTS.probe.timeoutMs).describe('Per-request timeout.'),
-  latencyBudgetMs: intIn(1, 60_000)
-    .default(DEFAULTS.probe.latencyBudgetMs)
-    .describe('A request slower than this fails the probe.'),
-  servedBySample: servedBySampleSchema
-    .optional()
-    .describe("Sample a burst of the probe's first request and count the service's servedByHeader values."),
-}).superRefine((probe, ctx) => {
-  const hasUrl = probe.url !== undefined;
-  const hasSteps = probe.steps !== undefined;
-  if (hasUrl && hasSteps) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'has both url and steps; give url (with method, headers, body, expect) for a single request, or steps for a journey, not both',
-    });
-  } else if (!hasUrl && !hasSteps) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'needs url (a single request) or steps (a journey of requests); add one of them',
-    });
-  }
-  if (hasSteps) {
-    for (const field of REQUEST_FIELDS) {
-      if (probe[field] !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [field],
-          message: 'belongs on each step when the probe has steps; move it into the steps that need it',
-        });
-      }
+  name: described(nameSchema, 'Probe name, unique within the service.'),
+  url: described(z.optional(httpUrlSchema), 'A single request. Give url or steps, not both.'),
+  method: z.optional(methodSchema),
+  headers: z.optional(headersSchema),
+  body: z.optional(z.string()),
+  expect: z.optional(expectSchema),
+  steps: described(
+    z.optional(z.array(stepSchema).check(z.minLength(1, 'must have at least one step'))),
+    'A journey of requests run in order (home → product → cart → checkout).',
+  ),
+  timeoutMs: described(z._default(intIn(100, 60_000), DEFAULTS.probe.timeoutMs), 'Per-request timeout.'),
+  latencyBudgetMs: described(
+    z._default(intIn(1, 60_000), DEFAULTS.probe.latencyBudgetMs),
+    'A request slower than this fails the probe.',
+  ),
+  servedBySample: described(
+    z.optional(servedBySampleSchema),
+    "Sample a burst of the probe's first request and count the service's servedByHeader values.",
+  ),
+}).check(
+  z.superRefine((probe, ctx) => {
+    const hasUrl = probe.url !== undefined;
+    const hasSteps = probe.steps !== undefined;
+    if (hasUrl && hasSteps) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'has both url and steps; give url (with method, headers, body, expect) for a single request, or steps for a journey, not both',
+      });
+    } else if (!hasUrl && !hasSteps) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs url (a single request) or steps (a journey of requests); add one of them',
+      });
     }
-  } else {
-    checkBodyAllowed(probe, ctx);
-  }
-  if (!hasIssuesAt(ctx, 'timeoutMs', 'latencyBudgetMs') && probe.latencyBudgetMs > probe.timeoutMs) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['latencyBudgetMs'],
-      message: `must be at most timeoutMs (${probe.timeoutMs}): a request that times out cannot meet its budget`,
-    });
-  }
-  checkUniqueNames(probe.steps, 'steps', ctx);
-}, whenObject);
+    if (hasSteps) {
+      for (const field of REQUEST_FIELDS) {
+        if (probe[field] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'belongs on each step when the probe has steps; move it into the steps that need it',
+          });
+        }
+      }
+    } else {
+      checkBodyAllowed(probe, ctx);
+    }
+    if (!hasIssuesAt(ctx, 'timeoutMs', 'latencyBudgetMs') && probe.latencyBudgetMs > probe.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['latencyBudgetMs'],
+        message: `must be at most timeoutMs (${probe.timeoutMs}): a request that times out cannot meet its budget`,
+      });
+    }
+    checkUniqueNames(probe.steps, 'steps', ctx);
+  }, whenObject),
+);
 
 /** Normalises a single-request probe into a one-step journey, so consumers always iterate `steps`. */
-const probeSchema = probeObjectSchema.transform((probe) => {
-  const single = (): ProbeStepConfig[] => [
-    {
+const probeSchema = z.pipe(
+  probeObjectSchema,
+  z.transform((probe: z.output<typeof probeObjectSchema>) => {
+    const single = (): ProbeStepConfig[] => [
+      {
+        name: probe.name,
+        // The refinement above guarantees url whenever steps is absent; transforms only run on valid input.
+        url: probe.url as string,
+        method: probe.method ?? DEFAULTS.probe.method,
+        headers: probe.headers ?? {},
+        ...(probe.body === undefined ? {} : { body: probe.body }),
+        expect: probe.expect ?? expectSchema.parse({}),
+      },
+    ];
+    return {
       name: probe.name,
-      // The refinement above guarantees url whenever steps is absent; transforms only run on valid input.
-      url: probe.url as string,
-      method: probe.method ?? DEFAULTS.probe.method,
-      headers: probe.headers ?? {},
-      ...(probe.body === undefined ? {} : { body: probe.body }),
-      expect: probe.expect ?? expectSchema.parse({}),
-    },
-  ];
-  return {
-    name: probe.name,
-    steps: probe.steps ?? single(),
-    timeoutMs: probe.timeoutMs,
-    latencyBudgetMs: probe.latencyBudgetMs,
-    ...(probe.servedBySample === undefined ? {} : { servedBySample: probe.servedBySample }),
-  };
-});
+      steps: probe.steps ?? single(),
+      timeoutMs: probe.timeoutMs,
+      latencyBudgetMs: probe.latencyBudgetMs,
+      ...(probe.servedBySample === undefined ? {} : { servedBySample: probe.servedBySample }),
+    };
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Policy
 // ---------------------------------------------------------------------------------------------
 
+/** A number greater than 0 and at most `max`, with one message for both bounds. */
+function fractionUpTo(max: number, message: string) {
+  return z.number().check(z.gt(0, message), z.maximum(max, message));
+}
+
 const skewSchema = strict({
-  minSamples: intIn(10, 1_000_000)
-    .default(DEFAULTS.thresholds.skew.minSamples)
-    .describe('Fewer observed requests than this is insufficient data, never skew.'),
-  falsePositiveRate: z
-    .number()
-    .gt(0, 'must be greater than 0 and at most 0.05, like 0.0001')
-    .max(0.05, 'must be greater than 0 and at most 0.05, like 0.0001')
-    .default(DEFAULTS.thresholds.skew.falsePositiveRate)
-    .describe('Significance level of the skew test: tolerated false-positive rate per test.'),
-  minEffectSize: z
-    .number()
-    .gt(0, 'must be greater than 0 and at most 1 (a total variation distance), like 0.2')
-    .max(1, 'must be greater than 0 and at most 1 (a total variation distance), like 0.2')
-    .default(DEFAULTS.thresholds.skew.minEffectSize)
-    .describe('Smallest difference in traffic shares (0–1) worth raising.'),
+  minSamples: described(
+    z._default(intIn(10, 1_000_000), DEFAULTS.thresholds.skew.minSamples),
+    'Fewer observed requests than this is insufficient data, never skew.',
+  ),
+  falsePositiveRate: described(
+    z._default(
+      fractionUpTo(0.05, 'must be greater than 0 and at most 0.05, like 0.0001'),
+      DEFAULTS.thresholds.skew.falsePositiveRate,
+    ),
+    'Significance level of the skew test: tolerated false-positive rate per test.',
+  ),
+  minEffectSize: described(
+    z._default(
+      fractionUpTo(1, 'must be greater than 0 and at most 1 (a total variation distance), like 0.2'),
+      DEFAULTS.thresholds.skew.minEffectSize,
+    ),
+    'Smallest difference in traffic shares (0–1) worth raising.',
+  ),
 });
 
 const hysteresisSchema = strict({
-  consecutiveFailures: intIn(1, 100)
-    .default(DEFAULTS.thresholds.hysteresis.consecutiveFailures)
-    .describe('Probe failures in a row that declare a passing probe failing.'),
-  failuresInWindow: intIn(1, 100)
-    .default(DEFAULTS.thresholds.hysteresis.failuresInWindow)
-    .describe('Failures among the last windowSize results that declare a passing probe failing.'),
-  windowSize: intIn(1, 100)
-    .default(DEFAULTS.thresholds.hysteresis.windowSize)
-    .describe('How many recent results "failuresInWindow of the last windowSize" looks at.'),
-  consecutiveSuccesses: intIn(1, 100)
-    .default(DEFAULTS.thresholds.hysteresis.consecutiveSuccesses)
-    .describe('Successes in a row before a failing probe is declared recovered.'),
-  maxChangesPerHour: intIn(2, 60)
-    .default(DEFAULTS.thresholds.hysteresis.maxChangesPerHour)
-    .describe('State changes per hour at which a probe is flapping: one notification, not a stream.'),
-}).superRefine((h, ctx) => {
-  if (
-    typeof h.failuresInWindow === 'number' &&
-    typeof h.windowSize === 'number' &&
-    h.failuresInWindow > h.windowSize
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['failuresInWindow'],
-      message: 'must be at most windowSize (it counts failures among the last windowSize results)',
-    });
-  }
-}, whenObject);
+  consecutiveFailures: described(
+    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.consecutiveFailures),
+    'Probe failures in a row that declare a passing probe failing.',
+  ),
+  failuresInWindow: described(
+    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.failuresInWindow),
+    'Failures among the last windowSize results that declare a passing probe failing.',
+  ),
+  windowSize: described(
+    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.windowSize),
+    'How many recent results "failuresInWindow of the last windowSize" looks at.',
+  ),
+  consecutiveSuccesses: described(
+    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.consecutiveSuccesses),
+    'Successes in a row before a failing probe is declared recovered.',
+  ),
+  maxChangesPerHour: described(
+    z._default(intIn(2, 60), DEFAULTS.thresholds.hysteresis.maxChangesPerHour),
+    'State changes per hour at which a probe is flapping: one notification, not a stream.',
+  ),
+}).check(
+  z.superRefine((h, ctx) => {
+    if (
+      typeof h.failuresInWindow === 'number' &&
+      typeof h.windowSize === 'number' &&
+      h.failuresInWindow > h.windowSize
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failuresInWindow'],
+        message: 'must be at most windowSize (it counts failures among the last windowSize results)',
+      });
+    }
+  }, whenObject),
+);
 
 const thresholdsSchema = strict({
-  skew: skewSchema.prefault({}),
-  hysteresis: hysteresisSchema.prefault({}),
-  errorRate: z
-    .number()
-    .gt(0, 'must be a fraction greater than 0 and at most 1, like 0.05 for 5%')
-    .max(1, 'must be a fraction greater than 0 and at most 1, like 0.05 for 5%')
-    .default(DEFAULTS.thresholds.errorRate)
-    .describe('5xx share of requests above which a window breaches.'),
-  consecutiveBreaches: intIn(1, 60)
-    .default(DEFAULTS.thresholds.consecutiveBreaches)
-    .describe('Breaching observations in a row before an incident is confirmed.'),
-  soakSeconds: intIn(60, 86_400)
-    .default(DEFAULTS.thresholds.soakSeconds)
-    .describe('Healthy seconds before a snapshot becomes last known good.'),
+  skew: z.prefault(skewSchema, {}),
+  hysteresis: z.prefault(hysteresisSchema, {}),
+  errorRate: described(
+    z._default(
+      fractionUpTo(1, 'must be a fraction greater than 0 and at most 1, like 0.05 for 5%'),
+      DEFAULTS.thresholds.errorRate,
+    ),
+    '5xx share of requests above which a window breaches.',
+  ),
+  consecutiveBreaches: described(
+    z._default(intIn(1, 60), DEFAULTS.thresholds.consecutiveBreaches),
+    'Breaching observations in a row before an incident is confirmed.',
+  ),
+  soakSeconds: described(
+    z._default(intIn(60, 86_400), DEFAULTS.thresholds.soakSeconds),
+    'Healthy seconds before a snapshot becomes last known good.',
+  ),
 });
 
 const remediationSchema = strict({
-  mode: z
-    .enum(['off', 'dry-run', 'auto'], {
-      error: 'must be off, dry-run or auto',
-    })
-    .default(DEFAULTS.remediation.mode)
-    .describe('off: diagnose only; dry-run: plan and notify; auto: apply plans under guardrails.'),
-  cooldownSeconds: intIn(60, 86_400)
-    .default(DEFAULTS.remediation.cooldownSeconds)
-    .describe('Seconds after a remediation before another may start.'),
-  maxPerHour: intIn(1, 20)
-    .default(DEFAULTS.remediation.maxPerHour)
-    .describe('Remediations per hour before the circuit opens and lbguard escalates.'),
-  maxSteps: intIn(1, 50)
-    .default(DEFAULTS.remediation.maxSteps)
-    .describe('Largest plan (in API calls) lbguard may apply.'),
-  allowCreateRule: z
-    .boolean()
-    .default(DEFAULTS.remediation.allowCreateRule)
-    .describe('Let a plan recreate a deleted listener rule.'),
-  verifyDeadlineSeconds: intIn(30, 3600)
-    .default(DEFAULTS.remediation.verifyDeadlineSeconds)
-    .describe('Seconds after apply by which config must converge and probes be green.'),
+  mode: described(
+    z._default(
+      z.enum(['off', 'dry-run', 'auto'], { error: 'must be off, dry-run or auto' }),
+      DEFAULTS.remediation.mode,
+    ),
+    'off: diagnose only; dry-run: plan and notify; auto: apply plans under guardrails.',
+  ),
+  cooldownSeconds: described(
+    z._default(intIn(60, 86_400), DEFAULTS.remediation.cooldownSeconds),
+    'Seconds after a remediation before another may start.',
+  ),
+  maxPerHour: described(
+    z._default(intIn(1, 20), DEFAULTS.remediation.maxPerHour),
+    'Remediations per hour before the circuit opens and lbguard escalates.',
+  ),
+  maxSteps: described(
+    z._default(intIn(1, 50), DEFAULTS.remediation.maxSteps),
+    'Largest plan (in API calls) lbguard may apply.',
+  ),
+  allowCreateRule: described(
+    z._default(z.boolean(), DEFAULTS.remediation.allowCreateRule),
+    'Let a plan recreate a deleted listener rule.',
+  ),
+  verifyDeadlineSeconds: described(
+    z._default(intIn(30, 3600), DEFAULTS.remediation.verifyDeadlineSeconds),
+    'Seconds after apply by which config must converge and probes be green.',
+  ),
 });
 
 const notificationsSchema = strict({
-  emails: z
-    .array(z.email({ error: 'must be an email address like oncall@example.com' }))
-    .default(() => [...DEFAULTS.notifications.emails])
-    .describe('Email addresses subscribed to incident notifications.'),
-  httpsEndpoints: z
-    .array(httpsEndpointSchema)
-    .default(() => [...DEFAULTS.notifications.httpsEndpoints])
-    .describe('HTTPS endpoints subscribed to incident notifications (SNS https protocol).'),
+  emails: described(
+    z._default(z.array(z.email({ error: 'must be an email address like oncall@example.com' })), () => [
+      ...DEFAULTS.notifications.emails,
+    ]),
+    'Email addresses subscribed to incident notifications.',
+  ),
+  httpsEndpoints: described(
+    z._default(z.array(httpsEndpointSchema), () => [...DEFAULTS.notifications.httpsEndpoints]),
+    'HTTPS endpoints subscribed to incident notifications (SNS https protocol).',
+  ),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -494,133 +569,157 @@ const notificationsSchema = strict({
 // ---------------------------------------------------------------------------------------------
 
 const serviceSchema = strict({
-  name: nameSchema.describe(
+  name: described(
+    nameSchema,
     'Service name, unique in the file; used in metric dimensions and resource names.',
   ),
-  loadBalancerArn: loadBalancerArnSchema.describe(
+  loadBalancerArn: described(
+    loadBalancerArnSchema,
     'ARN of the Application Load Balancer in front of the service.',
   ),
-  listenerArns: z
-    .array(listenerArnSchema)
-    .min(1, 'must list at least one listener ARN, or be left out to guard every listener')
-    .optional()
-    .describe('Listeners to guard (default: all listeners of the load balancer).'),
-  probes: z
-    .array(probeSchema)
-    .min(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health')
-    .describe('Synthetic checks and journeys.'),
-  servedByHeader: headerNameSchema
-    .optional()
-    .describe('Response header naming the target that answered (e.g. X-Served-By).'),
-  instanceCounters: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Read the per-instance request counters the application prints (docs/per-target-distribution.md) with the ALB metrics. Each registered target is one more metric fetched per read ($0.01 per 1,000), so it is off unless the application prints them.',
+  listenerArns: described(
+    z.optional(
+      z
+        .array(listenerArnSchema)
+        .check(z.minLength(1, 'must list at least one listener ARN, or be left out to guard every listener')),
     ),
-  thresholds: thresholdsSchema.prefault({}),
-  remediation: remediationSchema.prefault({}),
-  notifications: notificationsSchema.prefault({}),
-}).superRefine((service, ctx) => {
-  if (!hasIssuesAt(ctx, 'loadBalancerArn') && Array.isArray(service.listenerArns)) {
-    const prefix = `${service.loadBalancerArn.replace(':loadbalancer/', ':listener/')}/`;
-    service.listenerArns.forEach((arn: unknown, index) => {
-      if (typeof arn === 'string' && LISTENER_ARN.test(arn) && !arn.startsWith(prefix)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['listenerArns', index],
-          message: `belongs to another load balancer; listeners of loadBalancerArn look like ${prefix}<listener id>`,
-        });
-      }
-    });
-  }
-  if (
-    !hasIssuesAt(ctx, 'servedByHeader') &&
-    service.servedByHeader === undefined &&
-    Array.isArray(service.probes)
-  ) {
-    service.probes.forEach((probe: unknown, index) => {
-      if (isRecord(probe) && probe.servedBySample !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['probes', index, 'servedBySample'],
-          message:
-            "needs the service's servedByHeader (the response header naming the target, e.g. X-Served-By); add it or remove servedBySample",
-        });
-      }
-    });
-  }
-  checkUniqueNames(service.probes, 'probes', ctx);
-}, whenObject);
+    'Listeners to guard (default: all listeners of the load balancer).',
+  ),
+  probes: described(
+    z
+      .array(probeSchema)
+      .check(z.minLength(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health')),
+    'Synthetic checks and journeys.',
+  ),
+  servedByHeader: described(
+    z.optional(headerNameSchema),
+    'Response header naming the target that answered (e.g. X-Served-By).',
+  ),
+  instanceCounters: described(
+    z._default(z.boolean(), false),
+    'Read the per-instance request counters the application prints (docs/per-target-distribution.md) with the ALB metrics. Each registered target is one more metric fetched per read ($0.01 per 1,000), so it is off unless the application prints them.',
+  ),
+  thresholds: z.prefault(thresholdsSchema, {}),
+  remediation: z.prefault(remediationSchema, {}),
+  notifications: z.prefault(notificationsSchema, {}),
+}).check(
+  z.superRefine((service, ctx) => {
+    if (!hasIssuesAt(ctx, 'loadBalancerArn') && Array.isArray(service.listenerArns)) {
+      const prefix = `${service.loadBalancerArn.replace(':loadbalancer/', ':listener/')}/`;
+      service.listenerArns.forEach((arn: unknown, index) => {
+        if (typeof arn === 'string' && LISTENER_ARN.test(arn) && !arn.startsWith(prefix)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listenerArns', index],
+            message: `belongs to another load balancer; listeners of loadBalancerArn look like ${prefix}<listener id>`,
+          });
+        }
+      });
+    }
+    if (
+      !hasIssuesAt(ctx, 'servedByHeader') &&
+      service.servedByHeader === undefined &&
+      Array.isArray(service.probes)
+    ) {
+      service.probes.forEach((probe: unknown, index) => {
+        if (isRecord(probe) && probe.servedBySample !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['probes', index, 'servedBySample'],
+            message:
+              "needs the service's servedByHeader (the response header naming the target, e.g. X-Served-By); add it or remove servedBySample",
+          });
+        }
+      });
+    }
+    checkUniqueNames(service.probes, 'probes', ctx);
+  }, whenObject),
+);
 
 const scheduleSchema = strict({
-  probeIntervalSeconds: intIn(5, 60)
-    .default(DEFAULTS.schedule.probeIntervalSeconds)
-    .describe('Seconds between probe runs inside one probe invocation.'),
-  probeLoopSeconds: intIn(
-    5,
-    59,
-    ' (the probe lambda is started every minute and must finish before the next)',
-  )
-    .default(DEFAULTS.schedule.probeLoopSeconds)
-    .describe('How long one probe invocation keeps probing.'),
-  inspectRateMinutes: intIn(1, 60)
-    .default(DEFAULTS.schedule.inspectRateMinutes)
-    .describe('Minutes between scheduled inspections (config changes also trigger one at once).'),
-  metricsPeriodSeconds: intIn(60, 3600)
-    .multipleOf(60, 'must be a multiple of 60 (CloudWatch periods are whole minutes), like 300')
-    .default(DEFAULTS.schedule.metricsPeriodSeconds)
-    .describe('Seconds between ALB metric fetches (GetMetricData is billed per metric).'),
-}).superRefine((schedule, ctx) => {
-  if (
-    !hasIssuesAt(ctx, 'probeIntervalSeconds', 'probeLoopSeconds') &&
-    schedule.probeLoopSeconds < schedule.probeIntervalSeconds
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['probeLoopSeconds'],
-      message: `must be at least probeIntervalSeconds (${schedule.probeIntervalSeconds}) so each invocation probes at least once`,
-    });
-  }
-}, whenObject);
+  probeIntervalSeconds: described(
+    z._default(intIn(5, 60), DEFAULTS.schedule.probeIntervalSeconds),
+    'Seconds between probe runs inside one probe invocation.',
+  ),
+  probeLoopSeconds: described(
+    z._default(
+      intIn(5, 59, ' (the probe lambda is started every minute and must finish before the next)'),
+      DEFAULTS.schedule.probeLoopSeconds,
+    ),
+    'How long one probe invocation keeps probing.',
+  ),
+  inspectRateMinutes: described(
+    z._default(intIn(1, 60), DEFAULTS.schedule.inspectRateMinutes),
+    'Minutes between scheduled inspections (config changes also trigger one at once).',
+  ),
+  metricsPeriodSeconds: described(
+    z._default(
+      intIn(60, 3600).check(
+        z.multipleOf(60, 'must be a multiple of 60 (CloudWatch periods are whole minutes), like 300'),
+      ),
+      DEFAULTS.schedule.metricsPeriodSeconds,
+    ),
+    'Seconds between ALB metric fetches (GetMetricData is billed per metric).',
+  ),
+}).check(
+  z.superRefine((schedule, ctx) => {
+    if (
+      !hasIssuesAt(ctx, 'probeIntervalSeconds', 'probeLoopSeconds') &&
+      schedule.probeLoopSeconds < schedule.probeIntervalSeconds
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probeLoopSeconds'],
+        message: `must be at least probeIntervalSeconds (${schedule.probeIntervalSeconds}) so each invocation probes at least once`,
+      });
+    }
+  }, whenObject),
+);
 
 /** The schema of `lbguard.config.yaml` (and `.json`). Parse through `parseConfig` for readable issues. */
 export const configSchema = strict({
-  $schema: z.string().optional().describe('JSON Schema reference for editors; ignored.'),
-  version: z
-    .literal(DEFAULTS.version, { error: 'must be 1 (the only config version this lbguard understands)' })
-    .default(DEFAULTS.version),
-  region: z
-    .string()
-    .regex(REGION, 'must be an AWS region like eu-west-1')
-    .optional()
-    .describe('Region to deploy to; every load balancer must be in it.'),
-  tableName: z
-    .string()
-    .regex(TABLE_NAME, 'must be 3–255 letters, digits, _ - or . (a DynamoDB table name)')
-    .optional()
-    .describe('DynamoDB state table name (default: generated by CloudFormation).'),
-  schedule: scheduleSchema.prefault({}),
-  services: z
-    .array(serviceSchema)
-    .min(1, 'must list at least one service; see lbguard.config.example.yaml')
-    .describe('The services to guard, one per load balancer.'),
-}).superRefine((config, ctx) => {
-  checkUniqueNames(config.services, 'services', ctx);
-  if (config.region === undefined || hasIssuesAt(ctx, 'region') || !Array.isArray(config.services)) return;
-  config.services.forEach((service: unknown, index) => {
-    const arn = isRecord(service) ? service.loadBalancerArn : undefined;
-    if (typeof arn !== 'string' || !ALB_ARN.test(arn)) return;
-    const arnRegion = arn.split(':')[3];
-    if (arnRegion !== config.region) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['services', index, 'loadBalancerArn'],
-        message: `is in ${arnRegion} but region is ${config.region}; deploy one lbguard per region, or fix region`,
-      });
-    }
-  });
-}, whenObject);
+  $schema: described(z.optional(z.string()), 'JSON Schema reference for editors; ignored.'),
+  version: z._default(
+    z.literal(DEFAULTS.version, { error: 'must be 1 (the only config version this lbguard understands)' }),
+    DEFAULTS.version,
+  ),
+  region: described(
+    z.optional(z.string().check(z.regex(REGION, 'must be an AWS region like eu-west-1'))),
+    'Region to deploy to; every load balancer must be in it.',
+  ),
+  tableName: described(
+    z.optional(
+      z
+        .string()
+        .check(z.regex(TABLE_NAME, 'must be 3–255 letters, digits, _ - or . (a DynamoDB table name)')),
+    ),
+    'DynamoDB state table name (default: generated by CloudFormation).',
+  ),
+  schedule: z.prefault(scheduleSchema, {}),
+  services: described(
+    z
+      .array(serviceSchema)
+      .check(z.minLength(1, 'must list at least one service; see lbguard.config.example.yaml')),
+    'The services to guard, one per load balancer.',
+  ),
+}).check(
+  z.superRefine((config, ctx) => {
+    checkUniqueNames(config.services, 'services', ctx);
+    if (config.region === undefined || hasIssuesAt(ctx, 'region') || !Array.isArray(config.services)) return;
+    config.services.forEach((service: unknown, index) => {
+      const arn = isRecord(service) ? service.loadBalancerArn : undefined;
+      if (typeof arn !== 'string' || !ALB_ARN.test(arn)) return;
+      const arnRegion = arn.split(':')[3];
+      if (arnRegion !== config.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'loadBalancerArn'],
+          message: `is in ${arnRegion} but region is ${config.region}; deploy one lbguard per region, or fix region`,
+        });
+      }
+    });
+  }, whenObject),
+);
 
 export type LbGuardConfig = z.output<typeof configSchema>;
 /** What a person may write: every field with a default is optional. */
