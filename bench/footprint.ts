@@ -18,9 +18,10 @@
 //   MiB for inspect; import time unchanged, since Node reads the map only to format a stack trace).
 // - Measured and left out: `legalComments: 'none'` (−0.3 KiB, no time) and no source map at all
 //   (no import-time gain).
-// - Still over the targets with the SDK bundled: inspect (643 KiB, ~165–195 ms), which carries
-//   71 KiB of @aws-sdk/client-lambda for one asynchronous Invoke (the SDK's schema tables do not
-//   tree-shake under esbuild), and remediate (554 KiB, ~150–165 ms).
+// - Later, the config, event and env schemas moved to zod/mini (~97 → ~38 KB of zod a bundle).
+// - The current figures are in bench/results.md. Still over a target: inspect's size, which
+//   carries 70 KiB of @aws-sdk/client-lambda for one asynchronous Invoke (the SDK's schema tables
+//   do not tree-shake under esbuild).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
