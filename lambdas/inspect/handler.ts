@@ -507,13 +507,6 @@ async function inspectService(
   if (o.latest?.hash !== o.snapshotHash) {
     await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
   }
-  await notifyProbeChanges(
-    name,
-    o.recentProbes,
-    service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS,
-    atIso,
-    deps,
-  );
 
   const planned = planFor(service, o);
   const open = await deps.store.getOpenIncident(name);
@@ -541,6 +534,15 @@ async function inspectService(
 
   const state = incident?.state ?? 'ok';
   const promoted = await soak(service, o, state, deps);
+  // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never
+  // keeps the incident and its remediation from moving this cycle.
+  await notifyProbeChanges(
+    name,
+    o.recentProbes,
+    service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS,
+    atIso,
+    deps,
+  );
   deps.metrics.emit(name, [
     { name: 'SkewDetected', unit: 'Count', value: o.diagnosis.cause === 'routing-skew' ? 1 : 0 },
     { name: 'DriftCount', unit: 'Count', value: o.diagnosis.drift.length },

@@ -115,4 +115,27 @@ describe('inspect sends probe hysteresis notifications', () => {
       'lbguard shop: probe home failing (3 failures in a row)',
     ]);
   });
+
+  it('sends them after the incident has moved, so SNS refusing one never holds the incident back', async () => {
+    const a = targetGroup('web-a', ['i-0a:80', 'i-0b:80']);
+    const w = world(snapshot([listener(80, [forward([a, 1])])], [a]));
+    w.prober.answer = () => ({ ok: false, status: 500 });
+    const deps = {
+      ...w.inspectDeps,
+      notifier: {
+        notify: async (n: Parameters<typeof w.notifier.notify>[0]) => {
+          if (n.state.startsWith('probe-')) throw new Error('SNS refused');
+          return w.notifier.notify(n);
+        },
+      },
+    };
+    let refused = 0;
+    for (let cycle = 0; cycle < 4; cycle++) {
+      w.clock.advance(60_000);
+      await probe({ kind: 'probe', loopSeconds: 0 }, w.probeDeps);
+      await inspect(scheduled, deps).catch(() => refused++);
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(await w.store.getOpenIncident('shop')).toBeDefined();
+  });
 });
