@@ -78,15 +78,20 @@ async function readAccessLogs(
         },
       };
     }
-    if (read.distribution.test.kind === 'untested' && shares.kind === 'unknown') {
-      const reason = `expected shares unknown: ${shares.reason}`;
-      return { outcome: 'read', distribution: { ...read.distribution, test: { kind: 'untested', reason } } };
-    }
-    if (read.distribution.test.kind === 'untested' && aliasProblem !== undefined) {
-      const reason = `${read.distribution.test.reason}; ${aliasProblem}`;
-      return { outcome: 'read', distribution: { ...read.distribution, test: { kind: 'untested', reason } } };
-    }
-    return { outcome: 'read', distribution: read.distribution };
+    const { test } = read.distribution;
+    // Why the test did not run, in the terms of this command rather than the aggregator's.
+    let untested: string | undefined;
+    if (test.kind === 'untested' && shares.kind === 'unknown')
+      untested = `expected shares unknown: ${shares.reason}`;
+    else if (test.kind === 'untested' && aliasProblem !== undefined)
+      untested = `${test.reason}; ${aliasProblem}`;
+    return {
+      outcome: 'read',
+      distribution:
+        untested === undefined
+          ? read.distribution
+          : { ...read.distribution, test: { kind: 'untested', reason: untested } },
+    };
   } catch (error) {
     if (!(error instanceof LbGuardError)) throw error;
     return {

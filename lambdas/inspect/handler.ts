@@ -1,7 +1,7 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { diagnose } from '../../lib/diagnosis.ts';
 import { LbGuardError } from '../../lib/errors.ts';
-import { DEFAULT_HYSTERESIS, type HysteresisSettings, replayHysteresis } from '../../lib/hysteresis.ts';
+import { type HysteresisSettings, replayHysteresis } from '../../lib/hysteresis.ts';
 import { type Incident, startIncident } from '../../lib/incident.ts';
 import { countsByInstance } from '../../lib/instance-counters.ts';
 import { describeStep, planRemediation } from '../../lib/plan.ts';
@@ -313,7 +313,7 @@ export async function observe(
   const [recentProbes, recentSamples, changes] = await Promise.all([
     deps.store.recentProbeResults(
       name,
-      isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS)),
+      isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis)),
     ),
     deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
     deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
@@ -340,7 +340,7 @@ export async function observe(
     service: name,
     snapshot: state.snapshot,
     health: state.health,
-    probes: judgeProbes(probes, service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS),
+    probes: judgeProbes(probes, service.thresholds.hysteresis),
     ...(lastGood === undefined ? {} : { lastGood }),
     ...(metrics === undefined ? {} : { metrics }),
     ...(instanceCounts === undefined ? {} : { instanceCounts }),
@@ -536,13 +536,7 @@ async function inspectService(
   const promoted = await soak(service, o, state, deps);
   // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never
   // keeps the incident and its remediation from moving this cycle.
-  await notifyProbeChanges(
-    name,
-    o.recentProbes,
-    service.thresholds.hysteresis ?? DEFAULT_HYSTERESIS,
-    atIso,
-    deps,
-  );
+  await notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps);
   deps.metrics.emit(name, [
     { name: 'SkewDetected', unit: 'Count', value: o.diagnosis.cause === 'routing-skew' ? 1 : 0 },
     { name: 'DriftCount', unit: 'Count', value: o.diagnosis.drift.length },
