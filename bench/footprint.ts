@@ -73,7 +73,7 @@ export function coldStartEnvironment(repoRoot: string, fn: FunctionName): Record
     LBGUARD_CONFIG: JSON.stringify(parsed.config),
     LBGUARD_TABLE: 'lbguard-bench',
     LBGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:lbguard-bench',
-    LBGUARD_REMEDIATE_FUNCTION: 'lbguard-bench-remediate',
+    LBGUARD_REMEDIATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:lbguard-bench-remediation',
     POWERTOOLS_METRICS_NAMESPACE: 'LbGuard',
     POWERTOOLS_SERVICE_NAME: `lbguard-${fn}`,
     AWS_LAMBDA_FUNCTION_NAME: `lbguard-bench-${fn}`,

@@ -184,6 +184,8 @@ export class LbGuard extends Construct {
   readonly table: dynamodb.Table;
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
+  /** Inspect publishes remediation requests here; remediate is its only subscriber. */
+  readonly remediationTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
   readonly probeFunction: nodejs.NodejsFunction;
   readonly inspectFunction: nodejs.NodejsFunction;
@@ -256,6 +258,16 @@ export class LbGuard extends Construct {
       );
     }
 
+    // Inspect → remediate. Inspect alone may publish, remediate alone is subscribed (SNS invokes it
+    // asynchronously, with SNS's delivery retries before Lambda's own). A topic rather than
+    // lambda:InvokeFunction keeps the Lambda client out of inspect's bundle (70 KiB): inspect
+    // already speaks SNS. Not the notification topic: people must never receive these.
+    this.remediationTopic = new sns.Topic(this, 'RemediationTopic', {
+      displayName: 'lbguard remediation requests',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -304,7 +316,12 @@ export class LbGuard extends Construct {
       retryAttempts: 2,
       // A plan older than this describes a load balancer that has moved on.
       maxEventAge: Duration.minutes(15),
-      environment: { ...sharedEnvironment, POWERTOOLS_SERVICE_NAME: 'lbguard-remediate' },
+      environment: {
+        ...sharedEnvironment,
+        POWERTOOLS_SERVICE_NAME: 'lbguard-remediate',
+        // Remediate refuses requests from any other topic.
+        LBGUARD_REMEDIATION_TOPIC_ARN: this.remediationTopic.topicArn,
+      },
       configJsonBytes,
       logRetention,
       removalPolicy,
@@ -319,7 +336,7 @@ export class LbGuard extends Construct {
       environment: {
         ...sharedEnvironment,
         POWERTOOLS_SERVICE_NAME: 'lbguard-inspect',
-        LBGUARD_REMEDIATE_FUNCTION: this.remediateFunction.functionName,
+        LBGUARD_REMEDIATION_TOPIC_ARN: this.remediationTopic.topicArn,
       },
       configJsonBytes,
       logRetention,
@@ -347,13 +364,11 @@ export class LbGuard extends Construct {
         resources: ['*'],
       }),
     );
-    // Unqualified ARN only: grantInvoke would add every version and alias (`:*`).
-    this.inspectFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'HandPlansToRemediate',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.remediateFunction.functionArn],
-      }),
+    this.remediationTopic.grantPublish(this.inspectFunction);
+    // A request SNS cannot deliver after its retries lands in the dead-letter queue, whose alarm
+    // pages: a handoff is never lost silently.
+    this.remediationTopic.addSubscription(
+      new subscriptions.LambdaSubscription(this.remediateFunction, { deadLetterQueue: this.deadLetterQueue }),
     );
     for (const statement of remediationWriteStatements(
       services.map((s) => ({

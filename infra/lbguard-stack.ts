@@ -28,6 +28,10 @@ export class LbGuardStack extends Stack {
       value: this.guard.dashboard.dashboard.dashboardName,
     });
     new CfnOutput(this, 'RemediateFunctionName', { value: remediate });
+    new CfnOutput(this, 'RemediationTopicArn', {
+      description: 'SNS topic inspect hands remediation requests to (remediate is its only subscriber)',
+      value: this.guard.remediationTopic.topicArn,
+    });
     new CfnOutput(this, 'KillSwitchCommand', {
       description: 'Stops every remediation at once, without a deployment (see docs/deploy.md)',
       value: `aws lambda put-function-concurrency --function-name ${remediate} --reserved-concurrent-executions 0`,

@@ -1,7 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -13,7 +12,6 @@ export interface AwsClients {
   /** Marshals plain JS objects; the state store speaks through this one. */
   readonly documents: DynamoDBDocumentClient;
   readonly sns: SNSClient;
-  readonly lambda: LambdaClient;
 }
 
 export interface AwsClientOptions {
@@ -85,11 +83,6 @@ export function createSnsClient(opts: AwsClientOptions = {}): SNSClient {
   return new SNSClient(awsClientConfig(opts));
 }
 
-/** Lambda with the shared policy (`awsClientConfig`). */
-export function createLambdaClient(opts: AwsClientOptions = {}): LambdaClient {
-  return new LambdaClient(awsClientConfig(opts));
-}
-
 /** Every SDK client with the same policy (`awsClientConfig`): for the CLI, the drill and tests. */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   return {
@@ -97,7 +90,6 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     cloudwatch: createCloudWatchClient(opts),
     ...createDynamoDbClients(opts),
     sns: createSnsClient(opts),
-    lambda: createLambdaClient(opts),
   };
 }
 
@@ -108,5 +100,4 @@ export function destroyAwsClients(clients: Partial<AwsClients>): void {
   clients.documents?.destroy();
   clients.dynamodb?.destroy();
   clients.sns?.destroy();
-  clients.lambda?.destroy();
 }

@@ -33,7 +33,7 @@ import type { Log } from '../shared/log.ts';
 import type { MetricsSink } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
 import { notifyProbeChanges } from '../shared/probe-notifications.ts';
-import { LambdaRemediationInvoker, type RemediationInvoker } from '../shared/remediation-invoker.ts';
+import { type RemediationInvoker, SnsRemediationInvoker } from '../shared/remediation-invoker.ts';
 import { knownAttributesOf, readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
 
 export interface InspectDeps {
@@ -652,8 +652,8 @@ function isoBefore(at: Date, ms: number): string {
 }
 
 const deps = atColdStart((): InspectDeps => {
-  const runtime = createInspectRuntime(readEnv(process.env, { requireRemediateFunction: true }));
-  const functionName = runtime.env.remediateFunction;
+  const runtime = createInspectRuntime(readEnv(process.env, { requireRemediationTopic: true }));
+  const topicArn = runtime.env.remediationTopicArn;
   return {
     config: runtime.env.config,
     reader: runtime.reader,
@@ -661,9 +661,7 @@ const deps = atColdStart((): InspectDeps => {
     albMetrics: runtime.albMetrics,
     store: runtime.store,
     notifier: runtime.notifier,
-    ...(functionName === undefined
-      ? {}
-      : { invoker: new LambdaRemediationInvoker(runtime.clients.lambda, functionName) }),
+    ...(topicArn === undefined ? {} : { invoker: new SnsRemediationInvoker(runtime.clients.sns, topicArn) }),
     metrics: runtime.metrics,
     logger: runtime.logger,
     now: () => new Date(),

@@ -1,5 +1,5 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
-import { AwsApiError } from '../../lib/errors.ts';
+import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
 import type { Incident, IncidentEvent, IncidentState, TransitionContext } from '../../lib/incident.ts';
 import { describeStep, type PlanOutcome, planRemediation } from '../../lib/plan.ts';
 import { type LbSnapshot, type TargetHealth, targetKey } from '../../lib/types.ts';
@@ -8,14 +8,18 @@ import type { Prober } from '../adapters/http-prober.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { LastGood, StateStore } from '../adapters/state-store.ts';
 import { atColdStart } from '../shared/cold-start.ts';
-import { readEnv } from '../shared/env.ts';
-import { type RemediateRequest, RemediateRequestSchema } from '../shared/events.ts';
+import { EnvironmentError, readEnv } from '../shared/env.ts';
 import { knownExistingTargetIds } from '../shared/existing-targets.ts';
 import { advanceIncident } from '../shared/incidents.ts';
 import { type Log, realSleep, type Sleep } from '../shared/log.ts';
 import type { MetricsSink } from '../shared/metrics-sink.ts';
 import { createHandler } from '../shared/middleware.ts';
 import { type ApplyOnce, createPowertoolsApplyOnce } from '../shared/once.ts';
+import {
+  type RemediateEvent,
+  RemediateEventSchema,
+  type RemediateRequest,
+} from '../shared/remediate-events.ts';
 import { createRemediateRuntime } from '../shared/remediate-runtime.ts';
 import { readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
 
@@ -348,10 +352,36 @@ function iso(deps: RemediateDeps): string {
   return deps.now().toISOString();
 }
 
+/** A request that SNS delivered from a topic other than lbguard's own remediation topic. */
+export class UnexpectedTopicError extends LbGuardError {
+  constructor(got: string, expected: string) {
+    super(
+      `lbguard remediate: the request came from SNS topic ${got}, not from lbguard's remediation topic ${expected}; nothing was done. Only inspect publishes remediation requests: remove this subscription.`,
+    );
+    this.name = 'UnexpectedTopicError';
+  }
+}
+
+/**
+ * The request in a remediate event, once its origin is checked: a handed-over request must come
+ * from the topic this deployment created, whatever subscription delivered it.
+ */
+export function requestOf(event: RemediateEvent, remediationTopicArn: string): RemediateRequest {
+  if (event.handoff !== undefined && event.handoff.topicArn !== remediationTopicArn) {
+    throw new UnexpectedTopicError(event.handoff.topicArn, remediationTopicArn);
+  }
+  return event.request;
+}
+
 const deps = atColdStart(() => {
-  const runtime = createRemediateRuntime(readEnv(process.env));
+  const runtime = createRemediateRuntime(readEnv(process.env, { requireRemediationTopic: true }));
+  const remediationTopicArn = runtime.env.remediationTopicArn;
+  // readEnv has thrown already when it is missing; this narrows the type.
+  if (remediationTopicArn === undefined)
+    throw new EnvironmentError('LBGUARD_REMEDIATION_TOPIC_ARN: is required');
   return {
     runtime,
+    remediationTopicArn,
     applyOnce: createPowertoolsApplyOnce({
       dynamodb: runtime.clients.dynamodb,
       tableName: runtime.env.tableName,
@@ -359,8 +389,9 @@ const deps = atColdStart(() => {
   };
 });
 
-export const handler = createHandler(RemediateRequestSchema, (request, context) => {
-  const { runtime, applyOnce } = deps();
+export const handler = createHandler(RemediateEventSchema, (event, context) => {
+  const { runtime, applyOnce, remediationTopicArn } = deps();
+  const request = requestOf(event, remediationTopicArn);
   applyOnce.registerContext?.(context);
   return run(request, {
     config: runtime.env.config,

@@ -10,8 +10,11 @@ export interface LbGuardEnv {
   readonly config: LbGuardConfig;
   readonly tableName: string;
   readonly topicArn: string;
-  /** Only inspect invokes remediate; the others run without it. */
-  readonly remediateFunction?: string;
+  /**
+   * The topic inspect hands remediation requests to and remediate is subscribed to; probe runs
+   * without it.
+   */
+  readonly remediationTopicArn?: string;
 }
 
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/;
@@ -20,8 +23,8 @@ const envSchema = z.object({
   LBGUARD_CONFIG: z.string().check(z.minLength(1, 'must hold the validated lbguard config as JSON')),
   LBGUARD_TABLE: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
   LBGUARD_TOPIC_ARN: z.string().check(z.regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')),
-  LBGUARD_REMEDIATE_FUNCTION: z.optional(
-    z.string().check(z.minLength(1, 'must name the remediate function')),
+  LBGUARD_REMEDIATION_TOPIC_ARN: z.optional(
+    z.string().check(z.regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')),
   ),
 });
 
@@ -40,7 +43,7 @@ export class EnvironmentError extends LbGuardError {
  */
 export function readEnv(
   env: Readonly<Record<string, string | undefined>>,
-  options: { readonly requireRemediateFunction?: boolean } = {},
+  options: { readonly requireRemediationTopic?: boolean } = {},
 ): LbGuardEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -48,8 +51,8 @@ export function readEnv(
     throw new EnvironmentError(`lbguard: bad environment\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (options.requireRemediateFunction === true && e.LBGUARD_REMEDIATE_FUNCTION === undefined) {
-    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATE_FUNCTION: is required');
+  if (options.requireRemediationTopic === true && e.LBGUARD_REMEDIATION_TOPIC_ARN === undefined) {
+    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATION_TOPIC_ARN: is required');
   }
   // The construct writes LBGUARD_CONFIG with JSON.stringify, so no YAML parser is bundled; this
   // raises a ConfigError naming every path that is wrong.
@@ -58,9 +61,9 @@ export function readEnv(
     config,
     tableName: e.LBGUARD_TABLE,
     topicArn: e.LBGUARD_TOPIC_ARN,
-    ...(e.LBGUARD_REMEDIATE_FUNCTION === undefined
+    ...(e.LBGUARD_REMEDIATION_TOPIC_ARN === undefined
       ? {}
-      : { remediateFunction: e.LBGUARD_REMEDIATE_FUNCTION }),
+      : { remediationTopicArn: e.LBGUARD_REMEDIATION_TOPIC_ARN }),
   };
 }
 

@@ -117,15 +117,6 @@ export const InspectEventSchema = z.union([
   PostDeployVerifySchema,
 ]);
 
-/** Inspect → remediate (asynchronous invoke). */
-export const RemediateRequestSchema = z.strictObject({
-  kind: z.literal('remediate'),
-  service: z.string().check(z.minLength(1)),
-  incidentId: z.string().check(z.minLength(1)),
-  planHash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-  requestedAt: z.iso.datetime(),
-});
-
 export const ProbeEventSchema = z.union([
   ScheduledEventSchema,
   z.strictObject({
@@ -140,5 +131,7 @@ export type CloudTrailElbv2Event = z.infer<typeof CloudTrailElbv2EventSchema>;
 export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;
 export type InspectEvent = z.output<typeof InspectEventSchema>;
 export type VerifyRequest = z.output<typeof VerifyRequestSchema>;
-export type RemediateRequest = z.infer<typeof RemediateRequestSchema>;
 export type ProbeEvent = z.infer<typeof ProbeEventSchema>;
+// Remediate's own schemas live apart: zod/mini schemas are built at module scope, so every schema
+// in this file is in every bundle that imports one of them. The types cost nothing.
+export type { Handoff, RemediateEvent, RemediateRequest } from './remediate-events.ts';

@@ -3,7 +3,6 @@ import {
   createCloudWatchClient,
   createDynamoDbClients,
   createElbv2Client,
-  createLambdaClient,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { CloudWatchAlbMetricsReader } from '../adapters/cloudwatch.ts';
@@ -17,11 +16,11 @@ import { logger, metrics } from './middleware.ts';
 import { Elbv2TargetGroupDescriber } from './service-state.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
 
-/** Inspect reads, notifies and hands off to remediate; it never writes to the load balancer. */
-export type InspectClients = Pick<
-  AwsClients,
-  'elbv2' | 'cloudwatch' | 'dynamodb' | 'documents' | 'sns' | 'lambda'
->;
+/**
+ * Inspect reads, notifies and hands off to remediate (through SNS); it never writes to the load
+ * balancer.
+ */
+export type InspectClients = Pick<AwsClients, 'elbv2' | 'cloudwatch' | 'dynamodb' | 'documents' | 'sns'>;
 
 export interface InspectRuntime
   extends Pick<
@@ -38,7 +37,6 @@ export function createInspectClients(): InspectClients {
     cloudwatch: createCloudWatchClient(),
     ...createDynamoDbClients(),
     sns: createSnsClient(),
-    lambda: createLambdaClient(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AwsApiError } from '../../lib/errors.ts';
 import type { RemediateRequest } from './events.ts';
 
@@ -8,29 +8,39 @@ export interface RemediationInvoker {
 }
 
 /**
- * Invokes remediate asynchronously (`InvocationType: 'Event'`): inspect must not wait out a
- * verification deadline, and Lambda's own retries and dead-letter queue then cover remediate.
+ * Publishes the request to lbguard's remediation topic, to which remediate alone is subscribed.
+ * SNS invokes remediate asynchronously, as `InvocationType: 'Event'` did: inspect does not wait
+ * out a verification deadline, and SNS's delivery retries, then Lambda's own retries and the
+ * dead-letter queue cover remediate. Through SNS rather than Lambda's Invoke because inspect
+ * already carries the SNS client for notifications: the Lambda client was 70 KiB of inspect's
+ * bundle for this one call. SNS may deliver a message twice; remediate's lock and apply-once
+ * record make a second delivery a no-op.
  */
-export class LambdaRemediationInvoker implements RemediationInvoker {
-  readonly #client: LambdaClient;
-  readonly #functionName: string;
+export class SnsRemediationInvoker implements RemediationInvoker {
+  readonly #client: SNSClient;
+  readonly #topicArn: string;
 
-  constructor(client: LambdaClient, functionName: string) {
+  constructor(client: SNSClient, topicArn: string) {
     this.#client = client;
-    this.#functionName = functionName;
+    this.#topicArn = topicArn;
   }
 
   async invoke(request: RemediateRequest): Promise<void> {
     try {
       await this.#client.send(
-        new InvokeCommand({
-          FunctionName: this.#functionName,
-          InvocationType: 'Event',
-          Payload: new TextEncoder().encode(JSON.stringify(request)),
+        new PublishCommand({
+          TopicArn: this.#topicArn,
+          Message: JSON.stringify(request),
+          // For a subscription filter or a reader of the dead-letter queue; remediate reads the body.
+          MessageAttributes: {
+            kind: { DataType: 'String', StringValue: request.kind },
+            service: { DataType: 'String', StringValue: request.service },
+            incidentId: { DataType: 'String', StringValue: request.incidentId },
+          },
         }),
       );
     } catch (cause) {
-      throw new AwsApiError('Invoke', { cause });
+      throw new AwsApiError('Publish', { cause });
     }
   }
 }

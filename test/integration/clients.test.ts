@@ -12,7 +12,7 @@ describe('createAwsClients', () => {
 
   it('gives every client adaptive retries and bounded attempts', async () => {
     const clients = createAwsClients({ ...motoClientConfig(), maxAttempts: 4 });
-    for (const client of [clients.elbv2, clients.cloudwatch, clients.dynamodb, clients.sns, clients.lambda]) {
+    for (const client of [clients.elbv2, clients.cloudwatch, clients.dynamodb, clients.sns]) {
       const strategy = (await client.config.retryStrategy()) as { mode?: string };
       expect(strategy.mode).toBe('adaptive');
       expect(await client.config.maxAttempts()).toBe(4);

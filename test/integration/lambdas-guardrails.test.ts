@@ -7,6 +7,9 @@ import type { RemediateRequest } from '../../lambdas/shared/events.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';
 import { deregisterTargets } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld, registeredTargets, TABLE } from '../support/moto-lambdas.ts';
+import { snsLambdaEventOf } from '../support/sns-events.ts';
+
+const REMEDIATION_TOPIC = 'arn:aws:sns:us-east-1:123456789012:lbguard-remediation';
 
 const outageShop: ShopSpec = {
   name: 'shop',
@@ -157,7 +160,7 @@ describe('events lbguard must not act on', () => {
       LBGUARD_CONFIG: JSON.stringify(w.config),
       LBGUARD_TABLE: TABLE,
       LBGUARD_TOPIC_ARN: w.runtime.env.topicArn,
-      LBGUARD_REMEDIATE_FUNCTION: 'lbguard-remediate',
+      LBGUARD_REMEDIATION_TOPIC_ARN: REMEDIATION_TOPIC,
     });
     const handlers = await Promise.all([
       import('../../lambdas/probe/handler.ts'),
@@ -203,10 +206,18 @@ describe('events lbguard must not act on', () => {
       },
       { requiredKeys: ['kind', 'planHash'] },
     );
+    // The same, as SNS hands them to remediate from its own topic.
+    const handedOver = fc
+      .oneof(
+        remediateLike.map((r) => JSON.stringify(r)),
+        fc.string(),
+      )
+      .map((message) => snsLambdaEventOf(message, REMEDIATION_TOPIC));
     const malformed = fc.oneof(
       fc.jsonValue().filter((v) => JSON.stringify(v) !== '{}'),
       envelope,
       remediateLike,
+      handedOver,
     );
     await fc.assert(
       fc.asyncProperty(malformed, fc.integer({ min: 0, max: 2 }), async (event, which) => {
@@ -226,6 +237,21 @@ describe('events lbguard must not act on', () => {
       kind: 'ignored',
       reason: 'ModifyListener touches no guarded service',
     });
+    // Well formed but from another topic: remediate refuses it before reading anything.
+    const remediateHandler = handlers[2]?.handler as unknown as (e: unknown, c: Context) => Promise<unknown>;
+    const request = {
+      kind: 'remediate',
+      service: 'shop',
+      incidentId: 'shop#2026-11-02T14:00:00.000Z',
+      planHash: 'a'.repeat(64),
+      requestedAt: '2026-11-02T14:00:00.000Z',
+    };
+    await expect(
+      remediateHandler(
+        snsLambdaEventOf(JSON.stringify(request), 'arn:aws:sns:us-east-1:123456789012:someone-else'),
+        context,
+      ),
+    ).rejects.toMatchObject({ name: 'UnexpectedTopicError' });
     expect(await stateOf(w)).toEqual(before);
   });
 });

@@ -86,7 +86,7 @@ describe('LbGuardStack guarding an imported load balancer', () => {
         .Variables;
       expect(variables).toMatchObject({
         LBGUARD_TABLE: { Ref: expect.stringMatching(/Table/) },
-        LBGUARD_TOPIC_ARN: { Ref: expect.stringMatching(/Topic/) },
+        LBGUARD_TOPIC_ARN: { Ref: expect.stringMatching(/^LbGuardTopic[0-9A-F]/) },
         POWERTOOLS_METRICS_NAMESPACE: 'LbGuard',
         POWERTOOLS_SERVICE_NAME: service,
       });
@@ -96,7 +96,47 @@ describe('LbGuardStack guarding an imported load balancer', () => {
     const inspect = (
       functionByService('lbguard-inspect').Environment as { Variables: Record<string, unknown> }
     ).Variables;
-    expect(inspect.LBGUARD_REMEDIATE_FUNCTION).toEqual({ Ref: expect.stringMatching(/Remediate/) });
+    const remediate = (
+      functionByService('lbguard-remediate').Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    for (const variables of [inspect, remediate]) {
+      expect(variables.LBGUARD_REMEDIATION_TOPIC_ARN).toEqual({
+        Ref: expect.stringMatching(/^LbGuardRemediationTopic/),
+      });
+    }
+    const probe = (functionByService('lbguard-probe').Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(probe.LBGUARD_REMEDIATION_TOPIC_ARN).toBeUndefined();
+  });
+
+  it('hands remediation requests from inspect to remediate through their own encrypted topic, with a dead-letter queue', () => {
+    const topics = Object.entries(synth.json.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
+    const handoff = topics.find(([id]) => id.startsWith('LbGuardRemediationTopic'));
+    expect(handoff?.[1].Properties?.KmsMasterKeyId).toEqual(expect.anything());
+    const subscriptions = Object.values(synth.json.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::SNS::Subscription' &&
+        JSON.stringify(r.Properties?.TopicArn).includes(handoff?.[0] ?? '?'),
+    );
+    // Remediate alone: no person ever receives a remediation request.
+    expect(subscriptions.map((r) => r.Properties?.Protocol)).toEqual(['lambda']);
+    expect(JSON.stringify(subscriptions[0]?.Properties?.Endpoint)).toMatch(/Remediate/);
+    expect(JSON.stringify(subscriptions[0]?.Properties?.RedrivePolicy)).toMatch(/DeadLetterQueue/);
+    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { Ref: handoff?.[0] },
+    });
+    // The notification topic's subscribers never see the handoff, and vice versa.
+    const notify = topics.find(([id]) => /^LbGuardTopic[0-9A-F]/.test(id));
+    expect(notify).toBeDefined();
+    const published = (topicId: string) =>
+      policyStatements(synth.json)
+        .filter(({ statement }) => asList(statement.Action).includes('sns:Publish'))
+        .filter(({ statement }) => JSON.stringify(statement.Resource).includes(topicId))
+        .map(({ policy }) => policy.replace(/^Guard|RoleDefaultPolicy.*$/g, ''))
+        .sort();
+    expect(published(handoff?.[0] ?? '?')).toEqual(['LbGuardInspect']);
   });
 
   it('keeps state in an on-demand table with PITR, encryption and TTL on expiresAt, retained on destroy', () => {
@@ -251,7 +291,7 @@ describe('LbGuardStack guarding an imported load balancer', () => {
     ).toEqual([]);
   });
 
-  it('gives only inspect and remediate ELBv2 read access, and only inspect the right to invoke remediate', () => {
+  it('gives only inspect and remediate ELBv2 read access, and no function the right to invoke another', () => {
     const holders = (action: string) =>
       policyStatements(synth.json)
         .filter(({ statement }) => asList(statement.Action).includes(action))
@@ -261,7 +301,7 @@ describe('LbGuardStack guarding an imported load balancer', () => {
       'LbGuardInspect',
       'LbGuardRemediate',
     ]);
-    expect(holders('lambda:InvokeFunction')).toEqual(['LbGuardInspect']);
+    expect(holders('lambda:InvokeFunction')).toEqual([]);
     expect(holders('elasticloadbalancing:ModifyListener')).toEqual(['LbGuardRemediate']);
   });
 
@@ -284,7 +324,9 @@ describe('LbGuardStack guarding an imported load balancer', () => {
       ]),
     );
     for (const alarm of alarms) {
-      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: expect.stringMatching(/Topic/) }]);
+      expect(alarm.Properties?.AlarmActions).toEqual([
+        { Ref: expect.stringMatching(/^LbGuardTopic[0-9A-F]/) },
+      ]);
     }
     synth.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
       AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { EventBridgeSchema as PowertoolsEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { SnsRecordSchema as PowertoolsSnsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
@@ -17,6 +17,7 @@ import type { LbGuardEnv } from '../../../lambdas/shared/env.ts';
 import { EventBridgeSchema } from '../../../lambdas/shared/events.ts';
 import { createInspectRuntime } from '../../../lambdas/shared/inspect-runtime.ts';
 import { createProbeRuntime } from '../../../lambdas/shared/probe-runtime.ts';
+import { SnsRecordSchema } from '../../../lambdas/shared/remediate-events.ts';
 import { createRemediateRuntime } from '../../../lambdas/shared/remediate-runtime.ts';
 import { serviceConfig } from './world.ts';
 
@@ -63,7 +64,6 @@ describe('each function bundle', () => {
         '@aws-sdk/client-cloudwatch',
         '@aws-sdk/client-dynamodb',
         '@aws-sdk/client-elastic-load-balancing-v2',
-        '@aws-sdk/client-lambda',
         '@aws-sdk/client-sns',
       ],
     ],
@@ -102,7 +102,7 @@ describe('function runtimes', () => {
     }
   });
 
-  it('build inspect with the clients it reads, notifies and invokes through', () => {
+  it('build inspect with the clients it reads, notifies and hands off through (SNS, no Lambda client)', () => {
     const runtime = createInspectRuntime(env);
     try {
       expect(Object.keys(runtime.clients).sort()).toEqual([
@@ -110,11 +110,10 @@ describe('function runtimes', () => {
         'documents',
         'dynamodb',
         'elbv2',
-        'lambda',
         'sns',
       ]);
       expect(runtime.clients.cloudwatch).toBeInstanceOf(CloudWatchClient);
-      expect(runtime.clients.lambda).toBeInstanceOf(LambdaClient);
+      expect(runtime.clients.sns).toBeInstanceOf(SNSClient);
       expect(Object.keys(runtime).sort()).toEqual([
         'albMetrics',
         'clients',
@@ -154,13 +153,7 @@ describe('function runtimes', () => {
     });
     const clients = createAwsClients({ region: 'eu-west-1', maxAttempts: 4 });
     try {
-      for (const client of [
-        clients.elbv2,
-        clients.cloudwatch,
-        clients.dynamodb,
-        clients.sns,
-        clients.lambda,
-      ]) {
+      for (const client of [clients.elbv2, clients.cloudwatch, clients.dynamodb, clients.sns]) {
         expect(await client.config.maxAttempts()).toBe(4);
       }
       expect(clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
@@ -215,6 +208,60 @@ describe('EventBridgeSchema', () => {
         expect(ours.success).toBe(theirs.success);
         expect(ours.data).toEqual(theirs.data);
         expect(ours.error?.issues).toEqual(theirs.error?.issues);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('SnsRecordSchema', () => {
+  const attribute = fc.record({ Type: fc.constantFrom('String', 'Binary'), Value: fc.string() });
+  const notification = fc.record(
+    {
+      Subject: fc.option(fc.string(), { nil: null }),
+      TopicArn: fc.constant('arn:aws:sns:eu-west-1:123456789012:lbguard-remediation'),
+      UnsubscribeUrl: fc.constant('https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe'),
+      SigningCertUrl: fc.constant('https://sns.eu-west-1.amazonaws.com/SimpleNotificationService.pem'),
+      Type: fc.constant('Notification'),
+      MessageAttributes: fc.dictionary(fc.string({ minLength: 1 }), attribute),
+      Message: fc.string(),
+      MessageId: fc.uuid(),
+      Signature: fc.base64String(),
+      SignatureVersion: fc.constant('1'),
+      Timestamp: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    },
+    { requiredKeys: ['TopicArn', 'UnsubscribeUrl', 'Type', 'Message', 'MessageId', 'Timestamp'] },
+  );
+  const record = fc.record({
+    EventSource: fc.constant('aws:sns'),
+    EventVersion: fc.constant('1.0'),
+    EventSubscriptionArn: fc.constant('arn:aws:sns:eu-west-1:123456789012:lbguard-remediation:1f2e'),
+    Sns: notification,
+  });
+  // A valid record with one notification field replaced, removed or added.
+  const nearlyValid = fc
+    .tuple(
+      record,
+      fc.constantFrom(
+        'Subject',
+        'UnsubscribeUrl',
+        'SigningCertURL',
+        'Type',
+        'MessageAttributes',
+        'Timestamp',
+        'extra',
+      ),
+      fc.oneof(fc.jsonValue(), fc.constantFrom('not a url', '2026-11-02 14:00', null, undefined)),
+    )
+    .map(([r, key, value]) => ({ ...r, Sns: { ...r.Sns, [key]: value } }));
+
+  it("accepts and rejects what Powertools' SnsRecordSchema does, with the same output", () => {
+    fc.assert(
+      fc.property(fc.oneof(record, nearlyValid, fc.jsonValue()), (event) => {
+        const ours = SnsRecordSchema.safeParse(event);
+        const theirs = PowertoolsSnsRecordSchema.safeParse(event);
+        expect(ours.success).toBe(theirs.success);
+        expect(ours.data).toEqual(theirs.data);
       }),
       { numRuns: 300 },
     );

@@ -5,21 +5,19 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { requestOf, UnexpectedTopicError } from '../../../lambdas/remediate/handler.ts';
 import { EnvironmentError, readEnv } from '../../../lambdas/shared/env.ts';
-import {
-  InspectEventSchema,
-  ProbeEventSchema,
-  RemediateRequestSchema,
-} from '../../../lambdas/shared/events.ts';
+import { InspectEventSchema, ProbeEventSchema } from '../../../lambdas/shared/events.ts';
 import { knownExistingTargetIds } from '../../../lambdas/shared/existing-targets.ts';
 import { advanceIncident } from '../../../lambdas/shared/incidents.ts';
 import { EmfMetricsSink } from '../../../lambdas/shared/metrics-sink.ts';
-import { LambdaRemediationInvoker } from '../../../lambdas/shared/remediation-invoker.ts';
+import { RemediateEventSchema, RemediateRequestSchema } from '../../../lambdas/shared/remediate-events.ts';
+import { SnsRemediationInvoker } from '../../../lambdas/shared/remediation-invoker.ts';
 import { Elbv2TargetGroupDescriber } from '../../../lambdas/shared/service-state.ts';
 import { ConfigError } from '../../../lib/config/index.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
@@ -32,6 +30,7 @@ import {
   RecordingNotifier,
   SilentLog,
 } from '../../support/lambda-fakes.ts';
+import { snsLambdaEventOf } from '../../support/sns-events.ts';
 import { healthOf, LB_ARN, outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
 import { serviceConfig } from './world.ts';
 
@@ -45,17 +44,23 @@ const goodEnv = {
   LBGUARD_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:lbguard',
 };
 
+const REMEDIATION_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:lbguard-remediation';
+
 describe('readEnv', () => {
   it('parses the config once and returns what the functions need', () => {
-    const env = readEnv({ ...goodEnv, LBGUARD_REMEDIATE_FUNCTION: 'lbguard-remediate' });
+    const env = readEnv({ ...goodEnv, LBGUARD_REMEDIATION_TOPIC_ARN: REMEDIATION_TOPIC });
     expect(env.config.services[0]?.remediation.mode).toBe('dry-run');
-    expect(env).toMatchObject({ tableName: 'lbguard-state', remediateFunction: 'lbguard-remediate' });
+    expect(env).toMatchObject({ tableName: 'lbguard-state', remediationTopicArn: REMEDIATION_TOPIC });
   });
 
   it.each([
     [{ LBGUARD_TABLE: undefined }, /LBGUARD_TABLE: is required/],
     [{ LBGUARD_TOPIC_ARN: 'not-an-arn' }, /LBGUARD_TOPIC_ARN: must be an SNS topic ARN/],
     [{ LBGUARD_CONFIG: '' }, /LBGUARD_CONFIG: must hold/],
+    [
+      { LBGUARD_REMEDIATION_TOPIC_ARN: 'lbguard-remediate' },
+      /LBGUARD_REMEDIATION_TOPIC_ARN: must be an SNS topic ARN/,
+    ],
   ])('fails loudly on a bad environment (%o)', (patch, message) => {
     expect(() => readEnv({ ...goodEnv, ...patch })).toThrow(message);
     expect(() => readEnv({ ...goodEnv, ...patch })).toThrow(EnvironmentError);
@@ -67,13 +72,15 @@ describe('readEnv', () => {
     expect(() => readEnv(bad)).toThrow(/LBGUARD_CONFIG: services\[0\]\.name/);
   });
 
-  it('requires the remediate function for inspect', () => {
-    expect(() => readEnv(goodEnv, { requireRemediateFunction: true })).toThrow(/LBGUARD_REMEDIATE_FUNCTION/);
+  it('requires the remediation topic for inspect and remediate', () => {
+    expect(() => readEnv(goodEnv, { requireRemediationTopic: true })).toThrow(
+      /LBGUARD_REMEDIATION_TOPIC_ARN: is required/,
+    );
   });
 });
 
 describe('event schemas', () => {
-  const shapes = [InspectEventSchema, ProbeEventSchema, RemediateRequestSchema];
+  const shapes = [InspectEventSchema, ProbeEventSchema, RemediateRequestSchema, RemediateEventSchema];
 
   it('reject arbitrary JSON that is not an event they know', () => {
     fc.assert(
@@ -107,6 +114,62 @@ describe('event schemas', () => {
       ),
     );
     expect(RemediateRequestSchema.safeParse({ ...valid, extra: 1 }).success).toBe(false);
+  });
+
+  it('read a remediate request handed over by SNS, and say where inside the message it is wrong', () => {
+    const request = {
+      kind: 'remediate',
+      service: 'shop',
+      incidentId: 'shop#2026-11-02T14:00:00.000Z',
+      planHash: 'a'.repeat(64),
+      requestedAt: '2026-11-02T14:00:00.000Z',
+    };
+    const event = snsLambdaEventOf(JSON.stringify(request), REMEDIATION_TOPIC) as {
+      Records: [{ Sns: { MessageId: string } }];
+    };
+    expect(RemediateEventSchema.parse(event)).toEqual({
+      request,
+      handoff: { topicArn: REMEDIATION_TOPIC, messageId: event.Records[0].Sns.MessageId },
+    });
+    // The bare request (an operator's invoke) carries no handoff to check.
+    expect(RemediateEventSchema.parse(request)).toEqual({ request });
+
+    const issuesOf = (value: unknown) =>
+      (RemediateEventSchema.safeParse(value).error?.issues ?? []).flatMap((i) =>
+        i.code === 'invalid_union' ? i.errors.flat() : [i],
+      );
+    expect(issuesOf(snsLambdaEventOf('{"kind": "remediate", ', REMEDIATION_TOPIC))).toContainEqual(
+      expect.objectContaining({
+        path: ['Records', 0, 'Sns', 'Message'],
+        message: 'must be a remediate request as JSON',
+      }),
+    );
+    expect(
+      issuesOf(snsLambdaEventOf(JSON.stringify({ ...request, planHash: 'x' }), REMEDIATION_TOPIC)),
+    ).toContainEqual(expect.objectContaining({ path: ['Records', 0, 'Sns', 'Message', 'planHash'] }));
+    // SNS hands Lambda one record per invocation; two is not an SNS event.
+    const one = event.Records[0];
+    expect(RemediateEventSchema.safeParse({ Records: [one, one] }).success).toBe(false);
+    expect(RemediateEventSchema.safeParse({ Records: [] }).success).toBe(false);
+  });
+
+  it('let remediate act only on requests from its own topic', () => {
+    const request = {
+      kind: 'remediate' as const,
+      service: 'shop',
+      incidentId: 'shop#2026-11-02T14:00:00.000Z',
+      planHash: 'a'.repeat(64),
+      requestedAt: '2026-11-02T14:00:00.000Z',
+    };
+    const from = (topic: string) =>
+      RemediateEventSchema.parse(snsLambdaEventOf(JSON.stringify(request), topic));
+    expect(requestOf(from(REMEDIATION_TOPIC), REMEDIATION_TOPIC)).toEqual(request);
+    expect(requestOf({ request }, REMEDIATION_TOPIC)).toEqual(request);
+    const foreign = 'arn:aws:sns:eu-west-1:123456789012:lbguard';
+    expect(() => requestOf(from(foreign), REMEDIATION_TOPIC)).toThrow(UnexpectedTopicError);
+    expect(() => requestOf(from(foreign), REMEDIATION_TOPIC)).toThrow(
+      /came from SNS topic arn:aws:sns:eu-west-1:123456789012:lbguard, not from lbguard's remediation topic/,
+    );
   });
 
   it('read {} as the post-deploy verification that fails on findings', () => {
@@ -273,10 +336,10 @@ describe('EmfMetricsSink', () => {
   });
 });
 
-describe('LambdaRemediationInvoker', () => {
-  it('invokes remediate asynchronously with the request as payload', async () => {
-    const lambda = mockClient(LambdaClient);
-    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+describe('SnsRemediationInvoker', () => {
+  it('publishes the request to the remediation topic, and names the failed call when SNS refuses', async () => {
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const request = {
       kind: 'remediate' as const,
       service: 'shop',
@@ -284,18 +347,23 @@ describe('LambdaRemediationInvoker', () => {
       planHash: 'b'.repeat(64),
       requestedAt: '2026-11-02T14:00:00.000Z',
     };
-    await new LambdaRemediationInvoker(new LambdaClient({ region: 'eu-west-1' }), 'lbguard-remediate').invoke(
+    await new SnsRemediationInvoker(new SNSClient({ region: 'eu-west-1' }), REMEDIATION_TOPIC).invoke(
       request,
     );
-    const input = lambda.commandCalls(InvokeCommand)[0]?.args[0].input;
-    expect(input?.InvocationType).toBe('Event');
-    expect(input?.FunctionName).toBe('lbguard-remediate');
-    expect(JSON.parse(new TextDecoder().decode(input?.Payload as Uint8Array))).toEqual(request);
-    lambda.on(InvokeCommand).rejects(new Error('boom'));
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input?.TopicArn).toBe(REMEDIATION_TOPIC);
+    // What remediate's schema reads back out of the SNS record.
+    expect(RemediateRequestSchema.parse(JSON.parse(input?.Message ?? ''))).toEqual(request);
+    expect(input?.MessageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'remediate' },
+      service: { DataType: 'String', StringValue: 'shop' },
+      incidentId: { DataType: 'String', StringValue: 'shop#x' },
+    });
+    sns.on(PublishCommand).rejects(new Error('boom'));
     await expect(
-      new LambdaRemediationInvoker(new LambdaClient({ region: 'eu-west-1' }), 'f').invoke(request),
-    ).rejects.toThrow(AwsApiError);
-    lambda.restore();
+      new SnsRemediationInvoker(new SNSClient({ region: 'eu-west-1' }), REMEDIATION_TOPIC).invoke(request),
+    ).rejects.toThrow(/AWS Publish failed: Error: boom/);
+    sns.restore();
   });
 });
 
