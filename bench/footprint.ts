@@ -19,9 +19,10 @@
 // - Measured and left out: `legalComments: 'none'` (−0.3 KiB, no time) and no source map at all
 //   (no import-time gain).
 // - Later, the config, event and env schemas moved to zod/mini (~97 → ~38 KB of zod a bundle).
-// - The current figures are in bench/results.md. Still over a target: inspect's size, which
-//   carries 70 KiB of @aws-sdk/client-lambda for one asynchronous Invoke (the SDK's schema tables
-//   do not tree-shake under esbuild).
+// - Then inspect's hand-off to remediate moved from Lambda's Invoke to SNS (−70 KiB of
+//   @aws-sdk/client-lambda), the SDK's event-stream codec was aliased out (−15 KiB a function,
+//   lambdas/shared/no-event-streams.ts), and remediate's SNS envelope schema moved to its own module.
+// - The current figures are in bench/results.md.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -24,6 +24,18 @@ export const LAMBDA_CREDENTIALS_MODULE = path.resolve(
   'lambda-credentials.ts',
 );
 
+/** The SDK's event-stream codec, which no lbguard function calls (see the module below). */
+export const EVENT_STREAMS_MODULE = '@smithy/core/event-streams';
+
+/** What the bundles carry in its place: exports that throw a message naming this file. */
+export const NO_EVENT_STREAMS_MODULE = path.resolve(
+  import.meta.dirname,
+  '..',
+  'lambdas',
+  'shared',
+  'no-event-streams.ts',
+);
+
 /** The esbuild options every function is bundled with, as plain data both consumers translate. */
 export interface FunctionBundling {
   /**
@@ -48,7 +60,10 @@ export interface FunctionBundling {
   /** The SDK publishes ESM (`module`) builds that tree-shake; `main` is CommonJS. */
   readonly mainFields: readonly string[];
   readonly external: readonly string[];
-  /** Bundled mode only: the SDK's full credential chain → lbguard's Lambda-only one. */
+  /**
+   * Bundled mode only: the SDK's full credential chain → lbguard's Lambda-only one, and the SDK's
+   * event-stream codec (~15 KiB, reached only by streaming operations) → a module that throws.
+   */
   readonly alias: Readonly<Record<string, string>>;
 }
 
@@ -66,7 +81,13 @@ export function functionBundling(mode: SdkMode = 'bundled'): FunctionBundling {
     sourcesContent: false,
     mainFields: ['module', 'main'],
     external: mode === 'bundled' ? [] : ['@aws-sdk/*'],
-    alias: mode === 'bundled' ? { [CREDENTIAL_CHAIN_PACKAGE]: LAMBDA_CREDENTIALS_MODULE } : {},
+    alias:
+      mode === 'bundled'
+        ? {
+            [CREDENTIAL_CHAIN_PACKAGE]: LAMBDA_CREDENTIALS_MODULE,
+            [EVENT_STREAMS_MODULE]: NO_EVENT_STREAMS_MODULE,
+          }
+        : {},
   };
 }
 

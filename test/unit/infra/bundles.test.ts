@@ -3,17 +3,30 @@
 // deployed function starts with. Catches what the TypeScript tests cannot: a CommonJS/ESM mix-up,
 // an alias that no longer matches the SDK, module scope that throws once bundled.
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { SelectObjectContentCommand } from '@aws-sdk/client-s3';
+import { NormalizedSchema } from '@smithy/core/schema';
 import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { coldStartEnvironment, FUNCTIONS, type FunctionName } from '../../../bench/footprint.ts';
-import { BUNDLE_FILE, CREDENTIAL_CHAIN_PACKAGE, esbuildOptions } from '../../../infra/bundling.ts';
+import {
+  BUNDLE_FILE,
+  CREDENTIAL_CHAIN_PACKAGE,
+  EVENT_STREAMS_MODULE,
+  esbuildOptions,
+  NO_EVENT_STREAMS_MODULE,
+} from '../../../infra/bundling.ts';
 import {
   defaultProvider,
   NO_LAMBDA_CREDENTIALS_MESSAGE,
 } from '../../../lambdas/shared/lambda-credentials.ts';
+import {
+  EventStreamSerde,
+  eventStreamSerdeProvider,
+  NO_EVENT_STREAMS_MESSAGE,
+} from '../../../lambdas/shared/no-event-streams.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundles-test');
@@ -22,6 +35,8 @@ const run = promisify(execFile);
 interface Built {
   readonly file: string;
   readonly packages: ReadonlySet<string>;
+  /** Every input file that reached the output, relative to the repository. */
+  readonly inputs: readonly string[];
 }
 
 const built = new Map<FunctionName, Built>();
@@ -41,15 +56,43 @@ async function bundle(fn: FunctionName): Promise<Built> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), '{}\n');
   const packages = new Set<string>();
+  const inputs: string[] = [];
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [input, info] of Object.entries(output.inputs)) {
+      if (info.bytesInOutput > 0) inputs.push(input);
       const at = input.lastIndexOf('node_modules/');
       if (info.bytesInOutput === 0 || at < 0) continue;
       const [scope = '', name = ''] = input.slice(at + 'node_modules/'.length).split('/');
       packages.add(scope.startsWith('@') ? `${scope}/${name}` : scope);
     }
   }
-  return { file, packages };
+  return { file, packages, inputs };
+}
+
+/** True when an SDK command's operation has an event stream in its input or output. */
+function streamsEvents(command: { readonly schema?: unknown }): boolean {
+  const op = command.schema;
+  if (!Array.isArray(op) || op[0] !== 9) throw new Error('not an SDK operation schema');
+  return Boolean(
+    NormalizedSchema.of(op[4]).getEventStreamMember() || NormalizedSchema.of(op[5]).getEventStreamMember(),
+  );
+}
+
+/** The `*Command` classes lbguard's bundled sources import by name from each SDK client package. */
+function commandsImported(sources: readonly string[]): Map<string, Set<string>> {
+  const found = new Map<string, Set<string>>();
+  for (const source of sources) {
+    const text = readFileSync(path.join(REPO_ROOT, source), 'utf8');
+    for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
+      const names = (m[1] ?? '')
+        .split(',')
+        .map((n) => n.trim().replace(/^type\s+/, ''))
+        .filter((n) => n.endsWith('Command'));
+      const pkg = m[2] ?? '';
+      for (const name of names) found.set(pkg, (found.get(pkg) ?? new Set()).add(name));
+    }
+  }
+  return found;
 }
 
 /**
@@ -146,6 +189,45 @@ describe.each(FUNCTIONS)('the deployed %s bundle', (fn) => {
         .sort(),
     ).toEqual(['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http']);
     expect(packages.has('@aws-sdk/nested-clients')).toBe(false);
+  });
+});
+
+describe("the SDK's event-stream codec, left out of every bundle", () => {
+  it.each(FUNCTIONS)('is not in %s, and no operation that bundle calls streams events', async (fn) => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    expect(built_.inputs.filter((i) => i.includes('/event-streams/'))).toEqual([]);
+    expect(built_.inputs).toContain(path.relative(REPO_ROOT, NO_EVENT_STREAMS_MODULE));
+    const sources = built_.inputs.filter((i) => !i.includes('node_modules/') && i.endsWith('.ts'));
+    const imported = commandsImported(sources);
+    expect(imported.size).toBeGreaterThan(0);
+    for (const [pkg, names] of imported) {
+      const client = (await import(pkg)) as Record<string, new (input: object) => { schema?: unknown }>;
+      for (const name of names) {
+        const Command = client[name];
+        if (Command === undefined) throw new Error(`${pkg} exports no ${name}`);
+        expect({ pkg, name, streams: streamsEvents(new Command({})) }).toEqual({ pkg, name, streams: false });
+      }
+    }
+    // The document client's commands wrap DynamoDB's, none of which streams.
+    if (built_.packages.has('@aws-sdk/lib-dynamodb')) {
+      const dynamodb = (await import('@aws-sdk/client-dynamodb')) as unknown as Record<string, unknown>;
+      const commands = Object.entries(dynamodb).filter(([name]) => /^[A-Z]\w*Command$/.test(name));
+      expect(commands.length).toBeGreaterThan(50);
+      for (const [name, Command] of commands) {
+        const command = new (Command as new (input: object) => { schema?: unknown })({});
+        expect({ name, streams: streamsEvents(command) }).toEqual({ name, streams: false });
+      }
+    }
+  });
+
+  it('would be caught: the check sees the stream of an operation that has one', () => {
+    expect(streamsEvents(new SelectObjectContentCommand({ Bucket: 'b', Key: 'k' } as never))).toBe(true);
+  });
+
+  it(`stands in for ${EVENT_STREAMS_MODULE} with exports that say why they fail`, () => {
+    expect(() => new EventStreamSerde()).toThrow(NO_EVENT_STREAMS_MESSAGE);
+    expect(() => eventStreamSerdeProvider()).toThrow(/infra\/bundling\.ts/);
   });
 });
 
