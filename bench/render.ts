@@ -43,7 +43,8 @@ export interface Results {
 }
 
 export const TARGETS = {
-  bundleBytes: 500 * 1024,
+  /** The issue's "≤ 500 KB", read as decimal kilobytes: the stricter reading (488 KiB). */
+  bundleBytes: 500_000,
   coldImportMs: 150,
   monthlyUsd: 2,
   falsePositiveRate: 1 / 10_000,
@@ -75,7 +76,7 @@ function summary(r: Results): string[] {
   const rows: string[] = ['| Figure | Target | Measured | |', '|---|---|---|---|'];
   for (const f of (r.footprint ?? []).filter((x) => x.mode === 'bundled')) {
     rows.push(
-      `| ${f.fn} bundle (SDK bundled, as deployed) | ≤ 500 KiB | ${kib(f.bytes)} | ${met(f.bytes <= TARGETS.bundleBytes)} |`,
+      `| ${f.fn} bundle (SDK bundled, as deployed) | ≤ 500 KB (500,000 bytes) | ${f.bytes.toLocaleString('en-US')} bytes (${kib(f.bytes)}) | ${met(f.bytes <= TARGETS.bundleBytes)} |`,
       `| ${f.fn} cold import (median of ${f.importMs.samples.length}) | ≤ 150 ms | ${ms(f.importMs.median)} ms | ${met(f.importMs.median <= TARGETS.coldImportMs)} |`,
     );
   }
