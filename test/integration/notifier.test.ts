@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,52 +11,25 @@ import {
 } from '../../lambdas/adapters/notifier.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
+import { type SnsHttpSink, startSnsHttpSink } from '../support/sns-events.ts';
 
 const clients: AwsClients = createAwsClients(motoClientConfig());
 
-/** What moto POSTs to an HTTP subscription for each published message. */
-interface SnsDelivery {
-  readonly path: string;
-  readonly Type: string;
-  readonly Subject?: string;
-  readonly Message: string;
-  readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
-}
-
 // An HTTP subscription to a loopback server: moto delivers each message as a real POST, so the
 // test reads exactly what a subscriber would receive.
-const deliveries: SnsDelivery[] = [];
-let server: Server;
-let endpoint: string;
+let sink: SnsHttpSink;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on('end', () => {
-      deliveries.push({ path: req.url ?? '', ...(JSON.parse(body) as Omit<SnsDelivery, 'path'>) });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sink = await startSnsHttpSink();
 });
 
 afterAll(async () => {
   destroyAwsClients(clients);
-  await new Promise((r) => server.close(r));
+  await sink.close();
 });
 
-async function notificationsReceived(count: number, path = '/all'): Promise<SnsDelivery[]> {
-  for (let i = 0; i < 50; i++) {
-    const notes = deliveries.filter((d) => d.Type === 'Notification' && d.path === path);
-    if (notes.length >= count) return notes;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`expected ${count} SNS deliveries, got ${deliveries.length}`);
-}
+/** Notifications that reached the subscription on `path` (every message: `/all`). */
+const notificationsReceived = (count: number, path = '/all') => sink.received(count, path);
 
 const incident: Notification = {
   service: 'shop',
@@ -83,7 +54,7 @@ describe('SnsNotifier against moto', () => {
   let topicArn: string;
   beforeEach(async () => {
     await resetMoto();
-    deliveries.length = 0;
+    sink.deliveries.length = 0;
     topicArn = (await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard' }))).TopicArn ?? '';
     // moto's HTTP deliveries omit MessageAttributes, so the attributes are checked the way a
     // subscriber uses them: through filter policies, one that matches and one that must not.
@@ -92,7 +63,7 @@ describe('SnsNotifier against moto', () => {
         new SubscribeCommand({
           TopicArn: topicArn,
           Protocol: 'http',
-          Endpoint: `${endpoint}${path}`,
+          Endpoint: `${sink.endpoint}${path}`,
           ...(filter ? { Attributes: { FilterPolicy: JSON.stringify(filter) } } : {}),
         }),
       );
@@ -115,7 +86,7 @@ describe('SnsNotifier against moto', () => {
     expect(delivered?.Message).toContain('\nPlan\n  1. ModifyListener :80');
     expect(delivered?.Message).toContain('\nLinks\n  - Dashboard: https://');
     expect(await notificationsReceived(1, '/pager')).toHaveLength(1);
-    expect(deliveries.filter((d) => d.path === '/info-only')).toEqual([]);
+    expect(sink.deliveries.filter((d) => d.path === '/info-only')).toEqual([]);
   });
 
   it('cuts a long multi-line subject to one line under 100 characters that SNS accepts', async () => {

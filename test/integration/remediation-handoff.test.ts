@@ -2,8 +2,6 @@
 // publishes is what a subscriber receives, and remediate's schema reads the request back out of
 // the record Lambda would build around that delivery. (moto cannot invoke a Lambda subscriber
 // without Docker; an HTTP subscriber receives the same message, field for field.)
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
@@ -12,45 +10,24 @@ import { RemediateEventSchema, type RemediateRequest } from '../../lambdas/share
 import { SnsRemediationInvoker } from '../../lambdas/shared/remediation-invoker.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
-import { type SnsHttpDelivery, snsLambdaEvent } from '../support/sns-events.ts';
+import { type SnsHttpSink, snsLambdaEvent, startSnsHttpSink } from '../support/sns-events.ts';
 
 const clients: AwsClients = createAwsClients(motoClientConfig());
-const deliveries: (SnsHttpDelivery & { readonly path: string })[] = [];
-let server: Server;
-let endpoint: string;
+let sink: SnsHttpSink;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on('end', () => {
-      const message = JSON.parse(body) as SnsHttpDelivery;
-      if (message.Type === 'Notification') deliveries.push({ ...message, path: req.url ?? '' });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sink = await startSnsHttpSink();
 });
 
 afterAll(async () => {
   destroyAwsClients(clients);
-  await new Promise((r) => server.close(r));
+  await sink.close();
 });
 
 beforeEach(async () => {
   await resetMoto();
-  deliveries.length = 0;
+  sink.deliveries.length = 0;
 });
-
-async function delivered(count: number): Promise<SnsHttpDelivery[]> {
-  for (let i = 0; i < 50 && deliveries.length < count; i++) await new Promise((r) => setTimeout(r, 100));
-  if (deliveries.length < count)
-    throw new Error(`expected ${count} SNS deliveries, got ${deliveries.length}`);
-  return deliveries;
-}
 
 const request: RemediateRequest = {
   kind: 'remediate',
@@ -63,9 +40,19 @@ const request: RemediateRequest = {
 async function remediationTopic(): Promise<string> {
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard-remediation' }));
   const arn = topic.TopicArn ?? '';
-  await clients.sns.send(
-    new SubscribeCommand({ TopicArn: arn, Protocol: 'http', Endpoint: `${endpoint}/remediate` }),
-  );
+  // moto's HTTP deliveries omit MessageAttributes, so the attributes are checked the way a
+  // reader uses them: through filter policies, one that matches and one that must not.
+  const subscribe = (path: string, filter: Record<string, string[]>) =>
+    clients.sns.send(
+      new SubscribeCommand({
+        TopicArn: arn,
+        Protocol: 'http',
+        Endpoint: `${sink.endpoint}${path}`,
+        Attributes: { FilterPolicy: JSON.stringify(filter) },
+      }),
+    );
+  await subscribe('/remediate', { kind: ['remediate'], service: ['shop'], incidentId: [request.incidentId] });
+  await subscribe('/blog', { service: ['blog'] });
   return arn;
 }
 
@@ -73,10 +60,11 @@ describe('SnsRemediationInvoker → remediate', () => {
   it('delivers the request that remediate reads back, from the topic remediate checks', async () => {
     const topicArn = await remediationTopic();
     await new SnsRemediationInvoker(clients.sns, topicArn).invoke(request);
-    const [delivery] = await delivered(1);
+    const [delivery] = await sink.received(1, '/remediate');
     if (delivery === undefined) throw new Error('no delivery');
     expect(delivery.TopicArn).toBe(topicArn);
-    expect(deliveries.map((d) => d.path)).toEqual(['/remediate']);
+    // Matched the filter on kind, service and incident id; the other subscriber's filter did not.
+    expect(sink.deliveries.map((d) => d.path)).toEqual(['/remediate']);
     const event = RemediateEventSchema.parse(snsLambdaEvent(delivery));
     expect(event).toEqual({ request, handoff: { topicArn, messageId: delivery.MessageId } });
     expect(requestOf(event, topicArn)).toEqual(request);
@@ -85,7 +73,7 @@ describe('SnsRemediationInvoker → remediate', () => {
   it('is refused by a remediate that was deployed with another topic', async () => {
     const topicArn = await remediationTopic();
     await new SnsRemediationInvoker(clients.sns, topicArn).invoke(request);
-    const [delivery] = await delivered(1);
+    const [delivery] = await sink.received(1, '/remediate');
     if (delivery === undefined) throw new Error('no delivery');
     const event = RemediateEventSchema.parse(snsLambdaEvent(delivery));
     expect(() => requestOf(event, `${topicArn}-other`)).toThrow(UnexpectedTopicError);
@@ -99,6 +87,6 @@ describe('SnsRemediationInvoker → remediate', () => {
     await expect(new SnsRemediationInvoker(clients.sns, missing).invoke(request)).rejects.toThrow(
       /AWS Publish failed/,
     );
-    expect(deliveries).toEqual([]);
+    expect(sink.deliveries).toEqual([]);
   });
 });

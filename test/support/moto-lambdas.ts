@@ -29,6 +29,7 @@ import {
   toSdkConditions,
 } from './elbv2-fixtures.ts';
 import { FakeClock, RecordingInvoker, RecordingMetrics, SilentLog, testConfig } from './lambda-fakes.ts';
+import { type SnsHttpDelivery, startSnsHttpSink } from './sns-events.ts';
 
 // The three functions wired to moto exactly as in production (createRuntime around SDK clients),
 // with a local HTTP server standing in for the site behind the load balancer, an SNS HTTP
@@ -45,11 +46,8 @@ const WRITES = new Set([
   'DeleteRule',
 ]);
 
-export interface SnsDelivery {
-  readonly Subject?: string;
-  readonly Message: string;
-  readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
-}
+/** What people would receive: the notification topic's messages, as an HTTP subscriber sees them. */
+export type SnsDelivery = SnsHttpDelivery;
 
 /** A fault to inject into lbguard's own ELBv2 calls: return an error to throw, or undefined. */
 export type Fault = (command: string, attempt: number) => Error | undefined;
@@ -147,21 +145,10 @@ export async function createMotoWorld(
   const topic = await admin.sns.send(new CreateTopicCommand({ Name: 'lbguard' }));
   const topicArn = topic.TopicArn ?? '';
 
-  const deliveries: SnsDelivery[] = [];
-  const snsSink = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on('end', () => {
-      const message = JSON.parse(body) as SnsDelivery & { Type: string };
-      if (message.Type === 'Notification') deliveries.push(message);
-      res.end('ok');
-    });
-  });
-  await listen(snsSink);
+  const snsSink = await startSnsHttpSink();
+  const deliveries = snsSink.deliveries;
   await admin.sns.send(
-    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'http', Endpoint: `${url(snsSink)}/sns` }),
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'http', Endpoint: `${snsSink.endpoint}/sns` }),
   );
 
   const shop = await createShop(admin, spec);
@@ -360,7 +347,7 @@ export async function createMotoWorld(
     async close() {
       destroyAwsClients(admin);
       destroyAwsClients(clients);
-      await Promise.all([close(site), close(snsSink)]);
+      await Promise.all([close(site), snsSink.close()]);
     },
   };
   return self;

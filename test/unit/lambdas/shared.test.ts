@@ -46,6 +46,15 @@ const goodEnv = {
 
 const REMEDIATION_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:lbguard-remediation';
 
+/** A well-formed request as inspect hands it over. */
+const REMEDIATE_REQUEST = {
+  kind: 'remediate' as const,
+  service: 'shop',
+  incidentId: 'shop#2026-11-02T14:00:00.000Z',
+  planHash: 'a'.repeat(64),
+  requestedAt: '2026-11-02T14:00:00.000Z',
+};
+
 describe('readEnv', () => {
   it('parses the config once and returns what the functions need', () => {
     const env = readEnv({ ...goodEnv, LBGUARD_REMEDIATION_TOPIC_ARN: REMEDIATION_TOPIC });
@@ -94,13 +103,7 @@ describe('event schemas', () => {
   });
 
   it('reject a remediate request with any field wrong', () => {
-    const valid = {
-      kind: 'remediate',
-      service: 'shop',
-      incidentId: 'shop#2026-11-02T14:00:00.000Z',
-      planHash: 'a'.repeat(64),
-      requestedAt: '2026-11-02T14:00:00.000Z',
-    };
+    const valid = REMEDIATE_REQUEST;
     expect(RemediateRequestSchema.safeParse(valid).success).toBe(true);
     fc.assert(
       fc.property(
@@ -117,13 +120,7 @@ describe('event schemas', () => {
   });
 
   it('read a remediate request handed over by SNS, and say where inside the message it is wrong', () => {
-    const request = {
-      kind: 'remediate',
-      service: 'shop',
-      incidentId: 'shop#2026-11-02T14:00:00.000Z',
-      planHash: 'a'.repeat(64),
-      requestedAt: '2026-11-02T14:00:00.000Z',
-    };
+    const request = REMEDIATE_REQUEST;
     const event = snsLambdaEventOf(JSON.stringify(request), REMEDIATION_TOPIC) as {
       Records: [{ Sns: { MessageId: string } }];
     };
@@ -154,13 +151,7 @@ describe('event schemas', () => {
   });
 
   it('let remediate act only on requests from its own topic', () => {
-    const request = {
-      kind: 'remediate' as const,
-      service: 'shop',
-      incidentId: 'shop#2026-11-02T14:00:00.000Z',
-      planHash: 'a'.repeat(64),
-      requestedAt: '2026-11-02T14:00:00.000Z',
-    };
+    const request = REMEDIATE_REQUEST;
     const from = (topic: string) =>
       RemediateEventSchema.parse(snsLambdaEventOf(JSON.stringify(request), topic));
     expect(requestOf(from(REMEDIATION_TOPIC), REMEDIATION_TOPIC)).toEqual(request);
@@ -213,13 +204,7 @@ describe('handlers', () => {
 
   it('fail on a valid event when the environment is missing, rather than act on half a config', async () => {
     const { handler } = await import('../../../lambdas/remediate/handler.ts');
-    const request = {
-      kind: 'remediate',
-      service: 'shop',
-      incidentId: 'shop#2026-11-02T14:00:00.000Z',
-      planHash: 'a'.repeat(64),
-      requestedAt: '2026-11-02T14:00:00.000Z',
-    };
+    const request = REMEDIATE_REQUEST;
     await expect(asLambda(handler)(request, context)).rejects.toThrow(EnvironmentError);
   });
 });
@@ -340,13 +325,7 @@ describe('SnsRemediationInvoker', () => {
   it('publishes the request to the remediation topic, and names the failed call when SNS refuses', async () => {
     const sns = mockClient(SNSClient);
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const request = {
-      kind: 'remediate' as const,
-      service: 'shop',
-      incidentId: 'shop#x',
-      planHash: 'b'.repeat(64),
-      requestedAt: '2026-11-02T14:00:00.000Z',
-    };
+    const request = REMEDIATE_REQUEST;
     await new SnsRemediationInvoker(new SNSClient({ region: 'eu-west-1' }), REMEDIATION_TOPIC).invoke(
       request,
     );
@@ -357,7 +336,7 @@ describe('SnsRemediationInvoker', () => {
     expect(input?.MessageAttributes).toEqual({
       kind: { DataType: 'String', StringValue: 'remediate' },
       service: { DataType: 'String', StringValue: 'shop' },
-      incidentId: { DataType: 'String', StringValue: 'shop#x' },
+      incidentId: { DataType: 'String', StringValue: REMEDIATE_REQUEST.incidentId },
     });
     sns.on(PublishCommand).rejects(new Error('boom'));
     await expect(
