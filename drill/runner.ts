@@ -256,8 +256,9 @@ class RecordingNotifier implements Notifier {
 }
 
 /**
- * Stands in for Lambda's asynchronous invoke of remediate: returns at once and runs remediate in
- * this process, retrying a thrown error twice after a pause, as Lambda does for async events.
+ * Stands in for the hand-off to remediate (a publish to the remediation topic, which SNS delivers
+ * as an asynchronous invoke): returns at once and runs remediate in this process, retrying a
+ * thrown error twice after a pause, as Lambda does for async events.
  */
 class InProcessRemediation implements RemediationInvoker {
   readonly records: RemediationRecord[] = [];
