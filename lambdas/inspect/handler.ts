@@ -23,7 +23,7 @@ import type { LoadBalancerReader } from '../adapters/elbv2.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { LastGood, StateStore } from '../adapters/state-store.ts';
 import { atColdStart } from '../shared/cold-start.ts';
-import { readEnv } from '../shared/env.ts';
+import { readEnv, requireRemediationTopic } from '../shared/env.ts';
 import type { CloudTrailElbv2Event, InspectEvent, VerifyRequest } from '../shared/events.ts';
 import { InspectEventSchema } from '../shared/events.ts';
 import { knownExistingTargetIds } from '../shared/existing-targets.ts';
@@ -652,8 +652,9 @@ function isoBefore(at: Date, ms: number): string {
 }
 
 const deps = atColdStart((): InspectDeps => {
-  const runtime = createInspectRuntime(readEnv(process.env, { requireRemediationTopic: true }));
-  const topicArn = runtime.env.remediationTopicArn;
+  const env = readEnv(process.env);
+  const remediationTopicArn = requireRemediationTopic(env);
+  const runtime = createInspectRuntime(env);
   return {
     config: runtime.env.config,
     reader: runtime.reader,
@@ -661,7 +662,7 @@ const deps = atColdStart((): InspectDeps => {
     albMetrics: runtime.albMetrics,
     store: runtime.store,
     notifier: runtime.notifier,
-    ...(topicArn === undefined ? {} : { invoker: new SnsRemediationInvoker(runtime.clients.sns, topicArn) }),
+    invoker: new SnsRemediationInvoker(runtime.clients.sns, remediationTopicArn),
     metrics: runtime.metrics,
     logger: runtime.logger,
     now: () => new Date(),

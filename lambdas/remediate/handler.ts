@@ -8,7 +8,7 @@ import type { Prober } from '../adapters/http-prober.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { LastGood, StateStore } from '../adapters/state-store.ts';
 import { atColdStart } from '../shared/cold-start.ts';
-import { EnvironmentError, readEnv } from '../shared/env.ts';
+import { readEnv, requireRemediationTopic } from '../shared/env.ts';
 import { knownExistingTargetIds } from '../shared/existing-targets.ts';
 import { advanceIncident } from '../shared/incidents.ts';
 import { type Log, realSleep, type Sleep } from '../shared/log.ts';
@@ -374,11 +374,9 @@ export function requestOf(event: RemediateEvent, remediationTopicArn: string): R
 }
 
 const deps = atColdStart(() => {
-  const runtime = createRemediateRuntime(readEnv(process.env, { requireRemediationTopic: true }));
-  const remediationTopicArn = runtime.env.remediationTopicArn;
-  // readEnv has thrown already when it is missing; this narrows the type.
-  if (remediationTopicArn === undefined)
-    throw new EnvironmentError('LBGUARD_REMEDIATION_TOPIC_ARN: is required');
+  const env = readEnv(process.env);
+  const remediationTopicArn = requireRemediationTopic(env);
+  const runtime = createRemediateRuntime(env);
   return {
     runtime,
     remediationTopicArn,

@@ -41,19 +41,13 @@ export class EnvironmentError extends LbGuardError {
  * than acting on half a configuration) with one line per problem; values are never quoted,
  * because `LBGUARD_CONFIG` carries probe headers that may hold tokens.
  */
-export function readEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  options: { readonly requireRemediationTopic?: boolean } = {},
-): LbGuardEnv {
+export function readEnv(env: Readonly<Record<string, string | undefined>>): LbGuardEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${describe(i)}`);
     throw new EnvironmentError(`lbguard: bad environment\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (options.requireRemediationTopic === true && e.LBGUARD_REMEDIATION_TOPIC_ARN === undefined) {
-    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATION_TOPIC_ARN: is required');
-  }
   // The construct writes LBGUARD_CONFIG with JSON.stringify, so no YAML parser is bundled; this
   // raises a ConfigError naming every path that is wrong.
   const config = loadConfigJsonOrThrow(e.LBGUARD_CONFIG, 'LBGUARD_CONFIG');
@@ -69,4 +63,12 @@ export function readEnv(
 
 function describe(issue: z.core.$ZodIssue): string {
   return issue.code === 'invalid_type' ? 'is required' : issue.message;
+}
+
+/** The remediation topic, which inspect and remediate cannot run without; throws at cold start. */
+export function requireRemediationTopic(env: LbGuardEnv): string {
+  if (env.remediationTopicArn === undefined) {
+    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATION_TOPIC_ARN: is required');
+  }
+  return env.remediationTopicArn;
 }

@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { requestOf, UnexpectedTopicError } from '../../../lambdas/remediate/handler.ts';
-import { EnvironmentError, readEnv } from '../../../lambdas/shared/env.ts';
+import { EnvironmentError, readEnv, requireRemediationTopic } from '../../../lambdas/shared/env.ts';
 import { InspectEventSchema, ProbeEventSchema } from '../../../lambdas/shared/events.ts';
 import { knownExistingTargetIds } from '../../../lambdas/shared/existing-targets.ts';
 import { advanceIncident } from '../../../lambdas/shared/incidents.ts';
@@ -82,7 +82,7 @@ describe('readEnv', () => {
   });
 
   it('requires the remediation topic for inspect and remediate', () => {
-    expect(() => readEnv(goodEnv, { requireRemediationTopic: true })).toThrow(
+    expect(() => requireRemediationTopic(readEnv(goodEnv))).toThrow(
       /LBGUARD_REMEDIATION_TOPIC_ARN: is required/,
     );
   });
