@@ -21,7 +21,7 @@
 // - Later, the config, event and env schemas moved to zod/mini (~97 → ~38 KB of zod a bundle).
 // - Then inspect's hand-off to remediate moved from Lambda's Invoke to SNS (−70 KiB of
 //   @aws-sdk/client-lambda), the SDK's event-stream codec was aliased out (−15 KiB a function,
-//   lambdas/shared/no-event-streams.ts), and remediate's SNS envelope schema moved to its own module.
+//   lambdas/bundle-shims/no-event-streams.ts), and remediate's SNS envelope schema moved to its own module.
 // - The current figures are in bench/results.md.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 import type { LoadBalancerState } from '../lambdas/adapters/elbv2.ts';
 import type { LastGood } from '../lambdas/adapters/state-store.ts';
 import { observe } from '../lambdas/inspect/handler.ts';
-import { Elbv2TargetGroupDescriber } from '../lambdas/shared/service-state.ts';
+import { Elbv2TargetGroupDescriber } from '../lambdas/flows/read-service.ts';
 import type { LbGuardConfig, ServiceConfig } from '../lib/config/index.ts';
 import type { Incident } from '../lib/incident.ts';
 import type { Diagnosis, Signals } from '../lib/types.ts';

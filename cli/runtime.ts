@@ -1,9 +1,9 @@
 import type { Notification, Notifier } from '../lambdas/adapters/notifier.ts';
 import { SnsNotifier } from '../lambdas/adapters/notifier.ts';
 import type { InspectDeps } from '../lambdas/inspect/handler.ts';
-import type { Log } from '../lambdas/shared/log.ts';
-import type { MetricsSink } from '../lambdas/shared/metrics-sink.ts';
-import { Elbv2TargetGroupDescriber } from '../lambdas/shared/service-state.ts';
+import type { Log } from '../lambdas/adapters/log.ts';
+import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
+import { Elbv2TargetGroupDescriber } from '../lambdas/flows/read-service.ts';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import type { AwsContext } from './context.ts';
 import type { CliIo } from './io.ts';

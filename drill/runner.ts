@@ -14,20 +14,21 @@ import { createStateTable } from '../lambdas/adapters/state-store.ts';
 import { type InspectDeps, type InspectOutcome, run as inspect } from '../lambdas/inspect/handler.ts';
 import { run as probe } from '../lambdas/probe/handler.ts';
 import { type RemediateOutcome, run as remediate } from '../lambdas/remediate/handler.ts';
-import { createRuntime, type Runtime } from '../lambdas/shared/deps.ts';
+import { createRuntime, type Runtime } from '../lambdas/runtime/deps.ts';
 import {
   InspectEventSchema,
   type ProbeEvent,
   ProbeEventSchema,
   type RemediateRequest,
   type ScheduledEvent,
-} from '../lambdas/shared/events.ts';
-import type { Log } from '../lambdas/shared/log.ts';
-import type { MetricsSink } from '../lambdas/shared/metrics-sink.ts';
-import { createPowertoolsApplyOnce } from '../lambdas/shared/once.ts';
-import type { RemediationInvoker } from '../lambdas/shared/remediation-invoker.ts';
+} from '../lambdas/runtime/events.ts';
+import type { Log } from '../lambdas/adapters/log.ts';
+import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
+import { createPowertoolsApplyOnce } from '../lambdas/adapters/apply-once.ts';
+import type { RemediationInvoker } from '../lambdas/adapters/remediation-handoff.ts';
 import { type LbGuardConfig, parseConfig } from '../lib/config/index.ts';
 import type { Incident } from '../lib/incident.ts';
+import { ROUTING_EVENT_NAMES } from '../lib/routing-events.ts';
 import { hashSnapshot } from '../lib/snapshot.ts';
 import type { Diagnosis, RootCause } from '../lib/types.ts';
 import { analyseRun, checkExpectations } from './analysis.ts';
@@ -60,20 +61,7 @@ export const DRILL_SERVICE = 'shop';
 const TABLE = 'lbguard-drill-state';
 const ACCOUNT = '123456789012';
 const DEPLOY_ROLE_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/deploy-pipeline/release-2026-11-02`;
-const WRITE_OPS = new Set([
-  'RegisterTargets',
-  'DeregisterTargets',
-  'ModifyListener',
-  'ModifyRule',
-  'SetRulePriorities',
-  'CreateRule',
-  'DeleteRule',
-  'CreateListener',
-  'DeleteListener',
-  'ModifyTargetGroup',
-  'ModifyTargetGroupAttributes',
-  'DeleteTargetGroup',
-]);
+const WRITE_OPS: ReadonlySet<string> = new Set(ROUTING_EVENT_NAMES);
 
 export interface RunOptions {
   /** Attach to this moto_server (reset first) instead of starting one per run. */

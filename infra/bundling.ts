@@ -20,7 +20,7 @@ export const LAMBDA_CREDENTIALS_MODULE = path.resolve(
   import.meta.dirname,
   '..',
   'lambdas',
-  'shared',
+  'bundle-shims',
   'lambda-credentials.ts',
 );
 
@@ -32,7 +32,7 @@ export const NO_EVENT_STREAMS_MODULE = path.resolve(
   import.meta.dirname,
   '..',
   'lambdas',
-  'shared',
+  'bundle-shims',
   'no-event-streams.ts',
 );
 

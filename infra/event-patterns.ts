@@ -1,11 +1,11 @@
 import type * as events from 'aws-cdk-lib/aws-events';
-import { ROUTING_EVENT_NAMES } from '../lambdas/shared/events.ts';
+import { ROUTING_EVENT_NAMES } from '../lib/routing-events.ts';
 import type { LoadBalancerArnParts } from './arns.ts';
 
 /**
  * ELBv2 API calls that change where a guarded load balancer sends traffic; each wakes inspect so
- * the diagnosis can name who changed what. The list is inspect's own event schema's, so the rule
- * never delivers an event the handler would reject (and send to the dead-letter queue).
+ * the diagnosis can name who changed what. The list is the one inspect's event schema accepts
+ * (lib/routing-events.ts), so the rule never delivers an event inspect would reject.
  */
 export const ROUTING_CHANGE_EVENT_NAMES: readonly string[] = ROUTING_EVENT_NAMES;
 

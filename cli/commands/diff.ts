@@ -1,4 +1,4 @@
-import { Elbv2TargetGroupDescriber, readServiceState } from '../../lambdas/shared/service-state.ts';
+import { Elbv2TargetGroupDescriber, readServiceState } from '../../lambdas/flows/read-service.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';

@@ -1,4 +1,4 @@
-import { Elbv2TargetGroupDescriber, readServiceState } from '../../lambdas/shared/service-state.ts';
+import { Elbv2TargetGroupDescriber, readServiceState } from '../../lambdas/flows/read-service.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
 import type { StoredSnapshot } from '../../lib/types.ts';

@@ -2,13 +2,13 @@ import type { LbGuardConfig, ProbeConfig, ServiceConfig } from '../../lib/config
 import type { ProbeResult, ServedBySample } from '../../lib/types.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { StateStore } from '../adapters/state-store.ts';
-import { atColdStart } from '../shared/cold-start.ts';
-import { readEnv } from '../shared/env.ts';
-import { type ProbeEvent, ProbeEventSchema } from '../shared/events.ts';
-import { type Log, realSleep, type Sleep } from '../shared/log.ts';
-import type { MetricsSink, MetricValue } from '../shared/metrics-sink.ts';
-import { createHandler } from '../shared/middleware.ts';
-import { createProbeRuntime } from '../shared/probe-runtime.ts';
+import { atColdStart } from '../runtime/cold-start.ts';
+import { readEnv } from '../runtime/env.ts';
+import { type ProbeEvent, ProbeEventSchema } from '../runtime/events.ts';
+import { type Log, realSleep, type Sleep } from '../adapters/log.ts';
+import type { MetricsSink, MetricValue } from '../adapters/metrics-sink.ts';
+import { createHandler } from '../runtime/middleware.ts';
+import { createProbeRuntime } from '../runtime/probe-runtime.ts';
 
 export interface ProbeDeps {
   readonly config: LbGuardConfig;

@@ -7,21 +7,21 @@ import type { LoadBalancerReader, LoadBalancerWriter } from '../adapters/elbv2.t
 import type { Prober } from '../adapters/http-prober.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { LastGood, StateStore } from '../adapters/state-store.ts';
-import { atColdStart } from '../shared/cold-start.ts';
-import { readEnv, requireRemediationTopic } from '../shared/env.ts';
+import { atColdStart } from '../runtime/cold-start.ts';
+import { readEnv, requireRemediationTopic } from '../runtime/env.ts';
 import { knownExistingTargetIds } from '../shared/existing-targets.ts';
-import { advanceIncident } from '../shared/incidents.ts';
-import { type Log, realSleep, type Sleep } from '../shared/log.ts';
-import type { MetricsSink } from '../shared/metrics-sink.ts';
-import { createHandler } from '../shared/middleware.ts';
-import { type ApplyOnce, createPowertoolsApplyOnce } from '../shared/once.ts';
+import { advanceIncident } from '../flows/incidents.ts';
+import { type Log, realSleep, type Sleep } from '../adapters/log.ts';
+import type { MetricsSink } from '../adapters/metrics-sink.ts';
+import { createHandler } from '../runtime/middleware.ts';
+import { type ApplyOnce, createPowertoolsApplyOnce } from '../adapters/apply-once.ts';
 import {
   type RemediateEvent,
   RemediateEventSchema,
   type RemediateRequest,
-} from '../shared/remediate-events.ts';
-import { createRemediateRuntime } from '../shared/remediate-runtime.ts';
-import { readServiceState, type TargetGroupDescriber } from '../shared/service-state.ts';
+} from '../runtime/remediate-events.ts';
+import { createRemediateRuntime } from '../runtime/remediate-runtime.ts';
+import { readServiceState, type TargetGroupDescriber } from '../flows/read-service.ts';
 
 export interface RemediateDeps {
   readonly config: LbGuardConfig;

@@ -6,7 +6,7 @@ import {
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { Elbv2LoadBalancerReader, Elbv2LoadBalancerWriter } from '../../lambdas/adapters/elbv2.ts';
-import { knownAttributesOf } from '../../lambdas/shared/service-state.ts';
+import { knownAttributesOf } from '../../lambdas/flows/read-service.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import { hashSnapshot, normaliseSnapshot } from '../../lib/snapshot.ts';
 import type { Action, LbSnapshot, PlanStep, TargetGroup } from '../../lib/types.ts';

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run as inspect } from '../../lambdas/inspect/handler.ts';
-import type { RemediateRequest } from '../../lambdas/shared/events.ts';
+import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';
 import { deregisterTargets } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld, registeredTargets, TABLE } from '../support/moto-lambdas.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { run as inspect } from '../../lambdas/inspect/handler.ts';
-import type { RemediateRequest } from '../../lambdas/shared/events.ts';
+import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import { renderPostmortem } from '../../lib/postmortem.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';
 import { deregisterTargets } from '../support/elbv2-fixtures.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { run as inspect, type ServiceInspection } from '../../lambdas/inspect/handler.ts';
-import type { CloudTrailElbv2Event } from '../../lambdas/shared/events.ts';
-import { InspectEventSchema } from '../../lambdas/shared/events.ts';
+import type { CloudTrailElbv2Event } from '../../lambdas/runtime/events.ts';
+import { InspectEventSchema } from '../../lambdas/runtime/events.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';
 import { stopInstances } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClients } from '../../lambdas/adapters/clients.ts';
 import { createStateTable, DynamoDbStateStore } from '../../lambdas/adapters/state-store.ts';
-import { countStateWriteFailures } from '../../lambdas/shared/state-write-failures.ts';
+import { countStateWriteFailures } from '../../lambdas/adapters/state-write-failures.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 
 const TABLE = 'lbguard-state';

@@ -16,12 +16,12 @@ import type {
   StateStore,
   StoredProbeHysteresis,
 } from '../../lambdas/adapters/state-store.ts';
-import type { RemediateRequest } from '../../lambdas/shared/events.ts';
-import type { Log } from '../../lambdas/shared/log.ts';
-import type { MetricsSink, MetricValue } from '../../lambdas/shared/metrics-sink.ts';
-import type { ApplyKey, ApplyOnce, ApplyRecord } from '../../lambdas/shared/once.ts';
-import type { RemediationInvoker } from '../../lambdas/shared/remediation-invoker.ts';
-import type { TargetGroupDescriber } from '../../lambdas/shared/service-state.ts';
+import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
+import type { Log } from '../../lambdas/adapters/log.ts';
+import type { MetricsSink, MetricValue } from '../../lambdas/adapters/metrics-sink.ts';
+import type { ApplyKey, ApplyOnce, ApplyRecord } from '../../lambdas/adapters/apply-once.ts';
+import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
+import type { TargetGroupDescriber } from '../../lambdas/flows/read-service.ts';
 import type { LbGuardConfig, LbGuardConfigInput, ProbeConfig } from '../../lib/config/index.ts';
 import { parseConfig } from '../../lib/config/index.ts';
 import { AwsApiError } from '../../lib/errors.ts';

@@ -21,12 +21,12 @@ import {
 import {
   defaultProvider,
   NO_LAMBDA_CREDENTIALS_MESSAGE,
-} from '../../../lambdas/shared/lambda-credentials.ts';
+} from '../../../lambdas/bundle-shims/lambda-credentials.ts';
 import {
   EventStreamSerde,
   eventStreamSerdeProvider,
   NO_EVENT_STREAMS_MESSAGE,
-} from '../../../lambdas/shared/no-event-streams.ts';
+} from '../../../lambdas/bundle-shims/no-event-streams.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundles-test');

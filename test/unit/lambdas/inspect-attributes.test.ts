@@ -7,8 +7,8 @@ import type {
 } from '../../../lambdas/adapters/elbv2.ts';
 import { ATTRIBUTE_REREADS_PER_CYCLE, attributeRotation, run } from '../../../lambdas/inspect/handler.ts';
 import { run as probe } from '../../../lambdas/probe/handler.ts';
-import { InspectEventSchema } from '../../../lambdas/shared/events.ts';
-import { knownAttributesOf, readServiceState } from '../../../lambdas/shared/service-state.ts';
+import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
+import { knownAttributesOf, readServiceState } from '../../../lambdas/flows/read-service.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import type { LbSnapshot, TargetGroup } from '../../../lib/types.ts';
 import { forward, listener, snapshot, targetGroup, tgArn } from '../fixtures/topologies.ts';

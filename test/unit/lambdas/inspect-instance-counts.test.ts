@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlbMetricsReader, AlbMetricsRequest } from '../../../lambdas/adapters/cloudwatch.ts';
 import { run } from '../../../lambdas/inspect/handler.ts';
-import { InspectEventSchema } from '../../../lambdas/shared/events.ts';
+import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
 import { FakeAlbMetrics } from '../../support/lambda-fakes.ts';
 import {
   forward,

@@ -7,7 +7,7 @@ import {
   VerificationFailedError,
 } from '../../../lambdas/inspect/handler.ts';
 import { run as probe } from '../../../lambdas/probe/handler.ts';
-import { InspectEventSchema } from '../../../lambdas/shared/events.ts';
+import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import {
   forward,

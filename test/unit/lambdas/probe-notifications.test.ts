@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { run as inspect } from '../../../lambdas/inspect/handler.ts';
 import { run as probe } from '../../../lambdas/probe/handler.ts';
-import { notifyProbeChanges, probeNotificationFor } from '../../../lambdas/shared/probe-notifications.ts';
+import { notifyProbeChanges, probeNotificationFor } from '../../../lambdas/flows/probe-notifications.ts';
 import { DEFAULT_HYSTERESIS } from '../../../lib/hysteresis.ts';
 import type { ProbeResult } from '../../../lib/types.ts';
 import { MemoryStateStore, RecordingNotifier, SilentLog } from '../../support/lambda-fakes.ts';

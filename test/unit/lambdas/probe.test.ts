@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { probeMetrics, run } from '../../../lambdas/probe/handler.ts';
-import { ProbeEventSchema } from '../../../lambdas/shared/events.ts';
+import { ProbeEventSchema } from '../../../lambdas/runtime/events.ts';
 import type { ProbeResult } from '../../../lib/types.ts';
 import { outageLastGood } from '../fixtures/topologies.ts';
 import { scheduled, serviceConfig, world } from './world.ts';

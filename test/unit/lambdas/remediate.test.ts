@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { run as inspect } from '../../../lambdas/inspect/handler.ts';
 import { run as probe } from '../../../lambdas/probe/handler.ts';
 import { isPermanent, run } from '../../../lambdas/remediate/handler.ts';
-import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/shared/events.ts';
+import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/runtime/events.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
 import { renderPostmortem } from '../../../lib/postmortem.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';

@@ -10,10 +10,10 @@ import { SnsNotifier } from '../adapters/notifier.ts';
 import { DynamoDbStateStore } from '../adapters/state-store.ts';
 import type { Runtime } from './deps.ts';
 import type { LbGuardEnv } from './env.ts';
-import { EmfMetricsSink } from './metrics-sink.ts';
+import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
-import { Elbv2TargetGroupDescriber } from './service-state.ts';
-import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
+import { Elbv2TargetGroupDescriber } from '../flows/read-service.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 
 /** Remediate reads and writes routing, records, and notifies; no CloudWatch, no Lambda. */
 export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns'>;

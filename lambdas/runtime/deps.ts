@@ -10,11 +10,11 @@ import { HttpProber, type Prober } from '../adapters/http-prober.ts';
 import { type Notifier, SnsNotifier } from '../adapters/notifier.ts';
 import { DynamoDbStateStore, type StateStore } from '../adapters/state-store.ts';
 import type { LbGuardEnv } from './env.ts';
-import type { Log } from './log.ts';
-import { EmfMetricsSink, type MetricsSink } from './metrics-sink.ts';
+import type { Log } from '../adapters/log.ts';
+import { EmfMetricsSink, type MetricsSink } from '../adapters/metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
-import { Elbv2TargetGroupDescriber, type TargetGroupDescriber } from './service-state.ts';
-import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
+import { Elbv2TargetGroupDescriber, type TargetGroupDescriber } from '../flows/read-service.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 
 /** Every adapter a function may need, around one set of SDK clients. */
 export interface Runtime {

@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AwsApiError } from '../../lib/errors.ts';
-import type { RemediateRequest } from './events.ts';
+import type { RemediateRequest } from '../runtime/events.ts';
 
 /** Hands a confirmed, remediable incident to the remediate function. */
 export interface RemediationInvoker {

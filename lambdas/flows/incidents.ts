@@ -8,9 +8,9 @@ import {
 } from '../../lib/incident.ts';
 import type { Notification, Notifier } from '../adapters/notifier.ts';
 import type { StateStore } from '../adapters/state-store.ts';
-import type { Log } from './log.ts';
-import type { MetricsSink } from './metrics-sink.ts';
-import type { RemediationInvoker } from './remediation-invoker.ts';
+import type { Log } from '../adapters/log.ts';
+import type { MetricsSink } from '../adapters/metrics-sink.ts';
+import type { RemediationInvoker } from '../adapters/remediation-handoff.ts';
 
 export interface IncidentDeps {
   readonly store: Pick<StateStore, 'putIncident'>;

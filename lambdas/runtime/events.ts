@@ -1,6 +1,7 @@
 // zod/mini, not `zod`: the chained classes of classic zod keep all of it in every bundle.
 import * as z from 'zod/mini';
 import '../../lib/config/zod-english.ts';
+import { ROUTING_EVENT_NAMES } from '../../lib/routing-events.ts';
 
 // Every event a function accepts has a schema here; anything else is rejected before any
 // action is taken (DESIGN.md "Guardrails": a malformed event changes nothing).
@@ -46,21 +47,6 @@ const UserIdentitySchema = z.object({
   ),
 });
 
-/** ELBv2 write calls that change routing; others (Describe*, tags) are not of interest. */
-export const ROUTING_EVENT_NAMES = [
-  'CreateListener',
-  'DeleteListener',
-  'ModifyListener',
-  'CreateRule',
-  'DeleteRule',
-  'ModifyRule',
-  'SetRulePriorities',
-  'RegisterTargets',
-  'DeregisterTargets',
-  'ModifyTargetGroup',
-  'ModifyTargetGroupAttributes',
-  'DeleteTargetGroup',
-] as const;
 
 /** EventBridge "AWS API Call via CloudTrail" for an ELBv2 routing change. */
 export const CloudTrailElbv2EventSchema = z.extend(EventBridgeSchema, {

@@ -6,7 +6,7 @@ import {
 import type { ProbeResult } from '../../lib/types.ts';
 import type { Notification, Notifier } from '../adapters/notifier.ts';
 import type { StateStore } from '../adapters/state-store.ts';
-import type { Log } from './log.ts';
+import type { Log } from '../adapters/log.ts';
 
 /** The hysteresis rule in words, so a reader of the message knows what "failing" meant. */
 function ruleOf(s: HysteresisSettings): string {

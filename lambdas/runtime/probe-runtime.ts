@@ -3,9 +3,9 @@ import { HttpProber } from '../adapters/http-prober.ts';
 import { DynamoDbStateStore } from '../adapters/state-store.ts';
 import type { Runtime } from './deps.ts';
 import type { LbGuardEnv } from './env.ts';
-import { EmfMetricsSink } from './metrics-sink.ts';
+import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
 import { logger, metrics } from './middleware.ts';
-import { countStateWriteFailures, stateWriteFailureMetric } from './state-write-failures.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 
 /** What probe uses: its module graph holds the DynamoDB client alone, for a small, quick cold start. */
 export interface ProbeRuntime extends Pick<Runtime, 'env' | 'store' | 'prober' | 'metrics' | 'logger'> {
