@@ -5,6 +5,7 @@
  * caller must carry out (notifications, invoking remediate, paging). Guardrails — mode,
  * cooldown, hourly budget — are decided here so that they are tested once, not per lambda.
  */
+import { plural } from './format.ts';
 import type { Diagnosis, RemediationPolicy, Severity, Thresholds } from './types.ts';
 
 export type IncidentState =
@@ -491,8 +492,4 @@ function enteredAt(incident: Incident, state: IncidentState): string {
 function remediationTimes(incident: Incident, ctx: TransitionContext): number[] {
   const all = new Set([...incident.remediations, ...(ctx.previousRemediations ?? [])]);
   return [...all].map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t));
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }

@@ -5,6 +5,7 @@
  * taken from the incident record and the evidence is quoted verbatim.
  */
 import type { AccessLogDistribution, AccessLogSkewTest } from './access-logs.ts';
+import { formatCount } from './format.ts';
 import type { Incident, IncidentState, TimelineEntry } from './incident.ts';
 import { formatPercent } from './routing.ts';
 import type { Diagnosis, RootCause } from './types.ts';
@@ -76,12 +77,6 @@ function describeImpact(diagnosis: Diagnosis | undefined): string {
     case undefined:
       return 'No customer impact detected.';
   }
-}
-
-const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-
-function formatCount(n: number): string {
-  return COUNT_FORMAT.format(n);
 }
 
 function renderDistribution(distribution: PostmortemOptions['distribution']): string[] {

@@ -22,6 +22,7 @@
  * - A route with no routing action, or a forward to no group (both rejected by ALB), has no shares.
  */
 
+import { plural } from './format.ts';
 import { describeCondition } from './snapshot.ts';
 import type {
   Action,
@@ -410,10 +411,6 @@ function describeSkew(
     ? `; ${heaviest.key} now takes ${formatPercent(heaviest.share)} where last known good sent at most ${formatPercent(maxBefore)}`
     : '';
   return `${head}; ${before}${rise}`;
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** `100% to web-a`, `90% to web-a, 10% to web-b (no targets: 503)`, `100% fixed-response 503`. */

@@ -16,6 +16,7 @@
  *
  * The false-positive rate and detection power are measured by `bench/skew.ts`.
  */
+import { formatCount } from './format.ts';
 import { formatPercent, targetGroupName } from './routing.ts';
 import type { SkewResult, SkewThresholds } from './types.ts';
 
@@ -106,12 +107,6 @@ function assertNonNegative(values: Readonly<Record<string, number>>, what: strin
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-
-function formatCount(n: number): string {
-  return COUNT_FORMAT.format(n);
 }
 
 function formatPValue(p: number): string {

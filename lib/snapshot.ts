@@ -190,6 +190,11 @@ export function describeCondition(c: Condition): string {
   }
 }
 
+/** `listener :443`, as routing.ts's `describeRoute` words it. */
+export function describeListener(listener: Pick<Listener, 'port'>): string {
+  return `listener :${listener.port}`;
+}
+
 /** `rule 10 (path /checkout/*)`, as routing.ts's `describeRoute` words it. */
 export function describeRule(rule: Pick<Rule, 'priority' | 'conditions'>): string {
   const conditions = describeConditions(rule.conditions);

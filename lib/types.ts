@@ -403,7 +403,13 @@ export interface Plan {
   /** Drifts this plan restores. */
   readonly fixes: readonly Drift[];
   /** Drifts it leaves alone, with why (not remediable, target gone, policy forbids). */
-  readonly leftAlone: readonly { readonly drift: Drift; readonly why: string }[];
+  readonly leftAlone: readonly LeftAlone[];
+}
+
+/** A drift a plan does not restore, and why. */
+export interface LeftAlone {
+  readonly drift: Drift;
+  readonly why: string;
 }
 
 // ---------------------------------------------------------------------------------------------

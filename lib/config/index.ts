@@ -1,4 +1,5 @@
 export { ConfigError } from '../errors.ts';
+export { suggestKey } from '../suggest.ts';
 export { DEFAULTS } from './defaults.ts';
 export { loadConfigJsonOrThrow, type ParseConfigJsonResult, parseConfigJson } from './json.ts';
 export {
@@ -23,6 +24,5 @@ export {
   type ScheduleConfig,
   type ServedBySampleConfig,
   type ServiceConfig,
-  suggestKey,
   type ThresholdsConfig,
 } from './schema.ts';

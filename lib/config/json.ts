@@ -1,15 +1,13 @@
 import { ConfigError, type ConfigIssue } from '../errors.ts';
-import { describeIssue, toConfigIssues } from './issues.ts';
-import { configSchema, type LbGuardConfig } from './schema.ts';
+import type { LbGuardConfig } from './schema.ts';
+import { type ConfigValidation, validateConfig } from './validate.ts';
 
 // The JSON-only entry: the functions read `LBGUARD_CONFIG`, which the CDK construct writes with
 // JSON.stringify, so they need no YAML parser (113 KiB of each bundle). Validation and messages
 // are those of `parseConfig` (parse.ts); test/unit/config.test.ts holds the two to the same
 // answer for any JSON text.
 
-export type ParseConfigJsonResult =
-  | { readonly ok: true; readonly config: LbGuardConfig }
-  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+export type ParseConfigJsonResult = ConfigValidation;
 
 const JSON_WHITESPACE_ONLY = /^[\t\n\r ]*$/;
 
@@ -42,18 +40,7 @@ export function parseConfigJson(text: string, source: string): ParseConfigJsonRe
       return { ok: false, issues: [syntaxIssue(text, error)] };
     }
   }
-  if (data === null) {
-    return {
-      ok: false,
-      issues: [
-        { path: '(top level)', message: `${source} is empty; start from lbguard.config.example.yaml` },
-      ],
-    };
-  }
-  const result = configSchema.safeParse(data, { error: describeIssue });
-  return result.success
-    ? { ok: true, config: result.data }
-    : { ok: false, issues: toConfigIssues(result.error.issues) };
+  return validateConfig(data, source);
 }
 
 /** `parseConfigJson` for callers that stop on bad config (lambda cold start). */

@@ -1,15 +1,13 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
-import { describeIssue, toConfigIssues } from './issues.ts';
-import { configSchema, type LbGuardConfig } from './schema.ts';
+import type { LbGuardConfig } from './schema.ts';
+import { type ConfigValidation, validateConfig } from './validate.ts';
 
 export type { ConfigIssue } from '../errors.ts';
 export { formatConfigIssues } from '../errors.ts';
 export { formatIssuePath } from './issues.ts';
 
-export type ParseConfigResult =
-  | { readonly ok: true; readonly config: LbGuardConfig }
-  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+export type ParseConfigResult = ConfigValidation;
 
 function readDocument(text: string): { ok: true; data: unknown } | { ok: false; issues: ConfigIssue[] } {
   const lineCounter = new LineCounter();
@@ -39,18 +37,7 @@ function readDocument(text: string): { ok: true; data: unknown } | { ok: false; 
 export function parseConfig(text: string, source: string): ParseConfigResult {
   const read = readDocument(text);
   if (!read.ok) return read;
-  if (read.data === null || read.data === undefined) {
-    return {
-      ok: false,
-      issues: [
-        { path: '(top level)', message: `${source} is empty; start from lbguard.config.example.yaml` },
-      ],
-    };
-  }
-  const result = configSchema.safeParse(read.data, { error: describeIssue });
-  return result.success
-    ? { ok: true, config: result.data }
-    : { ok: false, issues: toConfigIssues(result.error.issues) };
+  return validateConfig(read.data, source);
 }
 
 /** `parseConfig` for callers that stop on a bad file (CDK synth, lambda cold start). */

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffSnapshots } from '../../lib/drift.ts';
-import { describeStep, type PlanInput, type PlanOutcome, planHash, planRemediation } from '../../lib/plan.ts';
+import {
+  describeStep,
+  knownExistingTargetIds,
+  type PlanInput,
+  type PlanOutcome,
+  planHash,
+  planRemediation,
+  planRestore,
+} from '../../lib/plan.ts';
 import { applyPlan, SimulationError, syntheticRuleArn } from '../../lib/simulate.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
 import type {
@@ -13,6 +21,8 @@ import type {
   RemediationPolicy,
   Rule,
   TargetGroup,
+  TargetHealth,
+  TargetHealthState,
 } from '../../lib/types.ts';
 import {
   arbHealth,
@@ -673,6 +683,183 @@ describe('planRemediation properties', () => {
         expect(b).toEqual(a);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+/** One health record for a target of `group`, as ELBv2 reports it. */
+function record(group: string, key: string, state: TargetHealthState, reason?: string): TargetHealth {
+  const [targetId = key, port] = key.split(':');
+  return {
+    targetGroupArn: tgArn(group),
+    targetId,
+    port: Number(port),
+    state,
+    ...(reason === undefined ? {} : { reason }),
+  };
+}
+
+describe('knownExistingTargetIds', () => {
+  const everyTarget = ['i-0a', 'i-0b', 'i-0c', 'i-0d'];
+
+  it.each<[string, TargetHealth[], string[]]>([
+    [
+      'keeps every target of both snapshots when health shows none gone',
+      healthOf(outageCurrent()),
+      everyTarget,
+    ],
+    ['keeps deregistered targets that have no health record at all', [], everyTarget],
+    [
+      'drops a registered target whose instance is stopped (unused, Target.InvalidState)',
+      [record('web-a', 'i-0a:80', 'unused', 'Target.InvalidState')],
+      ['i-0b', 'i-0c', 'i-0d'],
+    ],
+    [
+      'drops a deregistered target whose instance is reported stopped',
+      [record('web-b', 'i-0d:80', 'unused', 'Target.InvalidState')],
+      ['i-0a', 'i-0b', 'i-0c'],
+    ],
+    [
+      'keeps a target reported unused only because it is not registered',
+      [record('web-b', 'i-0c:80', 'unused', 'Target.NotRegistered')],
+      everyTarget,
+    ],
+    [
+      'keeps a target failing its health checks: failing is not gone',
+      [record('web-a', 'i-0a:80', 'unhealthy', 'Target.FailedHealthChecks')],
+      everyTarget,
+    ],
+    [
+      'keeps a draining target',
+      [record('web-a', 'i-0a:80', 'draining', 'Target.DeregistrationInProgress')],
+      everyTarget,
+    ],
+  ])('%s', (_, health, ids) => {
+    expect([...knownExistingTargetIds(outageCurrent(), outageLastGood(), health)].sort()).toEqual(ids);
+  });
+
+  it('keeps targets of last known good and drops those whose instance is stopped', () => {
+    const current = outageCurrent();
+    const health = healthOf(current, { 'i-0a:80': 'unused' }).map((h) =>
+      h.state === 'unused' ? { ...h, reason: 'Target.InvalidState' } : h,
+    );
+    expect([...knownExistingTargetIds(current, outageLastGood(), health)].sort()).toEqual([
+      'i-0b',
+      'i-0c',
+      'i-0d',
+    ]);
+  });
+
+  it('keeps targets registered since last known good', () => {
+    const current = mapGroup(outageCurrent(), 'web-a', (g) =>
+      targetGroup('web-a', [...g.targets.map((t) => `${t.id}:${t.port}`), 'i-0e:80']),
+    );
+    expect([...knownExistingTargetIds(current, outageLastGood(), healthOf(current))].sort()).toEqual([
+      ...everyTarget,
+      'i-0e',
+    ]);
+  });
+});
+
+describe('planRestore', () => {
+  const outageSteps = [
+    'RegisterTargets web-a: i-0b:80',
+    'RegisterTargets web-b: i-0c:80, i-0d:80',
+    'ModifyListener :80 default action → forward web-a/web-b 50/50',
+  ];
+
+  it.each<[string, TargetHealth[], string[], string[]]>([
+    ['restores the outage when every instance still runs', healthOf(outageCurrent()), outageSteps, []],
+    ['re-registers deregistered targets that have no health record', [], outageSteps, []],
+    [
+      're-registers a target reported unused only because it is not registered',
+      [...healthOf(outageCurrent()), record('web-b', 'i-0c:80', 'unused', 'Target.NotRegistered')],
+      outageSteps,
+      [],
+    ],
+    [
+      'does not re-register a stopped instance, and says why',
+      [...healthOf(outageCurrent()), record('web-b', 'i-0d:80', 'unused', 'Target.InvalidState')],
+      [
+        'RegisterTargets web-a: i-0b:80',
+        'RegisterTargets web-b: i-0c:80',
+        'ModifyListener :80 default action → forward web-a/web-b 50/50',
+      ],
+      ['i-0d:80 no longer exist'],
+    ],
+    [
+      'leaves the weights alone when every instance of the group they favour is stopped',
+      [
+        ...healthOf(outageCurrent()),
+        record('web-b', 'i-0c:80', 'unused', 'Target.InvalidState'),
+        record('web-b', 'i-0d:80', 'unused', 'Target.InvalidState'),
+      ],
+      ['RegisterTargets web-a: i-0b:80'],
+      ['i-0c:80, i-0d:80 no longer exist', 'web-b would have no registered target'],
+    ],
+  ])('%s', (_, health, steps, leftAlone) => {
+    const current = outageCurrent();
+    const p = planOf(planRestore({ current, lastGood: outageLastGood(), health, policy }));
+    expect(lines(p, current)).toEqual(steps);
+    expect(p.leftAlone.map((l) => l.why)).toEqual(leftAlone.map((why) => expect.stringContaining(why)));
+  });
+
+  it('has nothing to do when the snapshot already equals last known good', () => {
+    const lastGood = outageLastGood();
+    expect(planRestore({ current: lastGood, lastGood, health: healthOf(lastGood), policy })).toEqual({
+      kind: 'nothing-to-do',
+      leftAlone: [],
+    });
+  });
+
+  const arbRestore = arbSnapshot()
+    .filter((s) => s.targetGroups.length > 0)
+    .chain((lastGood) =>
+      fc
+        .record({
+          kept: fc.array(fc.nat(), {
+            minLength: lastGood.targetGroups.length,
+            maxLength: lastGood.targetGroups.length,
+          }),
+          health: arbHealth(lastGood),
+          stopped: fc.nat(),
+        })
+        .map(({ kept, health, stopped }) => ({
+          lastGood,
+          // A deployment that deregistered some targets of each group.
+          current: {
+            ...lastGood,
+            targetGroups: lastGood.targetGroups.map((g, i) => ({
+              ...g,
+              targets: g.targets.filter((_, j) => ((kept[i] ?? 0) >> j) & 1),
+            })),
+          },
+          health: health.map((h, i) =>
+            h.state === 'unused' && (stopped >> (i % 30)) & 1 ? { ...h, reason: 'Target.InvalidState' } : h,
+          ),
+        })),
+    );
+
+  it('never re-registers a stopped instance, and plans as planRemediation when none is stopped', () => {
+    fc.assert(
+      fc.property(arbRestore, ({ lastGood, current, health }) => {
+        const input = { current, lastGood, health, policy: { ...policy, maxSteps: 100 } };
+        const outcome = planRestore(input);
+        const stopped = new Set(
+          health
+            .filter((h) => h.state === 'unused' && h.reason === 'Target.InvalidState')
+            .map((h) => h.targetId),
+        );
+        const registered =
+          outcome.kind === 'nothing-to-do'
+            ? []
+            : outcome.plan.steps.flatMap((s) =>
+                s.op === 'RegisterTargets' ? s.targets.map((t) => t.id) : [],
+              );
+        expect(registered.filter((id) => stopped.has(id))).toEqual([]);
+        if (stopped.size === 0) expect(outcome).toEqual(planRemediation(input));
+      }),
+      { numRuns: 200 },
     );
   });
 });

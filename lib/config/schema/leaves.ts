@@ -1,0 +1,136 @@
+/**
+ * Field types shared across sections: names, header names, regular expressions, URLs and ARNs,
+ * each with a message that names what is expected and never quotes what was received.
+ */
+import * as z from 'zod/mini';
+import '../zod-english.ts';
+import { strict, withMeta } from './helpers.ts';
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** RFC 9110 `token`: what an HTTP header name may contain. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SINGLE_LINE = /^[^\r\n]*$/;
+const ARN_HEAD = String.raw`arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}`;
+export const ALB_ARN = new RegExp(`^${ARN_HEAD}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`);
+export const LISTENER_ARN = new RegExp(
+  `^${ARN_HEAD}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}/[0-9a-f]{1,32}$`,
+);
+
+const EXAMPLE_ALB_ARN =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/50dc6c495c0c9188';
+const EXAMPLE_LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2';
+
+function parseUrl(text: string): URL | undefined {
+  return URL.canParse(text) ? new URL(text) : undefined;
+}
+
+export const nameSchema = z
+  .string()
+  .check(
+    z.regex(
+      NAME,
+      'must be 1–40 lowercase letters, digits or hyphens, starting with a letter or digit, like shop or checkout-journey (it becomes part of metric dimensions and resource names)',
+    ),
+  );
+
+export const headerNameSchema = z
+  .string()
+  .check(
+    z.regex(
+      HEADER_NAME,
+      'must be an HTTP header name: letters, digits and - (no spaces or colons), like X-Served-By',
+    ),
+  );
+
+export const regexSchema = z.string().check(
+  z.superRefine((source, ctx) => {
+    try {
+      new RegExp(source);
+    } catch (error) {
+      // The engine's message quotes the pattern; keep only the reason after the last colon.
+      const reason = String(error).split(': ').pop();
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a valid JavaScript regular expression (${reason}); escape literal characters such as ( [ . ? with a backslash`,
+      });
+    }
+  }),
+);
+
+export const httpUrlSchema = withMeta(
+  z.string().check(
+    z.superRefine((text, ctx) => {
+      const url = parseUrl(text);
+      if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be an absolute http(s) URL like https://shop.example.com/health',
+        });
+      } else if (url.username !== '' || url.password !== '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not carry credentials (user:password@); send them in headers, e.g. Authorization',
+        });
+      }
+    }),
+  ),
+  { format: 'uri' },
+);
+
+export const httpsEndpointSchema = withMeta(
+  z.string().check(
+    z.superRefine((text, ctx) => {
+      const protocol = parseUrl(text)?.protocol;
+      if (protocol === 'http:') {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must use https, not http: change http:// to https:// (notifications carry incident details and the URL may carry a token)',
+        });
+      } else if (protocol !== 'https:') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be an absolute https URL like https://hooks.example.com/lbguard',
+        });
+      }
+    }),
+  ),
+  { format: 'uri', pattern: '^https://' },
+);
+
+const NOT_AN_ALB: readonly [RegExp, string][] = [
+  [/:loadbalancer\/net\//, 'is a Network Load Balancer; only Application Load Balancers are supported'],
+  [/:loadbalancer\/gwy\//, 'is a Gateway Load Balancer; only Application Load Balancers are supported'],
+  [/:targetgroup\//, 'is a target group ARN; give the ARN of the load balancer (…:loadbalancer/app/…)'],
+  [/:listener\//, 'is a listener ARN; put it in listenerArns and give the load balancer ARN here'],
+];
+
+export const loadBalancerArnSchema = withMeta(
+  z.string().check(
+    z.superRefine((arn, ctx) => {
+      if (ALB_ARN.test(arn)) return;
+      const known = NOT_AN_ALB.find(([pattern]) => pattern.test(arn));
+      ctx.addIssue({
+        code: 'custom',
+        message: known?.[1] ?? `must be an Application Load Balancer ARN like ${EXAMPLE_ALB_ARN}`,
+      });
+    }),
+  ),
+  { pattern: ALB_ARN.source },
+);
+
+export const listenerArnSchema = z
+  .string()
+  .check(
+    z.regex(LISTENER_ARN, `must be an Application Load Balancer listener ARN like ${EXAMPLE_LISTENER_ARN}`),
+  );
+
+export const headersSchema = z.record(
+  headerNameSchema,
+  z.string().check(z.regex(SINGLE_LINE, 'must be a single line (no line breaks)')),
+);
+
+export const headerExpectationSchema = z.union([z.string(), strict({ matches: regexSchema })], {
+  error: 'must be the exact value expected (a string) or { matches: <regular expression> }',
+});

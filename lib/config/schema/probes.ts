@@ -1,0 +1,190 @@
+/** The `probes` section: single requests and journeys, normalised so every probe has `steps`. */
+import * as z from 'zod/mini';
+import { DEFAULTS } from '../defaults.ts';
+import '../zod-english.ts';
+import { checkUniqueNames, described, hasIssuesAt, intIn, strict, whenObject } from './helpers.ts';
+import {
+  headerExpectationSchema,
+  headerNameSchema,
+  headersSchema,
+  httpUrlSchema,
+  nameSchema,
+  regexSchema,
+} from './leaves.ts';
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const BODYLESS_METHODS: readonly string[] = ['GET', 'HEAD'];
+const REQUEST_FIELDS = ['method', 'headers', 'body', 'expect'] as const;
+
+const STATUS_MESSAGE = 'must be an HTTP status code from 100 to 599';
+
+const expectSchema = strict({
+  status: described(
+    z._default(
+      z
+        .array(z.int().check(z.minimum(100, STATUS_MESSAGE), z.maximum(599, STATUS_MESSAGE)), {
+          error: 'must be a list of HTTP status codes like [200] or [200, 302]',
+        })
+        .check(z.minLength(1, 'must list at least one status code, like [200]')),
+      () => [...DEFAULTS.probe.expect.status],
+    ),
+    'Status codes that count as success.',
+  ),
+  bodyContains: described(z.optional(z.string()), 'Text the response body must contain.'),
+  bodyMatches: described(
+    z.optional(regexSchema),
+    'JavaScript regular expression the response body must match.',
+  ),
+  headers: described(
+    z._default(z.record(headerNameSchema, headerExpectationSchema), () => ({})),
+    'Response headers: exact value, or { matches: regex }.',
+  ),
+});
+
+const methodSchema = z.enum(HTTP_METHODS, {
+  error: `must be one of ${HTTP_METHODS.join(', ')} (uppercase)`,
+});
+
+function checkBodyAllowed(
+  request: { readonly method?: string | undefined; readonly body?: string | undefined },
+  ctx: z.core.ParsePayload,
+): void {
+  const method = request.method ?? DEFAULTS.probe.method;
+  if (
+    request.body !== undefined &&
+    BODYLESS_METHODS.includes(method) &&
+    !hasIssuesAt(ctx, 'method', 'body')
+  ) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['body'],
+      message: `is not allowed with ${method}; set method: POST (or another method that takes a body) or remove body`,
+      input: undefined,
+    });
+  }
+}
+
+const stepSchema = strict({
+  name: described(nameSchema, 'Step name, unique within the probe (e.g. home, product, cart).'),
+  url: httpUrlSchema,
+  method: z._default(methodSchema, DEFAULTS.probe.method),
+  headers: described(
+    z._default(headersSchema, () => ({})),
+    'Request headers. Values are never logged.',
+  ),
+  body: described(z.optional(z.string()), 'Request body. Never logged.'),
+  expect: z.prefault(expectSchema, {}),
+}).check(z.superRefine(checkBodyAllowed, whenObject));
+
+const servedBySampleSchema = strict({
+  requests: described(
+    z._default(intIn(1, 1000), DEFAULTS.probe.servedBySample.requests),
+    'Requests sent per sample to count which target answered.',
+  ),
+  concurrency: described(
+    z._default(intIn(1, 50), DEFAULTS.probe.servedBySample.concurrency),
+    'Requests in flight at once.',
+  ),
+}).check(
+  z.superRefine((sample, ctx) => {
+    if (!hasIssuesAt(ctx, 'requests', 'concurrency') && sample.concurrency > sample.requests) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concurrency'],
+        message: `must be at most requests (${sample.requests})`,
+      });
+    }
+  }, whenObject),
+);
+
+const probeObjectSchema = strict({
+  name: described(nameSchema, 'Probe name, unique within the service.'),
+  url: described(z.optional(httpUrlSchema), 'A single request. Give url or steps, not both.'),
+  method: z.optional(methodSchema),
+  headers: z.optional(headersSchema),
+  body: z.optional(z.string()),
+  expect: z.optional(expectSchema),
+  steps: described(
+    z.optional(z.array(stepSchema).check(z.minLength(1, 'must have at least one step'))),
+    'A journey of requests run in order (home → product → cart → checkout).',
+  ),
+  timeoutMs: described(z._default(intIn(100, 60_000), DEFAULTS.probe.timeoutMs), 'Per-request timeout.'),
+  latencyBudgetMs: described(
+    z._default(intIn(1, 60_000), DEFAULTS.probe.latencyBudgetMs),
+    'A request slower than this fails the probe.',
+  ),
+  servedBySample: described(
+    z.optional(servedBySampleSchema),
+    "Sample a burst of the probe's first request and count the service's servedByHeader values.",
+  ),
+}).check(
+  z.superRefine((probe, ctx) => {
+    const hasUrl = probe.url !== undefined;
+    const hasSteps = probe.steps !== undefined;
+    if (hasUrl && hasSteps) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'has both url and steps; give url (with method, headers, body, expect) for a single request, or steps for a journey, not both',
+      });
+    } else if (!hasUrl && !hasSteps) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs url (a single request) or steps (a journey of requests); add one of them',
+      });
+    }
+    if (hasSteps) {
+      for (const field of REQUEST_FIELDS) {
+        if (probe[field] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'belongs on each step when the probe has steps; move it into the steps that need it',
+          });
+        }
+      }
+    } else {
+      checkBodyAllowed(probe, ctx);
+    }
+    if (!hasIssuesAt(ctx, 'timeoutMs', 'latencyBudgetMs') && probe.latencyBudgetMs > probe.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['latencyBudgetMs'],
+        message: `must be at most timeoutMs (${probe.timeoutMs}): a request that times out cannot meet its budget`,
+      });
+    }
+    checkUniqueNames(probe.steps, 'steps', ctx);
+  }, whenObject),
+);
+
+/** Normalises a single-request probe into a one-step journey, so consumers always iterate `steps`. */
+export const probeSchema = z.pipe(
+  probeObjectSchema,
+  z.transform((probe: z.output<typeof probeObjectSchema>) => {
+    const single = (): ProbeStepConfig[] => [
+      {
+        name: probe.name,
+        // The refinement above guarantees url whenever steps is absent; transforms only run on valid input.
+        url: probe.url as string,
+        method: probe.method ?? DEFAULTS.probe.method,
+        headers: probe.headers ?? {},
+        ...(probe.body === undefined ? {} : { body: probe.body }),
+        expect: probe.expect ?? expectSchema.parse({}),
+      },
+    ];
+    return {
+      name: probe.name,
+      steps: probe.steps ?? single(),
+      timeoutMs: probe.timeoutMs,
+      latencyBudgetMs: probe.latencyBudgetMs,
+      ...(probe.servedBySample === undefined ? {} : { servedBySample: probe.servedBySample }),
+    };
+  }),
+);
+
+/** A probe after parsing: always a journey of one or more steps. */
+export type ProbeConfig = z.output<typeof probeSchema>;
+/** One request of a probe. */
+export type ProbeStepConfig = z.output<typeof stepSchema>;
+export type ExpectConfig = z.output<typeof expectSchema>;
+export type ServedBySampleConfig = z.output<typeof servedBySampleSchema>;

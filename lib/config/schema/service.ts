@@ -1,0 +1,84 @@
+/** One guarded service: its load balancer, listeners, probes and per-service policy. */
+import * as z from 'zod/mini';
+import '../zod-english.ts';
+import { checkUniqueNames, described, hasIssuesAt, isRecord, strict, whenObject } from './helpers.ts';
+import {
+  headerNameSchema,
+  LISTENER_ARN,
+  listenerArnSchema,
+  loadBalancerArnSchema,
+  nameSchema,
+} from './leaves.ts';
+import { notificationsSchema } from './notifications.ts';
+import { probeSchema } from './probes.ts';
+import { remediationSchema } from './remediation.ts';
+import { thresholdsSchema } from './thresholds.ts';
+
+export const serviceSchema = strict({
+  name: described(
+    nameSchema,
+    'Service name, unique in the file; used in metric dimensions and resource names.',
+  ),
+  loadBalancerArn: described(
+    loadBalancerArnSchema,
+    'ARN of the Application Load Balancer in front of the service.',
+  ),
+  listenerArns: described(
+    z.optional(
+      z
+        .array(listenerArnSchema)
+        .check(z.minLength(1, 'must list at least one listener ARN, or be left out to guard every listener')),
+    ),
+    'Listeners to guard (default: all listeners of the load balancer).',
+  ),
+  probes: described(
+    z
+      .array(probeSchema)
+      .check(z.minLength(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health')),
+    'Synthetic checks and journeys.',
+  ),
+  servedByHeader: described(
+    z.optional(headerNameSchema),
+    'Response header naming the target that answered (e.g. X-Served-By).',
+  ),
+  instanceCounters: described(
+    z._default(z.boolean(), false),
+    'Read the per-instance request counters the application prints (docs/per-target-distribution.md) with the ALB metrics. Each registered target is one more metric fetched per read ($0.01 per 1,000), so it is off unless the application prints them.',
+  ),
+  thresholds: z.prefault(thresholdsSchema, {}),
+  remediation: z.prefault(remediationSchema, {}),
+  notifications: z.prefault(notificationsSchema, {}),
+}).check(
+  z.superRefine((service, ctx) => {
+    if (!hasIssuesAt(ctx, 'loadBalancerArn') && Array.isArray(service.listenerArns)) {
+      const prefix = `${service.loadBalancerArn.replace(':loadbalancer/', ':listener/')}/`;
+      service.listenerArns.forEach((arn: unknown, index) => {
+        if (typeof arn === 'string' && LISTENER_ARN.test(arn) && !arn.startsWith(prefix)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listenerArns', index],
+            message: `belongs to another load balancer; listeners of loadBalancerArn look like ${prefix}<listener id>`,
+          });
+        }
+      });
+    }
+    if (
+      !hasIssuesAt(ctx, 'servedByHeader') &&
+      service.servedByHeader === undefined &&
+      Array.isArray(service.probes)
+    ) {
+      service.probes.forEach((probe: unknown, index) => {
+        if (isRecord(probe) && probe.servedBySample !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['probes', index, 'servedBySample'],
+            message:
+              "needs the service's servedByHeader (the response header naming the target, e.g. X-Served-By); add it or remove servedBySample",
+          });
+        }
+      });
+    }
+    checkUniqueNames(service.probes, 'probes', ctx);
+  }, whenObject),
+);
+export type ServiceConfig = z.output<typeof serviceSchema>;
