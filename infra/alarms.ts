@@ -81,11 +81,8 @@ export class ServiceAlarms extends Construct {
       true,
       albMetric(loadBalancer.fullName, 'HTTPCode_ELB_5XX_Count', 'Sum').createAlarm(this, 'Elb5xx', {
         alarmDescription: `${name('load balancer answering 5xx')}. The ALB itself generated at least ${options.elb5xxPerMinute ?? 5} 5xx responses (503 = no healthy or no registered target) a minute in 2 of the last 3 minutes.`,
-        threshold: options.elb5xxPerMinute ?? 5,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
+        ...atLeast(options.elb5xxPerMinute ?? 5, 3),
         datapointsToAlarm: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
 
@@ -113,10 +110,7 @@ export class ServiceAlarms extends Construct {
           period: minute,
         }).createAlarm(this, 'UnhealthyHosts', {
           alarmDescription: `${name('unhealthy targets')}. At least one registered target failed its health check for 3 consecutive minutes.`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 3,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          ...atLeast(1, 3),
         }),
       );
     }
@@ -128,10 +122,7 @@ export class ServiceAlarms extends Construct {
         'Skew',
         {
           alarmDescription: `${name('routing skew')}. inspect found traffic concentrated on fewer targets than the service is meant to use (the statistical test already requires a minimum sample and effect size).`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          ...atLeast(1),
         },
       ),
     );
@@ -145,10 +136,7 @@ export class ServiceAlarms extends Construct {
         'ConfigDrift',
         {
           alarmDescription: `${name('configuration drift')}. The routing configuration has differed from last known good for ${driftMinutes} minutes without being promoted.`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: driftPeriods,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          ...atLeast(1, driftPeriods),
         },
       ),
     );
@@ -160,10 +148,7 @@ export class ServiceAlarms extends Construct {
         'RemediationFailed',
         {
           alarmDescription: `${name('remediation failed')}. remediate could not apply or verify a plan.`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          ...atLeast(1),
         },
       ),
     );
@@ -175,10 +160,7 @@ export class ServiceAlarms extends Construct {
         'IncidentEscalated',
         {
           alarmDescription: `${name('incident escalated')}. lbguard handed the incident to people (budget spent, verification failed, or not an LB fault).`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          ...atLeast(1),
         },
       ),
     );
@@ -221,10 +203,7 @@ export class OperationalAlarms extends Construct {
           .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
           .createAlarm(this, `${label}Errors`, {
             alarmDescription: `lbguard: ${label.toLowerCase()} function errors. At least one invocation failed in the last 5 minutes; see its log group.`,
-            threshold: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            ...atLeast(1),
           }),
       );
       // remediate runs one at a time by design, so a few throttles while a run verifies are normal.
@@ -234,10 +213,7 @@ export class OperationalAlarms extends Construct {
           .metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' })
           .createAlarm(this, `${label}Throttles`, {
             alarmDescription: `lbguard: ${label.toLowerCase()} function throttled at least ${throttleThreshold} time(s) in 5 minutes.`,
-            threshold: throttleThreshold,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            ...atLeast(throttleThreshold),
           }),
       );
     }
@@ -248,10 +224,7 @@ export class OperationalAlarms extends Construct {
         .metricInvocations({ period: Duration.minutes(probeSilence), statistic: 'Sum' })
         .createAlarm(this, 'ProbeNotRunning', {
           alarmDescription: `lbguard: probe not running. No probe invocation in ${probeSilence} minutes; the schedule is disabled or broken. No data counts as breaching.`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          ...notOnce(),
         }),
     );
     // Two inspect periods (at least 5 minutes) so one late scheduled run does not page.
@@ -261,10 +234,7 @@ export class OperationalAlarms extends Construct {
         .metricInvocations({ period: inspectSilence, statistic: 'Sum' })
         .createAlarm(this, 'InspectNotRunning', {
           alarmDescription: `lbguard: inspect not running. No inspect invocation in ${inspectSilence.toMinutes()} minutes. No data counts as breaching.`,
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          ...notOnce(),
         }),
     );
 
@@ -279,10 +249,7 @@ export class OperationalAlarms extends Construct {
       }).createAlarm(this, 'StateTableWriteFailing', {
         alarmDescription:
           "lbguard: the state table cannot be written. At least one write failed after retries in the last 5 minutes (throttling, access denied, a disabled key or a deleted table): lbguard cannot record probes, snapshots or incidents, so it is blind. See the functions' logs for the error.",
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...atLeast(1),
       }),
     );
 
@@ -292,11 +259,33 @@ export class OperationalAlarms extends Construct {
         .createAlarm(this, 'DeadLetterQueueNotEmpty', {
           alarmDescription:
             'lbguard: dead-letter queue not empty. An asynchronous invocation failed after its retries; the message holds the event that was lost.',
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          ...atLeast(1),
         }),
     );
   }
+}
+
+type AlarmCondition = Pick<
+  cloudwatch.CreateAlarmOptions,
+  'threshold' | 'comparisonOperator' | 'evaluationPeriods' | 'treatMissingData'
+>;
+
+/** Alarms when the metric reaches `threshold` in `evaluationPeriods` consecutive periods; no data never alarms. */
+function atLeast(threshold: number, evaluationPeriods = 1): AlarmCondition {
+  return {
+    threshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
+}
+
+/** Alarms on a period without a single occurrence; no data alarms too, since silence is the failure. */
+function notOnce(): AlarmCondition {
+  return {
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+  };
 }

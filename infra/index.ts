@@ -7,9 +7,8 @@ export {
 } from './arns.ts';
 export { LbGuardDashboard, type LbGuardDashboardProps } from './dashboard.ts';
 export { ROUTING_CHANGE_EVENT_NAMES, routingChangePattern } from './event-patterns.ts';
+export { EnvironmentTooLargeError, estimateEnvironmentBytes } from './functions.ts';
 export {
-  EnvironmentTooLargeError,
-  estimateEnvironmentBytes,
   type GuardedServiceResources,
   LbGuard,
   type LbGuardProps,

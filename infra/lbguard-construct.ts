@@ -1,32 +1,26 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as triggers from 'aws-cdk-lib/triggers';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
-import { type LoadBalancerArnParts, parseLoadBalancerArn } from './arns.ts';
-import { nodejsBundlingOptions } from './bundling.ts';
 import { LbGuardDashboard } from './dashboard.ts';
-import { alarmStateChangePattern, routingChangePattern } from './event-patterns.ts';
-import { LBGUARD_NAMESPACE } from './metrics.ts';
-import { elbv2ReadStatement, remediationWriteStatements, TABLE_ITEM_ACTIONS } from './permissions.ts';
+import { createFunctions } from './functions.ts';
+import { grantFunctionPermissions } from './grants.ts';
+import { type GuardedServiceResources, resolveServices, runtimeConfigFor } from './services.ts';
+import { createState } from './state.ts';
+import { createVerifyAfterDeploy } from './verify-after-deploy.ts';
+import { createAlarmWakeUp, createSchedules, createTrail } from './wake-ups.ts';
+
+export type { GuardedServiceResources } from './services.ts';
 
 /**
  * Where the "AWS API Call via CloudTrail" events that wake inspect come from.
@@ -40,22 +34,6 @@ import { elbv2ReadStatement, remediationWriteStatements, TABLE_ITEM_ACTIONS } fr
 export type LbGuardTrailMode = 'existing' | 'create';
 
 /** Per-service resources that exist in the same CDK app, or that the config cannot name. */
-export interface GuardedServiceResources {
-  /**
-   * The load balancer, when it is created (or imported) in the same CDK app. Its ARN replaces
-   * `loadBalancerArn` from the config, so the runtime config and every scope follow it.
-   * @default - the config's `loadBalancerArn`
-   */
-  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
-  /**
-   * Target groups behind the load balancer. When given, `RegisterTargets` is granted on exactly
-   * these, the routing-change rule watches exactly these, and an unhealthy-hosts alarm is created.
-   * @default - every target group in the load balancer's account and region may receive
-   * re-registered targets, and no unhealthy-hosts alarm is created
-   */
-  readonly targetGroupArns?: readonly string[];
-}
-
 /** Props of the `LbGuard` construct. */
 export interface LbGuardProps {
   /** The validated configuration (`parseConfig` from `lib/config`). */
@@ -111,74 +89,19 @@ export interface LbGuardProps {
   readonly dashboardName?: string;
 }
 
-/** Lambda's limit on the total size of a function's environment variables. */
-export const LAMBDA_ENV_LIMIT_BYTES = 4096;
-/** What a token inside an environment value is assumed to expand to at most (an ARN or a name). */
-const TOKEN_EXPANSION_BYTES = 256;
-const TOKEN_PATTERN = /\$\{Token\[[^\]]+\]\}/g;
-
-/** Raised when the runtime environment of a function would exceed Lambda's 4 KB limit. */
-export class EnvironmentTooLargeError extends Error {
-  constructor(functionName: string, bytes: number) {
-    super(
-      `lbguard: the environment of the ${functionName} function would be about ${bytes} bytes, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit. ` +
-        'Most of it is LBGUARD_CONFIG (the validated config as JSON): shorten probe definitions, or split the services across two deployments.',
-    );
-    this.name = 'EnvironmentTooLargeError';
-  }
-}
-
-/**
- * Estimated size of a Lambda environment as Lambda counts it (keys plus values). Tokens count as
- * `TOKEN_EXPANSION_BYTES` each, since their resolved value is not known at synth time.
- */
-export function estimateEnvironmentBytes(environment: Readonly<Record<string, string>>): number {
-  let bytes = 0;
-  for (const [key, value] of Object.entries(environment)) {
-    const tokens = value.match(TOKEN_PATTERN) ?? [];
-    const literal = value.replace(TOKEN_PATTERN, '');
-    bytes += Buffer.byteLength(key) + Buffer.byteLength(literal) + tokens.length * TOKEN_EXPANSION_BYTES;
-  }
-  return bytes;
-}
-
-interface ResolvedService {
-  readonly name: string;
-  readonly loadBalancer: LoadBalancerArnParts;
-  readonly targetGroupArns: readonly string[];
-  readonly allowCreateRule: boolean;
-  readonly soakSeconds: number;
-}
-
-/**
- * The verify-after-deploy relay (CommonJS, SDK from the Node 24 runtime): invoke inspect with
- * `{ kind: 'verify' }` and turn a failed verification into a failed invocation.
- */
-const VERIFY_RELAY_SOURCE = `
-const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
-const client = new LambdaClient({});
-exports.handler = async () => {
-  const out = await client.send(new InvokeCommand({
-    FunctionName: process.env.LBGUARD_INSPECT_FUNCTION,
-    InvocationType: 'RequestResponse',
-    Payload: Buffer.from(JSON.stringify({ kind: 'verify' })),
-  }));
-  const body = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
-  if (out.FunctionError) {
-    throw new Error('lbguard verify-after-deploy: inspect reported a failed verification: ' + body.slice(0, 2000));
-  }
-  return body;
-};
-`;
-
 const DEFAULT_LAMBDAS_DIR = path.resolve(import.meta.dirname, '..', 'lambdas');
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
 /**
  * lbguard in one construct: probe, inspect and remediate functions, their schedules and event
  * rules, the state table, the notification topic, alarms, a dashboard and least-privilege IAM
  * scoped to the guarded load balancers. Drop it into the stack that owns the load balancer, or
  * use `LbGuardStack` to deploy it on its own.
+ *
+ * The parts are built by functions (`createState`, `createFunctions`, `grantFunctionPermissions`,
+ * `createSchedules`, `createTrail`, `createVerifyAfterDeploy`) that create their resources in
+ * this construct itself rather than in child constructs: a child would add a level to every
+ * construct path, change every logical ID and make CloudFormation replace the table, topics and
+ * functions of existing deployments. The alarms and the dashboard always were child constructs.
  */
 export class LbGuard extends Construct {
   readonly table: dynamodb.Table;
@@ -201,218 +124,43 @@ export class LbGuard extends Construct {
     super(scope, id);
     const { config } = props;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const lambdasDir = props.lambdasDir ?? DEFAULT_LAMBDAS_DIR;
-    const schedule = config.schedule;
-    const inspectPeriod = Duration.minutes(schedule.inspectRateMinutes);
-
+    const logging = { logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy };
+    const inspectPeriod = Duration.minutes(config.schedule.inspectRateMinutes);
     const services = resolveServices(config, props.services ?? {});
-    const runtimeConfig: LbGuardConfig = {
-      ...config,
-      services: config.services.map((s) => {
-        const lb = props.services?.[s.name]?.loadBalancer;
-        return lb === undefined ? s : { ...s, loadBalancerArn: lb.loadBalancerArn };
-      }),
-    };
 
-    // --- state ----------------------------------------------------------------------------
-    this.table = new dynamodb.Table(this, 'Table', {
-      ...(config.tableName === undefined ? {} : { tableName: config.tableName }),
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // Locks and probe results expire; snapshots and incidents are kept (no expiresAt).
-      timeToLiveAttribute: 'expiresAt',
-      removalPolicy,
-    });
+    // Creation order is the resources' order in the template; keeping it keeps template diffs quiet.
+    const state = createState(this, { config, removalPolicy });
+    this.table = state.table;
+    this.topicKey = state.topicKey;
+    this.topic = state.topic;
+    this.remediationTopic = state.remediationTopic;
+    this.deadLetterQueue = state.deadLetterQueue;
 
-    // --- people ---------------------------------------------------------------------------
-    this.topicKey = new kms.Key(this, 'TopicKey', {
-      description: 'lbguard notification topic',
-      enableKeyRotation: true,
-      removalPolicy,
+    const functions = createFunctions(this, {
+      ...logging,
+      config: runtimeConfigFor(config, props.services ?? {}),
+      state,
+      lambdasDir: props.lambdasDir ?? DEFAULT_LAMBDAS_DIR,
+      probeMemorySize: props.probeMemorySize ?? 128,
     });
-    // CloudWatch alarms publish to an encrypted topic only if the key lets them.
-    this.topicKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
-    this.topic = new sns.Topic(this, 'Topic', {
-      displayName: 'lbguard',
-      masterKey: this.topicKey,
-      enforceSSL: true,
-    });
-    for (const email of unique(config.services.flatMap((s) => s.notifications.emails))) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-    }
-    for (const url of unique(config.services.flatMap((s) => s.notifications.httpsEndpoints))) {
-      this.topic.addSubscription(
-        new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }),
-      );
-    }
+    this.probeFunction = functions.probe;
+    this.inspectFunction = functions.inspect;
+    this.remediateFunction = functions.remediate;
+    grantFunctionPermissions({ state, functions, services });
 
-    // Inspect → remediate. Inspect alone may publish, remediate alone is subscribed (SNS invokes it
-    // asynchronously, with SNS's delivery retries before Lambda's own). A topic rather than
-    // lambda:InvokeFunction keeps the Lambda client out of inspect's bundle (70 KiB): inspect
-    // already speaks SNS. Not the notification topic: people must never receive these.
-    this.remediationTopic = new sns.Topic(this, 'RemediationTopic', {
-      displayName: 'lbguard remediation requests',
-      masterKey: this.topicKey,
-      enforceSSL: true,
+    createSchedules(this, {
+      functions,
+      deadLetterQueue: state.deadLetterQueue,
+      inspectRateMinutes: config.schedule.inspectRateMinutes,
+      services,
     });
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the three functions and of the EventBridge targets; a DLQ of a DLQ would only move the problem. The DeadLetterQueueNotEmpty alarm pages on the first message.',
-    });
-
-    // --- functions ------------------------------------------------------------------------
-    const sharedEnvironment: Record<string, string> = {
-      LBGUARD_CONFIG: Stack.of(this).toJsonString(runtimeConfig),
-      LBGUARD_TABLE: this.table.tableName,
-      LBGUARD_TOPIC_ARN: this.topic.topicArn,
-      POWERTOOLS_METRICS_NAMESPACE: LBGUARD_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    const configJsonBytes = Buffer.byteLength(JSON.stringify(runtimeConfig));
-    const maxVerifySeconds = Math.max(...config.services.map((s) => s.remediation.verifyDeadlineSeconds), 0);
-
-    this.probeFunction = this.createFunction('Probe', {
-      entry: path.join(lambdasDir, 'probe', 'handler.ts'),
-      description:
-        'lbguard probe: synthetic journeys against each guarded service, looping within the minute',
-      memorySize: props.probeMemorySize ?? 128,
-      // The loop runs for probeLoopSeconds; the margin covers the last probe's own timeout.
-      timeout: Duration.seconds(schedule.probeLoopSeconds + 30),
-      // A failed probe run is superseded by next minute's run; retrying it would probe the past.
-      retryAttempts: 0,
-      maxEventAge: Duration.minutes(2),
-      environment: { ...sharedEnvironment, POWERTOOLS_SERVICE_NAME: 'lbguard-probe' },
-      configJsonBytes,
-      logRetention,
-      removalPolicy,
-    });
-    this.remediateFunction = this.createFunction('Remediate', {
-      entry: path.join(lambdasDir, 'remediate', 'handler.ts'),
-      description: 'lbguard remediate: lock, re-check, apply the plan, verify',
-      memorySize: 256,
-      // Verification waits in-process for targets to pass health checks (DESIGN.md guardrails).
-      timeout: Duration.seconds(Math.min(900, maxVerifySeconds + 120)),
-      // One remediation at a time across all services; the DynamoDB lock guards each service.
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 2,
-      // A plan older than this describes a load balancer that has moved on.
-      maxEventAge: Duration.minutes(15),
-      environment: {
-        ...sharedEnvironment,
-        POWERTOOLS_SERVICE_NAME: 'lbguard-remediate',
-        // Remediate refuses requests from any other topic.
-        LBGUARD_REMEDIATION_TOPIC_ARN: this.remediationTopic.topicArn,
-      },
-      configJsonBytes,
-      logRetention,
-      removalPolicy,
-    });
-    this.inspectFunction = this.createFunction('Inspect', {
-      entry: path.join(lambdasDir, 'inspect', 'handler.ts'),
-      description: 'lbguard inspect: snapshot, drift, skew, diagnosis, incident; hands plans to remediate',
-      memorySize: 256,
-      timeout: Duration.seconds(90),
-      retryAttempts: 1,
-      maxEventAge: Duration.minutes(10),
-      environment: {
-        ...sharedEnvironment,
-        POWERTOOLS_SERVICE_NAME: 'lbguard-inspect',
-        LBGUARD_REMEDIATION_TOPIC_ARN: this.remediationTopic.topicArn,
-      },
-      configJsonBytes,
-      logRetention,
-      removalPolicy,
-    });
-
-    // --- permissions ----------------------------------------------------------------------
-    const tableStatement = new iam.PolicyStatement({
-      sid: 'StateTableItems',
-      actions: [...TABLE_ITEM_ACTIONS],
-      resources: [this.table.tableArn],
-    });
-    for (const fn of [this.probeFunction, this.inspectFunction, this.remediateFunction]) {
-      fn.addToRolePolicy(tableStatement);
-      this.topic.grantPublish(fn);
-    }
-    for (const fn of [this.inspectFunction, this.remediateFunction]) {
-      fn.addToRolePolicy(elbv2ReadStatement());
-    }
-    this.inspectFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadMetricsAndChangeHistory',
-        // Neither action supports resource-level permissions.
-        actions: ['cloudwatch:GetMetricData', 'cloudtrail:LookupEvents'],
-        resources: ['*'],
-      }),
-    );
-    this.remediationTopic.grantPublish(this.inspectFunction);
-    // A request SNS cannot deliver after its retries lands in the dead-letter queue, whose alarm
-    // pages: a handoff is never lost silently.
-    this.remediationTopic.addSubscription(
-      new subscriptions.LambdaSubscription(this.remediateFunction, { deadLetterQueue: this.deadLetterQueue }),
-    );
-    for (const statement of remediationWriteStatements(
-      services.map((s) => ({
-        loadBalancer: s.loadBalancer,
-        targetGroupArns: s.targetGroupArns,
-        allowCreateRule: s.allowCreateRule,
-      })),
-    )) {
-      this.remediateFunction.addToRolePolicy(statement);
-    }
-    this.acknowledgeScopedWildcards(services);
-
-    // --- schedules and events -------------------------------------------------------------
-    const targetOptions = (maxEventAge: Duration, retryAttempts: number) => ({
-      deadLetterQueue: this.deadLetterQueue,
-      maxEventAge,
-      retryAttempts,
-    });
-    new events.Rule(this, 'ProbeSchedule', {
-      description: 'lbguard: run probe every minute (it loops inside the minute)',
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(this.probeFunction, targetOptions(Duration.minutes(2), 0))],
-    });
-    new events.Rule(this, 'InspectSchedule', {
-      description: `lbguard: run inspect every ${schedule.inspectRateMinutes} minute(s)`,
-      schedule: events.Schedule.rate(inspectPeriod),
-      targets: [new targets.LambdaFunction(this.inspectFunction, targetOptions(Duration.minutes(5), 2))],
-    });
-    new events.Rule(this, 'RoutingChange', {
-      description:
-        'lbguard: wake inspect when a guarded load balancer listener, rule or target group changes',
-      eventPattern: routingChangePattern(services),
-      targets: [new targets.LambdaFunction(this.inspectFunction, targetOptions(Duration.minutes(15), 2))],
-    });
-
     if (props.trail === 'create') {
-      this.trail = this.createTrail(removalPolicy);
+      this.trail = createTrail(this, removalPolicy);
     }
 
-    // --- alarms ---------------------------------------------------------------------------
-    const alarmAction = new cloudwatchActions.SnsAction(this.topic);
     const serviceAlarms: Record<string, ServiceAlarms> = {};
     for (const service of services) {
-      const alarms = new ServiceAlarms(this, `Alarms-${service.name}`, {
+      serviceAlarms[service.name] = new ServiceAlarms(this, `Alarms-${service.name}`, {
         service: service.name,
         loadBalancer: service.loadBalancer,
         targetGroupArns: service.targetGroupArns,
@@ -420,14 +168,11 @@ export class LbGuard extends Construct {
         soakSeconds: service.soakSeconds,
         options: props.alarms ?? {},
       });
-      serviceAlarms[service.name] = alarms;
     }
     this.serviceAlarms = serviceAlarms;
     this.operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
-      probe: this.probeFunction,
-      inspect: this.inspectFunction,
-      remediate: this.remediateFunction,
-      deadLetterQueue: this.deadLetterQueue,
+      ...functions,
+      deadLetterQueue: state.deadLetterQueue,
       inspectPeriod,
       options: props.alarms ?? {},
     });
@@ -435,274 +180,26 @@ export class LbGuard extends Construct {
       ...Object.values(serviceAlarms).flatMap((a) => [...a.all, a.degraded]),
       ...this.operationalAlarms.all,
     ];
+    const alarmAction = new cloudwatchActions.SnsAction(state.topic);
     for (const alarm of allAlarms) {
       alarm.addAlarmAction(alarmAction);
       alarm.addOkAction(alarmAction);
     }
-    new events.Rule(this, 'AlarmStateChange', {
-      description: 'lbguard: wake inspect when a guarded service alarm fires',
-      eventPattern: alarmStateChangePattern(
-        Object.values(serviceAlarms).flatMap((a) => a.incidentAlarms.map((alarm) => alarm.alarmArn)),
-      ),
-      targets: [new targets.LambdaFunction(this.inspectFunction, targetOptions(Duration.minutes(5), 2))],
+    createAlarmWakeUp(this, {
+      inspect: functions.inspect,
+      deadLetterQueue: state.deadLetterQueue,
+      alarmArns: Object.values(serviceAlarms).flatMap((a) => a.incidentAlarms.map((alarm) => alarm.alarmArn)),
     });
 
     this.dashboard = new LbGuardDashboard(this, 'Dashboard', {
       ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
       services: services.map((s) => ({ name: s.name, loadBalancer: s.loadBalancer })),
-      probe: this.probeFunction,
-      inspect: this.inspectFunction,
-      remediate: this.remediateFunction,
+      ...functions,
       alarms: allAlarms,
     });
 
     if (props.verifyAfterDeploy === true) {
-      this.createVerifyTrigger(logRetention, removalPolicy);
+      createVerifyAfterDeploy(this, { ...logging, state, functions });
     }
   }
-
-  /**
-   * A CDK trigger can only invoke a function with an empty payload, and inspect accepts nothing
-   * it cannot parse; this relay asks inspect for `{ kind: 'verify' }` explicitly and fails (so
-   * the deployment fails) when inspect fails it.
-   */
-  private createVerifyTrigger(logRetention: logs.RetentionDays, removalPolicy: RemovalPolicy): void {
-    const logGroup = new logs.LogGroup(this, 'VerifyRelayLogs', { retention: logRetention, removalPolicy });
-    const role = new iam.Role(this, 'VerifyRelayRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'lbguard verify-after-deploy relay',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'AskInspectToVerify',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.inspectFunction.functionArn],
-      }),
-    );
-    const relay = new lambda.Function(this, 'VerifyRelay', {
-      description: 'lbguard: after each deployment, ask inspect to verify routing; fail when it is skewed',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline(VERIFY_RELAY_SOURCE),
-      memorySize: 128,
-      timeout: Duration.seconds(120),
-      role,
-      logGroup,
-      environment: { LBGUARD_INSPECT_FUNCTION: this.inspectFunction.functionName },
-    });
-    new triggers.Trigger(this, 'VerifyAfterDeploy', {
-      handler: relay,
-      invocationType: triggers.InvocationType.REQUEST_RESPONSE,
-      timeout: Duration.minutes(3),
-      executeAfter: [
-        this.table,
-        this.topic,
-        this.probeFunction,
-        this.inspectFunction,
-        this.remediateFunction,
-      ],
-    });
-  }
-
-  private createFunction(
-    id: string,
-    options: {
-      readonly entry: string;
-      readonly description: string;
-      readonly memorySize: number;
-      readonly timeout: Duration;
-      readonly retryAttempts: number;
-      readonly maxEventAge: Duration;
-      readonly reservedConcurrentExecutions?: number;
-      readonly environment: Record<string, string>;
-      readonly configJsonBytes: number;
-      readonly logRetention: logs.RetentionDays;
-      readonly removalPolicy: RemovalPolicy;
-    },
-  ): nodejs.NodejsFunction {
-    const estimate = estimateEnvironmentBytes(options.environment);
-    // The config JSON is inside a token when it references resources; count it as written.
-    const bytes = Math.max(estimate, options.configJsonBytes);
-    if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
-      throw new EnvironmentTooLargeError(id.toLowerCase(), bytes);
-    }
-    if (!existsSync(options.entry)) {
-      throw new Error(`lbguard: handler entry not found: ${options.entry}`);
-    }
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: options.logRetention,
-      removalPolicy: options.removalPolicy,
-    });
-    // A role of our own instead of the AWSLambdaBasicExecutionRole managed policy, whose
-    // logs permissions span every log group in the account.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `lbguard ${id.toLowerCase()} function`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: options.entry,
-      handler: 'handler',
-      description: options.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: options.memorySize,
-      timeout: options.timeout,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      environment: options.environment,
-      deadLetterQueue: this.deadLetterQueue,
-      retryAttempts: options.retryAttempts,
-      maxEventAge: options.maxEventAge,
-      ...(options.reservedConcurrentExecutions === undefined
-        ? {}
-        : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      // Shared with bench/footprint.ts and the bundle tests (infra/bundling.ts): the SDK bundled,
-      // so the version tested is the version that runs, and it imports faster than the runtime's.
-      bundling: nodejsBundlingOptions('bundled'),
-    });
-    return fn;
-  }
-
-  private createTrail(removalPolicy: RemovalPolicy): cloudtrail.Trail {
-    const bucket = new s3.Bucket(this, 'TrailBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy,
-    });
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This bucket only receives CloudTrail log files so that ELBv2 write events reach EventBridge; CloudTrail itself records who wrote what, and an access-log bucket for it would need its own access-log bucket.',
-    });
-    // Single region, write-only management events: the smallest trail that feeds EventBridge.
-    return new cloudtrail.Trail(this, 'Trail', {
-      // aws-cdk-lib's own types disagree under exactOptionalPropertyTypes; a Bucket is an IBucket.
-      bucket: bucket as s3.IBucket,
-      isMultiRegionTrail: false,
-      includeGlobalServiceEvents: false,
-      managementEvents: cloudtrail.ReadWriteType.WRITE_ONLY,
-      enableFileValidation: true,
-      sendToCloudWatchLogs: false,
-    });
-  }
-
-  /**
-   * The only wildcards in the remediate policy are the ARN patterns derived from the guarded load
-   * balancer; cdk-nag reports each one, and each is acknowledged here by its exact text.
-   */
-  private acknowledgeScopedWildcards(services: readonly ResolvedService[]): void {
-    const stack = Stack.of(this);
-    const patterns = new Set<string>();
-    for (const s of services) {
-      patterns.add(s.loadBalancer.listenerArnPattern);
-      patterns.add(s.loadBalancer.listenerRuleArnPattern);
-      if (s.targetGroupArns.length === 0) {
-        patterns.add(s.loadBalancer.targetGroupArnPattern);
-      }
-    }
-    for (const pattern of patterns) {
-      Validations.of(this.remediateFunction.role ?? this.remediateFunction).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagText(stack, pattern)}]`,
-        reason:
-          'Remediation writes are scoped to the listeners, listener rules or target groups of the guarded load balancer; the trailing wildcard stands for their generated IDs, which change when a deployment recreates them.',
-      });
-    }
-    for (const fn of [this.probeFunction, this.inspectFunction, this.remediateFunction]) {
-      Validations.of(fn.role ?? fn).acknowledge({
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason:
-          'Publishing to the KMS-encrypted topic needs kms:GenerateDataKey* (granted by topic.grantPublish) on the topic key alone; the resource is that key ARN, not a wildcard.',
-      });
-    }
-    for (const fn of [this.inspectFunction, this.remediateFunction]) {
-      Validations.of(fn.role ?? fn).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ELBv2 Describe* actions (and, for inspect, cloudwatch:GetMetricData and cloudtrail:LookupEvents) support no resource-level permissions; they are read-only and named one by one.',
-      });
-    }
-  }
-}
-
-function resolveServices(
-  config: LbGuardConfig,
-  overrides: Readonly<Record<string, GuardedServiceResources>>,
-): ResolvedService[] {
-  const known = new Set(config.services.map((s) => s.name));
-  for (const name of Object.keys(overrides)) {
-    if (!known.has(name)) {
-      throw new Error(
-        `lbguard: services.${name} is not a service in the config (known: ${[...known].join(', ')})`,
-      );
-    }
-  }
-  return config.services.map((s) => {
-    const override = overrides[s.name];
-    const arn = override?.loadBalancer?.loadBalancerArn ?? s.loadBalancerArn;
-    return {
-      name: s.name,
-      loadBalancer: parseLoadBalancerArn(arn),
-      targetGroupArns: override?.targetGroupArns ?? [],
-      allowCreateRule: s.remediation.allowCreateRule,
-      soakSeconds: s.thresholds.soakSeconds,
-    };
-  });
-}
-
-/**
- * How cdk-nag writes a (possibly tokenised) resource in a finding ID: its `flattenCfnReference`
- * turns `Fn::Join` into the joined text, `Ref` into `<Id>`, `Fn::GetAtt` into `<Id.Attr>` and
- * anything else into JSON. Reproduced here so the construct does not depend on cdk-nag.
- */
-export function nagText(stack: Stack, value: string): string {
-  return flattenReference(stack.resolve(value));
-}
-
-function flattenReference(node: unknown): string {
-  if (typeof node === 'string') {
-    return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  }
-  if (node !== null && typeof node === 'object') {
-    const record = node as Record<string, unknown>;
-    const join = record['Fn::Join'];
-    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
-      return (join[1] as unknown[]).map(flattenReference).join(join[0]);
-    }
-    const getAtt = record['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) {
-      return `<${flattenReference(getAtt[0])}.${flattenReference(getAtt[1])}>`;
-    }
-    if (record.Ref !== undefined) {
-      return `<${flattenReference(record.Ref)}>`;
-    }
-  }
-  return JSON.stringify(node);
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
 }

@@ -28,13 +28,7 @@ export function albMetric(
   statistic: string,
   period: Duration = Duration.minutes(1),
 ): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/ApplicationELB',
-    metricName,
-    dimensionsMap: { LoadBalancer: loadBalancerFullName },
-    statistic,
-    period,
-  });
+  return applicationElbMetric({ LoadBalancer: loadBalancerFullName }, metricName, statistic, period);
 }
 
 /** A per-target-group `AWS/ApplicationELB` metric (health counts exist only at this level). */
@@ -45,10 +39,24 @@ export function targetGroupMetric(
   statistic: string,
   period: Duration = Duration.minutes(1),
 ): cloudwatch.Metric {
+  return applicationElbMetric(
+    { LoadBalancer: loadBalancerFullName, TargetGroup: targetGroupFullName(targetGroupArn) },
+    metricName,
+    statistic,
+    period,
+  );
+}
+
+function applicationElbMetric(
+  dimensionsMap: Record<string, string>,
+  metricName: string,
+  statistic: string,
+  period: Duration,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: 'AWS/ApplicationELB',
     metricName,
-    dimensionsMap: { LoadBalancer: loadBalancerFullName, TargetGroup: targetGroupFullName(targetGroupArn) },
+    dimensionsMap,
     statistic,
     period,
   });

@@ -3,8 +3,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LbGuardStack } from '../../../infra/index.ts';
-import { ROUTING_EVENT_NAMES } from '../../../lib/routing-events.ts';
 import { parseConfig } from '../../../lib/config/index.ts';
+import { ROUTING_EVENT_NAMES } from '../../../lib/routing-events.ts';
 import {
   asList,
   isElbWriteAction,
