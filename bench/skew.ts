@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seededRandom } from '../lib/random.ts';
 import { testSkew } from '../lib/skew.ts';
 import type { SkewThresholds } from '../lib/types.ts';
 
@@ -24,18 +25,6 @@ export const DEFAULT_THRESHOLDS: SkewThresholds = {
 export const DEFAULT_SEED = 20261101;
 const MIN_WINDOW = 30;
 const MAX_WINDOW = 5000;
-
-/** mulberry32: small, fast, good enough for simulation; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomInt(rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1));
@@ -94,7 +83,7 @@ export function measureFalsePositives(
   windows: number,
   thresholds = DEFAULT_THRESHOLDS,
 ): RateResult {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   let hits = 0;
   for (let w = 0; w < windows; w++) {
     const shares = randomExpectedShares(rand);
@@ -113,7 +102,7 @@ export function measureSmallWindowFalsePositives(
   windows: number,
   thresholds = DEFAULT_THRESHOLDS,
 ): RateResult {
-  const rand = mulberry32(seed ^ 0x1b873593);
+  const rand = seededRandom(seed ^ 0x1b873593);
   const weights = Array.from({ length: 10 }, (_, i) => (i % 4) + 1);
   const total = weights.reduce((a, b) => a + b, 0);
   const shares = weights.map((w) => w / total);
@@ -131,7 +120,7 @@ export function measureAllOnOneDetection(
   windows: number,
   thresholds = DEFAULT_THRESHOLDS,
 ): RateResult {
-  const rand = mulberry32(seed ^ 0x5bd1e995);
+  const rand = seededRandom(seed ^ 0x5bd1e995);
   let hits = 0;
   for (let w = 0; w < windows; w++) {
     const n = randomInt(rand, 2, 10);
@@ -174,7 +163,7 @@ export function measurePower(
   windowsPerCell: number,
   thresholds = DEFAULT_THRESHOLDS,
 ): PowerRow[] {
-  const rand = mulberry32(seed ^ 0x27d4eb2f);
+  const rand = seededRandom(seed ^ 0x27d4eb2f);
   return POWER_LEVELS.map(({ targets, heavyShare }) => {
     const actual = Array.from({ length: targets }, (_, i) =>
       i === 0 ? heavyShare : (1 - heavyShare) / (targets - 1),

@@ -1,6 +1,6 @@
 import type { Incident, IncidentState } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
-import type { ScenarioRun } from './runner.ts';
+import type { ScenarioRun } from './run-types.ts';
 import type { Expectations } from './scenarios/types.ts';
 import type { ResponseRecord } from './world/loadgen.ts';
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DRILL_OPTIONS } from './options.ts';
 import { renderSummaryTable, type ScenarioResult, writeReport } from './report.ts';
 import { runDrill } from './runner.ts';
 import { SCENARIOS, selectScenarios } from './scenarios/index.ts';
@@ -94,12 +95,7 @@ export function parseDrillArgs(argv: readonly string[]): DrillCommandOptions | {
     const { values } = parseArgs({
       args: [...argv],
       options: {
-        scenario: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        'compare-unguarded': { type: 'boolean' },
-        'no-compare-unguarded': { type: 'boolean' },
-        rate: { type: 'string' },
-        'observe-seconds': { type: 'string' },
+        ...DRILL_OPTIONS,
         'moto-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },

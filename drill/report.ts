@@ -12,7 +12,7 @@ import {
   seconds,
   type TargetFigures,
 } from './analysis.ts';
-import type { ScenarioRun } from './runner.ts';
+import type { ScenarioRun } from './run-types.ts';
 import type { Scenario } from './scenarios/types.ts';
 
 // The drill's outputs: report.md (every scenario: timeline, MTTD/MTTR, root cause with evidence,

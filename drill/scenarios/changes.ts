@@ -1,5 +1,5 @@
-import type { ShopWorldSpec } from '../world/aws-world.ts';
-import { seededRandom } from '../world/loadgen.ts';
+import { seededRandom } from '../../lib/random.ts';
+import { defaultShopSpec, type ShopWorldSpec } from '../world/aws-world.ts';
 import type { Scenario } from './types.ts';
 
 // Things that are not outages, or not only: traffic noise that must raise nothing, a last known
@@ -27,13 +27,11 @@ export const healthyNoisySoak: Scenario = {
 
 /** web-b has three servers, so one scale-in leaves it at two of three (not halved). */
 export const scaledShop: ShopWorldSpec = {
-  name: 'shop',
+  ...defaultShopSpec,
   groups: [
     { name: 'web-a', instances: 2 },
     { name: 'web-b', instances: 3 },
   ],
-  listenerPort: 80,
-  defaultAction: { forward: { 'web-a': 50, 'web-b': 50 } },
 };
 
 /** Last known good names a server that auto scaling has since terminated. */
@@ -70,12 +68,11 @@ export const staleLastGood: Scenario = {
 
 /** Blue serves everything; green stands by with weight 0. */
 export const blueGreenShop: ShopWorldSpec = {
-  name: 'shop',
+  ...defaultShopSpec,
   groups: [
     { name: 'blue', instances: 2 },
     { name: 'green', instances: 2 },
   ],
-  listenerPort: 80,
   defaultAction: { forward: { blue: 100, green: 0 } },
 };
 

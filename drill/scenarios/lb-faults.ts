@@ -1,4 +1,4 @@
-import type { ShopWorldSpec } from '../world/aws-world.ts';
+import { defaultShopSpec, type ShopWorldSpec } from '../world/aws-world.ts';
 import type { Scenario, ScenarioContext } from './types.ts';
 
 // Faults in the load balancer's own configuration: the ones lbguard exists to put right.
@@ -57,14 +57,8 @@ export const targetsDeregistered: Scenario = {
 
 /** The shop with a checkout rule and a leftover, empty canary group. */
 export const checkoutRuleShop: ShopWorldSpec = {
-  name: 'shop',
-  groups: [
-    { name: 'web-a', instances: 2 },
-    { name: 'web-b', instances: 2 },
-    { name: 'web-canary', instances: 0 },
-  ],
-  listenerPort: 80,
-  defaultAction: { forward: { 'web-a': 50, 'web-b': 50 } },
+  ...defaultShopSpec,
+  groups: [...defaultShopSpec.groups, { name: 'web-canary', instances: 0 }],
   rules: [
     {
       name: 'checkout',

@@ -1,6 +1,7 @@
 import type { PlanStep, RootCause } from '../../lib/types.ts';
-import type { ShopWorldSpec, WorldActionSpec, WorldInstance, WorldRuleSpec } from '../world/aws-world.ts';
+import type { ShopWorldSpec, WorldInstance } from '../world/aws-world.ts';
 import type { BackendTuning } from '../world/backend.ts';
+import type { ActionSpec, RuleSpec } from '../world/elbv2-spec.ts';
 import type { PathMixEntry } from '../world/loadgen.ts';
 import type { World } from '../world/world.ts';
 
@@ -20,15 +21,15 @@ export interface Deployment {
   /** `ModifyListener`: the shop listener's default action forwards by these weights (group name → weight). */
   forward(weights: Readonly<Record<string, number>>): Promise<void>;
   /** `ModifyListener` with any default action (fixed response, redirect, forward). */
-  setDefaultAction(action: WorldActionSpec): Promise<void>;
+  setDefaultAction(action: ActionSpec): Promise<void>;
   /** `DeregisterTargets` of instances from a group. */
   deregister(group: string, instanceIds: readonly string[]): Promise<void>;
   /** `RegisterTargets` of instances in a group (port 80). */
   register(group: string, instanceIds: readonly string[]): Promise<void>;
   /** `CreateRule` on the shop listener; returns its ARN. */
-  createRule(rule: WorldRuleSpec): Promise<string>;
+  createRule(rule: RuleSpec): Promise<string>;
   /** `ModifyRule`: new action for a rule made by `createRule` or the shop spec, conditions kept. */
-  modifyRule(ruleName: string, action: WorldActionSpec): Promise<void>;
+  modifyRule(ruleName: string, action: ActionSpec): Promise<void>;
 }
 
 /** Auto scaling acting on its own (CloudTrail principal `service autoscaling.amazonaws.com`). */

@@ -1,14 +1,26 @@
-import type {
-  Action,
-  Condition,
-  FixedResponseAction,
-  LbSnapshot,
-  Listener,
-  RedirectAction,
-  Target,
-  TargetGroup,
-  TargetHealth,
-} from '../../lib/types.ts';
+import type { Action, Condition, Listener, TargetGroup } from '../../lib/types.ts';
+import {
+  type HaproxyPlan,
+  type HaproxyRenderInput,
+  type MapEntry,
+  NO_ROUTE_BACKEND,
+  type RenderedBackend,
+  type RenderedFrontend,
+  type RenderedServer,
+  type ServerState,
+  UNRESOLVED_ADDRESS,
+} from './haproxy-plan.ts';
+import {
+  conditionCriterion,
+  fixedResponseLine,
+  matcherToRegex,
+  quoteFormat,
+  quoteWord,
+  redirectLocation,
+  terminalAction,
+  toHaproxyName,
+  weightRanges,
+} from './haproxy-translation.ts';
 
 // Renders an HAProxy 2.6 configuration that routes like the ALB described by an LbSnapshot.
 // Pure: the sync loop (haproxy-sync.ts) decides when to write, check and reload it.
@@ -30,218 +42,8 @@ import type {
 // - `retries 0` and no per-server maxconn: ALB neither retries nor queues;
 // - a refused connection answers 502 like ALB (HAProxy's own would be 503), via an errorfile.
 
-/** Where a target is really listening on this machine. */
-export interface ResolvedAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-export type ServerState = 'ready' | 'maint';
-
-export interface HaproxyRenderInput {
-  readonly snapshot: LbSnapshot;
-  readonly health: readonly TargetHealth[];
-  /** ALB listener port → loopback port to bind. Listeners without one are left out. */
-  readonly listenerBinds: ReadonlyMap<number, number>;
-  /**
-   * Targets to declare per target group ARN: the registered ones plus any seen before, so a
-   * deregistration is a run-time `state maint`, not a reload. Default: the registered ones.
-   */
-  readonly knownTargets?: ReadonlyMap<string, readonly Target[]>;
-  /** Local address of a target; undefined for one the drill does not run (health checks fail). */
-  readonly resolve: (group: TargetGroup, target: Target) => ResolvedAddress | undefined;
-  /** Directory for sockets, maps and error files; must not contain whitespace. */
-  readonly dir: string;
-  /** ALB health-check seconds are divided by this (the clock's factor). Default 1. */
-  readonly healthCheckScale?: number;
-  /**
-   * Floors for compressed health checks, ms. Defaults 200 and 250 (capped at the interval): a
-   * busy two-core machine must not fail checks that a real target would pass.
-   */
-  readonly minCheckIntervalMs?: number;
-  readonly minCheckTimeoutMs?: number;
-  /** Admin state written into the config per `backend/server`; absent → `maint` (`disabled`). */
-  readonly configStates?: ReadonlyMap<string, ServerState>;
-  /** `timeout server`, ms: what the load balancer waits for a target. Default 10000. */
-  readonly serverTimeoutMs?: number;
-}
-
-export interface RenderedServer {
-  readonly backend: string;
-  readonly name: string;
-  /** `backend/name`, the runtime API's handle. */
-  readonly key: string;
-  readonly targetGroupArn: string;
-  readonly targetId: string;
-  readonly port?: number;
-  readonly availabilityZone?: string;
-  /** The unchecked fail-open copy. */
-  readonly backup: boolean;
-  /** Registered and not on a stopped instance → ready. */
-  readonly desired: ServerState;
-  readonly address: ResolvedAddress;
-}
-
-export type RenderedBackend =
-  | { readonly name: string; readonly kind: 'target-group'; readonly targetGroupArn: string }
-  | { readonly name: string; readonly kind: 'fixed-response'; readonly statusCode: string }
-  | { readonly name: string; readonly kind: 'redirect' }
-  | { readonly name: string; readonly kind: 'no-route' };
-
-export interface RenderedFrontend {
-  readonly name: string;
-  readonly listenerArn: string;
-  readonly listenerPort: number;
-  readonly bindPort: number;
-}
-
-/** One line of a range map: `0:499 tg_web-a`. */
-export interface MapEntry {
-  readonly key: string;
-  readonly value: string;
-}
-
-export interface HaproxyPlan {
-  /** The configuration to write, with `disabled` per `configStates`. */
-  readonly config: string;
-  /** The configuration without admin states or weights: a change here needs a reload. */
-  readonly structureKey: string;
-  /** Map file path → entries (the weights). */
-  readonly maps: ReadonlyMap<string, readonly MapEntry[]>;
-  readonly servers: readonly RenderedServer[];
-  readonly backends: readonly RenderedBackend[];
-  readonly frontends: readonly RenderedFrontend[];
-  readonly loadBalancerArn: string;
-}
-
-/** Backend that answers 503 when no rule or weight applies (e.g. every weight 0). */
-export const NO_ROUTE_BACKEND = 'elb_no_route';
-/** Buckets of the per-request random draw; ALB weights are integers 0–999. */
-export const WEIGHT_BUCKETS = 1000;
-/** An address nothing listens on: targets the drill does not run fail their health checks. */
-export const UNRESOLVED_ADDRESS: ResolvedAddress = { host: '127.0.0.1', port: 1 };
-
 const ELB_503_BODY =
   '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>';
-
-/** Characters HAProxy accepts in proxy and server names. */
-export function toHaproxyName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.:-]/g, '_');
-}
-
-/** Single-quotes a word for haproxy.cfg (no `$` expansion, no escapes inside). */
-export function quoteWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Double-quotes a log-format string, escaping what haproxy.cfg would otherwise interpret. */
-function quoteFormat(s: string): string {
-  return `"${s.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.+^$()[\]{}|\\]/g, (c) => `\\${c}`).replace(/'/g, '\\x27');
-}
-
-/**
- * An ALB wildcard pattern (`*` any run, `?` one character) as an anchored-free regex body;
- * `any` is what `*` may span (`.` for paths and hosts, `[^&]` inside a query parameter).
- */
-export function wildcardToRegex(pattern: string, any = '.'): string {
-  return pattern
-    .split('')
-    .map((c) => (c === '*' ? `${any}*` : c === '?' ? any : escapeRegex(c)))
-    .join('');
-}
-
-/** An ALB health-check matcher ("200", "200-299", "200,302") as an anchored status regex. */
-export function matcherToRegex(matcher: string): string {
-  const codes = new Set<number>();
-  for (const part of matcher.split(',')) {
-    const [lo, hi] = part
-      .trim()
-      .split('-')
-      .map((p) => Number.parseInt(p, 10));
-    if (lo === undefined || Number.isNaN(lo)) continue;
-    const top = hi === undefined || Number.isNaN(hi) ? lo : hi;
-    for (let c = lo; c <= top && c < 600; c++) codes.add(c);
-  }
-  if (codes.size === 0) codes.add(200);
-  return `^(${[...codes].sort((a, b) => a - b).join('|')})$`;
-}
-
-/**
- * Splits WEIGHT_BUCKETS draws among weighted backends in proportion to their weights.
- * Weight 0 gets no range; all weights 0 → no entries (the map's default answers 503).
- */
-export function weightRanges(
-  weighted: readonly { readonly backend: string; readonly weight: number }[],
-  buckets = WEIGHT_BUCKETS,
-): MapEntry[] {
-  const total = weighted.reduce((a, w) => a + Math.max(0, w.weight), 0);
-  if (total <= 0) return [];
-  const out: MapEntry[] = [];
-  let cumulative = 0;
-  let start = 0;
-  for (const w of weighted) {
-    cumulative += Math.max(0, w.weight);
-    const end = Math.round((buckets * cumulative) / total);
-    if (end > start) out.push({ key: `${start}:${end - 1}`, value: w.backend });
-    start = end;
-  }
-  return out;
-}
-
-/** ACL criteria (ANDed within one condition's OR-list) for one ALB condition. */
-export function conditionCriterion(c: Condition): string {
-  const values = c.values.length > 0 ? c.values : [''];
-  switch (c.field) {
-    case 'path-pattern':
-      // Case-sensitive, on the path only, as ALB.
-      return `path -m reg ${values.map((v) => quoteWord(`^${wildcardToRegex(v)}$`)).join(' ')}`;
-    case 'host-header':
-      return `req.hdr(host) -m reg -i ${values.map((v) => quoteWord(`^${wildcardToRegex(v)}(:[0-9]+)?$`)).join(' ')}`;
-    case 'http-header':
-      return `req.hdr(${toHaproxyName(c.headerName ?? 'x')}) -m reg -i ${values
-        .map((v) => quoteWord(`^${wildcardToRegex(v)}$`))
-        .join(' ')}`;
-    case 'http-request-method':
-      return `method ${values.map(quoteWord).join(' ')}`;
-    case 'query-string':
-      return `query -m reg -i ${values
-        .map((kv) => {
-          const eq = kv.indexOf('=');
-          const key = eq < 0 ? '' : kv.slice(0, eq);
-          const value = eq < 0 ? kv : kv.slice(eq + 1);
-          const keyPart = key === '' ? '([^=&]*=)?' : `${wildcardToRegex(key, '[^&=]')}=`;
-          return quoteWord(`(^|&)${keyPart}${wildcardToRegex(value, '[^&]')}(&|$)`);
-        })
-        .join(' ')}`;
-    case 'source-ip':
-      return `src ${values.join(' ')}`;
-  }
-}
-
-/** The action that decides where a request goes: the last non-authenticate one by order. */
-export function terminalAction(actions: readonly Action[]): Action | undefined {
-  const routing = actions
-    .map((a, i) => ({ a, i }))
-    .filter(({ a }) => a.type !== 'authenticate-oidc' && a.type !== 'authenticate-cognito')
-    .sort((x, y) => (x.a.order ?? x.i) - (y.a.order ?? y.i));
-  return routing.at(-1)?.a;
-}
-
-function redirectLocation(r: RedirectAction, listener: Listener): { base: string; keepQuery: boolean } {
-  const protocol = (r.protocol ?? '#{protocol}').replace('#{protocol}', listener.protocol.toLowerCase());
-  const host = (r.host ?? '#{host}').replace('#{host}', '%[req.hdr(host),field(1,:)]');
-  const port = (r.port ?? '#{port}').replace('#{port}', String(listener.port));
-  const path = (r.path ?? '/#{path}').replace('#{path}', '%[path,regsub(^/,)]');
-  const query = r.query ?? '#{query}';
-  return {
-    base: `${protocol.toLowerCase()}://${host}:${port}${path}`,
-    keepQuery: query === '#{query}',
-  };
-}
 
 function backendTimeouts(scale: number, group: TargetGroup, input: HaproxyRenderInput): string[] {
   const hc = group.healthCheck;
@@ -475,16 +277,6 @@ function routeTarget(
     case 'authenticate-cognito':
       return NO_ROUTE_BACKEND;
   }
-}
-
-function fixedResponseLine(action: FixedResponseAction): string {
-  const status = Number.parseInt(action.statusCode, 10);
-  const contentType = action.contentType ?? 'text/plain';
-  const body =
-    action.messageBody === undefined || action.messageBody === ''
-      ? ''
-      : ` string ${quoteWord(action.messageBody)}`;
-  return `  http-request return status ${Number.isNaN(status) ? 503 : status} content-type ${quoteWord(contentType)}${body}`;
 }
 
 /** The 502 HAProxy sends when a target refuses the connection, as ALB does. */

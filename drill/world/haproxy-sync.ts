@@ -1,17 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LoadBalancerReader, LoadBalancerState } from '../../lambdas/adapters/elbv2.ts';
+import type { LoadBalancerReader, LoadBalancerState } from '../../lambdas/adapters/elbv2/ports.ts';
 import type { Target, TargetGroup } from '../../lib/types.ts';
 import { Haproxy } from './haproxy.ts';
-import {
-  BAD_GATEWAY_ERRORFILE,
-  type HaproxyPlan,
-  type MapEntry,
-  type ResolvedAddress,
-  renderHaproxy,
-  renderMapFile,
-  type ServerState,
-} from './haproxy-config.ts';
+import { BAD_GATEWAY_ERRORFILE, renderHaproxy, renderMapFile } from './haproxy-config.ts';
+import type { HaproxyPlan, MapEntry, ResolvedAddress, ServerState } from './haproxy-plan.ts';
 import { freePort, sleep, waitFor } from './net.ts';
 
 // Keeps HAProxy routing like the ALB in moto. Every `intervalMs` it reads the load balancer

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { seededRandom } from '../../lib/random.ts';
 
 // An open-model load generator: request i is due at start + i / rate whatever happened to
 // the ones before it, as customers arrive at a shop whether or not it is slow. Bounded in
@@ -69,18 +70,6 @@ export interface LoadRun {
   setRate(ratePerSecond: number): void;
   /** Stops scheduling; in-flight requests still complete (bounded by their timeout). */
   stop(): void;
-}
-
-/** mulberry32: small, fast, seedable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Picks a request from the mix. */

@@ -2,7 +2,7 @@ import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@
 import { loadBalancerDimension, targetGroupDimension } from '../../lambdas/adapters/cloudwatch.ts';
 import type { DrillClock } from './clock.ts';
 import type { CounterName, CounterSnapshot, StatRow } from './haproxy.ts';
-import type { HaproxyPlan } from './haproxy-config.ts';
+import type { HaproxyPlan } from './haproxy-plan.ts';
 
 // Publishes what ALB would publish to CloudWatch (namespace AWS/ApplicationELB), computed
 // from HAProxy's counters, once per drill period (one AWS minute: 1 s by default), with the

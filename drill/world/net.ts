@@ -19,22 +19,25 @@ export async function freePort(): Promise<number> {
 
 /**
  * Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`
- * with `what` in the message. Every wait in the drill is bounded.
+ * with `what` in the message. Every wait in the drill is bounded. Aborting `signal` (say, the
+ * awaited process died) ends the wait at once with the signal's reason.
  */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  opts: { readonly timeoutMs: number; readonly intervalMs?: number },
+  opts: { readonly timeoutMs: number; readonly intervalMs?: number; readonly signal?: AbortSignal },
 ): Promise<T> {
   const until = Date.now() + opts.timeoutMs;
   let lastError: unknown;
   while (Date.now() < until) {
+    opts.signal?.throwIfAborted();
     try {
       const v = await probe();
       if (v !== undefined) return v;
     } catch (err) {
       lastError = err;
     }
+    opts.signal?.throwIfAborted();
     await sleep(opts.intervalMs ?? 50);
   }
   const why = lastError instanceof Error ? `: ${lastError.message}` : '';

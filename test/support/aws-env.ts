@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { resetMoto as resetMotoAt } from '../../drill/world/moto.ts';
 
 /** Client settings that point every AWS SDK v3 client at the test's moto_server, never at AWS. */
 export function motoClientConfig(): {
@@ -16,7 +17,6 @@ export function motoClientConfig(): {
 }
 
 /** Clears all emulator state so each test file starts from an empty account. */
-export async function resetMoto(): Promise<void> {
-  const res = await fetch(`${inject('motoUrl')}/moto-api/reset`, { method: 'POST' });
-  if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+export function resetMoto(): Promise<void> {
+  return resetMotoAt(inject('motoUrl'));
 }

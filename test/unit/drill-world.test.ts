@@ -8,26 +8,25 @@ import {
   parseShowStat,
   type StatRow,
 } from '../../drill/world/haproxy.ts';
+import { renderHaproxy } from '../../drill/world/haproxy-config.ts';
+import { UNRESOLVED_ADDRESS, WEIGHT_BUCKETS } from '../../drill/world/haproxy-plan.ts';
 import {
   conditionCriterion,
   matcherToRegex,
   quoteWord,
-  renderHaproxy,
   terminalAction,
-  UNRESOLVED_ADDRESS,
-  WEIGHT_BUCKETS,
   weightRanges,
   wildcardToRegex,
-} from '../../drill/world/haproxy-config.ts';
+} from '../../drill/world/haproxy-translation.ts';
 import {
   pickRequest,
   type ResponseRecord,
-  seededRandom,
   shopPathMix,
   summarise,
   summariseBySecond,
 } from '../../drill/world/loadgen.ts';
 import { computeAlbFigures, toAlbDatums } from '../../drill/world/metrics-publisher.ts';
+import { seededRandom } from '../../lib/random.ts';
 import type { LbSnapshot, TargetGroup, TargetHealth } from '../../lib/types.ts';
 
 const LB = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop/50dc6c495c0c9188';

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../lib/random.ts';
 import {
   canonicalJson,
   compareTargets,
@@ -30,18 +31,6 @@ import {
   targetGroup,
   tgArn,
 } from './fixtures/topologies.ts';
-
-/** A small seeded PRNG (mulberry32), so fast-check can shrink and replay shuffles. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Every array shuffled and every object's keys reversed, recursively: what an API is free to do.
@@ -174,7 +163,7 @@ describe('hashSnapshot', () => {
   it('is the same under any order the API returns arrays and keys in', () => {
     fc.assert(
       fc.property(arbSnapshot(), fc.integer(), (s, seed) => {
-        expect(hashSnapshot(shuffleDeep(s, prng(seed)))).toBe(hashSnapshot(s));
+        expect(hashSnapshot(shuffleDeep(s, seededRandom(seed)))).toBe(hashSnapshot(s));
       }),
     );
   });
