@@ -1,7 +1,7 @@
 // Inspect at fleet scale against moto: builds a load balancer through the ELBv2 API (IP targets,
 // several listeners, host/path/header rules, weighted forwards), then runs the real inspect cycle
-// (`run` from lambdas/inspect/handler.ts with the production adapters) through a recording proxy
-// that counts every AWS request by operation. The probe handler's DynamoDB traffic per
+// (`inspect` from lambdas/flows/inspect.ts, wired by lambdas/inspect/deps.ts with the production adapters) through a recording proxy
+// that counts every AWS request by operation. The probe flow's DynamoDB traffic per
 // invocation is measured the same way, for the cost model.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -14,20 +14,25 @@ import {
   type RuleCondition as SdkRuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { startMoto } from '../drill/world/moto.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
 import { buildAlbMetricQueries, MAX_QUERIES_PER_CALL } from '../lambdas/adapters/cloudwatch.ts';
+import { Elbv2LoadBalancerReader } from '../lambdas/adapters/elbv2/reader.ts';
 import { HttpProber } from '../lambdas/adapters/http-prober.ts';
-import { createStateTable, DynamoDbStateStore, encodeSnapshot } from '../lambdas/adapters/state-store.ts';
-import { ATTRIBUTE_REREADS_PER_CYCLE, run as inspect, isMetricsTick } from '../lambdas/inspect/handler.ts';
-import { run as probe } from '../lambdas/probe/handler.ts';
-import { createRuntime } from '../lambdas/runtime/deps.ts';
-import { InspectEventSchema } from '../lambdas/runtime/events.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
 import type { MetricsSink, MetricValue } from '../lambdas/adapters/metrics-sink.ts';
+import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
+import { encodeSnapshot } from '../lambdas/adapters/state-store/snapshot-codec.ts';
+import { createStateTable } from '../lambdas/adapters/state-store/table.ts';
+import { inspect } from '../lambdas/flows/inspect.ts';
+import { probe } from '../lambdas/flows/probe.ts';
+import { inspectDeps } from '../lambdas/inspect/deps.ts';
+import { probeDeps } from '../lambdas/probe/deps.ts';
+import { InspectEventSchema } from '../lambdas/runtime/events.ts';
 import { type LbGuardConfig, type LbGuardConfigInput, loadConfigOrThrow } from '../lib/config/index.ts';
+import { ATTRIBUTE_REREADS_PER_CYCLE, isMetricsTick } from '../lib/observation.ts';
 import { hashSnapshot } from '../lib/snapshot.ts';
 import type { ProbeResult } from '../lib/types.ts';
-import { startMoto } from './moto.ts';
 import {
   countByOperation,
   type RecordedCall,
@@ -470,23 +475,17 @@ async function measureScenario(
   const buildSeconds = (performance.now() - t0) / 1000;
 
   const config = serviceConfig(loadBalancerArn, env.siteUrl);
-  const runtime = createRuntime({ config, tableName: TABLE, topicArn: topic.TopicArn ?? '' }, env.clients);
+  const topicArn = topic.TopicArn ?? '';
   const adminStore = new DynamoDbStateStore(env.admin.documents, TABLE);
-  const adminRuntime = createRuntime({ config, tableName: TABLE, topicArn: topic.TopicArn ?? '' }, env.admin);
+  const adminReader = new Elbv2LoadBalancerReader(env.admin.elbv2);
   const clock = new BenchClock();
   const emf = new EmfByteSink();
   const logger = new ByteCountingLog();
-  const deps = {
-    config,
-    reader: runtime.reader,
-    describer: runtime.describer,
-    albMetrics: runtime.albMetrics,
-    store: runtime.store,
-    notifier: runtime.notifier,
-    metrics: emf,
-    logger,
-    now: clock.now,
-  };
+  // Inspect as deployed (its own wiring, the production adapters) around the counted clients.
+  const deps = inspectDeps(
+    { config, tableName: TABLE, topicArn, remediationTopicArn: topicArn },
+    { clients: env.clients, metrics: emf, logger, now: clock.now },
+  );
 
   // Steady state: one cycle stores the snapshot, then it is promoted to last known good.
   const base = Date.parse('2026-11-02T14:00:20.000Z');
@@ -494,7 +493,7 @@ async function measureScenario(
   clock.set(at(-1));
   await adminStore.putProbeResults(SERVICE, [okProbeResult(at(-1))]);
   await inspect(scheduled(), deps);
-  const state = await adminRuntime.reader.readSnapshot(loadBalancerArn);
+  const state = await adminReader.readSnapshot(loadBalancerArn);
   const hash = hashSnapshot(state.snapshot);
   await adminStore.promoteLastGood(
     SERVICE,
@@ -636,10 +635,6 @@ async function measureProbeCycle(
     ],
   };
   const config = loadConfigOrThrow(JSON.stringify(input), 'bench probe config');
-  const runtime = createRuntime(
-    { config, tableName: TABLE, topicArn: 'arn:aws:sns:us-east-1:123456789012:x' },
-    env.clients,
-  );
   const prober = new HttpProber();
   const emf = new EmfByteSink();
   const logger = new ByteCountingLog();
@@ -658,15 +653,10 @@ async function measureProbeCycle(
     // loopSeconds 0: exactly one round; the first round of an invocation also takes the sample.
     const outcome = await probe(
       { kind: 'probe', loopSeconds: 0 },
-      {
-        config: withSample ? config : withoutSamples,
-        prober,
-        store: runtime.store,
-        metrics: emf,
-        logger,
-        now: () => new Date(),
-        sleep: async () => {},
-      },
+      probeDeps(
+        { config: withSample ? config : withoutSamples, tableName: TABLE },
+        { clients: env.clients, prober, metrics: emf, logger, sleep: async () => {} },
+      ),
     );
     const ms = performance.now() - started;
     if (outcome.kind !== 'probed' || outcome.services.some((s) => s.failed > 0)) {

@@ -1,7 +1,7 @@
 // Renders bench/results.json as the Markdown the README quotes.
 
 import { awsEquivalent } from '../drill/analysis.ts';
-import { ATTRIBUTE_REREADS_PER_CYCLE } from '../lambdas/inspect/handler.ts';
+import { ATTRIBUTE_REREADS_PER_CYCLE } from '../lib/observation.ts';
 import type { CostBreakdown, CostEstimate } from './cost-model.ts';
 import type { DrillOutcome } from './drill-outcome.ts';
 import type { FleetResults } from './fleet.ts';
@@ -282,7 +282,7 @@ function cost(c: NonNullable<Results['cost']>): string[] {
     `| **Total per month** | **${usd(c.oneMinute.firstService.totalUsd)}** | **${usd(c.oneMinute.additionalService.totalUsd)}** | **${usd(c.tenSecond.firstService.totalUsd)}** | **${usd(c.tenSecond.additionalService.totalUsd)}** |`,
     `| CloudWatch Synthetics, one canary per service, one run per probe round ($0.0012 a run) | ${usd(c.oneMinute.syntheticsUsd)} | ${usd(c.oneMinute.syntheticsUsd)} | ${usd(c.tenSecond.syntheticsUsd)} | ${usd(c.tenSecond.syntheticsUsd)} |`,
     '',
-    `Probe rounds a minute: ${c.oneMinute.probeRoundsPerMinute} and ${c.tenSecond.probeRoundsPerMinute}; billed probe time per invocation: ${c.oneMinute.probeSecondsPerInvocation.toFixed(3)} s and ${c.tenSecond.probeSecondsPerInvocation.toFixed(2)} s. A further service adds no invocation: each probe invocation loops over every service (lambdas/probe/handler.ts) and each round ends in a wait for the next, so a service lengthens only the last round. Assumed, not measured with several services: its probes run back to back with the others' rather than concurrently (an upper bound), adding ${c.oneMinute.extraProbeSecondsPerService.toFixed(3)} s and ${c.tenSecond.extraProbeSecondsPerService.toFixed(3)} s to each billed invocation. inspect works through the services one after another, so each adds a whole cycle. Basis: ${c.basis}. Each further target group of a service adds ${usd(c.perExtraTargetGroupUsd)} a month (3 metrics in every GetMetricData read, 1 alarm metric in UnhealthyHosts). List prices from bench/prices.ts; free tiers left out.`,
+    `Probe rounds a minute: ${c.oneMinute.probeRoundsPerMinute} and ${c.tenSecond.probeRoundsPerMinute}; billed probe time per invocation: ${c.oneMinute.probeSecondsPerInvocation.toFixed(3)} s and ${c.tenSecond.probeSecondsPerInvocation.toFixed(2)} s. A further service adds no invocation: each probe invocation loops over every service (lambdas/flows/probe.ts) and each round ends in a wait for the next, so a service lengthens only the last round. Assumed, not measured with several services: its probes run back to back with the others' rather than concurrently (an upper bound), adding ${c.oneMinute.extraProbeSecondsPerService.toFixed(3)} s and ${c.tenSecond.extraProbeSecondsPerService.toFixed(3)} s to each billed invocation. inspect works through the services one after another, so each adds a whole cycle. Basis: ${c.basis}. Each further target group of a service adds ${usd(c.perExtraTargetGroupUsd)} a month (3 metrics in every GetMetricData read, 1 alarm metric in UnhealthyHosts). List prices from bench/prices.ts; free tiers left out.`,
   );
   for (const [title, e] of [
     ['1-minute probing', c.oneMinute],

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DRILL_OPTIONS } from '../drill/options.ts';
 import { suggestKey } from '../lib/config/index.ts';
 import { usageError } from './exit.ts';
 
@@ -53,14 +54,7 @@ const COMMAND_OPTIONS = {
   postmortem: { out: { type: 'string', short: 'o' }, 'no-access-logs': { type: 'boolean' } },
   init: {},
   doctor: {},
-  drill: {
-    scenario: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    'compare-unguarded': { type: 'boolean' },
-    'no-compare-unguarded': { type: 'boolean' },
-    rate: { type: 'string' },
-    'observe-seconds': { type: 'string' },
-  },
+  drill: DRILL_OPTIONS,
 } as const satisfies Record<CommandName, Record<string, OptionSpec>>;
 
 /** Positional arguments each command takes (name shown in messages), all required. */

@@ -8,8 +8,9 @@ import {
   destroyAwsClients,
 } from '../lambdas/adapters/clients.ts';
 import { CloudWatchAlbMetricsReader } from '../lambdas/adapters/cloudwatch.ts';
-import { Elbv2LoadBalancerReader, Elbv2LoadBalancerWriter } from '../lambdas/adapters/elbv2.ts';
-import { DynamoDbStateStore } from '../lambdas/adapters/state-store.ts';
+import { Elbv2LoadBalancerReader } from '../lambdas/adapters/elbv2/reader.ts';
+import { Elbv2LoadBalancerWriter } from '../lambdas/adapters/elbv2/writer.ts';
+import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
 import {
   formatConfigIssues,
   type LbGuardConfig,
@@ -18,6 +19,7 @@ import {
   suggestKey,
 } from '../lib/config/index.ts';
 import type { GlobalOptions } from './args.ts';
+import type { CommandContext } from './command.ts';
 import { CliError, usageError } from './exit.ts';
 import type { CliIo } from './io.ts';
 import { Renderer, withSpinner } from './render.ts';
@@ -183,6 +185,54 @@ export async function requireStateTable(aws: AwsContext): Promise<void> {
     }
     throw error;
   }
+}
+
+/** Whether a command reads or writes lbguard's state table, so it must exist before anything runs. */
+export interface AwsNeeds {
+  /** @default true */
+  readonly stateTable?: boolean;
+}
+
+/**
+ * Runs `work` with this invocation's AWS context, after checking the state table exists unless
+ * `needs.stateTable` is false, and closes the clients however `work` ends.
+ */
+export async function withAws<T>(
+  ctx: Pick<CommandContext, 'io' | 'global'>,
+  config: LbGuardConfig | undefined,
+  work: (aws: AwsContext) => Promise<T>,
+  needs: AwsNeeds = {},
+): Promise<T> {
+  const aws = createAwsContext(ctx.io, ctx.global, config);
+  try {
+    if (needs.stateTable ?? true) await requireStateTable(aws);
+    return await work(aws);
+  } finally {
+    aws.close();
+  }
+}
+
+/** What a command acting on the configured services works with. */
+export interface ServiceScope {
+  readonly config: LbGuardConfig;
+  /** The service named by `--service`, else all of them. */
+  readonly services: readonly ServiceConfig[];
+  readonly aws: AwsContext;
+}
+
+/**
+ * The preamble of every command that acts on the configured services: the config file is
+ * loaded and `--service` checked before any AWS client is built, so a typo fails as a usage
+ * error without touching the network; then as `withAws`.
+ */
+export async function withServices<T>(
+  ctx: Pick<CommandContext, 'io' | 'global' | 'options'>,
+  work: (scope: ServiceScope) => Promise<T>,
+  needs: AwsNeeds = {},
+): Promise<T> {
+  const config = await loadConfig(ctx.io, ctx.global);
+  const services = selectServices(config, ctx.options.service);
+  return withAws(ctx, config, (aws) => work({ config, services, aws }), needs);
 }
 
 /** Renderer for this invocation's stdout. */

@@ -1,11 +1,12 @@
-import type { LoadBalancerState } from '../lambdas/adapters/elbv2.ts';
-import type { LastGood } from '../lambdas/adapters/state-store.ts';
-import { observe } from '../lambdas/inspect/handler.ts';
-import { Elbv2TargetGroupDescriber } from '../lambdas/flows/read-service.ts';
+import type { LoadBalancerState } from '../lambdas/adapters/elbv2/ports.ts';
+import { observe } from '../lambdas/flows/observe.ts';
+import { inspectDeps } from '../lambdas/inspect/deps.ts';
 import type { LbGuardConfig, ServiceConfig } from '../lib/config/index.ts';
 import type { Incident } from '../lib/incident.ts';
+import type { LastGood } from '../lib/last-good.ts';
 import type { Diagnosis, Signals } from '../lib/types.ts';
 import type { AwsContext } from './context.ts';
+import { CapturingInvoker, CollectingNotifier, silentMetrics } from './runtime.ts';
 
 /** Everything the CLI knows about one service at one moment. */
 export interface ServiceObservation {
@@ -19,10 +20,10 @@ export interface ServiceObservation {
 }
 
 /**
- * Observes one service exactly as the inspect function does (lambdas/inspect/handler.ts
- * `observe`: the same windows, the current-routing filter, probes through hysteresis, ALB metrics
- * with the per-instance counters), except that an operator always gets fresh metrics and every
- * group's attributes, and adds the open incident.
+ * Observes one service exactly as the inspect function does (lambdas/flows/observe.ts: the same
+ * windows, the current-routing filter, probes through hysteresis, ALB metrics with the
+ * per-instance counters), except that an operator always gets fresh metrics and every group's
+ * attributes, and adds the open incident.
  */
 export async function observeService(
   aws: AwsContext,
@@ -30,19 +31,22 @@ export async function observeService(
   service: ServiceConfig,
   at: string,
 ): Promise<ServiceObservation> {
+  const deps = inspectDeps(
+    { config, tableName: aws.tableName },
+    {
+      clients: aws.clients,
+      reader: aws.reader,
+      albMetrics: aws.metrics,
+      store: aws.store,
+      // Observing reads only: nothing is told, nothing is handed off.
+      notifier: new CollectingNotifier(),
+      invoker: new CapturingInvoker(),
+      metrics: silentMetrics,
+      now: () => new Date(at),
+    },
+  );
   const [o, openIncident] = await Promise.all([
-    observe(
-      service,
-      {
-        config,
-        reader: aws.reader,
-        describer: new Elbv2TargetGroupDescriber(aws.clients.elbv2),
-        albMetrics: aws.metrics,
-        store: aws.store,
-        now: () => new Date(at),
-      },
-      { fetchMetrics: 'always', attributes: 'reread' },
-    ),
+    observe(service, deps, { fetchMetrics: 'always', attributes: 'reread' }),
     aws.store.getOpenIncident(service.name),
   ]);
   return {

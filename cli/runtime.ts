@@ -1,16 +1,21 @@
-import type { Notification, Notifier } from '../lambdas/adapters/notifier.ts';
-import { SnsNotifier } from '../lambdas/adapters/notifier.ts';
-import type { InspectDeps } from '../lambdas/inspect/handler.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
-import { Elbv2TargetGroupDescriber } from '../lambdas/flows/read-service.ts';
+import { type Notification, type Notifier, SnsNotifier } from '../lambdas/adapters/notifier.ts';
+import type { RemediationInvoker } from '../lambdas/adapters/remediation-handoff.ts';
+import type { InspectDeps } from '../lambdas/flows/inspect.ts';
+import type { RemediateDeps } from '../lambdas/flows/remediate.ts';
+import { inspectDeps } from '../lambdas/inspect/deps.ts';
+import { remediateDeps } from '../lambdas/remediate/deps.ts';
+import type { WiringEnv } from '../lambdas/runtime/env.ts';
+import type { RemediateRequest } from '../lambdas/runtime/remediate-events.ts';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import type { AwsContext } from './context.ts';
 import type { CliIo } from './io.ts';
 
-// The lambdas' `run` functions take their adapters as deps. In the CLI three of them must not
-// behave as in Lambda: logs and EMF metrics would go to stdout (and break --json), and there
-// may be no SNS topic. These are the CLI's versions; everything else is the lambdas' own.
+// The CLI runs the lambdas' own flows, wired by the functions' own wiring (inspectDeps,
+// remediateDeps). What must not behave as in Lambda is overridden here, once: logs and EMF metrics
+// would go to stdout (and break --json), there may be no SNS topic, remediation runs here rather
+// than through the hand-off, and the clock is the invocation's.
 
 /** Logs to stderr under --debug, otherwise nowhere: the command's own output is the record. */
 export function cliLog(io: CliIo, debug: boolean): Log {
@@ -45,29 +50,51 @@ export class CollectingNotifier implements Notifier {
   }
 }
 
-export function createNotifier(aws: AwsContext, io: CliIo): CollectingNotifier {
-  const topic = io.env.LBGUARD_TOPIC_ARN;
-  return new CollectingNotifier(
-    topic === undefined || topic === '' ? undefined : new SnsNotifier(aws.clients.sns, topic),
-  );
+/** Captures the remediation an incident asks for, so the CLI runs it here instead of in Lambda. */
+export class CapturingInvoker implements RemediationInvoker {
+  request: RemediateRequest | undefined;
+
+  async invoke(request: RemediateRequest): Promise<void> {
+    this.request = request;
+  }
 }
 
-/** The inspect function's deps, for `lbguard verify` (which calls inspect's own `run`). */
-export function createInspectDeps(
+/** What a command's flows run with: the CLI's own adapters in place of Lambda's. */
+export interface CliRuntime {
+  readonly notifier: CollectingNotifier;
+  readonly invoker: CapturingInvoker;
+  readonly logger: Log;
+  readonly inspectDeps: InspectDeps;
+  remediateDeps(overrides: Partial<RemediateDeps> & { readonly lockOwner: string }): RemediateDeps;
+}
+
+export function createCliRuntime(
   aws: AwsContext,
   config: LbGuardConfig,
   io: CliIo,
   debug: boolean,
-): InspectDeps {
-  return {
-    config,
+): CliRuntime {
+  const topic = io.env.LBGUARD_TOPIC_ARN;
+  const notifier = new CollectingNotifier(
+    topic === undefined || topic === '' ? undefined : new SnsNotifier(aws.clients.sns, topic),
+  );
+  const invoker = new CapturingInvoker();
+  const logger = cliLog(io, debug);
+  const env: WiringEnv = { config, tableName: aws.tableName };
+  const overrides = {
+    clients: aws.clients,
     reader: aws.reader,
-    describer: new Elbv2TargetGroupDescriber(aws.clients.elbv2),
-    albMetrics: aws.metrics,
     store: aws.store,
-    notifier: createNotifier(aws, io),
+    notifier,
     metrics: silentMetrics,
-    logger: cliLog(io, debug),
+    logger,
     now: () => new Date(io.now()),
+  };
+  return {
+    notifier,
+    invoker,
+    logger,
+    inspectDeps: inspectDeps(env, { ...overrides, albMetrics: aws.metrics, invoker }),
+    remediateDeps: (more) => remediateDeps(env, { ...overrides, writer: aws.writer, ...more }),
   };
 }

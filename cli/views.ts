@@ -2,8 +2,9 @@
  * The stable `--json` shapes (documented in docs/cli.md) and their human renderings. Pure:
  * everything here is computed by `lib/` already; these functions only choose what to show.
  */
-import type { LastGood } from '../lambdas/adapters/state-store.ts';
+
 import type { Incident } from '../lib/incident.ts';
+import type { LastGood } from '../lib/last-good.ts';
 import { describeRoute, formatPercent, modelRouting } from '../lib/routing.ts';
 import { groupNamer } from '../lib/snapshot.ts';
 import type {

@@ -1,8 +1,8 @@
-import { Elbv2TargetGroupDescriber, readServiceState } from '../../lambdas/flows/read-service.ts';
+import { readServiceState } from '../../lambdas/flows/read-service.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadConfig, requireStateTable, selectServices, spin } from '../context.ts';
+import { spin, withServices } from '../context.ts';
 import { EXIT, type ExitCode } from '../exit.ts';
 import {
   type DriftView,
@@ -27,18 +27,13 @@ export interface ServiceDiff {
  * drift of `lib/drift`. Exit 1 when anything drifted, 2 when there is no last known good yet.
  */
 export async function diff(ctx: CommandContext): Promise<CommandResult> {
-  const { io, global, options, render } = ctx;
-  const config = await loadConfig(io, global);
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
-    const describer = new Elbv2TargetGroupDescriber(aws.clients.elbv2);
+  const { io, render } = ctx;
+  return withServices(ctx, async ({ services, aws }) => {
     const diffs = await spin(io, 'reading load balancer', () =>
       Promise.all(
         services.map(async (s): Promise<ServiceDiff> => {
           const lastGood = await aws.store.getLastGood(s.name);
-          const state = await readServiceState(aws.reader, describer, s, lastGood?.snapshot);
+          const state = await readServiceState(aws.reader, s, lastGood?.snapshot);
           return {
             service: s.name,
             snapshotHash: hashSnapshot(state.snapshot),
@@ -64,7 +59,5 @@ export async function diff(ctx: CommandContext): Promise<CommandResult> {
       })
       .join('\n\n');
     return { exitCode, document: envelope('diff', exitCode, { services: diffs }), text };
-  } finally {
-    aws.close();
-  }
+  });
 }

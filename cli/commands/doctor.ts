@@ -3,7 +3,14 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadOptionalConfig, resolveEndpoint, resolveRegion, spin } from '../context.ts';
+import {
+  type AwsContext,
+  loadOptionalConfig,
+  resolveEndpoint,
+  resolveRegion,
+  spin,
+  withAws,
+} from '../context.ts';
 import { EXIT } from '../exit.ts';
 import type { CliIo } from '../io.ts';
 
@@ -144,19 +151,21 @@ export async function doctor(ctx: CommandContext): Promise<CommandResult> {
   );
 
   if (region !== undefined) {
-    const aws = createAwsContext(io, global, config);
-    try {
-      const credentials = await checkCredentials(async () => {
-        const provider = aws.clients.dynamodb.config.credentials;
-        return provider();
-      }, io);
-      checks.push(credentials);
-      if (credentials.status === 'ok') {
-        checks.push(...(await spin(io, 'checking the AWS endpoint', () => checkEndpoint(aws, endpoint))));
-      }
-    } finally {
-      aws.close();
-    }
+    await withAws(
+      ctx,
+      config,
+      async (aws) => {
+        const credentials = await checkCredentials(async () => {
+          const provider = aws.clients.dynamodb.config.credentials;
+          return provider();
+        }, io);
+        checks.push(credentials);
+        if (credentials.status === 'ok') {
+          checks.push(...(await spin(io, 'checking the AWS endpoint', () => checkEndpoint(aws, endpoint))));
+        }
+      },
+      { stateTable: false },
+    );
   }
 
   const missing = checks.filter((c) => c.status === 'missing');
@@ -177,10 +186,7 @@ export async function doctor(ctx: CommandContext): Promise<CommandResult> {
   return { exitCode, document: envelope('doctor', exitCode, { checks }), text: lines.join('\n') };
 }
 
-async function checkEndpoint(
-  aws: ReturnType<typeof createAwsContext>,
-  endpoint: string | undefined,
-): Promise<DoctorCheck[]> {
+async function checkEndpoint(aws: AwsContext, endpoint: string | undefined): Promise<DoctorCheck[]> {
   const where = endpoint ?? `AWS (${aws.region ?? 'default region'})`;
   try {
     await aws.clients.dynamodb.send(new ListTablesCommand({ Limit: 1 }));

@@ -1,6 +1,6 @@
 import type { Incident } from '../../lib/incident.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadConfig, requireStateTable, selectServices, spin } from '../context.ts';
+import { spin, withServices } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import type { Renderer } from '../render.ts';
 
@@ -72,12 +72,8 @@ export function renderIncidents(
 
 /** `lbguard incidents [--service NAME]`: recent incidents per service, newest first. */
 export async function incidents(ctx: CommandContext): Promise<CommandResult> {
-  const { io, global, options, render } = ctx;
-  const config = await loadConfig(io, global);
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
+  const { io, render } = ctx;
+  return withServices(ctx, async ({ services, aws }) => {
     const listed = await spin(io, 'reading incidents', () =>
       Promise.all(
         services.map(async (s) => ({
@@ -91,7 +87,5 @@ export async function incidents(ctx: CommandContext): Promise<CommandResult> {
       document: envelope('incidents', EXIT.ok, { services: listed }),
       text: renderIncidents(render, listed),
     };
-  } finally {
-    aws.close();
-  }
+  });
 }

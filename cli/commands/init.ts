@@ -1,6 +1,6 @@
-import { createStateTable } from '../../lambdas/adapters/state-store.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadOptionalConfig, spin } from '../context.ts';
+import { loadOptionalConfig, spin, withAws } from '../context.ts';
 import { EXIT } from '../exit.ts';
 
 /**
@@ -10,28 +10,30 @@ import { EXIT } from '../exit.ts';
 export async function init(ctx: CommandContext): Promise<CommandResult> {
   const { io, global, render } = ctx;
   const config = await loadOptionalConfig(io, global);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await spin(io, `creating table ${aws.tableName}`, () =>
-      createStateTable(aws.clients.dynamodb, aws.tableName),
-    );
-  } finally {
-    aws.close();
-  }
-  const where = [aws.region, aws.endpoint].filter((x) => x !== undefined).join(' at ');
-  return {
-    exitCode: EXIT.ok,
-    document: envelope('init', EXIT.ok, {
-      tableName: aws.tableName,
-      region: aws.region ?? null,
-      endpoint: aws.endpoint ?? null,
-    }),
-    text: [
-      render.mark(
-        'ok',
-        `state table ${render.paint('bold', aws.tableName)} is ready${where === '' ? '' : ` (${where})`}`,
-      ),
-      'Next: lbguard snapshot --promote   (record the current routing as last known good)',
-    ].join('\n'),
-  };
+  return withAws(
+    ctx,
+    config,
+    async (aws) => {
+      await spin(io, `creating table ${aws.tableName}`, () =>
+        createStateTable(aws.clients.dynamodb, aws.tableName),
+      );
+      const where = [aws.region, aws.endpoint].filter((x) => x !== undefined).join(' at ');
+      return {
+        exitCode: EXIT.ok,
+        document: envelope('init', EXIT.ok, {
+          tableName: aws.tableName,
+          region: aws.region ?? null,
+          endpoint: aws.endpoint ?? null,
+        }),
+        text: [
+          render.mark(
+            'ok',
+            `state table ${render.paint('bold', aws.tableName)} is ready${where === '' ? '' : ` (${where})`}`,
+          ),
+          'Next: lbguard snapshot --promote   (record the current routing as last known good)',
+        ].join('\n'),
+      };
+    },
+    { stateTable: false },
+  );
 }

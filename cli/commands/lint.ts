@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../../lib/config/index.ts';
 import { lintSnapshot } from '../../lib/lint.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { type AwsContext, createAwsContext, loadConfig, selectServices, spin } from '../context.ts';
+import { type AwsContext, spin, withServices } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import {
   hasLintErrors,
@@ -34,19 +34,18 @@ export async function lintServices(
  * Reads ELBv2 only, so it needs no state table.
  */
 export async function lint(ctx: CommandContext): Promise<CommandResult> {
-  const { io, global, options, render } = ctx;
-  const config = await loadConfig(io, global);
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    const linted = await spin(io, 'reading load balancer', () => lintServices(aws, services));
-    const exitCode = hasLintErrors(linted) ? EXIT.findings : EXIT.ok;
-    return {
-      exitCode,
-      document: envelope('lint', exitCode, { services: linted }),
-      text: [...linted.map((s) => renderServiceLint(render, s)), renderLintVerdict(linted)].join('\n\n'),
-    };
-  } finally {
-    aws.close();
-  }
+  const { io, render } = ctx;
+  return withServices(
+    ctx,
+    async ({ services, aws }) => {
+      const linted = await spin(io, 'reading load balancer', () => lintServices(aws, services));
+      const exitCode = hasLintErrors(linted) ? EXIT.findings : EXIT.ok;
+      return {
+        exitCode,
+        document: envelope('lint', exitCode, { services: linted }),
+        text: [...linted.map((s) => renderServiceLint(render, s)), renderLintVerdict(linted)].join('\n\n'),
+      };
+    },
+    { stateTable: false },
+  );
 }

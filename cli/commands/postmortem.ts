@@ -13,7 +13,7 @@ import { type DistributionUnavailable, renderPostmortem } from '../../lib/postmo
 import { modelRouting } from '../../lib/routing.ts';
 import type { TargetHealth } from '../../lib/types.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { type AwsContext, createAwsContext, loadOptionalConfig, requireStateTable } from '../context.ts';
+import { type AwsContext, loadOptionalConfig, withAws } from '../context.ts';
 import { EXIT, usageError } from '../exit.ts';
 
 /** Incident ids are `<service>#<openedAt>` (lib/incident.ts `newIncidentId`). */
@@ -132,9 +132,7 @@ export async function postmortem(ctx: CommandContext): Promise<CommandResult> {
     );
   }
   const config = await loadOptionalConfig(io, global);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
+  return withAws(ctx, config, async (aws) => {
     const incident = await aws.store.getIncident(service, id);
     if (incident === undefined) {
       throw usageError(
@@ -172,7 +170,5 @@ export async function postmortem(ctx: CommandContext): Promise<CommandResult> {
           ? markdown.trimEnd()
           : render.mark('ok', `postmortem draft of ${id} written to ${options.out}`),
     };
-  } finally {
-    aws.close();
-  }
+  });
 }

@@ -1,31 +1,20 @@
 import { hostname } from 'node:os';
 import type { Context } from 'aws-lambda';
-import { HttpProber } from '../../lambdas/adapters/http-prober.ts';
-import { type RemediateOutcome, run as runRemediate } from '../../lambdas/remediate/handler.ts';
-import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
-import { knownExistingTargetIds } from '../../lambdas/shared/existing-targets.ts';
-import { advanceIncident } from '../../lambdas/flows/incidents.ts';
-import { realSleep } from '../../lambdas/adapters/log.ts';
 import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
-import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
-import { Elbv2TargetGroupDescriber } from '../../lambdas/flows/read-service.ts';
+import { advanceIncident } from '../../lambdas/flows/incidents.ts';
+import { INCIDENT_HISTORY } from '../../lambdas/flows/inspect.ts';
+import { LOCK_SLACK_SECONDS, type RemediateOutcome, remediate } from '../../lambdas/flows/remediate.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { type Incident, startIncident } from '../../lib/incident.ts';
-import { describeStep, type PlanOutcome, planRemediation } from '../../lib/plan.ts';
+import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import type { Plan, PlanStep } from '../../lib/types.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import {
-  type AwsContext,
-  createAwsContext,
-  loadConfig,
-  requireStateTable,
-  selectServices,
-  spin,
-} from '../context.ts';
+import { type AwsContext, spin, withServices } from '../context.ts';
 import { EXIT, type ExitCode, usageError } from '../exit.ts';
+import type { CliIo } from '../io.ts';
 import { observeService, type ServiceObservation } from '../observe.ts';
 import type { Renderer } from '../render.ts';
-import { type CollectingNotifier, cliLog, createNotifier, silentMetrics } from '../runtime.ts';
+import { type CliRuntime, createCliRuntime } from '../runtime.ts';
 import { type DiagnosisView, indent, renderDiagnosis, toDiagnosisView } from '../views.ts';
 
 export interface StepView {
@@ -60,11 +49,10 @@ export interface ServiceRestore {
 /** The plan restoring last known good, exactly as the remediate function would re-plan it. */
 export function planFor(o: ServiceObservation): PlanOutcome | undefined {
   if (o.lastGood === undefined) return undefined;
-  return planRemediation({
+  return planRestore({
     current: o.state.snapshot,
     lastGood: o.lastGood.snapshot,
     health: o.state.health,
-    existingTargetIds: knownExistingTargetIds(o.state.snapshot, o.lastGood.snapshot, o.state.health),
     policy: o.service.remediation,
   });
 }
@@ -109,15 +97,6 @@ export function refuseApply(view: ServiceRestore, service: ServiceConfig): strin
   return undefined;
 }
 
-/** Captures the remediation an incident asks for, so the CLI runs it here instead of in Lambda. */
-class CapturingInvoker implements RemediationInvoker {
-  request: RemediateRequest | undefined;
-
-  async invoke(request: RemediateRequest): Promise<void> {
-    this.request = request;
-  }
-}
-
 /**
  * `--apply` for one service. The operator's approval takes the place of `auto` mode and of
  * `consecutiveBreaches`: the service's incident (the open one, or a new one) is confirmed with
@@ -126,20 +105,19 @@ class CapturingInvoker implements RemediationInvoker {
  * own `run`: lock, re-plan, idempotent apply, verify.
  */
 async function applyRestore(
-  ctx: CommandContext,
+  io: CliIo,
   aws: AwsContext,
   config: LbGuardConfig,
   o: ServiceObservation,
-  notifier: CollectingNotifier,
+  cli: CliRuntime,
 ): Promise<ApplyView> {
-  const { io, global } = ctx;
   const service = o.service;
   const approved: ServiceConfig = { ...service, remediation: { ...service.remediation, mode: 'auto' } };
-  const logger = cliLog(io, global.debug);
   const at = io.now();
   const plan = planFor(o);
   const planned = plan?.kind === 'plan' ? plan.plan : undefined;
-  const invoker = new CapturingInvoker();
+  const invoker = cli.invoker;
+  invoker.request = undefined;
   let incident: Incident = o.openIncident ?? startIncident(service.name, at);
   if (incident.state === 'mitigating' || incident.state === 'verifying') {
     // Remediation already under way (or crashed half way): the remediate run takes over under its lock.
@@ -151,9 +129,9 @@ async function applyRestore(
       requestedAt: at,
     };
   } else {
-    const history = await aws.store.listIncidents(service.name, 20);
+    const history = await aws.store.listIncidents(service.name, INCIDENT_HISTORY);
     const advanced = await advanceIncident(
-      { store: aws.store, notifier, invoker, metrics: silentMetrics, logger },
+      cli.inspectDeps,
       incident,
       {
         type: 'observed',
@@ -190,26 +168,19 @@ async function applyRestore(
   const applyOnce = createPowertoolsApplyOnce({ dynamodb: aws.clients.dynamodb, tableName: aws.tableName });
   // Outside Lambda there is no invocation deadline; give the in-progress record the CLI's own
   // bound (the verification deadline plus slack), so a killed CLI does not block a retry for long.
-  const budgetMs = (service.remediation.verifyDeadlineSeconds + 180) * 1000;
+  const budgetMs = (service.remediation.verifyDeadlineSeconds + LOCK_SLACK_SECONDS) * 1000;
   const started = Date.now();
   applyOnce.registerContext?.({
     getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - started)),
   } as unknown as Context);
-  const outcome = await runRemediate(request, {
-    config: { ...config, services: config.services.map((s) => (s.name === service.name ? approved : s)) },
-    reader: aws.reader,
-    describer: new Elbv2TargetGroupDescriber(aws.clients.elbv2),
-    writer: aws.writer,
-    store: aws.store,
-    notifier,
-    prober: new HttpProber(),
-    metrics: silentMetrics,
-    logger,
-    applyOnce,
-    now: () => new Date(io.now()),
-    sleep: realSleep,
-    lockOwner: `lbguard-cli:${io.user}@${hostname()}:${process.pid}`,
-  });
+  const outcome = await remediate(
+    request,
+    cli.remediateDeps({
+      config: { ...config, services: config.services.map((s) => (s.name === service.name ? approved : s)) },
+      applyOnce,
+      lockOwner: `lbguard-cli:${io.user}@${hostname()}:${process.pid}`,
+    }),
+  );
   return describeOutcome(outcome);
 }
 
@@ -292,24 +263,21 @@ function renderRestore(render: Renderer, v: ServiceRestore, apply: boolean): str
  * a confirmation on a terminal (or `--yes`).
  */
 export async function restore(ctx: CommandContext): Promise<CommandResult> {
-  const { io, global, options, render } = ctx;
+  const { io, options, render } = ctx;
   if (options.apply && !options.yes && !io.stdinIsTTY) {
     throw usageError(
       '--apply changes the load balancer and needs a confirmation, but stdin is not a terminal',
       `add --yes to confirm non-interactively: lbguard restore${options.service === undefined ? '' : ` --service ${options.service}`} --apply --yes`,
     );
   }
-  const config = await loadConfig(io, global);
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
+  return withServices(ctx, async ({ config, services, aws }) => {
     const at = io.now();
     const observed = await spin(io, 'reading load balancer and planning', () =>
       Promise.all(services.map((s) => observeService(aws, config, s, at))),
     );
     const views = observed.map((o) => toRestoreView(o, planFor(o)));
-    const notifier = createNotifier(aws, io);
+    const cli = createCliRuntime(aws, config, io, ctx.global.debug);
+    const notifier = cli.notifier;
     if (options.apply) {
       for (const [i, o] of observed.entries()) {
         const view = views[i];
@@ -339,7 +307,7 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
           }
         }
         const applied = await spin(io, `restoring ${o.service.name} (lock, apply, verify)`, () =>
-          applyRestore(ctx, aws, config, o, notifier),
+          applyRestore(io, aws, config, o, cli),
         );
         views[i] = { ...view, applied: applied.outcome === 'resolved', apply: applied };
       }
@@ -354,7 +322,5 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
       }),
       text: views.map((v) => renderRestore(render, v, options.apply)).join('\n\n'),
     };
-  } finally {
-    aws.close();
-  }
+  });
 }

@@ -1,16 +1,9 @@
-import { Elbv2TargetGroupDescriber, readServiceState } from '../../lambdas/flows/read-service.ts';
+import { readServiceState } from '../../lambdas/flows/read-service.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
 import type { StoredSnapshot } from '../../lib/types.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import {
-  type AwsContext,
-  createAwsContext,
-  loadConfig,
-  requireStateTable,
-  selectServices,
-  spin,
-} from '../context.ts';
+import { type AwsContext, spin, withServices } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import { observeService } from '../observe.ts';
 import type { Renderer } from '../render.ts';
@@ -56,8 +49,7 @@ async function snapshotService(
   const { options, io } = ctx;
   if (!options.promote) {
     const lastGood = await aws.store.getLastGood(service.name);
-    const describer = new Elbv2TargetGroupDescriber(aws.clients.elbv2);
-    const state = await readServiceState(aws.reader, describer, service, lastGood?.snapshot);
+    const state = await readServiceState(aws.reader, service, lastGood?.snapshot);
     const stored: StoredSnapshot = {
       hash: hashSnapshot(state.snapshot),
       takenAt: at,
@@ -141,12 +133,8 @@ function renderSnapshot(render: Renderer, s: ServiceSnapshot): string {
  * with --force whatever the diagnosis, recording who and why. Exit 1 when a promotion is refused.
  */
 export async function snapshot(ctx: CommandContext): Promise<CommandResult> {
-  const { io, global, options, render } = ctx;
-  const config = await loadConfig(io, global);
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
+  const { io, options, render } = ctx;
+  return withServices(ctx, async ({ config, services, aws }) => {
     const at = io.now();
     const results = await spin(io, options.promote ? 'diagnosing and recording' : 'recording', () =>
       Promise.all(services.map((s) => snapshotService(ctx, aws, config, s, at))),
@@ -157,7 +145,5 @@ export async function snapshot(ctx: CommandContext): Promise<CommandResult> {
       document: envelope('snapshot', exitCode, { services: results }),
       text: results.map((r) => renderSnapshot(render, r)).join('\n\n'),
     };
-  } finally {
-    aws.close();
-  }
+  });
 }

@@ -1,6 +1,6 @@
 import { hashSnapshot } from '../../lib/snapshot.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadConfig, requireStateTable, selectServices, spin } from '../context.ts';
+import { spin, withServices } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import { observeService, type ServiceObservation } from '../observe.ts';
 import type { Renderer } from '../render.ts';
@@ -77,12 +77,8 @@ export function renderServiceStatus(render: Renderer, s: ServiceStatus): string 
  * it is, drift, the open incident and the diagnosis. Exit 1 unless every service is healthy.
  */
 export async function status(ctx: CommandContext): Promise<CommandResult> {
-  const { io, global, options, render } = ctx;
-  const config = await loadConfig(io, global);
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
+  const { io, render } = ctx;
+  return withServices(ctx, async ({ config, services, aws }) => {
     const at = io.now();
     const observed = await spin(io, 'reading load balancer and state', () =>
       Promise.all(services.map((s) => observeService(aws, config, s, at))),
@@ -94,7 +90,5 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
       document: envelope('status', exitCode, { services: statuses }),
       text: statuses.map((s) => renderServiceStatus(render, s)).join('\n\n'),
     };
-  } finally {
-    aws.close();
-  }
+  });
 }

@@ -1,10 +1,11 @@
-import { run as runInspect, type VerifyFinding } from '../../lambdas/inspect/handler.ts';
+import { verifyDeployment } from '../../lambdas/flows/verify.ts';
+import type { VerifyFinding } from '../../lib/verification.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
-import { createAwsContext, loadConfig, requireStateTable, selectServices, spin } from '../context.ts';
+import { spin, withServices } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import { describeLintFailure, renderVerifyLint, type ServiceLint } from '../lint-views.ts';
 import type { Renderer } from '../render.ts';
-import { createInspectDeps } from '../runtime.ts';
+import { createCliRuntime } from '../runtime.ts';
 import { causeTone } from '../views.ts';
 import { lintServices } from './lint.ts';
 
@@ -41,29 +42,23 @@ function renderFindings(
 
 /**
  * `lbguard verify [--service NAME]`: the post-deployment gate. Runs the inspect function's own
- * verification (read only: no incident, no promotion) and the configuration linter. Exit 0 when
+ * deployment verification (lambdas/flows/verify.ts) (read only: no incident, no promotion) and the configuration linter. Exit 0 when
  * routing is balanced and healthy and no lint rule reports an error (warnings are allowed), 1
  * with the findings otherwise.
  */
 export async function verify(ctx: CommandContext): Promise<CommandResult> {
   const { io, global, options, render } = ctx;
-  const config = await loadConfig(io, global);
-  // Validates --service with a suggestion before anything is read.
-  const services = selectServices(config, options.service);
-  const aws = createAwsContext(io, global, config);
-  try {
-    await requireStateTable(aws);
-    const deps = createInspectDeps(aws, config, io, global.debug);
+  return withServices(ctx, async ({ config, services, aws }) => {
+    const deps = createCliRuntime(aws, config, io, global.debug).inspectDeps;
     const [outcome, lint] = await spin(io, 'verifying', () =>
       Promise.all([
-        runInspect(
+        verifyDeployment(
           { kind: 'verify', ...(options.service === undefined ? {} : { service: options.service }) },
           deps,
         ),
         lintServices(aws, services),
       ]),
     );
-    if (outcome.kind !== 'verify') throw new Error(`inspect answered a verify request with ${outcome.kind}`);
     const ok = outcome.ok && describeLintFailure(lint) === undefined;
     const exitCode = ok ? EXIT.ok : EXIT.findings;
     return {
@@ -71,7 +66,5 @@ export async function verify(ctx: CommandContext): Promise<CommandResult> {
       document: envelope('verify', exitCode, { findings: outcome.findings, lint }),
       text: renderFindings(render, outcome.ok, outcome.findings, lint),
     };
-  } finally {
-    aws.close();
-  }
+  });
 }

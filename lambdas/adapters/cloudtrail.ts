@@ -2,28 +2,39 @@ import type { ConfigChange } from '../../lib/types.ts';
 
 // Translates the `detail` of an EventBridge "AWS API Call via CloudTrail" event for ELBv2 into
 // the ConfigChange that diagnosis evidence quotes ("ModifyListener by role deploy-pipeline at …").
-// Typed over plain interfaces: the handler validates the event with its own schema first.
+// Typed over plain interfaces: inspect validates the event with its own schema first.
 
+// Optional fields admit `undefined` so that the event schema's own output type
+// (`CloudTrailElbv2Event['detail']`, zod types optional fields as `T | undefined`) is accepted as
+// it is, without a cast.
 export interface CloudTrailUserIdentity {
-  readonly type?: string;
-  readonly arn?: string;
-  readonly userName?: string;
-  readonly accountId?: string;
-  readonly invokedBy?: string;
-  readonly sessionContext?: {
-    readonly sessionIssuer?: { readonly type?: string; readonly userName?: string; readonly arn?: string };
-  };
+  readonly type?: string | undefined;
+  readonly arn?: string | undefined;
+  readonly userName?: string | undefined;
+  readonly accountId?: string | undefined;
+  readonly invokedBy?: string | undefined;
+  readonly sessionContext?:
+    | {
+        readonly sessionIssuer?:
+          | {
+              readonly type?: string | undefined;
+              readonly userName?: string | undefined;
+              readonly arn?: string | undefined;
+            }
+          | undefined;
+      }
+    | undefined;
 }
 
 export interface CloudTrailEventDetail {
-  readonly eventSource?: string;
+  readonly eventSource?: string | undefined;
   readonly eventName: string;
   readonly eventTime: string;
-  readonly userIdentity?: CloudTrailUserIdentity;
-  readonly sourceIPAddress?: string;
-  readonly requestParameters?: Readonly<Record<string, unknown>> | null;
-  readonly responseElements?: Readonly<Record<string, unknown>> | null;
-  readonly errorCode?: string;
+  readonly userIdentity?: CloudTrailUserIdentity | undefined;
+  readonly sourceIPAddress?: string | undefined;
+  readonly requestParameters?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly responseElements?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly errorCode?: string | undefined;
 }
 
 export type CloudTrailTranslation =

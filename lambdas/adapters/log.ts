@@ -5,8 +5,3 @@ export interface Log {
   warn(message: string, ...extra: unknown[]): void;
   error(message: string, ...extra: unknown[]): void;
 }
-
-/** Injectable pause, so tests of polling loops run in no time. */
-export type Sleep = (ms: number) => Promise<void>;
-
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,32 +1,9 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AwsApiError } from '../../lib/errors.ts';
-import type { IncidentState } from '../../lib/incident.ts';
-import type { Severity } from '../../lib/types.ts';
+import { type Notification, renderNotificationBody } from '../../lib/messages.ts';
 
-/** Probe hysteresis changes (lib/hysteresis.ts), as the `state` attribute subscribers filter on. */
-export type ProbeNotificationState = 'probe-failing' | 'probe-recovered' | 'probe-flapping' | 'probe-settled';
-
-export interface NotificationLink {
-  readonly label: string;
-  readonly url: string;
-}
-
-/** One message to the people who run the service. */
-export interface Notification {
-  readonly service: string;
-  readonly severity: Severity;
-  /** The incident's state, or a probe's declared change (`probe-failing`, `probe-flapping`…). */
-  readonly state: IncidentState | ProbeNotificationState;
-  /** One line; trimmed to what SNS accepts (ASCII, no line breaks, under 100 characters). */
-  readonly subject: string;
-  /** Summary paragraph(s), one line each. */
-  readonly lines: readonly string[];
-  /** Lines a human can check, most telling first. */
-  readonly evidence?: readonly string[];
-  /** Readable plan steps, in order. */
-  readonly plan?: readonly string[];
-  readonly links?: readonly NotificationLink[];
-}
+// The port speaks lib's message type; importers of the port get it from here too.
+export type { Notification } from '../../lib/messages.ts';
 
 export interface Notifier {
   notify(notification: Notification): Promise<{ readonly messageId?: string }>;
@@ -65,29 +42,6 @@ export function toSnsSubject(subject: string): string {
   const text = ascii === '' ? 'lbguard notification' : ascii;
   if (text.length <= MAX_SUBJECT_LENGTH) return text;
   return `${text.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
-}
-
-/** Plain-text body for e-mail and chat: header, summary, evidence, plan, links. */
-export function renderNotificationBody(n: Notification): string {
-  const out: string[] = [
-    n.subject,
-    '',
-    `Service: ${n.service}    State: ${n.state}    Severity: ${n.severity}`,
-    '',
-    ...n.lines,
-  ];
-  const section = (title: string, items: readonly string[] | undefined, bullet: (i: number) => string) => {
-    if (!items || items.length === 0) return;
-    out.push('', title, ...items.map((item, i) => `${bullet(i)}${item}`));
-  };
-  section('Evidence', n.evidence, () => '  - ');
-  section('Plan', n.plan, (i) => `  ${i + 1}. `);
-  section(
-    'Links',
-    n.links?.map((l) => `${l.label}: ${l.url}`),
-    () => '  - ',
-  );
-  return `${out.join('\n')}\n`;
 }
 
 /**

@@ -6,14 +6,15 @@ import {
   type TransitionContext,
   transition,
 } from '../../lib/incident.ts';
-import type { Notification, Notifier } from '../adapters/notifier.ts';
-import type { StateStore } from '../adapters/state-store.ts';
+import { dryRunPlanNotification, incidentNotification } from '../../lib/messages.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
+import type { Notifier } from '../adapters/notifier.ts';
 import type { RemediationInvoker } from '../adapters/remediation-handoff.ts';
+import type { IncidentStore } from '../adapters/state-store/ports.ts';
 
 export interface IncidentDeps {
-  readonly store: Pick<StateStore, 'putIncident'>;
+  readonly store: IncidentStore;
   readonly notifier: Notifier;
   /** Only inspect hands incidents to remediate. */
   readonly invoker?: RemediationInvoker;
@@ -90,10 +91,12 @@ async function executeEffect(
 ): Promise<void> {
   switch (effect.type) {
     case 'notify':
-      await deps.notifier.notify(notificationFor(incident, effect));
+      await deps.notifier.notify(incidentNotification(incident, effect));
       return;
     case 'notify-plan':
-      await deps.notifier.notify(planNotificationFor(incident, effect));
+      await deps.notifier.notify(
+        dryRunPlanNotification({ incident, planHash: effect.planHash, steps: effect.steps }),
+      );
       return;
     case 'invoke-remediation':
       if (deps.invoker === undefined) {
@@ -114,39 +117,4 @@ async function executeEffect(
       deps.logger.error('incident escalated', { incidentId: incident.id, reason: effect.reason });
       return;
   }
-}
-
-/** The plan travels with the notification while it is still something people may act on. */
-function notificationFor(incident: Incident, effect: Extract<Effect, { type: 'notify' }>): Notification {
-  const summary = incident.diagnosis?.summary;
-  const plan = incident.state === 'resolved' ? undefined : incident.planSteps;
-  return {
-    service: incident.service,
-    severity: effect.severity,
-    state: incident.state,
-    subject: effect.subject,
-    lines: [...(summary === undefined ? [] : [summary]), `Incident ${incident.id}`],
-    evidence: effect.lines,
-    ...(plan === undefined || plan.length === 0 ? {} : { plan }),
-  };
-}
-
-function planNotificationFor(
-  incident: Incident,
-  effect: Extract<Effect, { type: 'notify-plan' }>,
-): Notification {
-  const summary = incident.diagnosis?.summary;
-  return {
-    service: incident.service,
-    severity: 'warning',
-    state: incident.state,
-    subject: `lbguard ${incident.service}: dry-run plan ${effect.planHash.slice(0, 12)} (not applied)`,
-    lines: [
-      'Dry-run: lbguard would apply the plan below to restore last known good; nothing was changed.',
-      ...(summary === undefined ? [] : [summary]),
-      `Incident ${incident.id}, plan ${effect.planHash}`,
-    ],
-    evidence: incident.diagnosis?.evidence ?? [],
-    plan: effect.steps,
-  };
 }

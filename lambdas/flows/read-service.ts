@@ -1,19 +1,11 @@
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ServiceConfig } from '../../lib/config/index.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
 import type { LbSnapshot } from '../../lib/types.ts';
-import {
-  type DescribedTargetGroups,
-  Elbv2LoadBalancerReader,
-  type LoadBalancerReader,
-  type LoadBalancerState,
-  type TargetGroupAttributes,
-} from '../adapters/elbv2.ts';
-
-/** Describes target groups by ARN, whether or not a listener still forwards to them. */
-export interface TargetGroupDescriber {
-  describe(targetGroupArns: readonly string[]): Promise<DescribedTargetGroups>;
-}
+import type {
+  LoadBalancerReader,
+  LoadBalancerState,
+  TargetGroupAttributes,
+} from '../adapters/elbv2/ports.ts';
 
 /**
  * Reads a service's load balancer plus the target groups of last known good that no listener
@@ -23,7 +15,6 @@ export interface TargetGroupDescriber {
  */
 export async function readServiceState(
   reader: LoadBalancerReader,
-  describer: TargetGroupDescriber,
   service: Pick<ServiceConfig, 'loadBalancerArn' | 'listenerArns'>,
   lastGood: LbSnapshot | undefined,
   options: { readonly knownAttributes?: ReadonlyMap<string, TargetGroupAttributes> } = {},
@@ -37,7 +28,7 @@ export async function readServiceState(
   const have = new Set(state.snapshot.targetGroups.map((g) => g.arn));
   const missing = (lastGood?.targetGroups ?? []).map((g) => g.arn).filter((arn) => !have.has(arn));
   if (missing.length === 0) return state;
-  const extra = await describer.describe(missing);
+  const extra = await reader.describeTargetGroups(missing);
   return {
     snapshot: normaliseSnapshot({
       ...state.snapshot,
@@ -63,20 +54,4 @@ export function knownAttributesOf(snapshot: LbSnapshot): ReadonlyMap<string, Tar
       },
     ]),
   );
-}
-
-/**
- * The ELBv2 reader's own `describeTargetGroups`, so detached groups are read and translated like
- * attached ones: free `Describe*` calls, attributes always read, a deleted group skipped.
- */
-export class Elbv2TargetGroupDescriber implements TargetGroupDescriber {
-  readonly #reader: Elbv2LoadBalancerReader;
-
-  constructor(client: ElasticLoadBalancingV2Client) {
-    this.#reader = new Elbv2LoadBalancerReader(client);
-  }
-
-  describe(targetGroupArns: readonly string[]): Promise<DescribedTargetGroups> {
-    return this.#reader.describeTargetGroups(targetGroupArns);
-  }
 }

@@ -66,9 +66,25 @@ function describe(issue: z.core.$ZodIssue): string {
 }
 
 /** The remediation topic, which inspect and remediate cannot run without; throws at cold start. */
-export function requireRemediationTopic(env: LbGuardEnv): string {
+export function requireRemediationTopic(env: WiringEnv): string {
   if (env.remediationTopicArn === undefined) {
     throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATION_TOPIC_ARN: is required');
   }
   return env.remediationTopicArn;
+}
+
+/**
+ * What the wiring functions need to build a function's default adapters: the validated
+ * environment, or the CLI's and the drill's equivalent. The topics are needed only by the
+ * adapters that publish to them, and only when the caller does not bring its own.
+ */
+export type WiringEnv = Pick<LbGuardEnv, 'config' | 'tableName'> &
+  Partial<Pick<LbGuardEnv, 'topicArn' | 'remediationTopicArn'>>;
+
+/** The notification topic, for the default notifier; throws at cold start when it is missing. */
+export function requireTopic(env: WiringEnv): string {
+  if (env.topicArn === undefined) {
+    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_TOPIC_ARN: is required');
+  }
+  return env.topicArn;
 }

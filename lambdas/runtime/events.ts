@@ -47,7 +47,6 @@ const UserIdentitySchema = z.object({
   ),
 });
 
-
 /** EventBridge "AWS API Call via CloudTrail" for an ELBv2 routing change. */
 export const CloudTrailElbv2EventSchema = z.extend(EventBridgeSchema, {
   source: z.literal('aws.elasticloadbalancing'),

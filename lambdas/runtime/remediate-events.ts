@@ -1,6 +1,7 @@
 // zod/mini, not `zod`: the chained classes of classic zod keep all of it in every bundle.
 import * as z from 'zod/mini';
 import '../../lib/config/zod-english.ts';
+import { LbGuardError } from '../../lib/errors.ts';
 
 // The events remediate accepts, apart from events.ts so that inspect and probe, which only build
 // or never see them, do not carry the schemas (zod/mini schemas are built at module scope, so
@@ -101,3 +102,24 @@ export const RemediateEventSchema = z.union([
 
 export type RemediateRequest = z.infer<typeof RemediateRequestSchema>;
 export type RemediateEvent = z.output<typeof RemediateEventSchema>;
+
+/** A request that SNS delivered from a topic other than lbguard's own remediation topic. */
+export class UnexpectedTopicError extends LbGuardError {
+  constructor(got: string, expected: string) {
+    super(
+      `lbguard remediate: the request came from SNS topic ${got}, not from lbguard's remediation topic ${expected}; nothing was done. Only inspect publishes remediation requests: remove this subscription.`,
+    );
+    this.name = 'UnexpectedTopicError';
+  }
+}
+
+/**
+ * The request in a remediate event, once its origin is checked: a handed-over request must come
+ * from the topic this deployment created, whatever subscription delivered it.
+ */
+export function requestOf(event: RemediateEvent, remediationTopicArn: string): RemediateRequest {
+  if (event.handoff !== undefined && event.handoff.topicArn !== remediationTopicArn) {
+    throw new UnexpectedTopicError(event.handoff.topicArn, remediationTopicArn);
+  }
+  return event.request;
+}

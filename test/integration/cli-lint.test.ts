@@ -1,7 +1,7 @@
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
-import { createStateTable } from '../../lambdas/adapters/state-store.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import { createShop, type Shop, standardShop } from '../support/elbv2-fixtures.ts';
 import { configFor, jsonOf, runCli, startHealthySite, workspaceWithConfig } from './cli-support.ts';

@@ -9,7 +9,7 @@ import {
   createAwsClients,
   destroyAwsClients,
 } from '../../lambdas/adapters/clients.ts';
-import { DynamoDbStateStore } from '../../lambdas/adapters/state-store.ts';
+import { DynamoDbStateStore } from '../../lambdas/adapters/state-store/dynamodb-state-store.ts';
 import { type Incident, newIncidentId } from '../../lib/incident.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import { createShop, type Shop } from '../support/elbv2-fixtures.ts';

@@ -2,7 +2,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { instanceTargetAliases } from '../../lambdas/adapters/ec2-addresses.ts';
-import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2.ts';
+import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
 import { aggregateAccessLogs, expectedAccessLogShares } from '../../lib/access-logs.ts';
 import { DEFAULTS } from '../../lib/config/defaults.ts';
 import { modelRouting } from '../../lib/routing.ts';

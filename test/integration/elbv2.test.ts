@@ -5,7 +5,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
-import { Elbv2LoadBalancerReader, Elbv2LoadBalancerWriter } from '../../lambdas/adapters/elbv2.ts';
+import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
+import { Elbv2LoadBalancerWriter } from '../../lambdas/adapters/elbv2/writer.ts';
 import { knownAttributesOf } from '../../lambdas/flows/read-service.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import { hashSnapshot, normaliseSnapshot } from '../../lib/snapshot.ts';
@@ -14,11 +15,10 @@ import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import {
   createShop,
   deregisterTargets,
-  ec2Query,
+  motoEc2,
   type Shop,
   type ShopGroup,
   standardShop,
-  stopInstances,
 } from '../support/elbv2-fixtures.ts';
 
 const clients: AwsClients = createAwsClients(motoClientConfig());
@@ -251,7 +251,7 @@ describe('Elbv2LoadBalancerReader against moto', () => {
 
   it('keeps a stopped instance registered and reports it unused with Target.InvalidState', async () => {
     const stopped = shop.instanceIds['web-a']?.[0] ?? '';
-    await stopInstances([stopped]);
+    await motoEc2().stopInstances([stopped]);
     const { snapshot, health } = await new Elbv2LoadBalancerReader(clients.elbv2).readSnapshot(
       shop.loadBalancerArn,
     );
@@ -337,7 +337,7 @@ describe('Elbv2LoadBalancerWriter against moto', () => {
     const [live, dead] = webA.targets;
     if (!live || !dead) throw new Error('web-a needs two targets');
     await deregisterTargets(clients, webA.arn, [live, dead]);
-    await ec2Query({ Action: 'TerminateInstances', 'InstanceId.1': dead.id });
+    await motoEc2().terminateInstances([dead.id]);
     const result = await new Elbv2LoadBalancerWriter(clients.elbv2).apply({
       op: 'RegisterTargets',
       targetGroupArn: webA.arn,

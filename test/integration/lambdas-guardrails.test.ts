@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { run as inspect } from '../../lambdas/inspect/handler.ts';
+import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';
 import { deregisterTargets } from '../support/elbv2-fixtures.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { run as inspect } from '../../lambdas/inspect/handler.ts';
+import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import { renderPostmortem } from '../../lib/postmortem.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';

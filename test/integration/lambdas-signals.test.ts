@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { run as inspect, type ServiceInspection } from '../../lambdas/inspect/handler.ts';
+import { inspect, type ServiceInspection } from '../../lambdas/flows/inspect.ts';
 import type { CloudTrailElbv2Event } from '../../lambdas/runtime/events.ts';
 import { InspectEventSchema } from '../../lambdas/runtime/events.ts';
 import type { ShopSpec } from '../support/elbv2-fixtures.ts';
-import { stopInstances } from '../support/elbv2-fixtures.ts';
+import { motoEc2 } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';
 
 // Issue 8's two integration claims against moto: a change is attributed to the principal that
@@ -129,7 +129,7 @@ describe('the single survivor against moto', () => {
     const routing = await w.liveHash();
     const stopped = (w.shop.instanceIds.web ?? []).slice(1);
     expect(stopped).toHaveLength(3);
-    await stopInstances(stopped);
+    await motoEc2().stopInstances(stopped);
     w.elbv2Calls.length = 0;
 
     const seen: (ServiceInspection | undefined)[] = [];

@@ -5,11 +5,11 @@ import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lamb
 import {
   MAX_SUBJECT_LENGTH,
   type Notification,
-  renderNotificationBody,
   SnsNotifier,
   toSnsSubject,
 } from '../../lambdas/adapters/notifier.ts';
 import { AwsApiError } from '../../lib/errors.ts';
+import { renderNotificationBody } from '../../lib/messages.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import { type SnsHttpSink, startSnsHttpSink } from '../support/sns-events.ts';
 

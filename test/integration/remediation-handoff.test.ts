@@ -5,9 +5,13 @@
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
-import { requestOf, UnexpectedTopicError } from '../../lambdas/remediate/handler.ts';
-import { RemediateEventSchema, type RemediateRequest } from '../../lambdas/runtime/remediate-events.ts';
 import { SnsRemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
+import {
+  RemediateEventSchema,
+  type RemediateRequest,
+  requestOf,
+  UnexpectedTopicError,
+} from '../../lambdas/runtime/remediate-events.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import { type SnsHttpSink, snsLambdaEvent, startSnsHttpSink } from '../support/sns-events.ts';

@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
-import {
-  createStateTable,
-  DynamoDbStateStore,
-  SNAPSHOT_GZIP_THRESHOLD_BYTES,
-} from '../../lambdas/adapters/state-store.ts';
+import { DynamoDbStateStore } from '../../lambdas/adapters/state-store/dynamodb-state-store.ts';
+import { SNAPSHOT_GZIP_THRESHOLD_BYTES } from '../../lambdas/adapters/state-store/snapshot-codec.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { type Incident, startIncident } from '../../lib/incident.ts';
 import type { ConfigChange, LbSnapshot, ProbeResult, StoredSnapshot } from '../../lib/types.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';

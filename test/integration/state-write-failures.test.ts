@@ -1,6 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClients } from '../../lambdas/adapters/clients.ts';
-import { createStateTable, DynamoDbStateStore } from '../../lambdas/adapters/state-store.ts';
+import { DynamoDbStateStore } from '../../lambdas/adapters/state-store/dynamodb-state-store.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { countStateWriteFailures } from '../../lambdas/adapters/state-write-failures.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 

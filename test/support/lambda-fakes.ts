@@ -1,32 +1,30 @@
+import type { ApplyKey, ApplyOnce, ApplyRecord } from '../../lambdas/adapters/apply-once.ts';
 import type { AlbMetricsReader } from '../../lambdas/adapters/cloudwatch.ts';
 import type {
   AppliedStep,
   LoadBalancerReader,
   LoadBalancerState,
   LoadBalancerWriter,
-} from '../../lambdas/adapters/elbv2.ts';
+} from '../../lambdas/adapters/elbv2/ports.ts';
 import type { Prober, ServedBySampleRun } from '../../lambdas/adapters/http-prober.ts';
+import type { Log } from '../../lambdas/adapters/log.ts';
+import type { MetricsSink, MetricValue } from '../../lambdas/adapters/metrics-sink.ts';
 import type { Notification, Notifier } from '../../lambdas/adapters/notifier.ts';
+import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
 import type {
-  LastGood,
   LockResult,
   PutIncidentResult,
   ReleaseResult,
-  SoakMarker,
   StateStore,
   StoredProbeHysteresis,
-} from '../../lambdas/adapters/state-store.ts';
+} from '../../lambdas/adapters/state-store/ports.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
-import type { Log } from '../../lambdas/adapters/log.ts';
-import type { MetricsSink, MetricValue } from '../../lambdas/adapters/metrics-sink.ts';
-import type { ApplyKey, ApplyOnce, ApplyRecord } from '../../lambdas/adapters/apply-once.ts';
-import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
-import type { TargetGroupDescriber } from '../../lambdas/flows/read-service.ts';
 import type { LbGuardConfig, LbGuardConfigInput, ProbeConfig } from '../../lib/config/index.ts';
 import { parseConfig } from '../../lib/config/index.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import type { ProbeHysteresisStates } from '../../lib/hysteresis.ts';
 import type { Incident } from '../../lib/incident.ts';
+import type { LastGood, SoakMarker } from '../../lib/last-good.ts';
 import { applyPlan } from '../../lib/simulate.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
 import type {
@@ -144,7 +142,7 @@ export class MemoryApplyOnce implements ApplyOnce {
  * `lib/simulate`. Targets are healthy unless marked; `stopped` ids answer `unused` /
  * `Target.InvalidState` as moto does for a stopped instance.
  */
-export class FakeLoadBalancer implements LoadBalancerReader, LoadBalancerWriter, TargetGroupDescriber {
+export class FakeLoadBalancer implements LoadBalancerReader, LoadBalancerWriter {
   snapshot: LbSnapshot;
   readonly states = new Map<string, TargetHealthState>();
   readonly stopped = new Set<string>();
@@ -162,7 +160,7 @@ export class FakeLoadBalancer implements LoadBalancerReader, LoadBalancerWriter,
     return { snapshot: this.snapshot, health: this.health(this.snapshot.targetGroups) };
   }
 
-  async describe(arns: readonly string[]) {
+  async describeTargetGroups(arns: readonly string[]) {
     const groups = arns.flatMap((a) => {
       const g = this.detached.get(a);
       return g ? [g] : [];

@@ -6,16 +6,21 @@ import {
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
+import type { LoadBalancerReader } from '../../lambdas/adapters/elbv2/ports.ts';
 import { HttpProber } from '../../lambdas/adapters/http-prober.ts';
-import { createStateTable } from '../../lambdas/adapters/state-store.ts';
-import { type InspectDeps, type InspectOutcome, run as inspect } from '../../lambdas/inspect/handler.ts';
-import { run as probe } from '../../lambdas/probe/handler.ts';
-import { type RemediateDeps, run as remediate } from '../../lambdas/remediate/handler.ts';
-import { createRuntime, type Runtime } from '../../lambdas/runtime/deps.ts';
+import type { StateStore } from '../../lambdas/adapters/state-store/ports.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
+import { type InspectDeps, type InspectOutcome, inspect } from '../../lambdas/flows/inspect.ts';
+import { type ProbeDeps, probe } from '../../lambdas/flows/probe.ts';
+import { type RemediateDeps, remediate } from '../../lambdas/flows/remediate.ts';
+import { inspectDeps as wireInspect } from '../../lambdas/inspect/deps.ts';
+import { probeDeps as wireProbe } from '../../lambdas/probe/deps.ts';
+import { remediateDeps as wireRemediate } from '../../lambdas/remediate/deps.ts';
+import type { LbGuardEnv } from '../../lambdas/runtime/env.ts';
 import type { CloudTrailElbv2Event, RemediateRequest } from '../../lambdas/runtime/events.ts';
 import { InspectEventSchema } from '../../lambdas/runtime/events.ts';
-import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
 import type { LbGuardConfig, LbGuardConfigInput } from '../../lib/config/index.ts';
 import { modelRouting } from '../../lib/routing.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
@@ -58,7 +63,12 @@ export interface MotoWorld {
   readonly clock: FakeClock;
   /** Clients the "deployment" (the test) uses; lbguard's own are counted separately. */
   readonly admin: AwsClients;
-  readonly runtime: Runtime;
+  /** The environment the functions were wired with, and the adapters the test reads state through. */
+  readonly runtime: {
+    readonly env: LbGuardEnv;
+    readonly reader: LoadBalancerReader;
+    readonly store: StateStore;
+  };
   readonly invoker: RecordingInvoker;
   readonly metrics: RecordingMetrics;
   readonly logger: SilentLog;
@@ -186,41 +196,22 @@ export async function createMotoWorld(
       },
     ],
   });
-  const base = createRuntime({ config, tableName: TABLE, topicArn }, clients);
+  const env: LbGuardEnv = { config, tableName: TABLE, topicArn };
   const metrics = new RecordingMetrics();
   const logger = new SilentLog();
-  const runtime: Runtime = { ...base, prober: new HttpProber({ now: clock.now }), metrics, logger };
-  healthy = routeCapacity(await runtime.reader.readSnapshot(shop.loadBalancerArn));
+  const prober = new HttpProber({ now: clock.now });
   const invoker = new RecordingInvoker();
   const applyOnce = createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: TABLE });
-
-  const inspectDeps = (): InspectDeps => ({
-    config,
-    reader: runtime.reader,
-    describer: runtime.describer,
-    albMetrics: runtime.albMetrics,
-    store: runtime.store,
-    notifier: runtime.notifier,
-    invoker,
-    metrics,
-    logger,
-    now: clock.now,
-  });
-  const remediateDeps = (lockOwner = 'req-1'): RemediateDeps => ({
-    config,
-    reader: runtime.reader,
-    describer: runtime.describer,
-    writer: runtime.writer,
-    store: runtime.store,
-    notifier: runtime.notifier,
-    prober: runtime.prober,
-    metrics,
-    logger,
-    applyOnce,
-    now: clock.now,
-    sleep: clock.sleep,
-    lockOwner,
-  });
+  // Wired exactly as the functions wire themselves, around the counted clients; only the clock,
+  // the prober's clock, the recorders and the hand-off differ.
+  const overrides = { clients, metrics, logger, now: clock.now };
+  const inspectDeps = (): InspectDeps => wireInspect(env, { ...overrides, invoker });
+  const remediateDeps = (lockOwner = 'req-1'): RemediateDeps =>
+    wireRemediate(env, { ...overrides, prober, applyOnce, sleep: clock.sleep, lockOwner });
+  const probeDeps = (): ProbeDeps => wireProbe(env, { ...overrides, prober, sleep: clock.sleep });
+  const wired = inspectDeps();
+  const runtime = { env, reader: wired.reader, store: wired.store };
+  healthy = routeCapacity(await runtime.reader.readSnapshot(shop.loadBalancerArn));
   const scheduled = InspectEventSchema.parse({
     version: '0',
     id: 'tick',
@@ -268,18 +259,7 @@ export async function createMotoWorld(
     remediateDeps,
     async tick(advanceMs = 60_000) {
       clock.advance(advanceMs);
-      await probe(
-        { kind: 'probe', loopSeconds: 0 },
-        {
-          config,
-          prober: runtime.prober,
-          store: runtime.store,
-          metrics,
-          logger,
-          now: clock.now,
-          sleep: clock.sleep,
-        },
-      );
+      await probe({ kind: 'probe', loopSeconds: 0 }, probeDeps());
       return inspect(scheduled, inspectDeps());
     },
     async promote() {

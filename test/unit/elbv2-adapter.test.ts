@@ -4,11 +4,10 @@ import {
   toAction,
   toCondition,
   toListener,
-  toSdkAction,
-  toSdkCondition,
   toTargetGroup,
   toTargetHealth,
-} from '../../lambdas/adapters/elbv2.ts';
+} from '../../lambdas/adapters/elbv2/from-sdk.ts';
+import { toSdkAction, toSdkCondition } from '../../lambdas/adapters/elbv2/to-sdk.ts';
 import { LbGuardError } from '../../lib/errors.ts';
 import type { Action, Condition } from '../../lib/types.ts';
 

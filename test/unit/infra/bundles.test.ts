@@ -200,7 +200,10 @@ describe("the SDK's event-stream codec, left out of every bundle", () => {
     expect(built_.inputs).toContain(path.relative(REPO_ROOT, NO_EVENT_STREAMS_MODULE));
     const sources = built_.inputs.filter((i) => !i.includes('node_modules/') && i.endsWith('.ts'));
     const imported = commandsImported(sources);
-    expect(imported.size).toBeGreaterThan(0);
+    // Something must be checked: probe's sources name no client command of their own (its state
+    // store speaks through the document client, whose commands are all checked below).
+    const documentClient = built_.packages.has('@aws-sdk/lib-dynamodb');
+    expect(imported.size > 0 || documentClient).toBe(true);
     for (const [pkg, names] of imported) {
       const client = (await import(pkg)) as Record<string, new (input: object) => { schema?: unknown }>;
       for (const name of names) {
@@ -210,7 +213,7 @@ describe("the SDK's event-stream codec, left out of every bundle", () => {
       }
     }
     // The document client's commands wrap DynamoDB's, none of which streams.
-    if (built_.packages.has('@aws-sdk/lib-dynamodb')) {
+    if (documentClient) {
       const dynamodb = (await import('@aws-sdk/client-dynamodb')) as unknown as Record<string, unknown>;
       const commands = Object.entries(dynamodb).filter(([name]) => /^[A-Z]\w*Command$/.test(name));
       expect(commands.length).toBeGreaterThan(50);

@@ -12,13 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../../infra/bundling.ts';
 import { awsClientConfig, createAwsClients, destroyAwsClients } from '../../../lambdas/adapters/clients.ts';
 import { HttpProber } from '../../../lambdas/adapters/http-prober.ts';
+import { inspectClients, inspectDeps } from '../../../lambdas/inspect/deps.ts';
+import { probeClients, probeDeps } from '../../../lambdas/probe/deps.ts';
+import { remediateClients, remediateDeps } from '../../../lambdas/remediate/deps.ts';
 import { atColdStart } from '../../../lambdas/runtime/cold-start.ts';
 import type { LbGuardEnv } from '../../../lambdas/runtime/env.ts';
 import { EventBridgeSchema } from '../../../lambdas/runtime/events.ts';
-import { createInspectRuntime } from '../../../lambdas/runtime/inspect-runtime.ts';
-import { createProbeRuntime } from '../../../lambdas/runtime/probe-runtime.ts';
 import { SnsRecordSchema } from '../../../lambdas/runtime/remediate-events.ts';
-import { createRemediateRuntime } from '../../../lambdas/runtime/remediate-runtime.ts';
 import { serviceConfig } from './world.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -88,60 +88,60 @@ const env: LbGuardEnv = {
   topicArn: 'arn:aws:sns:eu-west-1:123456789012:lbguard',
 };
 
-describe('function runtimes', () => {
-  it('build probe around DynamoDB alone', () => {
-    const runtime = createProbeRuntime(env);
+describe('function wiring', () => {
+  it('builds probe around DynamoDB alone', () => {
+    const clients = probeClients();
     try {
-      expect(Object.keys(runtime.clients).sort()).toEqual(['documents', 'dynamodb']);
-      expect(runtime.clients.dynamodb).toBeInstanceOf(DynamoDBClient);
-      expect(runtime.clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
-      expect(runtime.prober).toBeInstanceOf(HttpProber);
-      expect(runtime.env).toBe(env);
+      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb']);
+      expect(clients.dynamodb).toBeInstanceOf(DynamoDBClient);
+      expect(clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
+      const deps = probeDeps(env, { clients });
+      expect(deps.prober).toBeInstanceOf(HttpProber);
+      expect(deps.config).toBe(env.config);
     } finally {
-      destroyAwsClients(runtime.clients);
+      destroyAwsClients(clients);
     }
   });
 
-  it('build inspect with the clients it reads, notifies and hands off through (SNS, no Lambda client)', () => {
-    const runtime = createInspectRuntime(env);
+  it('builds inspect with the clients it reads, notifies and hands off through (SNS, no Lambda client)', () => {
+    const clients = inspectClients();
     try {
-      expect(Object.keys(runtime.clients).sort()).toEqual([
-        'cloudwatch',
-        'documents',
-        'dynamodb',
-        'elbv2',
-        'sns',
-      ]);
-      expect(runtime.clients.cloudwatch).toBeInstanceOf(CloudWatchClient);
-      expect(runtime.clients.sns).toBeInstanceOf(SNSClient);
-      expect(Object.keys(runtime).sort()).toEqual([
+      expect(Object.keys(clients).sort()).toEqual(['cloudwatch', 'documents', 'dynamodb', 'elbv2', 'sns']);
+      expect(clients.cloudwatch).toBeInstanceOf(CloudWatchClient);
+      expect(clients.sns).toBeInstanceOf(SNSClient);
+      const deps = inspectDeps({ ...env, remediationTopicArn: `${env.topicArn}-remediation` }, { clients });
+      expect(Object.keys(deps).sort()).toEqual([
         'albMetrics',
-        'clients',
-        'describer',
-        'env',
+        'config',
+        'invoker',
         'logger',
         'metrics',
         'notifier',
+        'now',
         'reader',
         'store',
       ]);
+      // Without the remediation topic inspect cannot hand off: it fails at cold start, not later.
+      expect(() => inspectDeps(env, { clients })).toThrow(/LBGUARD_REMEDIATION_TOPIC_ARN: is required/);
     } finally {
-      destroyAwsClients(runtime.clients);
+      destroyAwsClients(clients);
     }
   });
 
-  it('build remediate without CloudWatch or Lambda clients', () => {
-    const runtime = createRemediateRuntime(env);
+  it('builds remediate without CloudWatch or Lambda clients', () => {
+    const clients = remediateClients();
     try {
-      expect(Object.keys(runtime.clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'sns']);
-      expect(runtime.clients.elbv2).toBeInstanceOf(ElasticLoadBalancingV2Client);
-      expect(runtime.clients.sns).toBeInstanceOf(SNSClient);
-      expect(runtime.prober).toBeInstanceOf(HttpProber);
-      expect(Object.keys(runtime)).toEqual(
-        expect.arrayContaining(['writer', 'reader', 'describer', 'notifier']),
+      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'sns']);
+      expect(clients.elbv2).toBeInstanceOf(ElasticLoadBalancingV2Client);
+      expect(clients.sns).toBeInstanceOf(SNSClient);
+      const deps = remediateDeps(env, { clients, lockOwner: 'req-1' });
+      expect(deps.prober).toBeInstanceOf(HttpProber);
+      expect(Object.keys(deps)).toEqual(
+        expect.arrayContaining(['writer', 'reader', 'notifier', 'applyOnce']),
       );
+      expect(deps.lockOwner).toBe('req-1');
     } finally {
-      destroyAwsClients(runtime.clients);
+      destroyAwsClients(clients);
     }
   });
 

@@ -4,11 +4,12 @@ import type {
   LoadBalancerReader,
   LoadBalancerState,
   ReadSnapshotOptions,
-} from '../../../lambdas/adapters/elbv2.ts';
-import { ATTRIBUTE_REREADS_PER_CYCLE, attributeRotation, run } from '../../../lambdas/inspect/handler.ts';
-import { run as probe } from '../../../lambdas/probe/handler.ts';
-import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
+} from '../../../lambdas/adapters/elbv2/ports.ts';
+import { inspect as run } from '../../../lambdas/flows/inspect.ts';
+import { probe } from '../../../lambdas/flows/probe.ts';
 import { knownAttributesOf, readServiceState } from '../../../lambdas/flows/read-service.ts';
+import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
+import { ATTRIBUTE_REREADS_PER_CYCLE, attributeRotation } from '../../../lib/observation.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import type { LbSnapshot, TargetGroup } from '../../../lib/types.ts';
 import { forward, listener, snapshot, targetGroup, tgArn } from '../fixtures/topologies.ts';
@@ -45,6 +46,10 @@ class AttributeCountingReader implements LoadBalancerReader {
       return { ...withoutAttributes(g), ...known };
     });
     return { snapshot: { ...live, targetGroups }, health: [] };
+  }
+
+  async describeTargetGroups() {
+    return { groups: [], health: [] };
   }
 }
 
@@ -265,11 +270,10 @@ describe('readServiceState', () => {
   it('passes known attributes to the reader only when it has some', async () => {
     const snap = guarded(1, ['web-b']);
     const reader = new AttributeCountingReader(() => snap);
-    const describer = { describe: async () => ({ groups: [], health: [] }) };
     const service = { loadBalancerArn: snap.loadBalancerArn };
-    await readServiceState(reader, describer, service, undefined);
+    await readServiceState(reader, service, undefined);
     const knownAttributes = knownAttributesOf(snap);
-    await readServiceState(reader, describer, service, undefined, { knownAttributes });
+    await readServiceState(reader, service, undefined, { knownAttributes });
     expect(reader.calls).toEqual([undefined, { knownAttributes }]);
     expect(reader.attributeReads).toBe(2);
   });

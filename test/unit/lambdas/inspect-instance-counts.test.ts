@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlbMetricsReader, AlbMetricsRequest } from '../../../lambdas/adapters/cloudwatch.ts';
-import { run } from '../../../lambdas/inspect/handler.ts';
+import { inspect as run } from '../../../lambdas/flows/inspect.ts';
 import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
 import { FakeAlbMetrics } from '../../support/lambda-fakes.ts';
 import {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  enforceVerification,
-  isMetricsTick,
-  probeWindowMs,
-  run,
-  VerificationFailedError,
-} from '../../../lambdas/inspect/handler.ts';
-import { run as probe } from '../../../lambdas/probe/handler.ts';
+import { enforceVerification, inspect as run } from '../../../lambdas/flows/inspect.ts';
+import { probe } from '../../../lambdas/flows/probe.ts';
+import { VerificationFailedError } from '../../../lambdas/flows/verify.ts';
 import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
+import { isMetricsTick, probeWindowMs } from '../../../lib/observation.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import {
   forward,

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { run as inspect } from '../../../lambdas/inspect/handler.ts';
-import { run as probe } from '../../../lambdas/probe/handler.ts';
-import { notifyProbeChanges, probeNotificationFor } from '../../../lambdas/flows/probe-notifications.ts';
+import { inspect } from '../../../lambdas/flows/inspect.ts';
+import { probe } from '../../../lambdas/flows/probe.ts';
+import { notifyProbeChanges } from '../../../lambdas/flows/probe-notifications.ts';
 import { DEFAULT_HYSTERESIS } from '../../../lib/hysteresis.ts';
+import { probeNotification as probeNotificationFor } from '../../../lib/messages.ts';
 import type { ProbeResult } from '../../../lib/types.ts';
 import { MemoryStateStore, RecordingNotifier, SilentLog } from '../../support/lambda-fakes.ts';
 import { forward, listener, snapshot, targetGroup } from '../fixtures/topologies.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeMetrics, run } from '../../../lambdas/probe/handler.ts';
+import { probeMetrics, probe as run } from '../../../lambdas/flows/probe.ts';
 import { ProbeEventSchema } from '../../../lambdas/runtime/events.ts';
 import type { ProbeResult } from '../../../lib/types.ts';
 import { outageLastGood } from '../fixtures/topologies.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { run as inspect } from '../../../lambdas/inspect/handler.ts';
-import { run as probe } from '../../../lambdas/probe/handler.ts';
-import { isPermanent, run } from '../../../lambdas/remediate/handler.ts';
+import { isPermanent } from '../../../lambdas/adapters/aws-call.ts';
+import { inspect } from '../../../lambdas/flows/inspect.ts';
+import { probe } from '../../../lambdas/flows/probe.ts';
+import { remediate as run } from '../../../lambdas/flows/remediate.ts';
 import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/runtime/events.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
 import { renderPostmortem } from '../../../lib/postmortem.ts';

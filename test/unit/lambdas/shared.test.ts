@@ -10,18 +10,22 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { requestOf, UnexpectedTopicError } from '../../../lambdas/remediate/handler.ts';
+import { Elbv2LoadBalancerReader } from '../../../lambdas/adapters/elbv2/reader.ts';
+import { EmfMetricsSink } from '../../../lambdas/adapters/metrics-sink.ts';
+import { SnsRemediationInvoker } from '../../../lambdas/adapters/remediation-handoff.ts';
+import { advanceIncident } from '../../../lambdas/flows/incidents.ts';
 import { EnvironmentError, readEnv, requireRemediationTopic } from '../../../lambdas/runtime/env.ts';
 import { InspectEventSchema, ProbeEventSchema } from '../../../lambdas/runtime/events.ts';
-import { knownExistingTargetIds } from '../../../lambdas/shared/existing-targets.ts';
-import { advanceIncident } from '../../../lambdas/flows/incidents.ts';
-import { EmfMetricsSink } from '../../../lambdas/adapters/metrics-sink.ts';
-import { RemediateEventSchema, RemediateRequestSchema } from '../../../lambdas/runtime/remediate-events.ts';
-import { SnsRemediationInvoker } from '../../../lambdas/adapters/remediation-handoff.ts';
-import { Elbv2TargetGroupDescriber } from '../../../lambdas/flows/read-service.ts';
+import {
+  RemediateEventSchema,
+  RemediateRequestSchema,
+  requestOf,
+  UnexpectedTopicError,
+} from '../../../lambdas/runtime/remediate-events.ts';
 import { ConfigError } from '../../../lib/config/index.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
 import { startIncident } from '../../../lib/incident.ts';
+import { knownExistingTargetIds } from '../../../lib/plan.ts';
 import type { Diagnosis } from '../../../lib/types.ts';
 import {
   MemoryStateStore,
@@ -346,7 +350,7 @@ describe('SnsRemediationInvoker', () => {
   });
 });
 
-describe('Elbv2TargetGroupDescriber', () => {
+describe('Elbv2LoadBalancerReader.describeTargetGroups', () => {
   it('describes detached groups and skips deleted ones', async () => {
     const elbv2 = mockClient(ElasticLoadBalancingV2Client);
     const arn = outageLastGood().targetGroups[1]?.arn ?? '';
@@ -371,18 +375,18 @@ describe('Elbv2TargetGroupDescriber', () => {
       })
       .on(DescribeTargetGroupAttributesCommand)
       .resolves({ Attributes: [] });
-    const out = await new Elbv2TargetGroupDescriber(
+    const out = await new Elbv2LoadBalancerReader(
       new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
-    ).describe([arn, 'gone']);
+    ).describeTargetGroups([arn, 'gone']);
     expect(out.groups.map((g) => g.name)).toEqual(['web-b']);
     expect(out.health).toEqual([{ targetGroupArn: arn, targetId: 'i-0c', port: 80, state: 'healthy' }]);
     elbv2
       .on(DescribeTargetGroupsCommand)
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
     await expect(
-      new Elbv2TargetGroupDescriber(new ElasticLoadBalancingV2Client({ region: 'eu-west-1' })).describe([
-        arn,
-      ]),
+      new Elbv2LoadBalancerReader(
+        new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
+      ).describeTargetGroups([arn]),
     ).rejects.toThrow(AwsApiError);
     elbv2.restore();
   });

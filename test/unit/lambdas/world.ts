@@ -1,6 +1,9 @@
-import type { InspectDeps } from '../../../lambdas/inspect/handler.ts';
-import type { ProbeDeps } from '../../../lambdas/probe/handler.ts';
-import type { RemediateDeps } from '../../../lambdas/remediate/handler.ts';
+import type { InspectDeps } from '../../../lambdas/flows/inspect.ts';
+import type { ProbeDeps } from '../../../lambdas/flows/probe.ts';
+import type { RemediateDeps } from '../../../lambdas/flows/remediate.ts';
+import { inspectDeps as wireInspect } from '../../../lambdas/inspect/deps.ts';
+import { probeDeps as wireProbe } from '../../../lambdas/probe/deps.ts';
+import { remediateDeps as wireRemediate } from '../../../lambdas/remediate/deps.ts';
 import type { LbGuardConfig, LbGuardConfigInput } from '../../../lib/config/index.ts';
 import type { LbSnapshot } from '../../../lib/types.ts';
 import {
@@ -48,34 +51,22 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
   const logger = new SilentLog();
   const applyOnce = new MemoryApplyOnce();
   const albMetrics = new FakeAlbMetrics();
-  const probeDeps: ProbeDeps = { config, prober, store, metrics, logger, now: clock.now, sleep: clock.sleep };
-  const inspectDeps: InspectDeps = {
-    config,
-    reader: lb,
-    describer: lb,
-    albMetrics,
-    store,
-    notifier,
-    invoker,
-    metrics,
-    logger,
-    now: clock.now,
-  };
-  const remediateDeps = (lockOwner = 'req-1'): RemediateDeps => ({
-    config,
-    reader: lb,
-    describer: lb,
-    writer: lb,
-    store,
-    notifier,
-    prober,
-    metrics,
-    logger,
-    applyOnce,
-    now: clock.now,
-    sleep: clock.sleep,
-    lockOwner,
-  });
+  // Wired as the functions wire themselves, every adapter overridden by its fake.
+  const env = { config, tableName: 'lbguard-unit' };
+  const shared = { config, store, metrics, logger, now: clock.now };
+  const probeDeps: ProbeDeps = wireProbe(env, { ...shared, prober, sleep: clock.sleep });
+  const inspectDeps: InspectDeps = wireInspect(env, { ...shared, reader: lb, albMetrics, notifier, invoker });
+  const remediateDeps = (lockOwner = 'req-1'): RemediateDeps =>
+    wireRemediate(env, {
+      ...shared,
+      reader: lb,
+      writer: lb,
+      notifier,
+      prober,
+      applyOnce,
+      sleep: clock.sleep,
+      lockOwner,
+    });
   return {
     config,
     clock,

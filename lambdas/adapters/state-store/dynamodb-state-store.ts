@@ -1,14 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  CreateTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -19,100 +9,22 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
-import type { ProbeHysteresisStates } from '../../lib/hysteresis.ts';
-import type { Incident } from '../../lib/incident.ts';
+import { AwsApiError, LbGuardError } from '../../../lib/errors.ts';
+import type { ProbeHysteresisStates } from '../../../lib/hysteresis.ts';
+import type { Incident } from '../../../lib/incident.ts';
+import type { LastGood, SoakMarker } from '../../../lib/last-good.ts';
+import type { ConfigChange, ProbeResult, ServedBySample, StoredSnapshot } from '../../../lib/types.ts';
+import { call } from '../aws-call.ts';
 import type {
-  ConfigChange,
-  LbSnapshot,
-  ProbeResult,
-  ServedBySample,
-  StoredSnapshot,
-} from '../../lib/types.ts';
+  LockResult,
+  PutIncidentResult,
+  ReleaseResult,
+  StateStore,
+  StoredProbeHysteresis,
+} from './ports.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
 
 // One table, keyed pk = SERVICE#<name>, sk = <record kind>#…; see docs/state-table.md.
-
-// ---------------------------------------------------------------------------------------------
-// Port
-// ---------------------------------------------------------------------------------------------
-
-export type LockResult =
-  | { readonly acquired: true; readonly expiresAt: string }
-  | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: string };
-
-export type ReleaseResult =
-  | { readonly released: true }
-  | { readonly released: false; readonly heldBy?: string };
-
-export type PutIncidentResult =
-  | { readonly written: true }
-  /** Someone else updated the incident since `expectUpdatedAt`; re-read and re-apply. */
-  | { readonly written: false; readonly current?: Incident };
-
-/** A last known good snapshot, with the recorded reason for its promotion. */
-export interface LastGood extends StoredSnapshot {
-  readonly promotedAt: string;
-  readonly reason: string;
-}
-
-/** When the snapshot with `hash` was first seen healthy; promotion waits for a soak period. */
-export interface SoakMarker {
-  readonly hash: string;
-  readonly since: string;
-}
-
-export interface StateStore {
-  putSnapshot(service: string, stored: StoredSnapshot): Promise<void>;
-  getLatestSnapshot(service: string): Promise<StoredSnapshot | undefined>;
-  /** Newest first. */
-  listSnapshots(service: string, limit?: number): Promise<StoredSnapshot[]>;
-  getLastGood(service: string): Promise<LastGood | undefined>;
-  promoteLastGood(service: string, stored: StoredSnapshot, reason: string, at: string): Promise<void>;
-  /** Promotions, newest first: the record of every last-known-good change and why. */
-  listPromotions(service: string, limit?: number): Promise<Omit<LastGood, 'snapshot'>[]>;
-  putIncident(
-    incident: Incident,
-    options?: { readonly expectUpdatedAt?: string },
-  ): Promise<PutIncidentResult>;
-  getIncident(service: string, id: string): Promise<Incident | undefined>;
-  getOpenIncident(service: string): Promise<Incident | undefined>;
-  /** Newest first by `openedAt`. */
-  listIncidents(service: string, limit?: number): Promise<Incident[]>;
-  acquireLock(service: string, owner: string, ttlSeconds: number, now: string): Promise<LockResult>;
-  releaseLock(service: string, owner: string): Promise<ReleaseResult>;
-  putProbeResults(service: string, results: readonly ProbeResult[]): Promise<void>;
-  /** Results at or after `since`, oldest first. */
-  recentProbeResults(service: string, since: string): Promise<ProbeResult[]>;
-  putServedBySample(sample: ServedBySample): Promise<void>;
-  recentServedBySamples(service: string, since: string): Promise<ServedBySample[]>;
-  putConfigChange(service: string, change: ConfigChange): Promise<void>;
-  /** Changes at or after `since`, oldest first. */
-  recentConfigChanges(service: string, since: string): Promise<ConfigChange[]>;
-  getSoak(service: string): Promise<SoakMarker | undefined>;
-  setSoak(service: string, marker: SoakMarker): Promise<void>;
-  clearSoak(service: string): Promise<void>;
-  /** The service's probe hysteresis states, with the version to write them back under. */
-  getProbeHysteresis(service: string): Promise<StoredProbeHysteresis | undefined>;
-  /**
-   * Writes the states if the stored version is still `expectVersion` (absent: nothing stored yet).
-   * `written: false` means another run advanced them first: its notifications were its to send.
-   */
-  putProbeHysteresis(
-    service: string,
-    states: ProbeHysteresisStates,
-    expectVersion: number | undefined,
-  ): Promise<{ readonly written: boolean }>;
-}
-
-/** Probe hysteresis states as stored: one item per service, versioned for conditional writes. */
-export interface StoredProbeHysteresis {
-  readonly states: ProbeHysteresisStates;
-  readonly version: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// DynamoDB adapter
-// ---------------------------------------------------------------------------------------------
 
 export interface DynamoDbStateStoreOptions {
   /** How long probe results and served-by samples live. Default 1 day. */
@@ -121,10 +33,6 @@ export interface DynamoDbStateStoreOptions {
   readonly changeTtlSeconds?: number;
 }
 
-/** Snapshot JSON above this many bytes is gzipped into a binary attribute. */
-export const SNAPSHOT_GZIP_THRESHOLD_BYTES = 64 * 1024;
-/** DynamoDB's item limit is 400 KB; keep headroom for keys and other attributes. */
-const MAX_SNAPSHOT_BYTES = 380 * 1024;
 const BATCH_WRITE_MAX = 25;
 const BATCH_WRITE_ATTEMPTS = 5;
 const MAX_QUERY_PAGES = 50;
@@ -153,39 +61,8 @@ function epochSeconds(iso: string): number {
   return Math.floor(ms / 1000);
 }
 
-/** Encodes a snapshot for an item: plain JSON when small, gzip when large, refused when too large. */
-export function encodeSnapshot(
-  snapshot: LbSnapshot,
-): { snapshotJson: string } | { snapshotGzip: Uint8Array } {
-  const json = JSON.stringify(snapshot);
-  if (Buffer.byteLength(json) <= SNAPSHOT_GZIP_THRESHOLD_BYTES) return { snapshotJson: json };
-  const gz = gzipSync(json);
-  if (gz.byteLength > MAX_SNAPSHOT_BYTES) {
-    throw new LbGuardError(
-      `snapshot of ${snapshot.loadBalancerArn} is ${gz.byteLength} bytes gzipped, over DynamoDB's item limit`,
-    );
-  }
-  return { snapshotGzip: new Uint8Array(gz) };
-}
-
-export function decodeSnapshot(item: Record<string, unknown>): LbSnapshot {
-  if (typeof item.snapshotJson === 'string') return JSON.parse(item.snapshotJson) as LbSnapshot;
-  if (item.snapshotGzip instanceof Uint8Array)
-    return JSON.parse(gunzipSync(item.snapshotGzip).toString('utf8'));
-  throw new LbGuardError(`item ${String(item.sk)} holds no snapshot`);
-}
-
 function toStored(item: Record<string, unknown>): StoredSnapshot {
   return { hash: String(item.hash), takenAt: String(item.takenAt), snapshot: decodeSnapshot(item) };
-}
-
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (cause) {
-    if (cause instanceof LbGuardError) throw cause;
-    throw new AwsApiError(operation, { cause });
-  }
 }
 
 /**
@@ -593,49 +470,4 @@ function attributeString(v: AttributeValue | undefined): string | undefined {
 
 function attributeNumber(v: AttributeValue | undefined): string | undefined {
   return v !== undefined && 'N' in v ? v.N : undefined;
-}
-
-/**
- * Creates the state table: string keys pk/sk, on-demand billing, TTL on `expiresAt`. Idempotent:
- * an existing table is left as it is and only its TTL is ensured. Waits (bounded) until ACTIVE.
- */
-export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  } catch (cause) {
-    if (!(cause instanceof ResourceInUseException)) throw new AwsApiError('CreateTable', { cause });
-  }
-  for (let i = 0; i < 60; i++) {
-    const d = await call('DescribeTable', () =>
-      client.send(new DescribeTableCommand({ TableName: tableName })),
-    );
-    if (d.Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  const ttl = await call('DescribeTimeToLive', () =>
-    client.send(new DescribeTimeToLiveCommand({ TableName: tableName })),
-  );
-  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
-  if (status === 'ENABLED' || status === 'ENABLING') return;
-  await call('UpdateTimeToLive', () =>
-    client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-      }),
-    ),
-  );
 }

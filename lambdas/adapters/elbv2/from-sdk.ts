@@ -1,0 +1,286 @@
+import type {
+  Action as SdkAction,
+  Listener as SdkListener,
+  Rule as SdkRule,
+  RuleCondition as SdkRuleCondition,
+  TargetGroup as SdkTargetGroup,
+  TargetHealthDescription as SdkTargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LbGuardError } from '../../../lib/errors.ts';
+import type {
+  Action,
+  Condition,
+  ConditionField,
+  HealthCheck,
+  Listener,
+  Rule,
+  Target,
+  TargetGroup,
+  TargetHealth,
+  TargetHealthState,
+  TargetType,
+  UnhealthyStateRouting,
+} from '../../../lib/types.ts';
+import type { TargetGroupAttributes } from './ports.ts';
+
+// SDK → lib: ELBv2's response shapes into the snapshot's types (exported for unit tests of
+// shapes moto never returns).
+
+const UNHEALTHY_COUNT_KEY = 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count';
+const UNHEALTHY_PERCENT_KEY =
+  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage';
+const ALGORITHM_KEY = 'load_balancing.algorithm.type';
+
+export function requireField<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new LbGuardError(`ELBv2 response is missing ${field}`);
+  return value;
+}
+
+/** Builds a listener; the rule with `IsDefault` becomes `defaultActions` when present. */
+export function toListener(l: SdkListener, sdkRules: readonly SdkRule[]): Listener {
+  const defaultRule = sdkRules.find((r) => r.IsDefault === true);
+  const defaultActions = (defaultRule?.Actions ?? l.DefaultActions ?? []).map(toAction);
+  return {
+    arn: requireField(l.ListenerArn, 'ListenerArn'),
+    port: requireField(l.Port, 'Port'),
+    protocol: requireField(l.Protocol, 'Protocol'),
+    defaultActions,
+    rules: sdkRules.filter((r) => r.IsDefault !== true).map(toRule),
+  };
+}
+
+export function toRule(r: SdkRule): Rule {
+  const priority = Number(r.Priority);
+  if (!Number.isInteger(priority)) throw new LbGuardError(`rule ${r.RuleArn} has priority ${r.Priority}`);
+  return {
+    arn: requireField(r.RuleArn, 'RuleArn'),
+    priority,
+    conditions: (r.Conditions ?? []).map(toCondition),
+    actions: (r.Actions ?? []).map(toAction),
+  };
+}
+
+function withOrder(order: number | undefined): { order?: number } {
+  return order === undefined ? {} : { order };
+}
+
+/**
+ * Translates an SDK action. A forward is read from `ForwardConfig` when present (weights), else
+ * from the plain `TargetGroupArn` with weight 1, the shape older APIs and moto return.
+ */
+export function toAction(a: SdkAction): Action {
+  switch (a.Type) {
+    case 'forward': {
+      const tuples = a.ForwardConfig?.TargetGroups;
+      const targetGroups =
+        tuples && tuples.length > 0
+          ? tuples.map((t) => ({
+              targetGroupArn: requireField(t.TargetGroupArn, 'TargetGroupArn'),
+              weight: t.Weight ?? 1,
+            }))
+          : [{ targetGroupArn: requireField(a.TargetGroupArn, 'TargetGroupArn'), weight: 1 }];
+      const sticky = a.ForwardConfig?.TargetGroupStickinessConfig;
+      // Disabled stickiness is ALB's default; omitting it keeps API variations from changing the hash.
+      const stickiness =
+        sticky?.Enabled === true
+          ? {
+              stickiness: {
+                enabled: true,
+                ...(sticky.DurationSeconds === undefined ? {} : { durationSeconds: sticky.DurationSeconds }),
+              },
+            }
+          : {};
+      return { type: 'forward', ...withOrder(a.Order), targetGroups, ...stickiness };
+    }
+    case 'fixed-response': {
+      const f = a.FixedResponseConfig;
+      return {
+        type: 'fixed-response',
+        ...withOrder(a.Order),
+        statusCode: requireField(f?.StatusCode, 'FixedResponseConfig.StatusCode'),
+        ...(f?.ContentType === undefined ? {} : { contentType: f.ContentType }),
+        ...(f?.MessageBody === undefined ? {} : { messageBody: f.MessageBody }),
+      };
+    }
+    case 'redirect': {
+      const r = a.RedirectConfig;
+      const optional = {
+        protocol: r?.Protocol,
+        host: r?.Host,
+        port: r?.Port,
+        path: r?.Path,
+        query: r?.Query,
+      };
+      return {
+        type: 'redirect',
+        ...withOrder(a.Order),
+        statusCode: requireField(r?.StatusCode, 'RedirectConfig.StatusCode'),
+        ...definedOnly(optional),
+      };
+    }
+    case 'authenticate-oidc': {
+      // Never keep a client secret in a snapshot; the writer asks ALB to keep the existing one.
+      const {
+        ClientSecret: _secret,
+        UseExistingClientSecret: _keep,
+        ...config
+      } = a.AuthenticateOidcConfig ?? {};
+      return { type: 'authenticate-oidc', ...withOrder(a.Order), config: definedOnly(config) };
+    }
+    case 'authenticate-cognito':
+      return {
+        type: 'authenticate-cognito',
+        ...withOrder(a.Order),
+        config: definedOnly({ ...(a.AuthenticateCognitoConfig ?? {}) }),
+      };
+    default:
+      // jwt-validation and anything newer cannot be represented faithfully; a snapshot that
+      // silently dropped an auth action could later be "restored" without it.
+      throw new LbGuardError(`unsupported ELBv2 action type ${a.Type}`);
+  }
+}
+
+const CONDITION_FIELDS: ReadonlySet<string> = new Set<ConditionField>([
+  'host-header',
+  'path-pattern',
+  'http-header',
+  'http-request-method',
+  'query-string',
+  'source-ip',
+]);
+
+/** Translates a condition from either its legacy `Values` or its `*Config` form. */
+export function toCondition(c: SdkRuleCondition): Condition {
+  const field = c.Field ?? '';
+  if (!CONDITION_FIELDS.has(field)) throw new LbGuardError(`unsupported ELBv2 condition field ${field}`);
+  const regex = [
+    c.HostHeaderConfig?.RegexValues,
+    c.HttpHeaderConfig?.RegexValues,
+    c.PathPatternConfig?.RegexValues,
+  ];
+  if (regex.some((r) => r !== undefined && r.length > 0)) {
+    // Regex matching cannot be carried in `values` without being mistaken for a wildcard.
+    throw new LbGuardError(`unsupported ELBv2 ${field} condition with RegexValues`);
+  }
+  switch (field as ConditionField) {
+    case 'host-header':
+      return { field: 'host-header', values: c.HostHeaderConfig?.Values ?? c.Values ?? [] };
+    case 'path-pattern':
+      return { field: 'path-pattern', values: c.PathPatternConfig?.Values ?? c.Values ?? [] };
+    case 'http-header':
+      return {
+        field: 'http-header',
+        headerName: requireField(c.HttpHeaderConfig?.HttpHeaderName, 'HttpHeaderConfig.HttpHeaderName'),
+        values: c.HttpHeaderConfig?.Values ?? c.Values ?? [],
+      };
+    case 'http-request-method':
+      return { field: 'http-request-method', values: c.HttpRequestMethodConfig?.Values ?? c.Values ?? [] };
+    case 'query-string':
+      return {
+        field: 'query-string',
+        values: (c.QueryStringConfig?.Values ?? []).map((kv) => `${kv.Key ?? ''}=${kv.Value ?? ''}`),
+      };
+    case 'source-ip':
+      return { field: 'source-ip', values: c.SourceIpConfig?.Values ?? c.Values ?? [] };
+  }
+}
+
+const TARGET_TYPES: ReadonlySet<string> = new Set<TargetType>(['instance', 'ip', 'lambda', 'alb']);
+
+/**
+ * Translates a target group. Registered targets are those DescribeTargetHealth lists, minus
+ * targets on their way out (`draining`, `unused`/`Target.NotRegistered`): they take no new
+ * requests, so for routing they are already gone.
+ */
+export function toTargetGroup(
+  g: SdkTargetGroup,
+  descriptions: readonly SdkTargetHealthDescription[],
+  attributes?: ReadonlyMap<string, string>,
+): TargetGroup {
+  const targetType = g.TargetType ?? 'instance';
+  if (!TARGET_TYPES.has(targetType)) throw new LbGuardError(`unsupported target type ${targetType}`);
+  const healthCheck: HealthCheck = definedOnly({
+    protocol: g.HealthCheckProtocol,
+    port: g.HealthCheckPort,
+    path: g.HealthCheckPath,
+    intervalSeconds: g.HealthCheckIntervalSeconds,
+    timeoutSeconds: g.HealthCheckTimeoutSeconds,
+    healthyThreshold: g.HealthyThresholdCount,
+    unhealthyThreshold: g.UnhealthyThresholdCount,
+    matcher: g.Matcher?.HttpCode ?? g.Matcher?.GrpcCode,
+  });
+  const targets: Target[] = descriptions.filter(isRegistered).map((d) => ({
+    id: requireField(d.Target?.Id, 'Target.Id'),
+    ...definedOnly({ port: d.Target?.Port, availabilityZone: d.Target?.AvailabilityZone }),
+  }));
+  return {
+    arn: requireField(g.TargetGroupArn, 'TargetGroupArn'),
+    name: requireField(g.TargetGroupName, 'TargetGroupName'),
+    ...definedOnly({ protocol: g.Protocol, port: g.Port }),
+    targetType: targetType as TargetType,
+    healthCheck,
+    targets,
+    ...(attributes ? toTargetGroupAttributes(attributes) : {}),
+  };
+}
+
+/** The single-survivor guard and the algorithm, from `DescribeTargetGroupAttributes` key/values. */
+export function toTargetGroupAttributes(attributes: ReadonlyMap<string, string>): TargetGroupAttributes {
+  const unhealthyStateRouting = toUnhealthyStateRouting(attributes);
+  const algorithm = attributes.get(ALGORITHM_KEY);
+  return {
+    ...(unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting }),
+    ...(algorithm === undefined ? {} : { loadBalancingAlgorithm: algorithm }),
+  };
+}
+
+function isRegistered(d: SdkTargetHealthDescription): boolean {
+  const state = d.TargetHealth?.State;
+  if (state === 'draining' || state === 'unhealthy.draining') return false;
+  return !(state === 'unused' && d.TargetHealth?.Reason === 'Target.NotRegistered');
+}
+
+function toUnhealthyStateRouting(attributes: ReadonlyMap<string, string>): UnhealthyStateRouting | undefined {
+  const count = Number.parseInt(attributes.get(UNHEALTHY_COUNT_KEY) ?? '', 10);
+  // ALB writes "off" when the percentage guard is disabled.
+  const percent = Number.parseInt(attributes.get(UNHEALTHY_PERCENT_KEY) ?? '', 10);
+  const out = {
+    ...(Number.isFinite(count) ? { minimumHealthyTargetsCount: count } : {}),
+    ...(Number.isFinite(percent) ? { minimumHealthyTargetsPercentage: percent } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+const HEALTH_STATES: ReadonlySet<string> = new Set<TargetHealthState>([
+  'initial',
+  'healthy',
+  'unhealthy',
+  'unhealthy.draining',
+  'unused',
+  'draining',
+  'unavailable',
+]);
+
+export function toTargetHealth(targetGroupArn: string, d: SdkTargetHealthDescription): TargetHealth {
+  const raw = d.TargetHealth?.State ?? 'unavailable';
+  const state = (HEALTH_STATES.has(raw) ? raw : 'unavailable') as TargetHealthState;
+  return {
+    targetGroupArn,
+    targetId: requireField(d.Target?.Id, 'Target.Id'),
+    state,
+    ...definedOnly({
+      port: d.Target?.Port,
+      reason: d.TargetHealth?.Reason,
+      description: d.TargetHealth?.Description,
+    }),
+  };
+}
+
+/** Drops keys whose value is undefined, as `exactOptionalPropertyTypes` requires. */
+export function definedOnly<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}

@@ -1,0 +1,301 @@
+import type { ServiceConfig } from '../../lib/config/index.ts';
+import { type Incident, startIncident } from '../../lib/incident.ts';
+import { judgeSoak } from '../../lib/last-good.ts';
+import { describeStep, planRestore } from '../../lib/plan.ts';
+import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
+import type { ConfigChange, Diagnosis } from '../../lib/types.ts';
+import { translateCloudTrailEvent } from '../adapters/cloudtrail.ts';
+import type { Log } from '../adapters/log.ts';
+import type { MetricsSink } from '../adapters/metrics-sink.ts';
+import type { Notifier } from '../adapters/notifier.ts';
+import type { RemediationInvoker } from '../adapters/remediation-handoff.ts';
+import type { StateStore } from '../adapters/state-store/ports.ts';
+import type { CloudTrailElbv2Event, InspectEvent } from '../runtime/events.ts';
+import { advanceIncident } from './incidents.ts';
+import { type Observation, type ObserveDeps, observe } from './observe.ts';
+import { notifyProbeChanges } from './probe-notifications.ts';
+import { VerificationFailedError, type VerifyOutcome, verifyDeployment } from './verify.ts';
+
+export interface InspectDeps extends ObserveDeps {
+  readonly store: StateStore;
+  readonly notifier: Notifier;
+  readonly invoker: RemediationInvoker;
+  readonly metrics: MetricsSink;
+  readonly logger: Log;
+}
+
+export type InspectTrigger = 'schedule' | 'config-change' | 'alarm';
+
+/** What one inspection of one service found and did. */
+export interface ServiceInspection {
+  readonly service: string;
+  readonly snapshotHash: string;
+  readonly diagnosis: Diagnosis;
+  readonly planHash?: string;
+  readonly incidentId?: string;
+  readonly incidentState: Incident['state'];
+  readonly promoted: boolean;
+}
+
+export type InspectOutcome =
+  | {
+      readonly kind: 'inspected';
+      readonly trigger: InspectTrigger;
+      readonly services: readonly ServiceInspection[];
+    }
+  | { readonly kind: 'ignored'; readonly reason: string }
+  | VerifyOutcome;
+
+/** Past incidents read to count remediations against the hourly budget and the cooldown. */
+export const INCIDENT_HISTORY = 20;
+
+interface InspectOptions {
+  readonly forceMetrics: boolean;
+  /** Groups whose attributes changed (CloudTrail): re-read now, on top of the rotation. */
+  readonly rereadAttributesOf: readonly string[];
+}
+
+/**
+ * Inspects on schedule, on an ELBv2 configuration change (only the services it touched), on an
+ * alarm, or verifies on request. Verification only reads: it backs `lbguard verify` and the
+ * post-deploy gate, neither of which should open incidents or move last known good.
+ */
+export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<InspectOutcome> {
+  if ('kind' in event) return verifyDeployment(event, deps);
+  switch (event.source) {
+    case 'aws.events':
+      return inspectAll(deps.config.services, 'schedule', deps, {
+        forceMetrics: false,
+        rereadAttributesOf: [],
+      });
+    case 'aws.cloudwatch':
+      deps.logger.info('woken by alarm', { alarm: event.detail.alarmName, state: event.detail.state.value });
+      return inspectAll(deps.config.services, 'alarm', deps, {
+        forceMetrics: true,
+        rereadAttributesOf: [],
+      });
+    case 'aws.elasticloadbalancing':
+      return onConfigChange(event, deps);
+  }
+}
+
+/** Throws when a gating verification found routing wrong, so the deployment fails; otherwise passes the outcome on. */
+export function enforceVerification(outcome: InspectOutcome): InspectOutcome {
+  if (outcome.kind === 'verify' && outcome.failOnFindings && !outcome.ok) {
+    throw new VerificationFailedError(outcome.findings);
+  }
+  return outcome;
+}
+
+async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): Promise<InspectOutcome> {
+  const translated = translateCloudTrailEvent(event.detail);
+  if (translated.kind === 'ignored') {
+    deps.logger.info('config change ignored', { reason: translated.reason });
+    return { kind: 'ignored', reason: translated.reason };
+  }
+  const change = translated.change;
+  const touched: ServiceConfig[] = [];
+  for (const service of deps.config.services) {
+    if (await touches(service, change, deps.store)) touched.push(service);
+  }
+  if (touched.length === 0) {
+    const reason = `${change.eventName} touches no guarded service`;
+    deps.logger.info('config change ignored', { reason, resources: change.resources });
+    return { kind: 'ignored', reason };
+  }
+  for (const service of touched) await deps.store.putConfigChange(service.name, change);
+  return inspectAll(touched, 'config-change', deps, {
+    forceMetrics: false,
+    rereadAttributesOf: ATTRIBUTE_EVENT_NAMES.has(change.eventName)
+      ? change.resources.filter((arn) => arn.includes(':targetgroup/'))
+      : [],
+  });
+}
+
+/**
+ * Whether a change touched a service: its load balancer, a listener or rule of it (their ARNs
+ * embed the load balancer's), or a target group it uses now or used when last known good.
+ */
+async function touches(service: ServiceConfig, change: ConfigChange, store: StateStore): Promise<boolean> {
+  const lb = service.loadBalancerArn;
+  const prefixes = [
+    lb.replace(':loadbalancer/', ':listener/'),
+    lb.replace(':loadbalancer/', ':listener-rule/'),
+  ].map((p) => `${p}/`);
+  const direct = change.resources.some((arn) => arn === lb || prefixes.some((p) => arn.startsWith(p)));
+  if (direct) return true;
+  const groups = change.resources.filter((arn) => arn.includes(':targetgroup/'));
+  if (groups.length === 0) return false;
+  const [lastGood, latest] = await Promise.all([
+    store.getLastGood(service.name),
+    store.getLatestSnapshot(service.name),
+  ]);
+  const known = new Set([lastGood, latest].flatMap((s) => s?.snapshot.targetGroups.map((g) => g.arn) ?? []));
+  return groups.some((arn) => known.has(arn));
+}
+
+async function inspectAll(
+  services: readonly ServiceConfig[],
+  trigger: InspectTrigger,
+  deps: InspectDeps,
+  options: InspectOptions,
+): Promise<InspectOutcome> {
+  // One service at a time: ELBv2 Describe* calls share one per-account rate limit.
+  const inspected: ServiceInspection[] = [];
+  for (const service of services) inspected.push(await inspectService(service, trigger, deps, options));
+  return { kind: 'inspected', trigger, services: inspected };
+}
+
+interface Planned {
+  readonly diagnosis: Diagnosis;
+  readonly planHash?: string;
+  readonly planSteps?: readonly string[];
+}
+
+/**
+ * The plan a remediable diagnosis would need. Why there is none (nothing restorable, a guardrail
+ * refused it) is added to the evidence, so the escalation says it.
+ */
+function planFor(service: ServiceConfig, o: Observation): Planned {
+  const { diagnosis, lastGood } = o;
+  if (!diagnosis.remediable || lastGood === undefined) return { diagnosis };
+  const outcome = planRestore({
+    current: o.snapshot,
+    lastGood: lastGood.snapshot,
+    health: o.health,
+    policy: service.remediation,
+  });
+  const note = (line: string): Planned => ({
+    diagnosis: { ...diagnosis, evidence: [...diagnosis.evidence, line] },
+  });
+  switch (outcome.kind) {
+    case 'plan':
+      return {
+        diagnosis,
+        planHash: outcome.plan.hash,
+        planSteps: outcome.plan.steps.map((s) => describeStep(s, o.snapshot)),
+      };
+    case 'nothing-to-do':
+      return note(
+        `no plan: nothing restorable (${outcome.leftAlone.map((l) => `${l.drift.summary}: ${l.why}`).join('; ') || 'no remediable drift'})`,
+      );
+    case 'rejected':
+      return note(`plan rejected (${outcome.reason}): ${outcome.detail}`);
+  }
+}
+
+async function inspectService(
+  service: ServiceConfig,
+  trigger: InspectTrigger,
+  deps: InspectDeps,
+  options: InspectOptions,
+): Promise<ServiceInspection> {
+  const name = service.name;
+  const o = await observe(service, deps, {
+    fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
+    attributes: { rereadOf: options.rereadAttributesOf },
+  });
+  const atIso = o.at.toISOString();
+  if (o.latest?.hash !== o.snapshotHash) {
+    await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
+  }
+
+  const planned = planFor(service, o);
+  const open = await deps.store.getOpenIncident(name);
+  let incident: Incident | undefined = open;
+  if (open !== undefined || planned.diagnosis.cause !== 'healthy') {
+    const history = await deps.store.listIncidents(name, INCIDENT_HISTORY);
+    const result = await advanceIncident(
+      deps,
+      open ?? startIncident(name, atIso),
+      {
+        type: 'observed',
+        at: atIso,
+        diagnosis: planned.diagnosis,
+        ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
+        ...(planned.planSteps === undefined ? {} : { planSteps: planned.planSteps }),
+      },
+      {
+        policy: service.remediation,
+        thresholds: service.thresholds,
+        previousRemediations: history.filter((i) => i.id !== open?.id).flatMap((i) => i.remediations),
+      },
+    );
+    incident = result.changed || open !== undefined ? result.incident : undefined;
+  }
+
+  const state = incident?.state ?? 'ok';
+  const promoted = await soak(service, o, state, deps);
+  // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never
+  // keeps the incident and its remediation from moving this cycle.
+  await notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps);
+  deps.metrics.emit(name, [
+    { name: 'SkewDetected', unit: 'Count', value: o.diagnosis.cause === 'routing-skew' ? 1 : 0 },
+    { name: 'DriftCount', unit: 'Count', value: o.diagnosis.drift.length },
+  ]);
+  deps.logger.info('inspected', {
+    service: name,
+    trigger,
+    cause: o.diagnosis.cause,
+    summary: o.diagnosis.summary,
+    incidentId: incident?.id,
+    incidentState: state,
+    snapshotHash: o.snapshotHash,
+    promoted,
+  });
+  return {
+    service: name,
+    snapshotHash: o.snapshotHash,
+    diagnosis: planned.diagnosis,
+    ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
+    ...(incident === undefined ? {} : { incidentId: incident.id }),
+    incidentState: state,
+    promoted,
+  };
+}
+
+/** Records what the soak rule (lib/last-good.ts) says of this observation; true when it promoted. */
+async function soak(
+  service: ServiceConfig,
+  o: Observation,
+  incidentState: Incident['state'],
+  deps: InspectDeps,
+): Promise<boolean> {
+  const name = service.name;
+  const verdict = judgeSoak({
+    at: o.at,
+    snapshotHash: o.snapshotHash,
+    diagnosis: o.diagnosis,
+    probes: o.probes,
+    incidentState,
+    lastGoodHash: o.lastGood?.hash,
+    marker: await deps.store.getSoak(name),
+    soakSeconds: service.thresholds.soakSeconds,
+  });
+  switch (verdict.kind) {
+    case 'wait':
+      return false;
+    case 'clear':
+      await deps.store.clearSoak(name);
+      return false;
+    case 'start':
+      await deps.store.setSoak(name, verdict.marker);
+      return false;
+    case 'promote': {
+      const atIso = o.at.toISOString();
+      await deps.store.promoteLastGood(
+        name,
+        { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot },
+        verdict.reason,
+        atIso,
+      );
+      deps.logger.info('last known good promoted', {
+        service: name,
+        hash: o.snapshotHash,
+        previous: o.lastGood?.hash,
+        reason: verdict.reason,
+      });
+      return true;
+    }
+  }
+}

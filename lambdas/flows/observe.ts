@@ -1,0 +1,183 @@
+import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
+import { diagnose } from '../../lib/diagnosis.ts';
+import { countsByInstance } from '../../lib/instance-counters.ts';
+import type { LastGood } from '../../lib/last-good.ts';
+import {
+  attributeRotation,
+  CHANGE_WINDOW_MS,
+  counterIdentities,
+  isoBefore,
+  judgeProbes,
+  type MetricsFetch,
+  probeWindowMs,
+  routingSince,
+  SERVED_BY_WINDOW_MS,
+  targetZones,
+  wantsMetrics,
+} from '../../lib/observation.ts';
+import { hashSnapshot } from '../../lib/snapshot.ts';
+import type {
+  AlbMetrics,
+  Diagnosis,
+  LbSnapshot,
+  ProbeResult,
+  Signals,
+  StoredSnapshot,
+  TargetHealth,
+} from '../../lib/types.ts';
+import type { Now } from '../adapters/clock.ts';
+import type { AlbMetricsReader } from '../adapters/cloudwatch.ts';
+import type { LoadBalancerReader } from '../adapters/elbv2/ports.ts';
+import type { EvidenceStore, SnapshotStore } from '../adapters/state-store/ports.ts';
+import { knownAttributesOf, readServiceState } from './read-service.ts';
+
+/** Everything lbguard knows about one service at one moment, diagnosed. */
+export interface Observation {
+  readonly at: Date;
+  /** The newest stored snapshot before this observation (history is written on hash change). */
+  readonly latest?: StoredSnapshot;
+  readonly snapshot: LbSnapshot;
+  readonly snapshotHash: string;
+  readonly health: readonly TargetHealth[];
+  readonly lastGood?: LastGood;
+  /** Every probe result under the current routing, blips included (the soak wants them all). */
+  readonly probes: readonly ProbeResult[];
+  /** Every probe result in the window, whatever the routing: a probe's history is the site's. */
+  readonly recentProbes: readonly ProbeResult[];
+  /** What the diagnosis was given. */
+  readonly signals: Signals;
+  readonly diagnosis: Diagnosis;
+}
+
+/** What an observation reads through: inspect's adapters, whoever calls it. */
+export interface ObserveDeps {
+  readonly config: LbGuardConfig;
+  readonly reader: LoadBalancerReader;
+  readonly albMetrics: AlbMetricsReader;
+  readonly store: SnapshotStore & EvidenceStore;
+  readonly now: Now;
+}
+
+export interface ObserveOptions {
+  readonly fetchMetrics: MetricsFetch;
+  /** `reread`: every group's attributes; otherwise the rotation plus `rereadOf`. */
+  readonly attributes: 'reread' | { readonly rereadOf: readonly string[] };
+}
+
+/**
+ * Everything inspect knows about one service now, diagnosed. Reads only. The inspect function,
+ * `lbguard status`, `restore`, `snapshot` and `verify` all observe through this, so they see the
+ * same signals filtered the same way.
+ */
+export async function observe(
+  service: ServiceConfig,
+  deps: ObserveDeps,
+  options: ObserveOptions,
+): Promise<Observation> {
+  const at = deps.now();
+  const name = service.name;
+  const [lastGood, latest] = await Promise.all([
+    deps.store.getLastGood(name),
+    deps.store.getLatestSnapshot(name),
+  ]);
+  // Target group attributes change rarely, and changing them wakes inspect with a re-read of the
+  // groups changed; in between, those of the latest snapshot stand, a few groups re-read a cycle.
+  const knownAttributes =
+    options.attributes === 'reread' || latest === undefined
+      ? undefined
+      : withoutGroups(knownAttributesOf(latest.snapshot), [
+          ...attributeRotation(
+            latest.snapshot.targetGroups.map((g) => g.arn),
+            at,
+            deps.config.schedule.inspectRateMinutes,
+          ),
+          ...options.attributes.rereadOf,
+        ]);
+  const state = await readServiceState(
+    deps.reader,
+    service,
+    lastGood?.snapshot,
+    knownAttributes === undefined ? {} : { knownAttributes },
+  );
+  const snapshotHash = hashSnapshot(state.snapshot);
+  const [recentProbes, recentSamples, changes] = await Promise.all([
+    deps.store.recentProbeResults(
+      name,
+      isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis)),
+    ),
+    deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
+    deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
+  ]);
+  const since = routingSince(latest, snapshotHash, at);
+  const underCurrentRouting = (t: { readonly at: string }) => t.at >= since;
+  const probes = recentProbes.filter(underCurrentRouting);
+  const samples = recentSamples.filter(underCurrentRouting);
+  const read = wantsMetrics(options.fetchMetrics, probes, at, deps.config.schedule)
+    ? await readMetrics(service, state.snapshot, at, deps)
+    : undefined;
+  const metrics = read?.metrics;
+  const instanceCounts = read?.instanceCounts;
+  const servedBy = samples.at(-1);
+  const lastChange = changes.at(-1);
+  const signals: Signals = {
+    at: at.toISOString(),
+    service: name,
+    snapshot: state.snapshot,
+    health: state.health,
+    probes: judgeProbes(probes, service.thresholds.hysteresis),
+    ...(lastGood === undefined ? {} : { lastGood }),
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(instanceCounts === undefined ? {} : { instanceCounts }),
+    ...(servedBy === undefined ? {} : { servedBy }),
+    ...(lastChange === undefined ? {} : { lastChange }),
+    ...(changes.length === 0 ? {} : { changes }),
+  };
+  return {
+    at,
+    ...(latest === undefined ? {} : { latest }),
+    snapshot: state.snapshot,
+    snapshotHash,
+    health: state.health,
+    ...(lastGood === undefined ? {} : { lastGood }),
+    probes,
+    recentProbes,
+    signals,
+    diagnosis: diagnose(signals, service.thresholds),
+  };
+}
+
+function withoutGroups<V>(known: ReadonlyMap<string, V>, arns: readonly string[]): ReadonlyMap<string, V> {
+  const kept = new Map(known);
+  for (const arn of arns) kept.delete(arn);
+  return kept;
+}
+
+/**
+ * ALB metrics and, in the same GetMetricData calls, the applications' per-instance counters
+ * (docs/per-target-distribution.md), mapped to target keys.
+ */
+async function readMetrics(
+  service: ServiceConfig,
+  snapshot: LbSnapshot,
+  at: Date,
+  deps: ObserveDeps,
+): Promise<{ readonly metrics: AlbMetrics; readonly instanceCounts?: Record<string, number> }> {
+  const periodSeconds = deps.config.schedule.metricsPeriodSeconds;
+  const { instanceRequests, ...metrics } = await deps.albMetrics.read({
+    loadBalancerArn: service.loadBalancerArn,
+    targetGroupArns: snapshot.targetGroups.map((g) => g.arn),
+    availabilityZones: targetZones(snapshot),
+    ...(service.instanceCounters ? { instanceIds: counterIdentities(snapshot) } : {}),
+    service: service.name,
+    start: isoBefore(at, periodSeconds * 1000),
+    end: at.toISOString(),
+    periodSeconds,
+  });
+  const datapoints = Object.entries(instanceRequests ?? {}).map(([instanceId, count]) => ({
+    service: service.name,
+    instanceId,
+    count,
+  }));
+  if (datapoints.length === 0) return { metrics };
+  return { metrics, instanceCounts: countsByInstance(datapoints, { snapshot }) };
+}

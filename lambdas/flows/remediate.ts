@@ -1,0 +1,303 @@
+import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
+import type { Incident, IncidentEvent, IncidentState, TransitionContext } from '../../lib/incident.ts';
+import type { LastGood } from '../../lib/last-good.ts';
+import { dryRunPlanNotification } from '../../lib/messages.ts';
+import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
+import { type LbSnapshot, targetKey } from '../../lib/types.ts';
+import { judgeRecovery, type RecoveryVerdict } from '../../lib/verification.ts';
+import type { ApplyOnce } from '../adapters/apply-once.ts';
+import { isPermanent } from '../adapters/aws-call.ts';
+import type { Now, Sleep } from '../adapters/clock.ts';
+import type { LoadBalancerReader, LoadBalancerState, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
+import type { Prober } from '../adapters/http-prober.ts';
+import type { Log } from '../adapters/log.ts';
+import type { MetricsSink } from '../adapters/metrics-sink.ts';
+import type { Notifier } from '../adapters/notifier.ts';
+import type { IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
+import type { RemediateRequest } from '../runtime/remediate-events.ts';
+import { advanceIncident } from './incidents.ts';
+import { readServiceState } from './read-service.ts';
+
+export interface RemediateDeps {
+  readonly config: LbGuardConfig;
+  readonly reader: LoadBalancerReader;
+  readonly writer: LoadBalancerWriter;
+  readonly store: SnapshotStore & IncidentStore;
+  readonly notifier: Notifier;
+  readonly prober: Prober;
+  readonly metrics: MetricsSink;
+  readonly logger: Log;
+  readonly applyOnce: ApplyOnce;
+  readonly now: Now;
+  readonly sleep: Sleep;
+  /** Who holds the lock: the invocation's request id, which Lambda keeps across async retries. */
+  readonly lockOwner: string;
+}
+
+export type RemediateOutcome =
+  | {
+      readonly outcome: 'resolved';
+      readonly incidentId: string;
+      readonly planHash?: string;
+      readonly applied: readonly string[];
+    }
+  | {
+      readonly outcome: 'verification-failed';
+      readonly incidentId: string;
+      readonly applied: readonly string[];
+      readonly evidence: readonly string[];
+    }
+  | {
+      readonly outcome: 'failed';
+      readonly incidentId: string;
+      readonly error: string;
+      readonly applied: readonly string[];
+    }
+  | { readonly outcome: 'lock-held'; readonly incidentId: string; readonly heldBy: string }
+  | {
+      readonly outcome: 'dry-run';
+      readonly incidentId: string;
+      readonly planHash?: string;
+      readonly steps: readonly string[];
+    }
+  | { readonly outcome: 'disabled'; readonly incidentId: string }
+  | { readonly outcome: 'stale'; readonly incidentId: string; readonly reason: string };
+
+/** Between verification polls; re-registered targets need healthy-threshold × interval anyway. */
+const VERIFY_POLL_MS = 10_000;
+/** The lock outlives the verification deadline by this much, covering apply and the last poll. */
+export const LOCK_SLACK_SECONDS = 180;
+const ACTIVE: ReadonlySet<IncidentState> = new Set(['confirmed', 'mitigating', 'verifying']);
+
+/**
+ * Remediates one incident: lock, re-read live state and re-plan under the lock, apply once per
+ * (incident, plan), verify config and probes within the deadline, and record every step on the
+ * incident. An error that a retry may cure (throttling past the SDK's retries, a timeout) is
+ * thrown, so Lambda retries and the retry re-plans from what is now live; an error that it cannot
+ * (access denied, a refused request) escalates with the steps already applied.
+ */
+export async function remediate(request: RemediateRequest, deps: RemediateDeps): Promise<RemediateOutcome> {
+  const incidentId = request.incidentId;
+  const service = deps.config.services.find((s) => s.name === request.service);
+  if (service === undefined) return stale(deps, incidentId, `no guarded service named ${request.service}`);
+  const incident = await deps.store.getIncident(service.name, incidentId);
+  if (incident === undefined) return stale(deps, incidentId, 'no such incident');
+  if (!ACTIVE.has(incident.state)) return stale(deps, incidentId, `incident is already ${incident.state}`);
+
+  const ctx: TransitionContext = { policy: service.remediation, thresholds: service.thresholds };
+  const ttl = service.remediation.verifyDeadlineSeconds + LOCK_SLACK_SECONDS;
+  const lock = await deps.store.acquireLock(service.name, deps.lockOwner, ttl, deps.now().toISOString());
+  if (!lock.acquired) {
+    await advanceIncident(deps, incident, { type: 'lock-held', at: deps.now().toISOString() }, ctx);
+    deps.logger.info('remediation lock held; not acting twice', { incidentId, heldBy: lock.heldBy });
+    return { outcome: 'lock-held', incidentId, heldBy: lock.heldBy };
+  }
+  try {
+    return await remediateUnderLock(service, request, ctx, deps);
+  } finally {
+    await release(service.name, deps);
+  }
+}
+
+async function remediateUnderLock(
+  service: ServiceConfig,
+  request: RemediateRequest,
+  ctx: TransitionContext,
+  deps: RemediateDeps,
+): Promise<RemediateOutcome> {
+  const incidentId = request.incidentId;
+  // Re-read under the lock: whoever held it before may have moved the incident on.
+  let incident = await deps.store.getIncident(service.name, incidentId);
+  if (incident === undefined || !ACTIVE.has(incident.state)) {
+    return stale(deps, incidentId, `incident is ${incident?.state ?? 'gone'} after taking the lock`);
+  }
+  const advance = async (event: IncidentEvent): Promise<Incident> => {
+    const current = incident ?? (await deps.store.getIncident(service.name, incidentId));
+    if (current === undefined) throw new Error(`incident ${incidentId} vanished`);
+    incident = (await advanceIncident(deps, current, event, ctx)).incident;
+    return incident;
+  };
+  const fail = async (error: string, applied: readonly string[]): Promise<RemediateOutcome> => {
+    await advance({ type: 'remediation-failed', at: iso(deps), error });
+    deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
+    deps.logger.error('remediation failed', { incidentId, error, applied });
+    return { outcome: 'failed', incidentId, error, applied };
+  };
+
+  const lastGood = await deps.store.getLastGood(service.name);
+  if (lastGood === undefined) return fail('no last known good to restore', []);
+  const live = await readServiceState(deps.reader, service, lastGood.snapshot);
+  const outcome = replan(service, live, lastGood);
+
+  switch (service.remediation.mode) {
+    case 'off':
+      deps.logger.info('remediation is off for this service; nothing done', { incidentId });
+      return { outcome: 'disabled', incidentId };
+    case 'dry-run':
+      return showPlan(incident, outcome, live.snapshot, deps);
+    case 'auto':
+      break;
+  }
+  if (outcome.kind === 'rejected') {
+    return fail(`plan rejected under the lock (${outcome.reason}): ${outcome.detail}`, []);
+  }
+
+  const plan = outcome.kind === 'plan' ? outcome.plan : undefined;
+  const notes =
+    plan !== undefined && plan.hash !== request.planHash
+      ? [
+          `re-planned under the lock: live state moved since plan ${request.planHash}; applying plan ${plan.hash}`,
+        ]
+      : [];
+  if (notes.length > 0)
+    deps.logger.info('re-planned under the lock', {
+      incidentId,
+      requested: request.planHash,
+      fresh: plan?.hash,
+    });
+  await advance({ type: 'remediation-started', at: iso(deps), planHash: plan?.hash ?? request.planHash });
+
+  let applied: readonly string[] = [];
+  if (plan === undefined) {
+    // A retry after a crash that had already applied everything, or a change put right by hand.
+    applied = [];
+  } else {
+    const done: string[] = [];
+    try {
+      const record = await deps.applyOnce.run({ incidentId, planHash: plan.hash }, async () => {
+        for (const step of plan.steps) {
+          const result = await deps.writer.apply(step);
+          const skipped = result.skippedTargets ?? [];
+          done.push(
+            skipped.length === 0
+              ? describeStep(step, live.snapshot)
+              : `${describeStep(step, live.snapshot)} (refused as no longer valid, left out: ${skipped.map(targetKey).join(', ')})`,
+          );
+        }
+        return { applied: [...done] };
+      });
+      applied = record.applied;
+    } catch (error) {
+      if (isPermanent(error)) {
+        const message = error instanceof Error ? error.message : String(error);
+        const partial =
+          done.length === 0 ? 'no step was applied' : `applied before the failure: ${done.join('; ')}`;
+        return fail(`${message}; ${partial}`, done);
+      }
+      // Retryable: leave the incident mitigating; the retry re-plans from what is now live.
+      deps.logger.error('apply failed; Lambda will retry and re-plan from the live state', {
+        incidentId,
+        applied: done,
+        error,
+      });
+      throw error;
+    }
+  }
+  const summary =
+    applied.length === 0 ? ['nothing left to apply: live routing already matches last known good'] : applied;
+  await advance({ type: 'remediation-applied', at: iso(deps), steps: [...notes, ...summary] });
+
+  const verdict = await awaitRecovery(service, lastGood, deps);
+  if (verdict.ok) {
+    await advance({ type: 'verified', at: iso(deps), evidence: verdict.evidence });
+    deps.logger.info('remediation verified', { incidentId, applied });
+    return {
+      outcome: 'resolved',
+      incidentId,
+      ...(plan === undefined ? {} : { planHash: plan.hash }),
+      applied,
+    };
+  }
+  await advance({ type: 'verification-failed', at: iso(deps), evidence: verdict.evidence });
+  deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
+  deps.logger.error('remediation did not verify', { incidentId, evidence: verdict.evidence });
+  return { outcome: 'verification-failed', incidentId, applied, evidence: verdict.evidence };
+}
+
+function replan(service: ServiceConfig, live: LoadBalancerState, lastGood: LastGood): PlanOutcome {
+  return planRestore({
+    current: live.snapshot,
+    lastGood: lastGood.snapshot,
+    health: live.health,
+    policy: service.remediation,
+  });
+}
+
+/** Dry-run: tell people exactly what would be done; change nothing, move no incident. */
+async function showPlan(
+  incident: Incident,
+  outcome: PlanOutcome,
+  snapshot: LbSnapshot,
+  deps: RemediateDeps,
+): Promise<RemediateOutcome> {
+  const plan = outcome.kind === 'nothing-to-do' ? undefined : outcome.plan;
+  const steps = plan?.steps.map((s) => describeStep(s, snapshot)) ?? [];
+  const why =
+    outcome.kind === 'rejected'
+      ? [`The plan would be refused in auto mode (${outcome.reason}): ${outcome.detail}`]
+      : outcome.kind === 'nothing-to-do'
+        ? ['Nothing to restore: live routing already matches last known good.']
+        : [];
+  await deps.notifier.notify(dryRunPlanNotification({ incident, planHash: plan?.hash, steps, why }));
+  deps.logger.info('dry-run plan notified', { incidentId: incident.id, planHash: plan?.hash, steps });
+  return {
+    outcome: 'dry-run',
+    incidentId: incident.id,
+    ...(plan === undefined ? {} : { planHash: plan.hash }),
+    steps,
+  };
+}
+
+/**
+ * Polls until config has converged on last known good and every probe passes, or the deadline
+ * passes. Re-registered targets stay `initial` for healthy-threshold × interval, which is what
+ * `verifyDeadlineSeconds` is sized for.
+ */
+async function awaitRecovery(
+  service: ServiceConfig,
+  lastGood: LastGood,
+  deps: RemediateDeps,
+): Promise<RecoveryVerdict> {
+  const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
+  for (;;) {
+    const verdict = await checkRecovery(service, lastGood, deps);
+    const left = deadline - deps.now().getTime();
+    if (verdict.ok || left <= 0) return verdict;
+    await deps.sleep(Math.min(VERIFY_POLL_MS, left));
+  }
+}
+
+async function checkRecovery(
+  service: ServiceConfig,
+  lastGood: LastGood,
+  deps: RemediateDeps,
+): Promise<RecoveryVerdict> {
+  const live = await readServiceState(deps.reader, service, lastGood.snapshot);
+  const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
+  const probes = await Promise.all(service.probes.map((p) => deps.prober.run(service.name, p, options)));
+  return judgeRecovery({
+    replanned: replan(service, live, lastGood),
+    live: live.snapshot,
+    health: live.health,
+    probes,
+  });
+}
+
+async function release(service: string, deps: RemediateDeps): Promise<void> {
+  try {
+    const released = await deps.store.releaseLock(service, deps.lockOwner);
+    if (!released.released) deps.logger.warn('lock was no longer ours at release', { service, ...released });
+  } catch (error) {
+    // Never mask the invocation's own outcome or error; the lock expires on its own.
+    deps.logger.error('could not release the remediation lock; it will expire', { service, error });
+  }
+}
+
+function stale(deps: RemediateDeps, incidentId: string, reason: string): RemediateOutcome {
+  deps.logger.info('remediation request is stale; nothing done', { incidentId, reason });
+  return { outcome: 'stale', incidentId, reason };
+}
+
+function iso(deps: RemediateDeps): string {
+  return deps.now().toISOString();
+}

@@ -1,0 +1,53 @@
+import { LbGuardError } from '../../lib/errors.ts';
+import { judgeDeployment, unknownServiceFinding, type VerifyFinding } from '../../lib/verification.ts';
+import type { Log } from '../adapters/log.ts';
+import type { VerifyRequest } from '../runtime/events.ts';
+import { type ObserveDeps, observe } from './observe.ts';
+
+// The deployment gate: after someone changed the load balancer, may the deployment pass? Backs
+// `lbguard verify` and the post-deploy trigger. It only reads: no incident, no promotion.
+
+export type VerifyOutcome = {
+  readonly kind: 'verify';
+  readonly ok: boolean;
+  readonly findings: readonly VerifyFinding[];
+  readonly failOnFindings: boolean;
+};
+
+export interface VerifyDeps extends ObserveDeps {
+  readonly logger: Log;
+}
+
+/** Raised by the post-deploy verification so the deployment fails. */
+export class VerificationFailedError extends LbGuardError {
+  readonly findings: readonly VerifyFinding[];
+
+  constructor(findings: readonly VerifyFinding[]) {
+    const bad = findings.filter((f) => !f.ok);
+    super(`lbguard verification failed: ${bad.map((f) => `${f.service}: ${f.summary}`).join('; ')}`);
+    this.name = 'VerificationFailedError';
+    this.findings = findings;
+  }
+}
+
+/** Judges every guarded service (or the one asked for) at the gate, from a fresh observation. */
+export async function verifyDeployment(event: VerifyRequest, deps: VerifyDeps): Promise<VerifyOutcome> {
+  const services = deps.config.services.filter(
+    (s) => event.service === undefined || s.name === event.service,
+  );
+  const failOnFindings = event.failOnFindings === true;
+  if (services.length === 0) {
+    return { kind: 'verify', ok: false, findings: [unknownServiceFinding(event.service)], failOnFindings };
+  }
+  const findings: VerifyFinding[] = [];
+  for (const service of services) {
+    const o = await observe(service, deps, { fetchMetrics: 'never', attributes: 'reread' });
+    findings.push(judgeDeployment(service.name, o.diagnosis));
+  }
+  const ok = findings.every((f) => f.ok);
+  deps.logger.info('verified', {
+    ok,
+    findings: findings.map((f) => ({ service: f.service, cause: f.cause })),
+  });
+  return { kind: 'verify', ok, findings, failOnFindings };
+}

@@ -1,0 +1,57 @@
+import {
+  type AwsClientOptions,
+  type AwsClients,
+  createCloudWatchClient,
+  createDynamoDbClients,
+  createElbv2Client,
+  createSnsClient,
+} from '../adapters/clients.ts';
+import { CloudWatchAlbMetricsReader } from '../adapters/cloudwatch.ts';
+import { Elbv2LoadBalancerReader } from '../adapters/elbv2/reader.ts';
+import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
+import { SnsNotifier } from '../adapters/notifier.ts';
+import { SnsRemediationInvoker } from '../adapters/remediation-handoff.ts';
+import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
+import type { InspectDeps } from '../flows/inspect.ts';
+import { requireRemediationTopic, requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { logger, metrics } from '../runtime/middleware.ts';
+
+/**
+ * Inspect reads, notifies and hands off to remediate (through SNS); it never writes to the load
+ * balancer. Only these clients are built, so its bundle carries no other SDK package.
+ */
+export type InspectClients = Pick<AwsClients, 'elbv2' | 'cloudwatch' | 'dynamodb' | 'documents' | 'sns'>;
+
+/** The SDK clients inspect uses, with the shared retry and timeout policy. */
+export function inspectClients(opts: AwsClientOptions = {}): InspectClients {
+  return {
+    elbv2: createElbv2Client(opts),
+    cloudwatch: createCloudWatchClient(opts),
+    ...createDynamoDbClients(opts),
+    sns: createSnsClient(opts),
+  };
+}
+
+export type InspectOverrides = Partial<InspectDeps> & { readonly clients?: InspectClients };
+
+/**
+ * Inspect's deps: the Lambda handler's, and the CLI's, the drill's and the tests', which override
+ * what must differ (a clock, a silent logger, a notifier that collects). Each default is built only
+ * when not overridden; constructing clients and adapters opens no connection.
+ */
+export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): InspectDeps {
+  const clients = overrides.clients ?? inspectClients();
+  countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
+  return {
+    config: overrides.config ?? env.config,
+    reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
+    albMetrics: overrides.albMetrics ?? new CloudWatchAlbMetricsReader(clients.cloudwatch),
+    store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
+    notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
+    invoker: overrides.invoker ?? new SnsRemediationInvoker(clients.sns, requireRemediationTopic(env)),
+    metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
+    logger: overrides.logger ?? logger,
+    now: overrides.now ?? (() => new Date()),
+  };
+}

@@ -1,0 +1,59 @@
+import { createPowertoolsApplyOnce } from '../adapters/apply-once.ts';
+import {
+  type AwsClientOptions,
+  type AwsClients,
+  createDynamoDbClients,
+  createElbv2Client,
+  createSnsClient,
+} from '../adapters/clients.ts';
+import { realSleep } from '../adapters/clock.ts';
+import { Elbv2LoadBalancerReader } from '../adapters/elbv2/reader.ts';
+import { Elbv2LoadBalancerWriter } from '../adapters/elbv2/writer.ts';
+import { HttpProber } from '../adapters/http-prober.ts';
+import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
+import { SnsNotifier } from '../adapters/notifier.ts';
+import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
+import type { RemediateDeps } from '../flows/remediate.ts';
+import { requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { logger, metrics } from '../runtime/middleware.ts';
+
+/** Remediate reads and writes routing, records, and notifies; no CloudWatch, no Lambda. */
+export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns'>;
+
+/** The SDK clients remediate uses, with the shared retry and timeout policy. */
+export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
+  return { elbv2: createElbv2Client(opts), ...createDynamoDbClients(opts), sns: createSnsClient(opts) };
+}
+
+/** Who holds the lock has no default: two runs sharing an owner would both get it. */
+export type RemediateOverrides = Partial<RemediateDeps> & {
+  readonly clients?: RemediateClients;
+  readonly lockOwner: string;
+};
+
+/**
+ * Remediate's deps, for the Lambda handler (once per invocation, around clients built once, since
+ * the lock owner is the invocation's request id), the CLI's `restore --apply`, the drill and tests.
+ * Each default is built only when not overridden.
+ */
+export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): RemediateDeps {
+  const clients = overrides.clients ?? remediateClients();
+  countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
+  return {
+    config: overrides.config ?? env.config,
+    reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
+    writer: overrides.writer ?? new Elbv2LoadBalancerWriter(clients.elbv2),
+    store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
+    notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
+    prober: overrides.prober ?? new HttpProber(),
+    metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
+    logger: overrides.logger ?? logger,
+    applyOnce:
+      overrides.applyOnce ??
+      createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: env.tableName }),
+    now: overrides.now ?? (() => new Date()),
+    sleep: overrides.sleep ?? realSleep,
+    lockOwner: overrides.lockOwner,
+  };
+}

@@ -1,0 +1,160 @@
+import type { HysteresisSettings, ProbeNotification } from './hysteresis.ts';
+import type { Effect, Incident, IncidentState } from './incident.ts';
+import type { Severity } from './types.ts';
+
+// Everything lbguard tells people, in one place: incident transitions, dry-run plans, probe
+// changes. Flows decide when to speak; this module decides what is said.
+
+/** Probe hysteresis changes (lib/hysteresis.ts), as the `state` attribute subscribers filter on. */
+export type ProbeNotificationState = 'probe-failing' | 'probe-recovered' | 'probe-flapping' | 'probe-settled';
+
+export interface NotificationLink {
+  readonly label: string;
+  readonly url: string;
+}
+
+/** One message to the people who run the service. */
+export interface Notification {
+  readonly service: string;
+  readonly severity: Severity;
+  /** The incident's state, or a probe's declared change (`probe-failing`, `probe-flapping`…). */
+  readonly state: IncidentState | ProbeNotificationState;
+  /** One line; the notifier makes it fit its channel (SNS: ASCII, under 100 characters). */
+  readonly subject: string;
+  /** Summary paragraph(s), one line each. */
+  readonly lines: readonly string[];
+  /** Lines a human can check, most telling first. */
+  readonly evidence?: readonly string[];
+  /** Readable plan steps, in order. */
+  readonly plan?: readonly string[];
+  readonly links?: readonly NotificationLink[];
+}
+
+/** Plain-text body for e-mail and chat: header, summary, evidence, plan, links. */
+export function renderNotificationBody(n: Notification): string {
+  const out: string[] = [
+    n.subject,
+    '',
+    `Service: ${n.service}    State: ${n.state}    Severity: ${n.severity}`,
+    '',
+    ...n.lines,
+  ];
+  const section = (title: string, items: readonly string[] | undefined, bullet: (i: number) => string) => {
+    if (!items || items.length === 0) return;
+    out.push('', title, ...items.map((item, i) => `${bullet(i)}${item}`));
+  };
+  section('Evidence', n.evidence, () => '  - ');
+  section('Plan', n.plan, (i) => `  ${i + 1}. `);
+  section(
+    'Links',
+    n.links?.map((l) => `${l.label}: ${l.url}`),
+    () => '  - ',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** An incident's transition. The plan travels with it while it is still something people may act on. */
+export function incidentNotification(
+  incident: Incident,
+  effect: Extract<Effect, { type: 'notify' }>,
+): Notification {
+  const summary = incident.diagnosis?.summary;
+  const plan = incident.state === 'resolved' ? undefined : incident.planSteps;
+  return {
+    service: incident.service,
+    severity: effect.severity,
+    state: incident.state,
+    subject: effect.subject,
+    lines: [...(summary === undefined ? [] : [summary]), `Incident ${incident.id}`],
+    evidence: effect.lines,
+    ...(plan === undefined || plan.length === 0 ? {} : { plan }),
+  };
+}
+
+/**
+ * A plan lbguard would apply in dry-run mode, whether the incident's own effect announced it or
+ * remediate re-planned it under the lock. `why` says why it would not be applied as it is (a
+ * guardrail would refuse it, or there is nothing left to restore).
+ */
+export function dryRunPlanNotification(input: {
+  readonly incident: Incident;
+  readonly planHash: string | undefined;
+  readonly steps: readonly string[];
+  readonly why?: readonly string[];
+}): Notification {
+  const { incident, planHash } = input;
+  const summary = incident.diagnosis?.summary;
+  return {
+    service: incident.service,
+    severity: 'warning',
+    state: incident.state,
+    subject: `lbguard ${incident.service}: dry-run plan${planHash === undefined ? '' : ` ${planHash.slice(0, 12)}`} (not applied)`,
+    lines: [
+      'Dry-run: lbguard would apply the plan below to restore last known good; nothing was changed.',
+      ...(input.why ?? []),
+      ...(summary === undefined ? [] : [summary]),
+      `Incident ${incident.id}${planHash === undefined ? '' : `, plan ${planHash}`}`,
+    ],
+    evidence: incident.diagnosis?.evidence ?? [],
+    plan: input.steps,
+  };
+}
+
+/** The hysteresis rule in words, so a reader of the message knows what "failing" meant. */
+function ruleOf(s: HysteresisSettings): string {
+  return `failing after ${s.consecutiveFailures} failures in a row or ${s.failuresInWindow} of the last ${s.windowSize}; recovered after ${s.consecutiveSuccesses} successes in a row; flapping at ${s.maxChangesPerHour} changes an hour`;
+}
+
+/** One probe's declared change (lib/hysteresis.ts). */
+export function probeNotification(
+  service: string,
+  { probe, notification: n }: ProbeNotification,
+  settings: HysteresisSettings,
+): Notification {
+  const rule = `Rule: ${ruleOf(settings)} (thresholds.hysteresis).`;
+  switch (n.kind) {
+    case 'failing':
+      return {
+        service,
+        severity: 'warning',
+        state: 'probe-failing',
+        subject: `lbguard ${service}: probe ${probe} failing (${n.reason})`,
+        lines: [
+          `Probe ${probe} was declared failing at ${n.at}: ${n.reason}.`,
+          'If the load balancer is involved, lbguard says so in an incident message of its own.',
+          rule,
+        ],
+      };
+    case 'recovered':
+      return {
+        service,
+        severity: 'info',
+        state: 'probe-recovered',
+        subject: `lbguard ${service}: probe ${probe} recovered`,
+        lines: [`Probe ${probe} was declared passing again at ${n.at}: ${n.reason}.`, rule],
+      };
+    case 'flapping':
+      return {
+        service,
+        severity: 'warning',
+        state: 'probe-flapping',
+        subject: `lbguard ${service}: probe ${probe} flapping (${n.changesInLastHour} changes in an hour)`,
+        lines: [
+          `Probe ${probe} changed between passing and failing ${n.changesInLastHour} times in the hour up to ${n.at}; it is ${n.status} right now.`,
+          'Further changes are not notified one by one until it settles (an hour at most half as many changes); one of N targets failing behind the load balancer looks like this.',
+          rule,
+        ],
+      };
+    case 'settled':
+      return {
+        service,
+        severity: 'info',
+        state: 'probe-settled',
+        subject: `lbguard ${service}: probe ${probe} stopped flapping (${n.status})`,
+        lines: [
+          `Probe ${probe}, flapping since ${n.flappingSince}, settled ${n.status} at ${n.at}; changes are notified one by one again.`,
+          rule,
+        ],
+      };
+  }
+}

@@ -1,0 +1,82 @@
+import { describeStep, type PlanOutcome } from './plan.ts';
+import type { Diagnosis, LbSnapshot, ProbeResult, Severity, TargetHealth } from './types.ts';
+
+// Two judgements that both answer "is it right now?", for two different moments:
+// - recovery: after lbguard applied a plan, has the load balancer come back to last known good
+//   and do the probes pass? (remediate polls this until its deadline);
+// - deployment: after someone else changed the load balancer (a deploy), is its routing such
+//   that the deployment may pass the gate? (`lbguard verify`, the post-deploy trigger).
+
+/** Recovery after a plan: ok only when the configuration converged and every probe passed. */
+export interface RecoveryVerdict {
+  readonly ok: boolean;
+  readonly evidence: readonly string[];
+}
+
+/**
+ * Judges one look at the load balancer after a plan was applied. `replanned` is the plan that
+ * would restore last known good from the live state now: nothing to do means converged.
+ */
+export function judgeRecovery(input: {
+  readonly replanned: PlanOutcome;
+  readonly live: LbSnapshot;
+  readonly health: readonly TargetHealth[];
+  readonly probes: readonly ProbeResult[];
+}): RecoveryVerdict {
+  const { replanned, live, health, probes } = input;
+  const converged = replanned.kind === 'nothing-to-do';
+  const states = new Map<string, number>();
+  for (const h of health) states.set(h.state, (states.get(h.state) ?? 0) + 1);
+  const evidence = [
+    converged
+      ? 'config: live routing matches last known good (nothing left to restore)'
+      : `config: not converged (${replanned.kind === 'plan' ? replanned.plan.steps.map((s) => describeStep(s, live)).join('; ') : replanned.detail})`,
+    `targets: ${[...states].map(([state, n]) => `${n} ${state}`).join(', ') || 'none registered'}`,
+    ...probes.map(describeProbe),
+  ];
+  return { ok: converged && probes.every((p) => p.ok), evidence };
+}
+
+function describeProbe(p: ProbeResult): string {
+  if (p.ok) return `probe ${p.probe}: ok in ${p.totalMs} ms`;
+  const step = p.steps.find((s) => !s.ok);
+  return `probe ${p.probe}: failed${step ? ` at ${step.name}: ${step.failures[0] ?? step.error ?? `status ${step.status}`}` : ''}`;
+}
+
+/** One service's answer at the deployment gate. */
+export interface VerifyFinding {
+  readonly service: string;
+  readonly ok: boolean;
+  readonly cause: Diagnosis['cause'];
+  readonly severity: Severity;
+  readonly summary: string;
+  readonly evidence: readonly string[];
+}
+
+/**
+ * The gate's finding for one service from its diagnosis. The gate guards the load balancer's
+ * configuration: an application fault is reported in the summary but is not the deployment's
+ * routing to block.
+ */
+export function judgeDeployment(service: string, diagnosis: Diagnosis): VerifyFinding {
+  return {
+    service,
+    ok: !diagnosis.lbFault,
+    cause: diagnosis.cause,
+    severity: diagnosis.severity,
+    summary: diagnosis.summary,
+    evidence: diagnosis.evidence,
+  };
+}
+
+/** The gate's finding when the service asked for is not guarded: a failure, never a pass. */
+export function unknownServiceFinding(service: string | undefined): VerifyFinding {
+  return {
+    service: service ?? '(none)',
+    ok: false,
+    cause: 'unknown',
+    severity: 'warning',
+    summary: `no guarded service named ${service ?? '(none)'}`,
+    evidence: [],
+  };
+}
