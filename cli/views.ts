@@ -5,7 +5,7 @@
 
 import type { Incident } from '../lib/incident.ts';
 import type { LastGood } from '../lib/last-good.ts';
-import { describeRoute, formatPercent, modelRouting } from '../lib/routing.ts';
+import { describeRoute, destinationKey, formatPercent, modelRouting } from '../lib/routing.ts';
 import { groupNamer } from '../lib/snapshot.ts';
 import type {
   Destination,
@@ -154,7 +154,7 @@ export function toRouteViews(
           ? (observed.get(targetKey(destination)) ?? observed.get(destination.targetId))
           : undefined;
       return {
-        destination: destinationLabel(destination, name),
+        destination: destinationKey(destination, name),
         kind: destination.kind,
         targetGroup: groupArn === undefined ? null : name(groupArn),
         targetGroupArn: groupArn ?? null,
@@ -165,19 +165,6 @@ export function toRouteViews(
       };
     }),
   }));
-}
-
-function destinationLabel(d: Destination, name: (arn: string) => string): string {
-  switch (d.kind) {
-    case 'target':
-      return targetKey(d);
-    case 'empty-group':
-      return `empty-group:${name(d.targetGroupArn)}`;
-    case 'fixed-response':
-      return `fixed-response:${d.statusCode}`;
-    case 'redirect':
-      return 'redirect';
-  }
 }
 
 export function causeTone(cause: RootCause): Tone {

@@ -29,7 +29,7 @@ export interface SoakInput {
 
 export type SoakVerdict =
   /** Soaked long enough: promote the live snapshot, recording why. */
-  | { readonly kind: 'promote'; readonly reason: string; readonly soakedSeconds: number }
+  | { readonly kind: 'promote'; readonly reason: string }
   /** Healthy, and a new snapshot (or the first healthy sight of it): the soak starts now. */
   | { readonly kind: 'start'; readonly marker: SoakMarker }
   /** Not healthy while a soak was under way: the soak restarts from the next healthy sight. */
@@ -58,7 +58,6 @@ export function judgeSoak(input: SoakInput): SoakVerdict {
   if (soakedSeconds < input.soakSeconds) return { kind: 'wait' };
   return {
     kind: 'promote',
-    soakedSeconds,
     reason: `healthy for ${Math.round(soakedSeconds)} s since ${input.marker.since}: probes green, routing as expected, no open incident`,
   };
 }

@@ -109,14 +109,10 @@ export function wantsMetrics(
   at: Date,
   schedule: Schedule,
 ): boolean {
-  switch (fetch) {
-    case 'always':
-      return true;
-    case 'never':
-      return false;
-    case 'on-schedule-or-suspicion':
-      return probes.some((p) => !p.ok) || isMetricsTick(at, schedule);
-  }
+  return (
+    fetch === 'always' ||
+    (fetch === 'on-schedule-or-suspicion' && (probes.some((p) => !p.ok) || isMetricsTick(at, schedule)))
+  );
 }
 
 /**

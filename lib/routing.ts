@@ -248,14 +248,18 @@ function mergeShares(shares: readonly RouteShare[]): RouteShare[] {
 
 /**
  * A stable identity for a destination: the target key (`id:port`) for targets, so the same
- * server reached through two groups counts once; a readable tag for everything else.
+ * server reached through two groups counts once; a readable tag for everything else, naming an
+ * empty group by `name` (its name from the ARN unless the caller knows better).
  */
-export function destinationKey(destination: Destination): string {
+export function destinationKey(
+  destination: Destination,
+  name: (targetGroupArn: string) => string = targetGroupName,
+): string {
   switch (destination.kind) {
     case 'target':
       return targetKey(destination);
     case 'empty-group':
-      return `empty-group:${targetGroupName(destination.targetGroupArn)}`;
+      return `empty-group:${name(destination.targetGroupArn)}`;
     case 'fixed-response':
       return `fixed-response:${destination.statusCode}`;
     case 'redirect':

@@ -94,9 +94,10 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
     return { kind: 'ignored', reason: translated.reason };
   }
   const change = translated.change;
+  const groups = change.resources.filter((arn) => arn.includes(':targetgroup/'));
   const touched: ServiceConfig[] = [];
   for (const service of deps.config.services) {
-    if (await touches(service, change, deps.store)) touched.push(service);
+    if (await touches(service, change, groups, deps.store)) touched.push(service);
   }
   if (touched.length === 0) {
     const reason = `${change.eventName} touches no guarded service`;
@@ -106,17 +107,21 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
   for (const service of touched) await deps.store.putConfigChange(service.name, change);
   return inspectAll(touched, 'config-change', deps, {
     forceMetrics: false,
-    rereadAttributesOf: ATTRIBUTE_EVENT_NAMES.has(change.eventName)
-      ? change.resources.filter((arn) => arn.includes(':targetgroup/'))
-      : [],
+    rereadAttributesOf: ATTRIBUTE_EVENT_NAMES.has(change.eventName) ? groups : [],
   });
 }
 
 /**
  * Whether a change touched a service: its load balancer, a listener or rule of it (their ARNs
- * embed the load balancer's), or a target group it uses now or used when last known good.
+ * embed the load balancer's), or a target group (`groups`: those the change names) it uses now or
+ * used when last known good.
  */
-async function touches(service: ServiceConfig, change: ConfigChange, store: StateStore): Promise<boolean> {
+async function touches(
+  service: ServiceConfig,
+  change: ConfigChange,
+  groups: readonly string[],
+  store: StateStore,
+): Promise<boolean> {
   const lb = service.loadBalancerArn;
   const prefixes = [
     lb.replace(':loadbalancer/', ':listener/'),
@@ -124,7 +129,6 @@ async function touches(service: ServiceConfig, change: ConfigChange, store: Stat
   ].map((p) => `${p}/`);
   const direct = change.resources.some((arn) => arn === lb || prefixes.some((p) => arn.startsWith(p)));
   if (direct) return true;
-  const groups = change.resources.filter((arn) => arn.includes(':targetgroup/'));
   if (groups.length === 0) return false;
   const [lastGood, latest] = await Promise.all([
     store.getLastGood(service.name),

@@ -14,7 +14,7 @@ import { SnsRemediationInvoker } from '../adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import type { InspectDeps } from '../flows/inspect.ts';
-import { requireRemediationTopic, requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
@@ -49,7 +49,8 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
     albMetrics: overrides.albMetrics ?? new CloudWatchAlbMetricsReader(clients.cloudwatch),
     store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
-    invoker: overrides.invoker ?? new SnsRemediationInvoker(clients.sns, requireRemediationTopic(env)),
+    invoker:
+      overrides.invoker ?? new SnsRemediationInvoker(clients.sns, requireTopic(env, 'remediationTopicArn')),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,
     now: overrides.now ?? (() => new Date()),

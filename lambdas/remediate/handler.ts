@@ -1,7 +1,7 @@
 import { createPowertoolsApplyOnce } from '../adapters/apply-once.ts';
 import { remediate } from '../flows/remediate.ts';
 import { atColdStart } from '../runtime/cold-start.ts';
-import { readEnv, requireRemediationTopic } from '../runtime/env.ts';
+import { readEnv, requireTopic } from '../runtime/env.ts';
 import { createHandler } from '../runtime/middleware.ts';
 import { RemediateEventSchema, requestOf } from '../runtime/remediate-events.ts';
 import { remediateClients, remediateDeps } from './deps.ts';
@@ -15,7 +15,7 @@ const cold = atColdStart(() => {
   return {
     env,
     clients,
-    remediationTopicArn: requireRemediationTopic(env),
+    remediationTopicArn: requireTopic(env, 'remediationTopicArn'),
     applyOnce: createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: env.tableName }),
   };
 });

@@ -65,14 +65,6 @@ function describe(issue: z.core.$ZodIssue): string {
   return issue.code === 'invalid_type' ? 'is required' : issue.message;
 }
 
-/** The remediation topic, which inspect and remediate cannot run without; throws at cold start. */
-export function requireRemediationTopic(env: WiringEnv): string {
-  if (env.remediationTopicArn === undefined) {
-    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_REMEDIATION_TOPIC_ARN: is required');
-  }
-  return env.remediationTopicArn;
-}
-
 /**
  * What the wiring functions need to build a function's default adapters: the validated
  * environment, or the CLI's and the drill's equivalent. The topics are needed only by the
@@ -81,10 +73,16 @@ export function requireRemediationTopic(env: WiringEnv): string {
 export type WiringEnv = Pick<LbGuardEnv, 'config' | 'tableName'> &
   Partial<Pick<LbGuardEnv, 'topicArn' | 'remediationTopicArn'>>;
 
-/** The notification topic, for the default notifier; throws at cold start when it is missing. */
-export function requireTopic(env: WiringEnv): string {
-  if (env.topicArn === undefined) {
-    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_TOPIC_ARN: is required');
+/**
+ * A topic the function cannot run without: the notification topic (for the default notifier) or
+ * the remediation topic (inspect hands off to it, remediate checks requests came from it). Throws
+ * at cold start, naming the variable, when it is missing.
+ */
+export function requireTopic(env: WiringEnv, topic: 'topicArn' | 'remediationTopicArn' = 'topicArn'): string {
+  const arn = env[topic];
+  if (arn === undefined) {
+    const variable = topic === 'topicArn' ? 'LBGUARD_TOPIC_ARN' : 'LBGUARD_REMEDIATION_TOPIC_ARN';
+    throw new EnvironmentError(`lbguard: bad environment\n${variable}: is required`);
   }
-  return env.topicArn;
+  return arn;
 }

@@ -14,7 +14,7 @@ import { Elbv2LoadBalancerReader } from '../../../lambdas/adapters/elbv2/reader.
 import { EmfMetricsSink } from '../../../lambdas/adapters/metrics-sink.ts';
 import { SnsRemediationInvoker } from '../../../lambdas/adapters/remediation-handoff.ts';
 import { advanceIncident } from '../../../lambdas/flows/incidents.ts';
-import { EnvironmentError, readEnv, requireRemediationTopic } from '../../../lambdas/runtime/env.ts';
+import { EnvironmentError, readEnv, requireTopic } from '../../../lambdas/runtime/env.ts';
 import { InspectEventSchema, ProbeEventSchema } from '../../../lambdas/runtime/events.ts';
 import {
   RemediateEventSchema,
@@ -25,7 +25,6 @@ import {
 import { ConfigError } from '../../../lib/config/index.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
 import { startIncident } from '../../../lib/incident.ts';
-import { knownExistingTargetIds } from '../../../lib/plan.ts';
 import type { Diagnosis } from '../../../lib/types.ts';
 import {
   MemoryStateStore,
@@ -35,7 +34,7 @@ import {
   SilentLog,
 } from '../../support/lambda-fakes.ts';
 import { snsLambdaEventOf } from '../../support/sns-events.ts';
-import { healthOf, LB_ARN, outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
+import { LB_ARN, outageLastGood } from '../fixtures/topologies.ts';
 import { serviceConfig } from './world.ts';
 
 const goodEnv = {
@@ -86,7 +85,7 @@ describe('readEnv', () => {
   });
 
   it('requires the remediation topic for inspect and remediate', () => {
-    expect(() => requireRemediationTopic(readEnv(goodEnv))).toThrow(
+    expect(() => requireTopic(readEnv(goodEnv), 'remediationTopicArn')).toThrow(
       /LBGUARD_REMEDIATION_TOPIC_ARN: is required/,
     );
   });
@@ -210,20 +209,6 @@ describe('handlers', () => {
     const { handler } = await import('../../../lambdas/remediate/handler.ts');
     const request = REMEDIATE_REQUEST;
     await expect(asLambda(handler)(request, context)).rejects.toThrow(EnvironmentError);
-  });
-});
-
-describe('knownExistingTargetIds', () => {
-  it('keeps targets of last known good and drops those whose instance is stopped', () => {
-    const current = outageCurrent();
-    const health = healthOf(current, { 'i-0a:80': 'unused' }).map((h) =>
-      h.state === 'unused' ? { ...h, reason: 'Target.InvalidState' } : h,
-    );
-    expect([...knownExistingTargetIds(current, outageLastGood(), health)].sort()).toEqual([
-      'i-0b',
-      'i-0c',
-      'i-0d',
-    ]);
   });
 });
 
