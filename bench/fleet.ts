@@ -21,6 +21,7 @@ import { Elbv2LoadBalancerReader } from '../lambdas/adapters/elbv2/reader.ts';
 import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
 import type { MetricsSink, MetricValue } from '../lambdas/adapters/metrics-sink.ts';
+import type { RemediationInvoker } from '../lambdas/adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
 import { encodeSnapshot } from '../lambdas/adapters/state-store/snapshot-codec.ts';
 import { createStateTable } from '../lambdas/adapters/state-store/table.ts';
@@ -205,6 +206,13 @@ class EmfByteSink implements MetricsSink {
 }
 
 /** A settable clock: each measured cycle happens at a chosen minute. */
+/** The fleet is steady: a hand-off to remediate would mean the measured cycle was not the one meant. */
+const refuseHandOff: RemediationInvoker = {
+  invoke: async () => {
+    throw new Error('bench: the steady fleet opened an incident and asked for remediation');
+  },
+};
+
 class BenchClock {
   #ms = 0;
   set(iso: string): void {
@@ -483,8 +491,8 @@ async function measureScenario(
   const logger = new ByteCountingLog();
   // Inspect as deployed (its own wiring, the production adapters) around the counted clients.
   const deps = inspectDeps(
-    { config, tableName: TABLE, topicArn, remediationTopicArn: topicArn },
-    { clients: env.clients, metrics: emf, logger, now: clock.now },
+    { config, tableName: TABLE, topicArn },
+    { clients: env.clients, metrics: emf, logger, now: clock.now, invoker: refuseHandOff },
   );
 
   // Steady state: one cycle stores the snapshot, then it is promoted to last known good.
