@@ -81,7 +81,9 @@ export interface TransitionResult {
   readonly effects: readonly Effect[];
 }
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
+/** Past incidents read to count a service's remediations against the hourly budget and the cooldown. */
+export const INCIDENT_HISTORY = 20;
 
 /**
  * Deterministic, sortable incident id: `service#at`. Ids of one service sort by opening time
@@ -160,7 +162,8 @@ export function transition(
 }
 
 /** States in which remediation is under way or about to be; remediation events only count here. */
-function isActive(state: IncidentState): boolean {
+/** Confirmed, mitigating or verifying: remediation may be under way. */
+export function isActive(state: IncidentState): boolean {
   return state === 'confirmed' || state === 'mitigating' || state === 'verifying';
 }
 
@@ -484,12 +487,12 @@ function ignore(incident: Incident): TransitionResult {
 }
 
 /** Time of the latest entry into `state`; the opening time when there is none. */
-function enteredAt(incident: Incident, state: IncidentState): string {
+export function enteredAt(incident: Incident, state: IncidentState): string {
   return incident.timeline.findLast((e) => e.to === state && e.from !== state)?.at ?? incident.openedAt;
 }
 
 /** This incident's attempts and the service's earlier ones, de-duplicated, in epoch ms. */
-function remediationTimes(incident: Incident, ctx: TransitionContext): number[] {
+export function remediationTimes(incident: Incident, ctx: TransitionContext): number[] {
   const all = new Set([...incident.remediations, ...(ctx.previousRemediations ?? [])]);
   return [...all].map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t));
 }

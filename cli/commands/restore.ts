@@ -2,10 +2,9 @@ import { hostname } from 'node:os';
 import type { Context } from 'aws-lambda';
 import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
 import { advanceIncident } from '../../lambdas/flows/incidents.ts';
-import { INCIDENT_HISTORY } from '../../lambdas/flows/inspect.ts';
 import { LOCK_SLACK_SECONDS, type RemediateOutcome, remediate } from '../../lambdas/flows/remediate.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
-import { type Incident, startIncident } from '../../lib/incident.ts';
+import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
 import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import type { Plan, PlanStep } from '../../lib/types.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
@@ -200,6 +199,7 @@ function describeOutcome(outcome: RemediateOutcome): ApplyView {
     case 'disabled':
       return { ...base, applied: [], detail: ['remediation is off for this service'] };
     case 'stale':
+    case 'refused':
       return { ...base, applied: [], detail: [outcome.reason] };
   }
 }

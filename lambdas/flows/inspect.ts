@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '../../lib/config/index.ts';
-import { type Incident, startIncident } from '../../lib/incident.ts';
+import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
 import { judgeSoak } from '../../lib/last-good.ts';
 import { describeStep, planRestore } from '../../lib/plan.ts';
 import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
@@ -45,9 +45,6 @@ export type InspectOutcome =
     }
   | { readonly kind: 'ignored'; readonly reason: string }
   | VerifyOutcome;
-
-/** Past incidents read to count remediations against the hourly budget and the cooldown. */
-export const INCIDENT_HISTORY = 20;
 
 interface InspectOptions {
   readonly forceMetrics: boolean;

@@ -1,8 +1,15 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
-import type { Incident, IncidentEvent, IncidentState, TransitionContext } from '../../lib/incident.ts';
+import {
+  INCIDENT_HISTORY,
+  type Incident,
+  type IncidentEvent,
+  type IncidentState,
+  type TransitionContext,
+} from '../../lib/incident.ts';
 import type { LastGood } from '../../lib/last-good.ts';
 import { dryRunPlanNotification } from '../../lib/messages.ts';
 import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
+import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { type LbSnapshot, targetKey } from '../../lib/types.ts';
 import { judgeRecovery, type RecoveryVerdict } from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
@@ -61,7 +68,9 @@ export type RemediateOutcome =
       readonly steps: readonly string[];
     }
   | { readonly outcome: 'disabled'; readonly incidentId: string }
-  | { readonly outcome: 'stale'; readonly incidentId: string; readonly reason: string };
+  | { readonly outcome: 'stale'; readonly incidentId: string; readonly reason: string }
+  /** The incident records no remediation decision that respected the guardrails (forged or replayed). */
+  | { readonly outcome: 'refused'; readonly incidentId: string; readonly reason: string };
 
 /** Between verification polls; re-registered targets need healthy-threshold × interval anyway. */
 const VERIFY_POLL_MS = 10_000;
@@ -137,6 +146,17 @@ async function remediateUnderLock(
       return showPlan(incident, outcome, live.snapshot, deps);
     case 'auto':
       break;
+  }
+  // A request is a message, not an authority: the guardrails inspect applied are checked again
+  // against the incident and the service's history before anything is written.
+  const history = await deps.store.listIncidents(service.name, INCIDENT_HISTORY);
+  const admission = admitRemediation(incident, {
+    ...ctx,
+    previousRemediations: history.filter((i) => i.id !== incidentId).flatMap((i) => i.remediations),
+  });
+  if (!admission.admitted) {
+    deps.logger.error('remediation request refused; nothing done', { incidentId, reason: admission.reason });
+    return { outcome: 'refused', incidentId, reason: admission.reason };
   }
   if (outcome.kind === 'rejected') {
     return fail(`plan rejected under the lock (${outcome.reason}): ${outcome.detail}`, []);

@@ -272,3 +272,43 @@ describe('isPermanent', () => {
     expect(isPermanent(error)).toBe(expected);
   });
 });
+
+describe('remediate checks the guardrails itself', () => {
+  it('refuses a request for a confirmed incident that records no remediation decision, and writes nothing', async () => {
+    const w = world(outageLastGood());
+    const request = await confirmedOutage(w);
+    const stored = incidentOf(w, request);
+    if (stored === undefined) throw new Error('no incident');
+    // As if the message had been published by someone other than inspect's decision.
+    w.store.incidents.set(`shop|${request.incidentId}`, { ...stored, remediations: [] });
+    const out = await run(request, w.remediateDeps());
+    expect(out).toMatchObject({
+      outcome: 'refused',
+      reason: expect.stringMatching(/no remediation was decided/),
+    });
+    expect(w.lb.writes).toEqual([]);
+    expect(incidentOf(w, request)?.state).toBe('confirmed');
+    expect(w.store.locks.size).toBe(0);
+  });
+
+  it('refuses a request whose recorded attempt falls inside the cooldown of the service’s previous one', async () => {
+    const w = world(outageLastGood());
+    const request = await confirmedOutage(w);
+    const stored = incidentOf(w, request);
+    const attempt = stored?.remediations.at(-1);
+    if (stored === undefined || attempt === undefined) throw new Error('no recorded attempt');
+    // An earlier incident of the service remediated two minutes before this attempt.
+    const earlier = new Date(Date.parse(attempt) - 120_000).toISOString();
+    w.store.incidents.set('shop|earlier', {
+      ...stored,
+      id: 'earlier',
+      state: 'resolved',
+      openedAt: earlier,
+      closedAt: earlier,
+      remediations: [earlier],
+    });
+    const out = await run(request, w.remediateDeps());
+    expect(out).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/cooldown/) });
+    expect(w.lb.writes).toEqual([]);
+  });
+});
