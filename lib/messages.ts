@@ -1,12 +1,15 @@
 import type { HysteresisSettings, ProbeNotification } from './hysteresis.ts';
 import type { Effect, Incident, IncidentState } from './incident.ts';
-import type { Severity } from './types.ts';
+import type { Drift, Severity } from './types.ts';
 
 // Everything lbguard tells people, in one place: incident transitions, dry-run plans, probe
 // changes. Flows decide when to speak; this module decides what is said.
 
 /** Probe hysteresis changes (lib/hysteresis.ts), as the `state` attribute subscribers filter on. */
 export type ProbeNotificationState = 'probe-failing' | 'probe-recovered' | 'probe-flapping' | 'probe-settled';
+
+/** A new last known good, as the `state` attribute subscribers filter on. */
+export type BaselineNotificationState = 'last-good-promoted';
 
 export interface NotificationLink {
   readonly label: string;
@@ -18,7 +21,7 @@ export interface Notification {
   readonly service: string;
   readonly severity: Severity;
   /** The incident's state, or a probe's declared change (`probe-failing`, `probe-flapping`…). */
-  readonly state: IncidentState | ProbeNotificationState;
+  readonly state: IncidentState | ProbeNotificationState | BaselineNotificationState;
   /** One line; the notifier makes it fit its channel (SNS: ASCII, under 100 characters). */
   readonly subject: string;
   /** Summary paragraph(s), one line each. */
@@ -157,4 +160,39 @@ export function probeNotification(
         ],
       };
   }
+}
+
+/**
+ * A new last known good. lbguard restores whatever it promotes, so a promotion is news: a quiet
+ * change that soaked healthy becomes the baseline only in plain sight, with every difference from
+ * the baseline it replaces.
+ */
+export function baselineNotification(input: {
+  readonly service: string;
+  readonly hash: string;
+  readonly reason: string;
+  /** The baseline replaced; absent for the service's first. */
+  readonly previousHash?: string;
+  /** `diffSnapshots(promoted, previous)`: what the new baseline changes. */
+  readonly changes: readonly Drift[];
+}): Notification {
+  const { service, hash, previousHash, changes } = input;
+  return {
+    service,
+    severity: 'info',
+    state: 'last-good-promoted',
+    subject: `lbguard ${service}: new last known good ${hash.slice(0, 12)} (${changes.length} change${changes.length === 1 ? '' : 's'})`,
+    lines: [
+      previousHash === undefined
+        ? `First last known good recorded: ${input.reason}.`
+        : `Last known good moved from ${previousHash.slice(0, 12)} to ${hash.slice(0, 12)}: ${input.reason}.`,
+      `lbguard restores this configuration if routing breaks. If a change below was not meant, undo it on the load balancer, then record the corrected configuration: lbguard snapshot --service ${service} --promote.`,
+    ],
+    evidence:
+      previousHash === undefined
+        ? []
+        : changes.length === 0
+          ? ['no routing difference from the previous last known good']
+          : changes.map((d) => d.summary),
+  };
 }

@@ -1,6 +1,8 @@
 import type { ServiceConfig } from '../../lib/config/index.ts';
+import { diffSnapshots } from '../../lib/drift.ts';
 import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
 import { judgeSoak } from '../../lib/last-good.ts';
+import { baselineNotification } from '../../lib/messages.ts';
 import { describeStep, planRestore } from '../../lib/plan.ts';
 import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
 import type { ConfigChange, Diagnosis } from '../../lib/types.ts';
@@ -296,6 +298,15 @@ async function soak(
         previous: o.lastGood?.hash,
         reason: verdict.reason,
       });
+      await deps.notifier.notify(
+        baselineNotification({
+          service: name,
+          hash: o.snapshotHash,
+          reason: verdict.reason,
+          ...(o.lastGood === undefined ? {} : { previousHash: o.lastGood.hash }),
+          changes: o.lastGood === undefined ? [] : diffSnapshots(o.snapshot, o.lastGood.snapshot),
+        }),
+      );
       return true;
     }
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYSTERESIS, type HysteresisSettings, type ProbeNotification } from '../../lib/hysteresis.ts';
 import { type Effect, type Incident, type IncidentState, startIncident } from '../../lib/incident.ts';
 import {
+  baselineNotification,
   dryRunPlanNotification,
   incidentNotification,
   type Notification,
@@ -336,5 +337,41 @@ describe('probeNotification', () => {
     expect(n.lines.at(-1)).toBe(
       'Rule: failing after 3 failures in a row or 5 of the last 10; recovered after 3 successes in a row; flapping at 6 changes an hour (thresholds.hysteresis).',
     );
+  });
+});
+
+describe('baselineNotification', () => {
+  const drift = (summary: string) =>
+    ({ ruleId: 'LBG-D3', kind: 'weights-changed', summary, remediable: true }) as const;
+  const base = { service: 'shop', hash: 'a'.repeat(64), reason: 'healthy for 900 s since T' };
+
+  it.each([
+    ['the first baseline', {}, /\(0 changes\)$/, /^First last known good recorded: healthy for 900 s/, []],
+    [
+      'a baseline with no routing difference',
+      { previousHash: 'b'.repeat(64) },
+      /\(0 changes\)$/,
+      /^Last known good moved from bbbbbbbbbbbb to aaaaaaaaaaaa: healthy/,
+      ['no routing difference from the previous last known good'],
+    ],
+    [
+      'a baseline with two changes',
+      { previousHash: 'b'.repeat(64), changes: [drift('weights 50/50 → 60/40'), drift('rule /api added')] },
+      /\(2 changes\)$/,
+      /^Last known good moved from/,
+      ['weights 50/50 → 60/40', 'rule /api added'],
+    ],
+  ])('announces %s with every difference as evidence', (_, extra, subject, first, evidence) => {
+    const n = baselineNotification({ ...base, changes: [], ...extra });
+    expect(n).toMatchObject({ service: 'shop', state: 'last-good-promoted', severity: 'info', evidence });
+    expect(n.subject).toMatch(/^lbguard shop: new last known good aaaaaaaaaaaa/);
+    expect(n.subject).toMatch(subject);
+    expect(n.lines[0]).toMatch(first);
+    expect(n.lines[1]).toContain('lbguard snapshot --service shop --promote');
+  });
+
+  it('says "1 change" for one', () => {
+    const n = baselineNotification({ ...base, previousHash: 'b'.repeat(64), changes: [drift('x')] });
+    expect(n.subject).toMatch(/\(1 change\)$/);
   });
 });

@@ -31,11 +31,56 @@ async function tick(w: ReturnType<typeof world>, advanceMs = 60_000, probeEvent 
   return first;
 }
 
+/** Promotes the live snapshot, then forgets the promotion's own message so tests see what follows. */
 async function promoted(w: ReturnType<typeof world>) {
   await tick(w, 0);
   const second = await tick(w, 121_000);
   expect(second.promoted).toBe(true);
+  expect(w.notifier.sent.map((n) => n.state)).toEqual(['last-good-promoted']);
+  w.notifier.sent.length = 0;
 }
+
+describe('a new last known good is news', () => {
+  it('tells people of the first baseline, and of every later one with its differences', async () => {
+    const w = world(outageLastGood());
+    await tick(w, 0);
+    await tick(w, 121_000);
+    const first = w.notifier.sent.at(-1);
+    expect(first).toMatchObject({
+      state: 'last-good-promoted',
+      severity: 'info',
+      lines: [
+        expect.stringMatching(/^First last known good recorded: healthy for 121 s/),
+        expect.any(String),
+      ],
+      evidence: [],
+    });
+    // A quiet change that soaks healthy (weights 50/50 -> 60/40) becomes the baseline only in plain sight.
+    const [listener, ...rest] = w.lb.snapshot.listeners;
+    if (listener === undefined) throw new Error('fixture has no listener');
+    w.lb.snapshot = {
+      ...w.lb.snapshot,
+      listeners: [
+        {
+          ...listener,
+          defaultActions: listener.defaultActions.map((a) =>
+            a.type === 'forward'
+              ? { ...a, targetGroups: a.targetGroups.map((g, i) => ({ ...g, weight: i === 0 ? 60 : 40 })) }
+              : a,
+          ),
+        },
+        ...rest,
+      ],
+    };
+    await tick(w, 60_000);
+    await tick(w, 121_000);
+    const next = w.notifier.sent.at(-1);
+    expect(w.notifier.sent.map((n) => n.state)).toEqual(['last-good-promoted', 'last-good-promoted']);
+    expect(next?.subject).toMatch(/^lbguard shop: new last known good [0-9a-f]{12} \(1 change\)$/);
+    expect(next?.lines[0]).toMatch(/^Last known good moved from [0-9a-f]{12} to [0-9a-f]{12}: healthy for/);
+    expect(next?.evidence).toEqual([expect.stringMatching(/weights .*50\/50 → 60\/40/)]);
+  });
+});
 
 describe('inspect on schedule', () => {
   it('promotes a snapshot to last known good only after the soak period of healthy observations', async () => {

@@ -22,6 +22,8 @@ async function tick(w: World, advanceMs = 60_000) {
 async function confirmedOutage(w: World): Promise<RemediateRequest> {
   await tick(w, 0);
   await tick(w, 121_000);
+  // The promotion's own message (tested in inspect.test.ts) is not what these tests look at.
+  w.notifier.sent.length = 0;
   w.lb.snapshot = outageCurrent();
   // The site answers 503 until routing is restored.
   w.prober.answer = () =>
