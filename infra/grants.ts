@@ -1,8 +1,14 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { LbGuardFunctions } from './functions.ts';
-import { elbv2ReadStatement, remediationWriteStatements, TABLE_ITEM_ACTIONS } from './permissions.ts';
+import {
+  elbv2ReadStatement,
+  modeWritesLoadBalancer,
+  remediationWriteStatements,
+  TABLE_ACTIONS,
+} from './permissions.ts';
 import type { ResolvedService } from './services.ts';
 import type { LbGuardState } from './state.ts';
 
@@ -13,24 +19,31 @@ export interface FunctionPermissionsOptions {
 }
 
 /**
- * Least privilege for the three functions: the table's items and the notification topic for all,
- * ELBv2 reads for inspect and remediate, metrics and change history for inspect, the hand-off
- * topic from inspect to remediate, and remediate's writes scoped to the guarded load balancers.
- * Each wildcard cdk-nag would report is acknowledged with its reason.
+ * Least privilege for the three functions: on the table, the item actions each one's calls make;
+ * the notification topic for inspect and remediate (probe never notifies); ELBv2 reads for
+ * inspect and remediate, metrics and change history for inspect, the hand-off topic from inspect
+ * to remediate (inspect alone may publish to it, by its policy too), and remediate's writes
+ * scoped to the load balancers of services whose mode writes. Each wildcard cdk-nag would report
+ * is acknowledged with its reason.
  */
 export function grantFunctionPermissions(options: FunctionPermissionsOptions): void {
   const { state, services } = options;
   const { probe, inspect, remediate } = options.functions;
-  const tableStatement = new iam.PolicyStatement({
-    sid: 'StateTableItems',
-    actions: [...TABLE_ITEM_ACTIONS],
-    resources: [state.table.tableArn],
-  });
-  for (const fn of [probe, inspect, remediate]) {
-    fn.addToRolePolicy(tableStatement);
-    state.topic.grantPublish(fn);
+  for (const [fn, actions] of [
+    [probe, TABLE_ACTIONS.probe],
+    [inspect, TABLE_ACTIONS.inspect],
+    [remediate, TABLE_ACTIONS.remediate],
+  ] as const) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StateTableItems',
+        actions: [...actions],
+        resources: [state.table.tableArn],
+      }),
+    );
   }
   for (const fn of [inspect, remediate]) {
+    state.topic.grantPublish(fn);
     fn.addToRolePolicy(elbv2ReadStatement());
   }
   inspect.addToRolePolicy(
@@ -42,13 +55,15 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
     }),
   );
   state.remediationTopic.grantPublish(inspect);
+  state.remediationTopic.addToResourcePolicy(onlyPublisher(state.remediationTopic, roleOf(inspect)));
   // A request SNS cannot deliver after its retries lands in the dead-letter queue, whose alarm
   // pages: a handoff is never lost silently.
   state.remediationTopic.addSubscription(
     new subscriptions.LambdaSubscription(remediate, { deadLetterQueue: state.deadLetterQueue }),
   );
+  const writers = services.filter((s) => modeWritesLoadBalancer(s.remediationMode));
   for (const statement of remediationWriteStatements(
-    services.map((s) => ({
+    writers.map((s) => ({
       loadBalancer: s.loadBalancer,
       targetGroupArns: s.targetGroupArns,
       allowCreateRule: s.allowCreateRule,
@@ -56,18 +71,41 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
   )) {
     remediate.addToRolePolicy(statement);
   }
-  acknowledgeScopedWildcards(options.functions, services);
+  acknowledgeScopedWildcards(options.functions, writers);
 }
 
 /**
- * The only wildcards in the remediate policy are the ARN patterns derived from the guarded load
- * balancer; cdk-nag reports each one, and each is acknowledged here by its exact text.
+ * A remediation request makes remediate change the load balancer, so only `publisher` may send
+ * one: any other principal of the account, an administrator's included, is refused by the topic
+ * itself whatever its identity policy allows. SNS delivering to the Lambda subscription is not a
+ * Publish, so it is unaffected; a Deny on Publish also leaves the policy itself editable.
  */
-function acknowledgeScopedWildcards(functions: LbGuardFunctions, services: readonly ResolvedService[]): void {
-  const { probe, inspect, remediate } = functions;
+function onlyPublisher(topic: sns.ITopic, publisher: iam.IRole): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'OnlyInspectMayPublish',
+    effect: iam.Effect.DENY,
+    principals: [new iam.StarPrincipal()],
+    actions: ['sns:Publish'],
+    resources: [topic.topicArn],
+    conditions: { StringNotEquals: { 'aws:PrincipalArn': publisher.roleArn } },
+  });
+}
+
+function roleOf(fn: LbGuardFunctions[keyof LbGuardFunctions]): iam.IRole {
+  if (fn.role === undefined) throw new Error(`lbguard: function ${fn.node.path} has no role`);
+  return fn.role;
+}
+
+/**
+ * The only wildcards in the remediate policy are the ARN patterns derived from the load balancers
+ * it may write to (`writers`); cdk-nag reports each one, and each is acknowledged here by its
+ * exact text.
+ */
+function acknowledgeScopedWildcards(functions: LbGuardFunctions, writers: readonly ResolvedService[]): void {
+  const { inspect, remediate } = functions;
   const stack = Stack.of(remediate);
   const patterns = new Set<string>();
-  for (const s of services) {
+  for (const s of writers) {
     patterns.add(s.loadBalancer.listenerArnPattern);
     patterns.add(s.loadBalancer.listenerRuleArnPattern);
     if (s.targetGroupArns.length === 0) {
@@ -81,14 +119,12 @@ function acknowledgeScopedWildcards(functions: LbGuardFunctions, services: reado
         'Remediation writes are scoped to the listeners, listener rules or target groups of the guarded load balancer; the trailing wildcard stands for their generated IDs, which change when a deployment recreates them.',
     });
   }
-  for (const fn of [probe, inspect, remediate]) {
+  for (const fn of [inspect, remediate]) {
     Validations.of(fn.role ?? fn).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
-        'Publishing to the KMS-encrypted topic needs kms:GenerateDataKey* (granted by topic.grantPublish) on the topic key alone; the resource is that key ARN, not a wildcard.',
+        'Publishing to the KMS-encrypted topics needs kms:GenerateDataKey* (granted by topic.grantPublish) on the topic key alone; the resource is that key ARN, not a wildcard.',
     });
-  }
-  for (const fn of [inspect, remediate]) {
     Validations.of(fn.role ?? fn).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,4 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { RemediationConfig } from '../lib/config/index.ts';
 import type { LoadBalancerArnParts } from './arns.ts';
 
 /**
@@ -87,18 +88,51 @@ export function elbv2ReadStatement(): iam.PolicyStatement {
   });
 }
 
-/** The DynamoDB item actions the handlers use; no scans, no table administration. */
-export const TABLE_ITEM_ACTIONS: readonly string[] = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
+/**
+ * Whether remediate calls the ELBv2 writer for a service in this mode: `auto` applies plans;
+ * `dry-run` only notifies the plan and `off` does nothing, both returning before any write
+ * (lambdas/flows/remediate.ts). The mode is deployed with the config, so switching a service to
+ * `auto` is a deployment, and that deployment grants the writes.
+ */
+export function modeWritesLoadBalancer(mode: RemediationConfig['mode']): boolean {
+  switch (mode) {
+    case 'auto':
+      return true;
+    case 'dry-run':
+    case 'off':
+      return false;
+  }
+}
+
+/**
+ * The DynamoDB item actions each function's state-store calls make
+ * (lambdas/adapters/state-store/dynamodb-state-store.ts): no scans, no table administration, and
+ * no action a function never calls. A transaction is authorised as its parts (its Puts here).
+ * `dynamodb:LeadingKeys` cannot narrow this further: every item of a service, whichever kind,
+ * shares the partition `SERVICE#<name>`, and each function works on every configured service.
+ */
+export const TABLE_ACTIONS = {
+  /** Evidence only: probe results (BatchWriteItem) and served-by samples (PutItem); never reads. */
+  probe: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  /**
+   * Reads evidence, snapshots, last good, soak, hysteresis and incidents (GetItem, Query); writes
+   * snapshots, promotions, soak, config changes, hysteresis and incidents (PutItem, also inside
+   * transactions); clears the soak marker and the open-incident pointer (DeleteItem).
+   */
+  inspect: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  /**
+   * Reads the incident and last good (GetItem) and the service's incident history (Query); takes
+   * and releases the lock and records incidents (PutItem, DeleteItem); Powertools Idempotency's
+   * apply-once record adds UpdateItem.
+   */
+  remediate: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+} as const satisfies Record<'probe' | 'inspect' | 'remediate', readonly string[]>;
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];

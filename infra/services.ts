@@ -1,5 +1,5 @@
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import type { LbGuardConfig } from '../lib/config/index.ts';
+import type { LbGuardConfig, RemediationConfig } from '../lib/config/index.ts';
 import { type LoadBalancerArnParts, parseLoadBalancerArn } from './arns.ts';
 
 /** What the CDK app knows about a guarded service beyond its config (`LbGuardProps.services`). */
@@ -25,6 +25,8 @@ export interface ResolvedService {
   readonly loadBalancer: LoadBalancerArnParts;
   readonly targetGroupArns: readonly string[];
   readonly allowCreateRule: boolean;
+  /** Decides whether remediate may write to this service's load balancer at all. */
+  readonly remediationMode: RemediationConfig['mode'];
   readonly soakSeconds: number;
 }
 
@@ -46,6 +48,7 @@ export function resolveServices(
     loadBalancer: parseLoadBalancerArn(loadBalancerArnOf(s, overrides)),
     targetGroupArns: overrides[s.name]?.targetGroupArns ?? [],
     allowCreateRule: s.remediation.allowCreateRule,
+    remediationMode: s.remediation.mode,
     soakSeconds: s.thresholds.soakSeconds,
   }));
 }

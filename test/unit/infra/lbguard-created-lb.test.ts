@@ -58,7 +58,7 @@ beforeAll(() => {
     }
 
     new LbGuard(stack, 'Guard', {
-      config: testConfig({ allowCreateRule: true }),
+      config: testConfig({ allowCreateRule: true, mode: 'auto' }),
       services: { shop: { loadBalancer: alb, targetGroupArns: [blue.targetGroupArn, green.targetGroupArn] } },
       trail: 'create',
       verifyAfterDeploy: true,

@@ -21,7 +21,7 @@ const RULES = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule
 const TARGET_GROUPS = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*';
 
 let synth: Synthesized;
-const config = testConfig();
+const config = testConfig({ mode: 'auto' });
 
 beforeAll(() => {
   synth = synthesize(

@@ -7,14 +7,21 @@ import path from 'node:path';
 import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type LbGuardConfig, loadConfigOrThrow } from '../../../lib/config/index.ts';
+import { type LbGuardConfig, loadConfigOrThrow, type RemediationConfig } from '../../../lib/config/index.ts';
+
+export type RemediationMode = RemediationConfig['mode'];
 
 export const LB_ARN =
   'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/50dc6c495c0c9188';
 
 /** A config as a person writes it; `extra` lines are appended to the single service. */
 export function configYaml(
-  options: { readonly allowCreateRule?: boolean; readonly name?: string } = {},
+  options: {
+    readonly allowCreateRule?: boolean;
+    readonly name?: string;
+    /** The service's remediation mode; `dry-run`, a first deploy's, unless given. */
+    readonly mode?: RemediationMode;
+  } = {},
 ): string {
   return `
 version: 1
@@ -34,7 +41,7 @@ services:
           - { name: home, url: "https://shop.example.com/" }
           - { name: cart, url: "https://shop.example.com/cart", method: POST, body: "{}" }
     remediation:
-      mode: dry-run
+      mode: ${options.mode ?? 'dry-run'}
       allowCreateRule: ${options.allowCreateRule ?? false}
       verifyDeadlineSeconds: 200
     notifications:

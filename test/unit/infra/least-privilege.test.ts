@@ -1,0 +1,247 @@
+// Least privilege per function, judged on the synthesized templates: each role holds what its
+// function's code calls and no more, load-balancer writes exist only for a service whose mode
+// writes, and only inspect may hand remediate a request.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  evaluate,
+  type Statement,
+  type TemplateJson,
+  TemplateRenderer,
+  wildcardMatch,
+} from './policy-check.ts';
+import {
+  API_LB_ARN,
+  API_TARGET_GROUP_ARN,
+  everyOptionStack,
+  importedLbStack,
+  SYNTH_TIMEOUT,
+  stackEnv,
+  twoServiceConfig,
+} from './stacks.ts';
+import { tableActionsUsedBy } from './store-calls.ts';
+import { type Synthesized, synthesize, testConfig } from './support.ts';
+
+type FunctionName = 'probe' | 'inspect' | 'remediate';
+const FUNCTIONS: readonly FunctionName[] = ['probe', 'inspect', 'remediate'];
+const LB_WRITES = [
+  'elasticloadbalancing:RegisterTargets',
+  'elasticloadbalancing:ModifyListener',
+  'elasticloadbalancing:ModifyRule',
+  'elasticloadbalancing:SetRulePriorities',
+  'elasticloadbalancing:CreateRule',
+];
+/** Managed policies a role of these templates may carry: CDK's own providers use this one (logs only). */
+const KNOWN_MANAGED_POLICIES = [/:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"/];
+
+function asList(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function refersTo(value: unknown, logicalId: string): boolean {
+  return JSON.stringify(value).includes(`"${logicalId}"`);
+}
+
+/** The Lambda function whose Powertools service name is `lbguard-<fn>`. */
+function functionOf(json: TemplateJson, fn: FunctionName): Record<string, unknown> {
+  const found = Object.values(json.Resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.POWERTOOLS_SERVICE_NAME === `lbguard-${fn}`,
+  );
+  if (found?.Properties === undefined) throw new Error(`no ${fn} function`);
+  return found.Properties;
+}
+
+function roleIdOf(json: TemplateJson, fn: FunctionName): string {
+  const role = functionOf(json, fn).Role as { 'Fn::GetAtt'?: [string, string] };
+  const id = role['Fn::GetAtt']?.[0];
+  if (id === undefined) throw new Error(`${fn} has no role of this template`);
+  return id;
+}
+
+/** Every statement a role's identity policies hold: inline, attached and managed in the template. */
+function roleStatements(json: TemplateJson, roleId: string): Statement[] {
+  const role = json.Resources[roleId]?.Properties ?? {};
+  const inline = asList(role.Policies).flatMap(
+    (p) => (p as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+  );
+  const attached = Object.values(json.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+    .filter((r) => asList(r.Properties?.Roles).some((ref) => refersTo(ref, roleId)))
+    .flatMap(
+      (r) => (r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? [],
+    );
+  return [...inline, ...attached];
+}
+
+function allowedActions(statements: readonly Statement[]): string[] {
+  return statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action) as string[]);
+}
+
+/** Allow statements of any role of the template that grant one of `actions`, by role. */
+function rolesGranting(json: TemplateJson, actions: readonly string[]): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  for (const [roleId, role] of Object.entries(json.Resources).filter(
+    ([, r]) => r.Type === 'AWS::IAM::Role',
+  )) {
+    const grants = asList(role.Properties?.ManagedPolicyArns)
+      .map((arn) => JSON.stringify(arn))
+      .filter((arn) => !KNOWN_MANAGED_POLICIES.some((known) => known.test(arn)))
+      .map((arn) => `managed policy ${arn}`);
+    for (const statement of roleStatements(json, roleId).filter((s) => s.Effect === 'Allow')) {
+      if (statement.NotAction !== undefined) grants.push('a NotAction statement');
+      grants.push(
+        ...(asList(statement.Action) as string[]).filter((granted) =>
+          actions.some((a) => wildcardMatch(granted, a, true)),
+        ),
+      );
+    }
+    if (grants.length > 0) found[roleId] = grants;
+  }
+  return found;
+}
+
+describe('the probe role', () => {
+  let json: TemplateJson;
+  let statements: Statement[];
+
+  beforeAll(() => {
+    json = synthesize(importedLbStack(testConfig())).json;
+    statements = roleStatements(json, roleIdOf(json, 'probe'));
+  }, SYNTH_TIMEOUT);
+
+  it('may not publish to any topic', () => {
+    expect(allowedActions(statements).filter((a) => wildcardMatch(a, 'sns:Publish', true))).toEqual([]);
+  });
+
+  it('may not use the topic key, and the key policy names no probe role', () => {
+    expect(allowedActions(statements).filter((a) => /^kms:/i.test(a))).toEqual([]);
+    const keys = Object.values(json.Resources).filter((r) => r.Type === 'AWS::KMS::Key');
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(refersTo(key.Properties?.KeyPolicy, roleIdOf(json, 'probe'))).toBe(false);
+  });
+
+  it('may only write its evidence items to the state table: PutItem and BatchWriteItem', () => {
+    const table = statements.filter((s) => asList(s.Action).some((a) => String(a).startsWith('dynamodb:')));
+    expect(table.flatMap((s) => asList(s.Action)).sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:PutItem',
+    ]);
+    for (const s of table)
+      expect(asList(s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/Table/), 'Arn'] }]);
+  });
+});
+
+describe('state table grants', () => {
+  let json: TemplateJson;
+
+  beforeAll(() => {
+    json = synthesize(importedLbStack(testConfig())).json;
+  }, SYNTH_TIMEOUT);
+
+  it.each(FUNCTIONS)('give %s exactly the item actions its code calls', (fn) => {
+    const granted = allowedActions(roleStatements(json, roleIdOf(json, fn))).filter((a) =>
+      a.startsWith('dynamodb:'),
+    );
+    expect(granted.sort()).toEqual(tableActionsUsedBy(fn));
+  });
+});
+
+describe.each([
+  ['one service in dry-run', () => importedLbStack(testConfig())],
+  ['one service in dry-run and one off', () => importedLbStack(twoServiceConfig(['dry-run', 'off']))],
+])('with %s', (_name, build) => {
+  let synth: Synthesized;
+
+  beforeAll(() => {
+    synth = synthesize(build());
+  }, SYNTH_TIMEOUT);
+
+  it('passes cdk-nag with no unacknowledged finding', () => {
+    expect(synth.report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+
+  it('no role may write to a load balancer', () => {
+    const { json } = synth;
+    expect(rolesGranting(json, LB_WRITES)).toEqual({});
+  });
+});
+
+describe('with two services, shop in auto and api in dry-run, and every option', () => {
+  let json: TemplateJson;
+  let render: TemplateRenderer;
+
+  beforeAll(() => {
+    json = synthesize(everyOptionStack(twoServiceConfig(['auto', 'dry-run']))).json;
+    render = new TemplateRenderer(json, stackEnv('Everything'));
+  }, SYNTH_TIMEOUT);
+
+  it('lets remediate alone restore routing, with every write the plan may need', () => {
+    const granting = rolesGranting(json, LB_WRITES);
+    expect(Object.keys(granting)).toEqual([roleIdOf(json, 'remediate')]);
+    expect(Object.values(granting).flat().sort()).toEqual([...LB_WRITES].sort());
+  });
+
+  it("scopes the writes to shop's load balancer and target groups, never api's", () => {
+    const writes = roleStatements(json, roleIdOf(json, 'remediate')).filter((s) =>
+      asList(s.Action).some((a) => LB_WRITES.includes(String(a))),
+    );
+    const resources = JSON.stringify(writes.map((s) => s.Resource));
+    expect(resources).toContain('"Ref":"Alb');
+    expect(resources).not.toContain('app/api/');
+    expect(resources).not.toContain(API_LB_ARN);
+    expect(resources).not.toContain(API_TARGET_GROUP_ARN);
+    expect(resources).not.toContain('"*"');
+  });
+
+  it('lets only inspect publish remediation requests, whatever an identity policy allows', () => {
+    const remediationTopic = (
+      functionOf(json, 'inspect').Environment as { Variables: Record<string, { Ref?: string }> }
+    ).Variables.LBGUARD_REMEDIATION_TOPIC_ARN?.Ref;
+    if (remediationTopic === undefined) throw new Error('inspect has no remediation topic');
+    const policy = render
+      .resourcesOfType('AWS::SNS::TopicPolicy')
+      .find(([, p]) => asList(p.Topics).some((t) => refersTo(t, remediationTopic)));
+    const statements =
+      (policy?.[1].PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+    const publishAs = (principal: { service: string } | { roleArn: string }) =>
+      evaluate(
+        statements,
+        {
+          principal,
+          action: 'sns:Publish',
+          resource: render.arnOf(remediationTopic),
+          context: {
+            'aws:SecureTransport': 'true',
+            ...('roleArn' in principal ? { 'aws:PrincipalArn': principal.roleArn } : {}),
+          },
+        },
+        render,
+      ).deniedBy;
+    const roleArn = (fn: FunctionName) => render.arnOf(roleIdOf(json, fn));
+    expect(publishAs({ roleArn: roleArn('inspect') })).toEqual([]);
+    for (const other of [
+      { roleArn: roleArn('remediate') },
+      { roleArn: roleArn('probe') },
+      { roleArn: 'arn:aws:iam::123456789012:role/Administrator' },
+      { service: 'cloudwatch.amazonaws.com' },
+    ]) {
+      expect(publishAs(other), JSON.stringify(other)).toEqual(['OnlyInspectMayPublish']);
+    }
+  });
+
+  it('still delivers remediation requests to remediate, which a Deny on Publish leaves alone', () => {
+    const remediate = Object.entries(json.Resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' && refersTo(r.Properties?.Environment, 'lbguard-remediate'),
+    )?.[0];
+    const subscriptions = Object.values(json.Resources).filter(
+      (r) => r.Type === 'AWS::SNS::Subscription' && r.Properties?.Protocol === 'lambda',
+    );
+    expect(subscriptions.map((s) => JSON.stringify(s.Properties?.Endpoint))).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [remediate, 'Arn'] }),
+    ]);
+  });
+});
