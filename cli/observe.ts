@@ -52,7 +52,7 @@ export async function observeService(
   return {
     service,
     at,
-    state: { snapshot: o.snapshot, health: o.health },
+    state: { snapshot: o.snapshot, health: o.health, attachments: o.attachments },
     ...(o.lastGood === undefined ? {} : { lastGood: o.lastGood }),
     ...(openIncident === undefined ? {} : { openIncident }),
     signals: o.signals,

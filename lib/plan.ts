@@ -10,12 +10,14 @@
  * 3. `ModifyListener` for default actions;
  * 4. `CreateRule`, only when the policy allows it.
  * There is no step type that deregisters or deletes anything, on purpose. Before a plan is
- * returned it is simulated and checked against the routing model.
+ * returned it is checked to stay within the guarded load balancer (lib/plan/reach.ts), then
+ * simulated and checked against the routing model.
  */
 import { diffSnapshots, pairSnapshots } from './drift.ts';
 import { checkPlan } from './plan/check.ts';
 import { knownExistingTargetIds } from './plan/existing-targets.ts';
 import { planPriorities } from './plan/priorities.ts';
+import { checkReach, type ReachReason } from './plan/reach.ts';
 import { actionGuard, planTargets } from './plan/targets.ts';
 import { canonicalJson, sha256 } from './snapshot.ts';
 import type {
@@ -26,18 +28,20 @@ import type {
   Plan,
   PlanStep,
   RemediationPolicy,
+  TargetGroupAttachments,
   TargetHealth,
 } from './types.ts';
 
 export { describeStep } from './plan/describe-step.ts';
 export { knownExistingTargetIds } from './plan/existing-targets.ts';
+export type { ReachReason } from './plan/reach.ts';
 
 export type PlanOutcome =
   | { readonly kind: 'plan'; readonly plan: Plan }
   | { readonly kind: 'nothing-to-do'; readonly leftAlone: Plan['leftAlone'] }
   | {
       readonly kind: 'rejected';
-      readonly reason: 'exceeds-max-steps' | 'would-not-fix';
+      readonly reason: 'exceeds-max-steps' | 'would-not-fix' | ReachReason;
       readonly detail: string;
       readonly plan: Plan;
     };
@@ -48,6 +52,11 @@ export interface PlanInput {
   readonly health: readonly TargetHealth[];
   /** Target ids known to still exist (e.g. running instances, IPs in the VPC); when given, targets not in it are never re-registered. */
   readonly existingTargetIds?: ReadonlySet<string>;
+  /**
+   * Which load balancers use each target group, read live beside `current` (the guarded load
+   * balancer is `current.loadBalancerArn`). A plan touching a group missing from it is refused.
+   */
+  readonly attachments: TargetGroupAttachments;
   readonly policy: RemediationPolicy;
 }
 
@@ -73,6 +82,11 @@ const DEFAULT_ACTION_KINDS: ReadonlySet<DriftKind> = new Set(['weights-changed',
  * Plan the ELBv2 calls that restore last known good for what drifted and may be restored.
  *
  * - `nothing-to-do` when nothing remediable drifted (what was left alone, and why, is attached);
+ * - `rejected: foreign-target-group` when a step registers targets in or forwards to a target
+ *   group another load balancer uses, or one whose load balancers are unknown;
+ * - `rejected: new-redirect | new-fixed-response | new-action` when a step writes a redirect
+ *   destination, a fixed response or another non-forward action (authentication) that its live
+ *   listener or rule does not have: a tampered last known good must not send people elsewhere;
  * - `rejected: exceeds-max-steps` when the plan needs more calls than `policy.maxSteps`;
  * - `rejected: would-not-fix` when the routing model of the simulated result still concentrates
  *   traffic, on a route the plan touches, compared with last known good;
@@ -178,6 +192,8 @@ export function planRemediation(input: PlanInput): PlanOutcome {
   const steps = [...targets.steps, ...modifyRules, ...priorities.steps, ...modifyListeners, ...createRules];
   if (steps.length === 0) return { kind: 'nothing-to-do', leftAlone };
   const plan: Plan = { hash: planHash(steps), steps, fixes, leftAlone };
+  const beyond = checkReach(p, steps, input.attachments);
+  if (beyond !== undefined) return { kind: 'rejected', ...beyond, plan };
   if (steps.length > input.policy.maxSteps) {
     return {
       kind: 'rejected',
@@ -193,7 +209,7 @@ export function planRemediation(input: PlanInput): PlanOutcome {
   return { kind: 'plan', plan };
 }
 
-/** What `planRestore` needs: the live state, last known good, and the service's policy. */
+/** What `planRestore` needs: the live state (with attachments), last known good, and the service's policy. */
 export type RestoreInput = Omit<PlanInput, 'existingTargetIds'>;
 
 /**
@@ -203,12 +219,13 @@ export type RestoreInput = Omit<PlanInput, 'existingTargetIds'>;
  * shows is the plan remediate applies.
  */
 export function planRestore(input: RestoreInput): PlanOutcome {
-  const { current, lastGood, health, policy } = input;
+  const { current, lastGood, health, attachments, policy } = input;
   return planRemediation({
     current,
     lastGood,
     health,
     existingTargetIds: knownExistingTargetIds(current, lastGood, health),
+    attachments,
     policy,
   });
 }

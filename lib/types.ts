@@ -130,6 +130,14 @@ export interface LbSnapshot {
   readonly targetGroups: readonly TargetGroup[];
 }
 
+/**
+ * Which load balancers use each target group, by target group ARN (ELBv2
+ * `TargetGroup.LoadBalancerArns`): empty for a group no load balancer uses, absent when not read.
+ * Read beside a snapshot, never inside it: it says who else routes to a group, not how this load
+ * balancer routes, and adding it to the snapshot would change every stored hash.
+ */
+export type TargetGroupAttachments = ReadonlyMap<string, readonly string[]>;
+
 /** A snapshot as recorded: content hash (see `hashSnapshot`) and when it was taken. */
 export interface StoredSnapshot {
   readonly hash: string;

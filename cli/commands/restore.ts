@@ -52,6 +52,7 @@ export function planFor(o: ServiceObservation): PlanOutcome | undefined {
     current: o.state.snapshot,
     lastGood: o.lastGood.snapshot,
     health: o.state.health,
+    attachments: o.state.attachments,
     policy: o.service.remediation,
   });
 }

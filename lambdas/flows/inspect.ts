@@ -166,6 +166,7 @@ function planFor(service: ServiceConfig, o: Observation): Planned {
     current: o.snapshot,
     lastGood: lastGood.snapshot,
     health: o.health,
+    attachments: o.attachments,
     policy: service.remediation,
   });
   const note = (line: string): Planned => ({

@@ -23,6 +23,7 @@ import type {
   ProbeResult,
   Signals,
   StoredSnapshot,
+  TargetGroupAttachments,
   TargetHealth,
 } from '../../lib/types.ts';
 import type { Now } from '../adapters/clock.ts';
@@ -39,6 +40,8 @@ export interface Observation {
   readonly snapshot: LbSnapshot;
   readonly snapshotHash: string;
   readonly health: readonly TargetHealth[];
+  /** Which load balancers use each target group read (for the plan's reach guardrail). */
+  readonly attachments: TargetGroupAttachments;
   readonly lastGood?: LastGood;
   /** Every probe result under the current routing, blips included (the soak wants them all). */
   readonly probes: readonly ProbeResult[];
@@ -138,6 +141,7 @@ export async function observe(
     snapshot: state.snapshot,
     snapshotHash,
     health: state.health,
+    attachments: state.attachments,
     ...(lastGood === undefined ? {} : { lastGood }),
     probes,
     recentProbes,

@@ -11,7 +11,8 @@ import type {
  * Reads a service's load balancer plus the target groups of last known good that no listener
  * forwards to any more. A deployment that drops a group from every action leaves it detached
  * from the load balancer, so the reader would not see it; without it, drift would call the group
- * removed and no plan could point traffic back at it.
+ * removed and no plan could point traffic back at it. Which load balancers use each group comes
+ * with it (`attachments`): a group named by last known good may be another load balancer's.
  */
 export async function readServiceState(
   reader: LoadBalancerReader,
@@ -35,6 +36,7 @@ export async function readServiceState(
       targetGroups: [...state.snapshot.targetGroups, ...extra.groups],
     }),
     health: [...state.health, ...extra.health],
+    attachments: new Map([...state.attachments, ...extra.attachments]),
   };
 }
 

@@ -239,6 +239,7 @@ function replan(service: ServiceConfig, live: LoadBalancerState, lastGood: LastG
     current: live.snapshot,
     lastGood: lastGood.snapshot,
     health: live.health,
+    attachments: live.attachments,
     policy: service.remediation,
   });
 }

@@ -1,5 +1,6 @@
 import {
   CreateListenerCommand,
+  CreateTargetGroupCommand,
   type ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -7,8 +8,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
 import { Elbv2LoadBalancerWriter } from '../../lambdas/adapters/elbv2/writer.ts';
-import { knownAttributesOf } from '../../lambdas/flows/read-service.ts';
+import { knownAttributesOf, readServiceState } from '../../lambdas/flows/read-service.ts';
 import { AwsApiError } from '../../lib/errors.ts';
+import { planRestore } from '../../lib/plan.ts';
 import { hashSnapshot, normaliseSnapshot } from '../../lib/snapshot.ts';
 import type { Action, LbSnapshot, PlanStep, TargetGroup } from '../../lib/types.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
@@ -477,5 +479,107 @@ describe('Elbv2LoadBalancerWriter against moto', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AwsApiError);
     expect((err as AwsApiError).operation).toBe('CreateRule');
+  });
+});
+
+describe('Which load balancers use each target group, against moto', () => {
+  let shop: Shop;
+  let billing: Shop;
+  beforeEach(async () => {
+    await resetMoto();
+    shop = await createShop(clients, standardShop);
+    // Another team's load balancer in the same account, which also sends some traffic to api.
+    // moto records who uses a group on CreateListener and CreateRule only (not ModifyListener).
+    billing = await createShop(clients, { name: 'billing', groups: [{ name: 'billing-web', instances: 1 }] });
+    await clients.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: billing.loadBalancerArn,
+        Port: 8080,
+        Protocol: 'HTTP',
+        DefaultActions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: group(billing, 'billing-web').arn, Weight: 9 },
+                { TargetGroupArn: group(shop, 'api').arn, Weight: 1 },
+              ],
+            },
+          },
+        ],
+      }),
+    );
+  });
+
+  it("reports LoadBalancerArns beside the snapshot: ours alone, shared, another's, and none", async () => {
+    const reader = new Elbv2LoadBalancerReader(clients.elbv2, { readAttributes: false });
+    const state = await reader.readSnapshot(shop.loadBalancerArn);
+    expect(state.attachments.get(group(shop, 'web-a').arn)).toEqual([shop.loadBalancerArn]);
+    expect([...(state.attachments.get(group(shop, 'api').arn) ?? [])].sort()).toEqual(
+      [shop.loadBalancerArn, billing.loadBalancerArn].sort(),
+    );
+    expect([...state.attachments.keys()].sort()).toEqual(
+      state.snapshot.targetGroups.map((g) => g.arn).sort(),
+    );
+
+    const spare = await clients.elbv2.send(
+      new CreateTargetGroupCommand({ Name: 'spare', Protocol: 'HTTP', Port: 80, VpcId: shop.vpcId }),
+    );
+    const spareArn = spare.TargetGroups?.[0]?.TargetGroupArn ?? '';
+    const described = await reader.describeTargetGroups([group(billing, 'billing-web').arn, spareArn]);
+    expect(described.attachments).toEqual(
+      new Map([
+        [group(billing, 'billing-web').arn, [billing.loadBalancerArn]],
+        [spareArn, []],
+      ]),
+    );
+  });
+
+  it("refuses the security review's tampered last known good, read as the flows read it", async () => {
+    const reader = new Elbv2LoadBalancerReader(clients.elbv2, { readAttributes: false });
+    const live = await reader.readSnapshot(shop.loadBalancerArn);
+    const billingWeb = group(billing, 'billing-web');
+    // Last known good, edited: billing's group joins the default action, with one of our targets.
+    const ours = group(shop, 'web-a').targets[0];
+    if (ours === undefined) throw new Error('web-a needs a target');
+    const tampered: LbSnapshot = {
+      ...live.snapshot,
+      listeners: live.snapshot.listeners.map((l) => ({
+        ...l,
+        defaultActions: [
+          forward([
+            [group(shop, 'web-a'), 50],
+            [billingWeb, 50],
+          ]),
+        ],
+      })),
+      targetGroups: [
+        ...live.snapshot.targetGroups,
+        {
+          ...expectedGroup(billingWeb),
+          targets: [...billingWeb.targets, ours].map((t) => ({ id: t.id, port: t.port })),
+        },
+      ],
+    };
+    const state = await readServiceState(reader, { loadBalancerArn: shop.loadBalancerArn }, tampered);
+    expect(state.attachments.get(billingWeb.arn)).toEqual([billing.loadBalancerArn]);
+    const outcome = planRestore({
+      current: state.snapshot,
+      lastGood: tampered,
+      health: state.health,
+      attachments: state.attachments,
+      policy: {
+        mode: 'auto',
+        cooldownSeconds: 300,
+        maxPerHour: 3,
+        maxSteps: 10,
+        allowCreateRule: false,
+        verifyDeadlineSeconds: 300,
+      },
+    });
+    expect(outcome).toMatchObject({ kind: 'rejected', reason: 'foreign-target-group' });
+    expect(outcome.kind === 'rejected' && outcome.detail).toContain(
+      `RegisterTargets billing-web: ${ours.id}`,
+    );
   });
 });

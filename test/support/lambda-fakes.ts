@@ -151,13 +151,20 @@ export class FakeLoadBalancer implements LoadBalancerReader, LoadBalancerWriter 
   beforeWrite: (step: PlanStep, index: number) => void = () => {};
   /** Groups detached from every listener but still existing (describe-by-ARN finds them). */
   readonly detached = new Map<string, LbSnapshot['targetGroups'][number]>();
+  /** Other load balancers using a group, by group ARN (the fake's own groups are its own). */
+  readonly usedElsewhere = new Map<string, readonly string[]>();
 
   constructor(snapshot: LbSnapshot) {
     this.snapshot = normaliseSnapshot(snapshot);
   }
 
   async readSnapshot(): Promise<LoadBalancerState> {
-    return { snapshot: this.snapshot, health: this.health(this.snapshot.targetGroups) };
+    const groups = this.snapshot.targetGroups;
+    return {
+      snapshot: this.snapshot,
+      health: this.health(groups),
+      attachments: this.attachments(groups, true),
+    };
   }
 
   async describeTargetGroups(arns: readonly string[]) {
@@ -165,7 +172,12 @@ export class FakeLoadBalancer implements LoadBalancerReader, LoadBalancerWriter 
       const g = this.detached.get(a);
       return g ? [g] : [];
     });
-    return { groups, health: this.health(groups) };
+    return { groups, health: this.health(groups), attachments: this.attachments(groups, false) };
+  }
+
+  attachments(groups: LbSnapshot['targetGroups'], ours: boolean): Map<string, readonly string[]> {
+    const own = ours ? [this.snapshot.loadBalancerArn] : [];
+    return new Map(groups.map((g) => [g.arn, [...own, ...(this.usedElsewhere.get(g.arn) ?? [])]]));
   }
 
   async apply(step: PlanStep): Promise<AppliedStep> {

@@ -1,5 +1,14 @@
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   toAction,
   toCondition,
@@ -7,6 +16,7 @@ import {
   toTargetGroup,
   toTargetHealth,
 } from '../../lambdas/adapters/elbv2/from-sdk.ts';
+import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
 import { toSdkAction, toSdkCondition } from '../../lambdas/adapters/elbv2/to-sdk.ts';
 import { LbGuardError } from '../../lib/errors.ts';
 import type { Action, Condition } from '../../lib/types.ts';
@@ -285,5 +295,89 @@ describe('SDK to lib translation', () => {
     expect(
       toTargetHealth(TG, { Target: { Id: 'i-1' }, TargetHealth: { State: 'weird' as 'healthy' } }).state,
     ).toBe('unavailable');
+  });
+});
+
+describe('Elbv2LoadBalancerReader: which load balancers use each group', () => {
+  const LB = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop/50dc6c495c0c9188';
+  const OTHER =
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/billing/7f3a9c1e0b2d4e6f';
+  const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop/50dc6c495c0c9188/1';
+  const DETACHED = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old/93e2d6bc24d8a069';
+  const UNSAID = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/odd/a3e2d6bc24d8a06a';
+  const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+  afterEach(() => elbv2.reset());
+
+  const sdkGroup = (arn: string, name: string, loadBalancerArns?: string[]) => ({
+    TargetGroupArn: arn,
+    TargetGroupName: name,
+    TargetType: 'instance' as const,
+    Protocol: 'HTTP' as const,
+    Port: 80,
+    ...(loadBalancerArns === undefined ? {} : { LoadBalancerArns: loadBalancerArns }),
+  });
+
+  function answer(): void {
+    elbv2
+      .on(DescribeListenersCommand)
+      .resolves({
+        Listeners: [
+          {
+            ListenerArn: LISTENER,
+            Port: 80,
+            Protocol: 'HTTP',
+            DefaultActions: [
+              {
+                Type: 'forward',
+                ForwardConfig: {
+                  TargetGroups: [
+                    { TargetGroupArn: TG, Weight: 1 },
+                    { TargetGroupArn: TG2, Weight: 1 },
+                    { TargetGroupArn: DETACHED, Weight: 0 },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      })
+      .on(DescribeRulesCommand)
+      .resolves({ Rules: [] })
+      .on(DescribeTargetGroupsCommand, { LoadBalancerArn: LB })
+      .resolves({ TargetGroups: [sdkGroup(TG, 'web-a', [LB, LB]), sdkGroup(TG2, 'web-b', [LB, OTHER])] })
+      .on(DescribeTargetGroupsCommand, { TargetGroupArns: [DETACHED] })
+      .resolves({ TargetGroups: [sdkGroup(DETACHED, 'old', [])] })
+      .on(DescribeTargetGroupsCommand, { TargetGroupArns: [UNSAID] })
+      .resolves({ TargetGroups: [sdkGroup(UNSAID, 'odd')] })
+      .on(DescribeTargetHealthCommand)
+      .resolves({ TargetHealthDescriptions: [] })
+      .on(DescribeTargetGroupAttributesCommand)
+      .resolves({ Attributes: [] });
+  }
+
+  it('reports LoadBalancerArns beside the snapshot, each once, shared and detached groups included', async () => {
+    answer();
+    const state = await new Elbv2LoadBalancerReader(
+      new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+    ).readSnapshot(LB);
+    expect(state.snapshot.targetGroups.map((g) => g.name)).toEqual(['old', 'web-a', 'web-b']);
+    expect(state.attachments).toEqual(
+      new Map([
+        [TG, [LB]],
+        [TG2, [LB, OTHER]],
+        [DETACHED, []],
+      ]),
+    );
+    // Beside the snapshot, never in it: stored hashes stay as they were.
+    expect(JSON.stringify(state.snapshot)).not.toContain('billing');
+  });
+
+  it('reports them for groups described by ARN, and leaves out a group ELBv2 said nothing about', async () => {
+    answer();
+    const described = await new Elbv2LoadBalancerReader(
+      new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+    ).describeTargetGroups([DETACHED, UNSAID]);
+    expect(described.groups.map((g) => g.name)).toEqual(['old', 'odd']);
+    expect(described.attachments).toEqual(new Map([[DETACHED, []]]));
   });
 });

@@ -14,16 +14,20 @@ import { applyPlan, SimulationError, syntheticRuleArn } from '../../lib/simulate
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
 import type {
   Action,
+  AuthenticateAction,
+  FixedResponseAction,
   LbSnapshot,
   Listener,
   Plan,
   PlanStep,
+  RedirectAction,
   RemediationPolicy,
   Rule,
   TargetGroup,
   TargetHealth,
   TargetHealthState,
 } from '../../lib/types.ts';
+import { arbAttachments, attachments, OTHER_LB_ARN, ownAttachments } from './fixtures/attachments.ts';
 import {
   arbHealth,
   arbSnapshot,
@@ -33,10 +37,12 @@ import {
   header,
   healthOf,
   host,
+  LB_ARN,
   listener,
   outageCurrent,
   outageLastGood,
   path,
+  redirectToHttps,
   rule,
   ruleArn,
   shopTopology,
@@ -54,8 +60,14 @@ const policy: RemediationPolicy = {
   verifyDeadlineSeconds: 300,
 };
 
+/** Plans with every group of `current` used by the guarded load balancer alone, unless told. */
 function plan(input: Partial<PlanInput> & Pick<PlanInput, 'current' | 'lastGood'>): PlanOutcome {
-  return planRemediation({ health: healthOf(input.current), policy, ...input });
+  return planRemediation({
+    health: healthOf(input.current),
+    policy,
+    attachments: ownAttachments(input.current),
+    ...input,
+  });
 }
 
 /** The plan of an outcome that must be a plan; fails the test otherwise. */
@@ -490,6 +502,288 @@ describe('planRemediation', () => {
   });
 });
 
+describe('planRemediation refuses writes beyond the guarded load balancer', () => {
+  // Another team's group in the same account, used by its own load balancer. A tampered last
+  // known good names it, and readServiceState then describes it by ARN, so it is in `current`.
+  const billing = targetGroup('billing', ['i-0b1:80', 'i-0b2:80']);
+  const withGroup = (s: LbSnapshot, g: TargetGroup = billing): LbSnapshot => ({
+    ...s,
+    targetGroups: [...s.targetGroups, g],
+  });
+  const onlyWebA = snapshot([listener(80, [forward([webA, 1])])], [webA]);
+  const outside = 'login.shop-payments.example.net';
+  const outsideRedirect: RedirectAction = {
+    type: 'redirect',
+    statusCode: 'HTTP_302',
+    protocol: 'HTTPS',
+    host: outside,
+    port: '443',
+  };
+  const phishingPage: FixedResponseAction = {
+    type: 'fixed-response',
+    statusCode: '200',
+    contentType: 'text/html',
+    messageBody: `<a href="https://${outside}">Sign in again</a>`,
+  };
+  const attackerIdp: AuthenticateAction = {
+    ...authenticateOidc(1),
+    config: { issuer: `https://${outside}`, clientId: 'lbguard' },
+  };
+  const billingLb = 'load balancer app/billing/7f3a9c1e0b2d4e6f';
+
+  interface Tampered {
+    readonly lastGood: LbSnapshot;
+    readonly current: LbSnapshot;
+    readonly attachments?: ReadonlyMap<string, readonly string[]>;
+    readonly allowCreateRule?: boolean;
+    readonly reason: string;
+    /** What the detail must name: the step and the foreign thing. */
+    readonly names: readonly string[];
+  }
+
+  it.each<[string, Tampered]>([
+    [
+      'registers targets in a group another load balancer uses',
+      {
+        current: withGroup(onlyWebA),
+        lastGood: withGroup(onlyWebA, targetGroup('billing', ['i-0b1:80', 'i-0b2:80', 'i-0a:80'])),
+        attachments: attachments(withGroup(onlyWebA), { [billing.arn]: [OTHER_LB_ARN] }),
+        reason: 'foreign-target-group',
+        names: ['RegisterTargets billing: i-0a:80', `target group billing`, billingLb],
+      },
+    ],
+    [
+      'points the listener at a group another load balancer uses',
+      {
+        current: withGroup(onlyWebA),
+        lastGood: withGroup(snapshot([listener(80, [forward([webA, 50], [billing, 50])])], [webA])),
+        attachments: attachments(withGroup(onlyWebA), { [billing.arn]: [OTHER_LB_ARN] }),
+        reason: 'foreign-target-group',
+        names: ['ModifyListener :80 default action → forward', 'forwards to target group billing', billingLb],
+      },
+    ],
+    [
+      'registers targets in a group the guarded load balancer shares with another',
+      {
+        current: outageCurrent(),
+        lastGood: outageLastGood(),
+        attachments: attachments(outageCurrent(), { [tgArn('web-b')]: [LB_ARN, OTHER_LB_ARN] }),
+        reason: 'foreign-target-group',
+        names: ['RegisterTargets web-b: i-0c:80, i-0d:80', 'target group web-b', billingLb],
+      },
+    ],
+    [
+      'touches a group whose load balancers were not read',
+      {
+        current: outageCurrent(),
+        lastGood: outageLastGood(),
+        attachments: attachments(outageCurrent(), { [tgArn('web-b')]: undefined }),
+        reason: 'foreign-target-group',
+        names: ['RegisterTargets web-b: i-0c:80, i-0d:80', 'not known'],
+      },
+    ],
+    [
+      'points the listener at an outside redirect host',
+      {
+        current: shopTopology(),
+        lastGood: mapListener(shopTopology(), 443, (l) => ({ ...l, defaultActions: [outsideRedirect] })),
+        reason: 'new-redirect',
+        names: ['ModifyListener :443 default action → redirect 302', `HTTPS://${outside}:443`],
+      },
+    ],
+    [
+      'sends the live HTTP → HTTPS redirect to an outside host',
+      {
+        current: shopTopology(),
+        lastGood: mapListener(shopTopology(), 80, (l) => ({
+          ...l,
+          defaultActions: [{ ...redirectToHttps(), host: outside }],
+        })),
+        reason: 'new-redirect',
+        names: ['ModifyListener :80 default action', `HTTPS://${outside}:443`],
+      },
+    ],
+    [
+      'answers every request with a fixed response',
+      {
+        current: shopTopology(),
+        lastGood: mapListener(shopTopology(), 443, (l) => ({ ...l, defaultActions: [phishingPage] })),
+        reason: 'new-fixed-response',
+        names: ['ModifyListener :443 default action → fixed-response 200', 'a fixed response 200 text/html'],
+      },
+    ],
+    [
+      'rewrites the body of the live maintenance page',
+      {
+        current: shopTopology(),
+        lastGood: mapRule(shopTopology(), 40, (r) => ({
+          ...r,
+          actions: [
+            { ...fixedResponse('503'), messageBody: `Down. Pay at https://${outside} ${'.'.repeat(200)}` },
+          ],
+        })),
+        reason: 'new-fixed-response',
+        names: ['ModifyRule :443 rule 40 (header X-Maintenance: on)', outside],
+      },
+    ],
+    [
+      'answers a bare 404 on a rule that forwards',
+      {
+        current: shopTopology(),
+        lastGood: mapRule(shopTopology(), 30, (r) => ({
+          ...r,
+          actions: [{ type: 'fixed-response', statusCode: '404' }],
+        })),
+        reason: 'new-fixed-response',
+        names: [
+          'ModifyRule :443 rule 30 (host img.example.com)',
+          'writes a fixed response 404, which the live rule',
+        ],
+      },
+    ],
+    [
+      'registers targets in a group two other load balancers use',
+      {
+        current: outageCurrent(),
+        lastGood: outageLastGood(),
+        attachments: attachments(outageCurrent(), {
+          [tgArn('web-b')]: [OTHER_LB_ARN, OTHER_LB_ARN.replace('billing', 'payroll')],
+        }),
+        reason: 'foreign-target-group',
+        names: [
+          'load balancers app/billing/7f3a9c1e0b2d4e6f, app/payroll/7f3a9c1e0b2d4e6f use:',
+          'RegisterTargets web-b',
+        ],
+      },
+    ],
+    [
+      'puts an authentication the rule never had in front of it',
+      {
+        current: shopTopology(),
+        lastGood: mapRule(shopTopology(), 30, (r) => ({
+          ...r,
+          actions: [attackerIdp, { ...forward([tgArn('thumbs'), 1]), order: 2 }],
+        })),
+        reason: 'new-action',
+        names: ['ModifyRule :443 rule 30 (host img.example.com)', 'authenticate-oidc', outside],
+      },
+    ],
+    [
+      'swaps the identity provider of the live authentication',
+      {
+        current: shopTopology(),
+        lastGood: mapRule(shopTopology(), 20, (r) => ({
+          ...r,
+          actions: [attackerIdp, { ...forward([tgArn('admin'), 1]), order: 2 }],
+        })),
+        reason: 'new-action',
+        names: ['ModifyRule :443 rule 20 (path /admin/*)', 'authenticate-oidc', outside],
+      },
+    ],
+    [
+      'recreates a rule redirecting to an outside host',
+      {
+        current: shopTopology(),
+        lastGood: mapListener(shopTopology(), 443, (l) => ({
+          ...l,
+          rules: [...l.rules, rule(443, 5, [path('/account/*')], [outsideRedirect])],
+        })),
+        allowCreateRule: true,
+        reason: 'new-redirect',
+        names: ['CreateRule :443 rule 5 (path /account/*)', `HTTPS://${outside}:443`],
+      },
+    ],
+  ])('rejects a tampered last known good that %s, naming it', (_, c) => {
+    const outcome = plan({
+      current: c.current,
+      lastGood: c.lastGood,
+      policy: { ...policy, allowCreateRule: c.allowCreateRule ?? false },
+      ...(c.attachments === undefined ? {} : { attachments: c.attachments }),
+    });
+    expect(outcome).toMatchObject({ kind: 'rejected', reason: c.reason });
+    const detail = outcome.kind === 'rejected' ? outcome.detail : '';
+    for (const name of c.names) expect(detail).toContain(name);
+  });
+
+  const withRedirectRule = mapListener(shopTopology(), 80, (l) => ({
+    ...l,
+    rules: [rule(80, 15, [host('old.example.com')], [{ ...redirectToHttps(), host: 'shop.example.com' }])],
+  }));
+  const withPathRedirect = (to: string) =>
+    mapListener(shopTopology(), 80, (l) => ({
+      ...l,
+      rules: [rule(80, 15, [path('/old/*')], [{ type: 'redirect', statusCode: 'HTTP_301', path: to }])],
+    }));
+  const threeWay = mapRule(shopTopology(), 10, (r) => ({
+    ...r,
+    actions: [
+      authenticateOidc(1),
+      { ...forward([tgArn('checkout'), 1], [tgArn('checkout-canary'), 1], [tgArn('web'), 2]), order: 2 },
+    ],
+  }));
+
+  it.each<[string, LbSnapshot, LbSnapshot, ReadonlyMap<string, readonly string[]> | undefined, string[]]>([
+    [
+      'points traffic back at a detached group of last known good that no load balancer uses',
+      snapshot([listener(80, [forward([webA, 1])])], [webA, webB]),
+      snapshot([listener(80, [forward([webA, 50], [webB, 50])])], [webA, webB]),
+      attachments(snapshot([], [webA, webB]), { [webB.arn]: [] }),
+      ['ModifyListener :80 default action → forward web-a/web-b 50/50'],
+    ],
+    [
+      'keeps a redirect that last known good and the live rule both have',
+      mapRule(withRedirectRule, 15, (r) => ({
+        ...r,
+        conditions: [host('old.example.com', 'www.old.example.com')],
+      })),
+      withRedirectRule,
+      undefined,
+      [
+        'ModifyRule :80 rule 15 (host old.example.com or www.old.example.com) → host old.example.com: redirect 301 (protocol HTTPS, host shop.example.com, port 443)',
+      ],
+    ],
+    [
+      'puts back the path of a redirect that stays on the same host',
+      withPathRedirect('/newer'),
+      withPathRedirect('/new'),
+      undefined,
+      ['ModifyRule :80 rule 15 (path /old/*) → path /old/*: redirect 301 (path /new)'],
+    ],
+    [
+      'keeps the live maintenance page while putting its conditions back',
+      mapRule(shopTopology(), 40, (r) => ({ ...r, conditions: [header('X-Maintenance', 'yes')] })),
+      shopTopology(),
+      undefined,
+      ['ModifyRule :443 rule 40 (header X-Maintenance: yes) → header X-Maintenance: on: fixed-response 503'],
+    ],
+    [
+      'restores three-way weights behind the live authentication',
+      mapRule(threeWay, 10, (r) => ({
+        ...r,
+        actions: [
+          authenticateOidc(1),
+          { ...forward([tgArn('checkout'), 0], [tgArn('checkout-canary'), 0], [tgArn('web'), 1]), order: 2 },
+        ],
+      })),
+      threeWay,
+      undefined,
+      [
+        'ModifyRule :443 rule 10 (host shop.example.com and path /checkout/*) → host shop.example.com and path /checkout/*: authenticate-oidc + forward checkout-canary/checkout/web 1/1/2',
+      ],
+    ],
+    [
+      're-registers IP targets on odd ports',
+      mapGroup(shopTopology(), 'checkout', (g) => ({ ...g, targets: [] })),
+      shopTopology(),
+      undefined,
+      ['RegisterTargets checkout: 10.0.1.17:31337, 10.0.2.9:8443'],
+    ],
+  ])('still plans when it %s', (_, current, lastGood, given, steps) => {
+    const p = planOf(plan({ current, lastGood, ...(given === undefined ? {} : { attachments: given }) }));
+    expect(lines(p, current)).toEqual(steps);
+  });
+});
+
 describe('planRemediation properties', () => {
   type Mutation = {
     kind: 'weights' | 'deregister' | 'default-action' | 'rule-actions' | 'rule-priority' | 'rule-conditions';
@@ -609,6 +903,7 @@ describe('planRemediation properties', () => {
           current,
           lastGood,
           health,
+          attachments: ownAttachments(current),
           policy: { ...policy, maxSteps, allowCreateRule },
         });
         switch (outcome.kind) {
@@ -619,7 +914,11 @@ describe('planRemediation properties', () => {
             expect(remediable(applyPlan(current, outcome.plan.steps), lastGood)).toEqual([]);
             break;
           case 'rejected':
-            expect(outcome.reason).toBe('exceeds-max-steps');
+            // Restoring a redirect, fixed response or authentication the live rule no longer has
+            // is refused (see lib/plan/reach.ts); the refused plan would still restore it all.
+            expect(['exceeds-max-steps', 'new-redirect', 'new-fixed-response', 'new-action']).toContain(
+              outcome.reason,
+            );
             expect(remediable(applyPlan(current, outcome.plan.steps), lastGood)).toEqual([]);
             break;
         }
@@ -638,7 +937,13 @@ describe('planRemediation properties', () => {
     ]);
     fc.assert(
       fc.property(arbCase, ({ lastGood, current, health, maxSteps }) => {
-        const outcome = planRemediation({ current, lastGood, health, policy: { ...policy, maxSteps } });
+        const outcome = planRemediation({
+          current,
+          lastGood,
+          health,
+          attachments: ownAttachments(current),
+          policy: { ...policy, maxSteps },
+        });
         if (outcome.kind === 'nothing-to-do') return;
         expect(outcome.plan.steps.every((s) => allowed.has(s.op))).toBe(true);
         if (outcome.kind === 'plan') expect(outcome.plan.steps.length).toBeLessThanOrEqual(maxSteps);
@@ -655,13 +960,21 @@ describe('planRemediation properties', () => {
   it('converges: planning again after applying the plan has nothing to do', () => {
     fc.assert(
       fc.property(arbCase, ({ lastGood, current, health }) => {
-        const first = planRemediation({ current, lastGood, health, policy: { ...policy, maxSteps: 100 } });
+        const attached = ownAttachments(current);
+        const first = planRemediation({
+          current,
+          lastGood,
+          health,
+          attachments: attached,
+          policy: { ...policy, maxSteps: 100 },
+        });
         if (first.kind !== 'plan') return;
         const applied = applyPlan(current, first.plan.steps);
         const second = planRemediation({
           current: applied,
           lastGood,
           health,
+          attachments: attached,
           policy: { ...policy, maxSteps: 100 },
         });
         expect(second.kind).toBe('nothing-to-do');
@@ -673,16 +986,67 @@ describe('planRemediation properties', () => {
   it('gives the same plan and hash whatever order the API listed things in', () => {
     fc.assert(
       fc.property(arbCase, ({ lastGood, current, health }) => {
-        const a = planRemediation({ current, lastGood, health, policy });
+        const a = planRemediation({
+          current,
+          lastGood,
+          health,
+          attachments: ownAttachments(current),
+          policy,
+        });
         const b = planRemediation({
           current: normaliseSnapshot(current),
           lastGood: normaliseSnapshot(lastGood),
           health,
+          attachments: ownAttachments(current),
           policy,
         });
         expect(b).toEqual(a);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  /** Target groups a step registers targets in or forwards to. */
+  const touchedGroups = (step: PlanStep): string[] => {
+    switch (step.op) {
+      case 'RegisterTargets':
+        return [step.targetGroupArn];
+      case 'SetRulePriorities':
+        return [];
+      case 'ModifyListener':
+        return step.defaultActions.flatMap((a) =>
+          a.type === 'forward' ? a.targetGroups.map((g) => g.targetGroupArn) : [],
+        );
+      case 'ModifyRule':
+      case 'CreateRule':
+        return step.actions.flatMap((a) =>
+          a.type === 'forward' ? a.targetGroups.map((g) => g.targetGroupArn) : [],
+        );
+    }
+  };
+
+  it('never plans a step touching a group another load balancer uses, and refuses every plan that would', () => {
+    const arbAttached = arbCase.chain((c) =>
+      arbAttachments(c.current).map((attached) => ({ ...c, attached })),
+    );
+    fc.assert(
+      fc.property(arbAttached, ({ lastGood, current, health, attached, allowCreateRule }) => {
+        const outcome = planRemediation({
+          current,
+          lastGood,
+          health,
+          attachments: attached,
+          policy: { ...policy, maxSteps: 100, allowCreateRule },
+        });
+        if (outcome.kind === 'nothing-to-do') return;
+        // Attached elsewhere (alone or besides the guarded one), or not known to be attached nowhere.
+        const beyond = outcome.plan.steps
+          .flatMap(touchedGroups)
+          .filter((arn) => (attached.get(arn) ?? [OTHER_LB_ARN]).some((lb) => lb !== LB_ARN));
+        if (beyond.length === 0) expect(outcome).not.toMatchObject({ reason: 'foreign-target-group' });
+        else expect(outcome).toMatchObject({ kind: 'rejected', reason: 'foreign-target-group' });
+      }),
+      { numRuns: 300 },
     );
   });
 });
@@ -799,17 +1163,45 @@ describe('planRestore', () => {
     ],
   ])('%s', (_, health, steps, leftAlone) => {
     const current = outageCurrent();
-    const p = planOf(planRestore({ current, lastGood: outageLastGood(), health, policy }));
+    const p = planOf(
+      planRestore({
+        current,
+        lastGood: outageLastGood(),
+        health,
+        attachments: ownAttachments(current),
+        policy,
+      }),
+    );
     expect(lines(p, current)).toEqual(steps);
     expect(p.leftAlone.map((l) => l.why)).toEqual(leftAlone.map((why) => expect.stringContaining(why)));
   });
 
   it('has nothing to do when the snapshot already equals last known good', () => {
     const lastGood = outageLastGood();
-    expect(planRestore({ current: lastGood, lastGood, health: healthOf(lastGood), policy })).toEqual({
+    expect(
+      planRestore({
+        current: lastGood,
+        lastGood,
+        health: healthOf(lastGood),
+        attachments: ownAttachments(lastGood),
+        policy,
+      }),
+    ).toEqual({
       kind: 'nothing-to-do',
       leftAlone: [],
     });
+  });
+
+  it("refuses, as inspect and remediate plan it, a last known good reaching into another load balancer's group", () => {
+    const current = outageCurrent();
+    const outcome = planRestore({
+      current,
+      lastGood: outageLastGood(),
+      health: healthOf(current),
+      attachments: attachments(current, { [tgArn('web-b')]: [OTHER_LB_ARN] }),
+      policy,
+    });
+    expect(outcome).toMatchObject({ kind: 'rejected', reason: 'foreign-target-group' });
   });
 
   const arbRestore = arbSnapshot()
@@ -843,7 +1235,13 @@ describe('planRestore', () => {
   it('never re-registers a stopped instance, and plans as planRemediation when none is stopped', () => {
     fc.assert(
       fc.property(arbRestore, ({ lastGood, current, health }) => {
-        const input = { current, lastGood, health, policy: { ...policy, maxSteps: 100 } };
+        const input = {
+          current,
+          lastGood,
+          health,
+          attachments: ownAttachments(current),
+          policy: { ...policy, maxSteps: 100 },
+        };
         const outcome = planRestore(input);
         const stopped = new Set(
           health

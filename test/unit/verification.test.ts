@@ -56,6 +56,7 @@ describe('judgeRecovery: configuration', () => {
       current: live,
       lastGood: outageLastGood(),
       health: healthOf(live),
+      attachments: new Map(live.targetGroups.map((g) => [g.arn, [live.loadBalancerArn]])),
       policy: DEFAULTS.remediation,
     });
     expect(replanned.kind).toBe('plan');
@@ -73,6 +74,7 @@ describe('judgeRecovery: configuration', () => {
       current: live,
       lastGood: outageLastGood(),
       health: healthOf(live),
+      attachments: new Map(live.targetGroups.map((g) => [g.arn, [live.loadBalancerArn]])),
       policy: { ...DEFAULTS.remediation, maxSteps: 1 },
     });
     expect(replanned.kind).toBe('rejected');

@@ -36,6 +36,22 @@ export function requireField<T>(value: T | undefined, field: string): T {
   return value;
 }
 
+/**
+ * The load balancers that use a target group, by group ARN, from `DescribeTargetGroups`. ELBv2
+ * always lists them, `[]` for a group none uses; a group whose list is missing is left out, so
+ * that the plan treats it as unknown rather than as used by nobody. Each load balancer once:
+ * moto lists one again for every action of it that forwards to the group.
+ */
+export function toAttachments(groups: readonly SdkTargetGroup[]): Map<string, readonly string[]> {
+  return new Map(
+    groups.flatMap((g) =>
+      g.LoadBalancerArns === undefined
+        ? []
+        : [[requireField(g.TargetGroupArn, 'TargetGroupArn'), [...new Set(g.LoadBalancerArns)]] as const],
+    ),
+  );
+}
+
 /** Builds a listener; the rule with `IsDefault` becomes `defaultActions` when present. */
 export function toListener(l: SdkListener, sdkRules: readonly SdkRule[]): Listener {
   const defaultRule = sdkRules.find((r) => r.IsDefault === true);

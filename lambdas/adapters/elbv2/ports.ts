@@ -1,4 +1,11 @@
-import type { LbSnapshot, PlanStep, Target, TargetGroup, TargetHealth } from '../../../lib/types.ts';
+import type {
+  LbSnapshot,
+  PlanStep,
+  Target,
+  TargetGroup,
+  TargetGroupAttachments,
+  TargetHealth,
+} from '../../../lib/types.ts';
 
 // The ports the ELBv2 adapter implements: reading what decides routing, and applying plan steps.
 
@@ -6,6 +13,12 @@ import type { LbSnapshot, PlanStep, Target, TargetGroup, TargetHealth } from '..
 export interface LoadBalancerState {
   readonly snapshot: LbSnapshot;
   readonly health: readonly TargetHealth[];
+  /**
+   * Which load balancers use each group of the snapshot (`LoadBalancerArns`), for the plan's
+   * guardrail against writing into another load balancer's group. Beside the snapshot, so that
+   * its hash does not depend on who else uses a group.
+   */
+  readonly attachments: TargetGroupAttachments;
 }
 
 /** Reads what decides routing. */
@@ -27,6 +40,8 @@ export interface LoadBalancerReader {
 export interface DescribedTargetGroups {
   readonly groups: readonly TargetGroup[];
   readonly health: readonly TargetHealth[];
+  /** Which load balancers use each group described; `[]` for one none uses. */
+  readonly attachments: TargetGroupAttachments;
 }
 
 /** What `DescribeTargetGroupAttributes` contributes to a target group. */

@@ -16,7 +16,7 @@ import { normaliseSnapshot, normaliseTargetGroup } from '../../../lib/snapshot.t
 import type { Listener } from '../../../lib/types.ts';
 import { call, errorName } from '../aws-call.ts';
 import { mapBounded } from '../map-bounded.ts';
-import { requireField, toListener, toTargetGroup, toTargetHealth } from './from-sdk.ts';
+import { requireField, toAttachments, toListener, toTargetGroup, toTargetHealth } from './from-sdk.ts';
 import type {
   DescribedTargetGroups,
   LoadBalancerReader,
@@ -97,6 +97,7 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
     return {
       snapshot: normaliseSnapshot({ loadBalancerArn, listeners, targetGroups: [...read.groups] }),
       health: read.health,
+      attachments: read.attachments,
     };
   }
 
@@ -121,7 +122,7 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
     return { ...read, groups: read.groups.map(normaliseTargetGroup) };
   }
 
-  /** Registered targets, their health and (unless known) the attributes of each group. */
+  /** Registered targets, their health, who uses each group and (unless known) its attributes. */
   async #readGroups(
     sdkGroups: readonly SdkTargetGroup[],
     known: ReadonlyMap<string, TargetGroupAttributes> | undefined,
@@ -138,7 +139,11 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
       const attributes = this.#readAttributes ? await this.#describeAttributes(arn) : undefined;
       return { group: toTargetGroup(g, descriptions, attributes), health };
     });
-    return { groups: perGroup.map((p) => p.group), health: perGroup.flatMap((p) => p.health) };
+    return {
+      groups: perGroup.map((p) => p.group),
+      health: perGroup.flatMap((p) => p.health),
+      attachments: toAttachments(sdkGroups),
+    };
   }
 
   #describeListeners(loadBalancerArn: string): Promise<SdkListener[]> {

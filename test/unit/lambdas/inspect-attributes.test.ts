@@ -45,11 +45,12 @@ class AttributeCountingReader implements LoadBalancerReader {
       }
       return { ...withoutAttributes(g), ...known };
     });
-    return { snapshot: { ...live, targetGroups }, health: [] };
+    const attachments = new Map(targetGroups.map((g) => [g.arn, [live.loadBalancerArn]]));
+    return { snapshot: { ...live, targetGroups }, health: [], attachments };
   }
 
   async describeTargetGroups() {
-    return { groups: [], health: [] };
+    return { groups: [], health: [], attachments: new Map() };
   }
 }
 
