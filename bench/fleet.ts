@@ -399,7 +399,7 @@ function serviceConfig(loadBalancerArn: string, siteUrl: string): LbGuardConfig 
       {
         name: SERVICE,
         loadBalancerArn,
-        probes: [{ name: 'home', url: `${siteUrl}/`, allowLoopback: true }],
+        probes: [{ name: 'home', url: `${siteUrl}/` }],
       },
     ],
   };
@@ -612,14 +612,11 @@ async function measureProbeCycle(
           {
             name: 'health',
             url: `${site}/health`,
-            // The bench's site listens on 127.0.0.1.
-            allowLoopback: true,
             expect: { status: [200], bodyContains: 'ok' },
             servedBySample: { requests: 50, concurrency: 5 },
           },
           {
             name: 'checkout-journey',
-            allowLoopback: true,
             steps: [
               { name: 'home', url: `${site}/`, expect: { status: [200], bodyContains: 'Example Shop' } },
               {
