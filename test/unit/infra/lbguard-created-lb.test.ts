@@ -1,12 +1,9 @@
 // The construct dropped into a user's own stack beside a load balancer created in the same app:
 // every scope must follow the created load balancer's tokens, not the config's placeholder ARN.
 // Also exercises the options: a created trail, verify-after-deploy, target groups, CreateRule.
-import { Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LbGuard } from '../../../infra/index.ts';
+import { createdLbStack } from './stacks.ts';
 import {
   asList,
   isElbWriteAction,
@@ -20,51 +17,7 @@ import {
 let synth: Synthesized;
 
 beforeAll(() => {
-  synth = synthesize((app) => {
-    const stack = new Stack(app, 'Shop', { env: { account: '123456789012', region: 'eu-west-1' } });
-    // aws-cdk-lib's own types disagree under exactOptionalPropertyTypes; a Vpc is an IVpc.
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 }) as ec2.IVpc;
-    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
-    const blue = new elbv2.ApplicationTargetGroup(stack, 'Blue', {
-      vpc,
-      port: 8080,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-    });
-    const green = new elbv2.ApplicationTargetGroup(stack, 'Green', {
-      vpc,
-      port: 8080,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-    });
-    alb.addListener('Http', {
-      port: 80,
-      defaultAction: elbv2.ListenerAction.weightedForward([
-        { targetGroup: blue, weight: 50 },
-        { targetGroup: green, weight: 50 },
-      ]),
-    });
-    // The user's own resources are not what this test judges; say so to cdk-nag.
-    for (const [scope, ids] of [
-      [vpc, ['AwsSolutions-VPC7']],
-      [alb, ['AwsSolutions-ELB2', 'AwsSolutions-EC23']],
-    ] as const) {
-      for (const id of ids) {
-        Validations.of(scope).acknowledge({
-          id,
-          reason: 'Test fixture standing in for the user-owned load balancer; lbguard does not manage it.',
-        });
-      }
-    }
-
-    new LbGuard(stack, 'Guard', {
-      config: testConfig({ allowCreateRule: true, mode: 'auto' }),
-      services: { shop: { loadBalancer: alb, targetGroupArns: [blue.targetGroupArn, green.targetGroupArn] } },
-      trail: 'create',
-      verifyAfterDeploy: true,
-    });
-    return stack;
-  });
+  synth = synthesize(createdLbStack(testConfig({ allowCreateRule: true, mode: 'auto' })));
 }, 120_000);
 
 describe('LbGuard beside a load balancer created in the same app', () => {

@@ -69,8 +69,8 @@ function createLoadBalancer(stack: Stack): CreatedLoadBalancer {
 }
 
 /**
- * The construct in the user's stack 'Shop' beside a load balancer created there, as
- * lbguard-created-lb.test.ts builds it: a created trail, verify-after-deploy, named target groups.
+ * The construct in the user's stack 'Shop' beside a load balancer created there, with a created
+ * trail, verify-after-deploy and named target groups (lbguard-created-lb.test.ts judges it too).
  */
 export function createdLbStack(config: LbGuardConfig): (app: App) => Stack {
   return (app) => {
