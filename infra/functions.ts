@@ -3,12 +3,11 @@ import path from 'node:path';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LbGuardConfig } from '../lib/config/index.ts';
-import { nodejsBundlingOptions } from './bundling.ts';
+import { functionCode } from './bundling.ts';
 import { LBGUARD_NAMESPACE } from './metrics.ts';
 import type { LbGuardState } from './state.ts';
 
@@ -45,9 +44,9 @@ export function estimateEnvironmentBytes(environment: Readonly<Record<string, st
 
 /** lbguard's three functions. */
 export interface LbGuardFunctions {
-  readonly probe: nodejs.NodejsFunction;
-  readonly inspect: nodejs.NodejsFunction;
-  readonly remediate: nodejs.NodejsFunction;
+  readonly probe: lambda.Function;
+  readonly inspect: lambda.Function;
+  readonly remediate: lambda.Function;
 }
 
 /** Where a function's log group lives and how long it keeps its logs. */
@@ -64,8 +63,6 @@ export interface LbGuardFunctionsOptions extends FunctionLogging {
   readonly lambdasDir: string;
   readonly probeMemorySize: number;
 }
-
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
 /**
  * Creates probe, remediate and inspect (in that order) with their log groups and roles, in
@@ -179,7 +176,7 @@ interface FunctionOptions extends FunctionLogging {
   readonly deadLetterQueue: sqs.IQueue;
 }
 
-function createFunction(scope: Construct, id: string, options: FunctionOptions): nodejs.NodejsFunction {
+function createFunction(scope: Construct, id: string, options: FunctionOptions): lambda.Function {
   const estimate = estimateEnvironmentBytes(options.environment);
   // The config JSON is inside a token when it references resources; count it as written.
   const bytes = Math.max(estimate, options.configJsonBytes);
@@ -190,9 +187,11 @@ function createFunction(scope: Construct, id: string, options: FunctionOptions):
     throw new Error(`lbguard: handler entry not found: ${options.entry}`);
   }
   const { logGroup, role } = createLoggingRole(scope, id, `lbguard ${id.toLowerCase()} function`, options);
-  return new nodejs.NodejsFunction(scope, id, {
-    entry: options.entry,
-    handler: 'handler',
+  return new lambda.Function(scope, id, {
+    // Shared with bench/footprint.ts and the bundle tests (infra/bundling.ts): the SDK bundled,
+    // so the version tested is the version that runs, and it imports faster than the runtime's.
+    code: functionCode(options.entry),
+    handler: 'index.handler',
     description: options.description,
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
@@ -210,10 +209,5 @@ function createFunction(scope: Construct, id: string, options: FunctionOptions):
     ...(options.reservedConcurrentExecutions === undefined
       ? {}
       : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),
-    projectRoot: REPO_ROOT,
-    depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-    // Shared with bench/footprint.ts and the bundle tests (infra/bundling.ts): the SDK bundled,
-    // so the version tested is the version that runs, and it imports faster than the runtime's.
-    bundling: nodejsBundlingOptions('bundled'),
   });
 }

@@ -5,7 +5,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -110,9 +110,9 @@ export class LbGuard extends Construct {
   /** Inspect publishes remediation requests here; remediate is its only subscriber. */
   readonly remediationTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
-  readonly probeFunction: nodejs.NodejsFunction;
-  readonly inspectFunction: nodejs.NodejsFunction;
-  readonly remediateFunction: nodejs.NodejsFunction;
+  readonly probeFunction: lambda.Function;
+  readonly inspectFunction: lambda.Function;
+  readonly remediateFunction: lambda.Function;
   /** Per service, its alarms; the composite "service degraded" alarm is `degraded`. */
   readonly serviceAlarms: Readonly<Record<string, ServiceAlarms>>;
   readonly operationalAlarms: OperationalAlarms;
