@@ -399,7 +399,7 @@ function serviceConfig(loadBalancerArn: string, siteUrl: string): LbGuardConfig 
       {
         name: SERVICE,
         loadBalancerArn,
-        probes: [{ name: 'home', url: `${siteUrl}/` }],
+        probes: [{ name: 'home', url: `${siteUrl}/`, allowLoopback: true }],
       },
     ],
   };
@@ -612,11 +612,14 @@ async function measureProbeCycle(
           {
             name: 'health',
             url: `${site}/health`,
+            // The bench's site listens on 127.0.0.1.
+            allowLoopback: true,
             expect: { status: [200], bodyContains: 'ok' },
             servedBySample: { requests: 50, concurrency: 5 },
           },
           {
             name: 'checkout-journey',
+            allowLoopback: true,
             steps: [
               { name: 'home', url: `${site}/`, expect: { status: [200], bodyContains: 'Example Shop' } },
               {

@@ -1,7 +1,19 @@
+import type { LookupAddress } from 'node:dns';
+import { lookup as systemLookup } from 'node:dns/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { createContext, Script } from 'node:vm';
 import type { ExpectConfig, ProbeConfig, ProbeStepConfig } from '../../lib/config/index.ts';
+// Not through lib/config/index.ts, whose values pull the YAML parser into every function bundle.
+import {
+  classifyAddress,
+  FORBIDDEN_TARGETS,
+  type ForbiddenTarget,
+  isIpLiteral,
+  isRefused,
+} from '../../lib/config/probe-targets.ts';
 import type { ProbeResult, ProbeStepResult, ServedBySample } from '../../lib/types.ts';
 import { mapBounded } from './map-bounded.ts';
 
@@ -13,18 +25,24 @@ export interface ServedBySampleOptions {
   /** No new request starts after this long. Default 10 000 ms. */
   readonly deadlineMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Let the sample reach loopback: pass the sampled probe's `allowLoopback`. Default false. */
+  readonly allowLoopback?: boolean | undefined;
 }
 
 /** A served-by sample plus what could not be counted, so a thin sample is visibly thin. */
 export interface ServedBySampleRun extends ServedBySample {
   readonly sent: number;
-  /** Transport errors and timeouts. */
+  /** Transport errors, timeouts and refused targets. */
   readonly failed: number;
   /** Responses without the served-by header. */
   readonly withoutHeader: number;
 }
 
-/** Runs synthetic probes and served-by samples against a site. */
+/**
+ * Runs synthetic probes and served-by samples against a site. Neither reaches an address probes
+ * may not (lib/config/probe-targets.ts): a probe's `allowLoopback` opens loopback, nothing opens
+ * the rest.
+ */
 export interface Prober {
   run(
     service: string,
@@ -47,7 +65,12 @@ export interface HttpProberOptions {
   /** Bodies are read up to this many bytes for assertions. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   readonly userAgent?: string;
+  /** Every address of a host name, as `dns.promises.lookup(name, { all: true })` gives. Tests inject one. */
+  readonly lookup?: ResolveHost;
 }
+
+/** Resolves a host name to all its addresses. */
+export type ResolveHost = (hostname: string) => Promise<readonly LookupAddress[]>;
 
 interface HttpResponse {
   readonly status: number;
@@ -59,6 +82,11 @@ type Outcome =
   | { readonly kind: 'response'; readonly response: HttpResponse }
   | { readonly kind: 'error'; readonly error: string };
 
+/** Where a request may go: its URL and, for a host name, the addresses already checked. */
+type Target =
+  | { readonly kind: 'target'; readonly url: URL; readonly lookup?: LookupFunction }
+  | { readonly kind: 'error'; readonly error: string };
+
 /** Hard caps whatever the config says, so one probe run stays bounded in a 1-minute Lambda. */
 const MAX_SAMPLE_REQUESTS = 1000;
 const MAX_SAMPLE_CONCURRENCY = 50;
@@ -66,13 +94,20 @@ const MAX_SAMPLE_CONCURRENCY = 50;
 /**
  * Probes over node:http/https with keep-alive agents (connections are reused across steps and
  * samples, as browsers do; ALB balances per request, not per connection). Every failure — refused
- * connection, TLS error, timeout, unexpected status, slow answer — becomes a result, never a throw.
+ * connection, TLS error, timeout, unexpected status, slow answer, forbidden target — becomes a
+ * result, never a throw.
+ *
+ * A host name is resolved before the request and refused if any of its addresses is one probes may
+ * not reach; the request then connects to those checked addresses only (a pinned `lookup`), so a
+ * name that answers differently the second time (DNS rebinding) gains nothing. node:http follows
+ * no redirects, so there is no further hop to check.
  */
 export class HttpProber implements Prober {
   readonly #now: () => Date;
   readonly #mono: () => number;
   readonly #maxBody: number;
   readonly #userAgent: string;
+  readonly #lookup: ResolveHost;
   readonly #http = new HttpAgent({ keepAlive: true, maxSockets: MAX_SAMPLE_CONCURRENCY });
   readonly #https = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SAMPLE_CONCURRENCY });
 
@@ -81,6 +116,7 @@ export class HttpProber implements Prober {
     this.#mono = options.monotonicMs ?? (() => performance.now());
     this.#maxBody = options.maxBodyBytes ?? 1024 * 1024;
     this.#userAgent = options.userAgent ?? 'lbguard-probe/1';
+    this.#lookup = options.lookup ?? ((hostname) => systemLookup(hostname, { all: true }));
   }
 
   /**
@@ -126,7 +162,12 @@ export class HttpProber implements Prober {
       headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
     }
     const started = this.#mono();
-    const outcome = await this.#send(step.url, step.method, headers, step.body, probe.timeoutMs);
+    const signal = AbortSignal.timeout(probe.timeoutMs);
+    const target = await this.#target(step.url, probe.allowLoopback === true, signal, probe.timeoutMs);
+    const outcome =
+      target.kind === 'error'
+        ? target
+        : await this.#send(target, step.method, headers, step.body, signal, probe.timeoutMs);
     const latencyMs = Math.round(this.#mono() - started);
     const base = { name: step.name, url: step.url, method: step.method, latencyMs };
     if (outcome.kind === 'error') return { ...base, ok: false, error: outcome.error, failures: [] };
@@ -161,10 +202,19 @@ export class HttpProber implements Prober {
     let sent = 0;
     let failed = 0;
     let withoutHeader = 0;
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    // One resolution per burst: its first request resolves, the others reuse the checked answer.
+    let target: Promise<Target> | undefined;
     await mapBounded(Array.from({ length: requests }), concurrency, async () => {
       if (this.#mono() >= deadline) return;
       sent++;
-      const outcome = await this.#send(url, 'GET', headers, undefined, options.timeoutMs ?? 5_000);
+      const signal = AbortSignal.timeout(timeoutMs);
+      target ??= this.#target(url, options.allowLoopback === true, signal, timeoutMs);
+      const checked = await target;
+      const outcome =
+        checked.kind === 'error'
+          ? checked
+          : await this.#send(checked, 'GET', headers, undefined, signal, timeoutMs);
       if (outcome.kind === 'error') {
         failed++;
         return;
@@ -182,30 +232,70 @@ export class HttpProber implements Prober {
     this.#https.destroy();
   }
 
-  #send(
+  /**
+   * Where `url` may be sent: refused when its host is, or resolves to, an address probes may not
+   * reach. Resolution counts against the request's timeout, as it did inside node:http.
+   */
+  async #target(
     url: string,
-    method: string,
-    headers: Readonly<Record<string, string>>,
-    body: string | undefined,
+    allowLoopback: boolean,
+    signal: AbortSignal,
     timeoutMs: number,
-  ): Promise<Outcome> {
+  ): Promise<Target> {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      return Promise.resolve({ kind: 'error', error: `invalid URL ${url}` });
+      return { kind: 'error', error: `invalid URL ${url}` };
     }
-    const https = parsed.protocol === 'https:';
-    const signal = AbortSignal.timeout(timeoutMs);
+    const host = parsed.hostname;
+    if (isIpLiteral(host)) {
+      const kind = classifyAddress(host);
+      return isRefused(kind, allowLoopback)
+        ? {
+            kind: 'error',
+            error: `refused: ${host.replace(/^\[|\]$/g, '')} is ${refusal(kind, allowLoopback)}`,
+          }
+        : { kind: 'target', url: parsed };
+    }
+    let addresses: readonly LookupAddress[];
+    try {
+      addresses = await untilAborted(this.#lookup(host), signal);
+    } catch (err) {
+      return { kind: 'error', error: describeError(err, signal, timeoutMs) };
+    }
+    if (addresses.length === 0) return { kind: 'error', error: 'ENOTFOUND' };
+    for (const { address } of addresses) {
+      const kind = classifyAddress(address);
+      if (isRefused(kind, allowLoopback)) {
+        return {
+          kind: 'error',
+          error: `refused: ${host} resolves to ${address}, ${refusal(kind, allowLoopback)}`,
+        };
+      }
+    }
+    return { kind: 'target', url: parsed, lookup: pinnedLookup(addresses) };
+  }
+
+  #send(
+    target: Extract<Target, { kind: 'target' }>,
+    method: string,
+    headers: Readonly<Record<string, string>>,
+    body: string | undefined,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Outcome> {
+    const https = target.url.protocol === 'https:';
     return new Promise<Outcome>((resolve) => {
       const fail = (err: unknown) => resolve({ kind: 'error', error: describeError(err, signal, timeoutMs) });
       const req = (https ? httpsRequest : httpRequest)(
-        parsed,
+        target.url,
         {
           method,
           headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
           agent: https ? this.#https : this.#http,
           signal,
+          ...(target.lookup === undefined ? {} : { lookup: target.lookup }),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -231,6 +321,51 @@ export class HttpProber implements Prober {
       req.end(body);
     });
   }
+}
+
+/** The rest of a refusal message: what the address is, and for loopback how to allow it. */
+function refusal(kind: ForbiddenTarget, allowLoopback: boolean): string {
+  return kind === 'loopback' && !allowLoopback
+    ? `${FORBIDDEN_TARGETS[kind]}; only a probe with allowLoopback: true (a local drill or test) may reach it`
+    : `${FORBIDDEN_TARGETS[kind]}, which probes never reach`;
+}
+
+/** A `lookup` for node:net that answers with addresses already checked, never asking DNS again. */
+function pinnedLookup(addresses: readonly LookupAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const usable = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
+    const [first] = usable;
+    if (first === undefined) {
+      callback(Object.assign(new Error(`no IPv${family} address`), { code: 'ENOTFOUND' }), '', 0);
+    } else if (options.all === true) {
+      callback(
+        null,
+        usable.map((a) => ({ address: a.address, family: a.family })),
+      );
+    } else {
+      callback(null, first.address, first.family);
+    }
+  };
+}
+
+/** `promise`, or the abort of `signal` if that comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function describeError(err: unknown, signal: AbortSignal, timeoutMs: number): string {
@@ -263,6 +398,35 @@ function rememberCookies(cookies: Map<string, string>, setCookie: readonly strin
   }
 }
 
+/**
+ * How long one pattern may run against one response. Config refuses patterns that backtrack
+ * exponentially, but not polynomial ones (`.*a` on a long line without an `a`), which no syntax
+ * rule tells from ordinary patterns; this bounds them all. Ordinary patterns take well under 1 ms
+ * on a 1 MiB body.
+ */
+const PATTERN_BUDGET_MS = 100;
+
+// A context whose only script tests one pattern: vm's timeout interrupts the regular expression
+// engine, which nothing else in the event loop can.
+const patternRealm = createContext({ pattern: /$^/, text: '' });
+const testPattern = new Script('pattern.test(text)');
+
+/** Whether `source` matches `text`, or `undefined` when it ran over the budget. */
+function matchesWithinBudget(source: string, text: string): boolean | undefined {
+  patternRealm.pattern = new RegExp(source);
+  patternRealm.text = text;
+  try {
+    return testPattern.runInContext(patternRealm, { timeout: PATTERN_BUDGET_MS }) === true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return undefined;
+    throw error;
+  } finally {
+    patternRealm.text = '';
+  }
+}
+
+const OVER_BUDGET = `gave up after ${PATTERN_BUDGET_MS} ms: the pattern backtracks too much on this response; anchor it or narrow its wildcards`;
+
 /** Assertion failures of one response, each a sentence. */
 export function checkExpectations(expect: ExpectConfig, response: HttpResponse): string[] {
   const failures: string[] = [];
@@ -272,8 +436,10 @@ export function checkExpectations(expect: ExpectConfig, response: HttpResponse):
   if (expect.bodyContains !== undefined && !response.body.includes(expect.bodyContains)) {
     failures.push(`body does not contain ${JSON.stringify(expect.bodyContains)}`);
   }
-  if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(response.body)) {
-    failures.push(`body does not match /${expect.bodyMatches}/`);
+  if (expect.bodyMatches !== undefined) {
+    const matched = matchesWithinBudget(expect.bodyMatches, response.body);
+    if (matched === undefined) failures.push(`body match against /${expect.bodyMatches}/ ${OVER_BUDGET}`);
+    else if (!matched) failures.push(`body does not match /${expect.bodyMatches}/`);
   }
   for (const [name, wanted] of Object.entries(expect.headers)) {
     const actual = headerValue(response.headers, name);
@@ -282,10 +448,15 @@ export function checkExpectations(expect: ExpectConfig, response: HttpResponse):
         failures.push(
           `header ${name} is ${JSON.stringify(actual ?? null)}, expected ${JSON.stringify(wanted)}`,
         );
-    } else if (actual === undefined || !new RegExp(wanted.matches).test(actual)) {
-      failures.push(
-        `header ${name} is ${JSON.stringify(actual ?? null)}, expected to match /${wanted.matches}/`,
-      );
+    } else {
+      const matched = actual === undefined ? false : matchesWithinBudget(wanted.matches, actual);
+      if (matched === undefined)
+        failures.push(`header ${name} match against /${wanted.matches}/ ${OVER_BUDGET}`);
+      else if (!matched) {
+        failures.push(
+          `header ${name} is ${JSON.stringify(actual ?? null)}, expected to match /${wanted.matches}/`,
+        );
+      }
     }
   }
   return failures;

@@ -156,6 +156,7 @@ async function sampleServedBy(service: ServiceConfig, deps: ProbeDeps): Promise<
         concurrency: p.servedBySample.concurrency,
         timeoutMs: p.timeoutMs,
         headers: first.headers,
+        allowLoopback: p.allowLoopback,
       });
       if (run.failed > 0 || run.withoutHeader > 0) {
         deps.logger.info('served-by sample incomplete', {

@@ -2,6 +2,7 @@ export { ConfigError } from '../errors.ts';
 export { suggestKey } from '../suggest.ts';
 export { DEFAULTS } from './defaults.ts';
 export { loadConfigJsonOrThrow, type ParseConfigJsonResult, parseConfigJson } from './json.ts';
+export { LIMITS, type LimitName } from './limits.ts';
 export {
   type ConfigIssue,
   formatConfigIssues,
@@ -10,6 +11,16 @@ export {
   type ParseConfigResult,
   parseConfig,
 } from './parse.ts';
+export {
+  classifyAddress,
+  classifyUrlHost,
+  FORBIDDEN_RANGES,
+  FORBIDDEN_TARGETS,
+  type ForbiddenTarget,
+  isIpLiteral,
+  isRefused,
+} from './probe-targets.ts';
+export { findRegexRisk, type RegexRisk } from './regex-safety.ts';
 export {
   configSchema,
   type ExpectConfig,

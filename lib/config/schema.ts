@@ -12,7 +12,15 @@
 // the chained spelling builds; test/unit/config.test.ts holds the JSON Schema to the file.
 import * as z from 'zod/mini';
 import { DEFAULTS } from './defaults.ts';
-import { checkUniqueNames, described, hasIssuesAt, isRecord, strict, whenObject } from './schema/helpers.ts';
+import {
+  checkUniqueNames,
+  described,
+  hasIssuesAt,
+  isRecord,
+  maxItems,
+  strict,
+  whenObject,
+} from './schema/helpers.ts';
 import { ALB_ARN } from './schema/leaves.ts';
 import { scheduleSchema } from './schema/schedule.ts';
 import { serviceSchema } from './schema/service.ts';
@@ -58,7 +66,10 @@ export const configSchema = strict({
   services: described(
     z
       .array(serviceSchema)
-      .check(z.minLength(1, 'must list at least one service; see lbguard.config.example.yaml')),
+      .check(
+        z.minLength(1, 'must list at least one service; see lbguard.config.example.yaml'),
+        maxItems('services', 'services', 'guard the others from a second lbguard deployment'),
+      ),
     'The services to guard, one per load balancer.',
   ),
 }).check(

@@ -104,6 +104,7 @@ ${input.tableName === undefined ? '' : `tableName: ${input.tableName}\n`}service
 ${listeners}    probes:
       - name: health
         url: ${input.probeUrl ?? 'http://127.0.0.1:9/health'}
+        allowLoopback: true # the test site listens on 127.0.0.1
         timeoutMs: 2000
         latencyBudgetMs: 2000
     remediation:

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkExpectations, HttpProber } from '../../lambdas/adapters/http-prober.ts';
 import type { ProbeConfig, ProbeStepConfig } from '../../lib/config/index.ts';
 
@@ -9,6 +9,9 @@ import type { ProbeConfig, ProbeStepConfig } from '../../lib/config/index.ts';
 
 const NOW = new Date('2026-11-02T14:02:11.000Z');
 let base: string;
+let port: number;
+/** Every request the local site has received, so a test can show that none arrived. */
+let received = 0;
 let refusedUrl: string;
 let server: Server;
 let servedByCounter = 0;
@@ -19,6 +22,7 @@ const servedByRequests: { count: number; inFlight: number; maxInFlight: number }
 };
 
 function route(req: IncomingMessage, res: ServerResponse): void {
+  received++;
   const url = new URL(req.url ?? '/', 'http://x');
   switch (url.pathname) {
     case '/home':
@@ -78,7 +82,8 @@ function route(req: IncomingMessage, res: ServerResponse): void {
 beforeAll(async () => {
   server = createServer(route);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
   // A port that was just free and is now closed: connections to it are refused.
   const closed = createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -102,8 +107,9 @@ function step(name: string, path: string, overrides: Partial<ProbeStepConfig> = 
   };
 }
 
+/** The local site listens on loopback, so these probes carry the permission a drill's would. */
 function probe(steps: ProbeStepConfig[], overrides: Partial<ProbeConfig> = {}): ProbeConfig {
-  return { name: 'home', steps, timeoutMs: 1_000, latencyBudgetMs: 1_000, ...overrides };
+  return { name: 'home', steps, timeoutMs: 1_000, latencyBudgetMs: 1_000, allowLoopback: true, ...overrides };
 }
 
 describe('HttpProber', () => {
@@ -224,6 +230,7 @@ describe('HttpProber', () => {
     const sample = await prober.sampleServedBy('shop', `${base}/who`, 'X-Served-By', {
       requests: 40,
       concurrency: 4,
+      allowLoopback: true,
     });
     expect(sample.service).toBe('shop');
     expect(sample.at).toBe(NOW.toISOString());
@@ -245,11 +252,129 @@ describe('HttpProber', () => {
       requests: 100,
       concurrency: 1,
       deadlineMs: 2_500,
+      allowLoopback: true,
     });
     ticking.destroy();
     expect(sample.sent).toBe(2);
     expect(sample.failed).toBe(2);
     expect(sample.counts).toEqual({});
+  });
+});
+
+describe('HttpProber refuses targets a probe may not reach', () => {
+  /** Resolves the test's made-up names; a name it does not know fails as the system resolver would. */
+  const names: Record<string, { address: string; family: number }[]> = {
+    'metadata.attacker.test': [{ address: '169.254.169.254', family: 4 }],
+    'mixed.attacker.test': [
+      { address: '127.0.0.1', family: 4 },
+      { address: '169.254.169.254', family: 4 },
+    ],
+    'imds6.attacker.test': [{ address: 'fd00:ec2::254', family: 6 }],
+    'local.attacker.test': [{ address: '::1', family: 6 }],
+    'shop.test': [{ address: '127.0.0.1', family: 4 }],
+  };
+  const lookup = vi.fn(async (hostname: string) => {
+    const found = names[hostname];
+    if (found === undefined)
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return found;
+  });
+  const prober = new HttpProber({ now: () => NOW, lookup });
+  afterAll(() => prober.destroy());
+
+  async function runUnreached(url: string, allowLoopback: boolean) {
+    const before = received;
+    const started = Date.now();
+    const result = await prober.run('shop', probe([step('target', url)], { allowLoopback }));
+    expect(received - before, 'requests that reached the local site').toBe(0);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(result.ok).toBe(false);
+    expect(result.steps).toHaveLength(1);
+    expect(result.steps[0]).toMatchObject({ ok: false, failures: [] });
+    expect(result.steps[0]?.status).toBeUndefined();
+    return result.steps[0]?.error ?? '';
+  }
+
+  it('refuses a name that resolves to the instance metadata address, before connecting', async () => {
+    const error = await runUnreached(`http://metadata.attacker.test:${port}/latest/meta-data/`, true);
+    expect(error).toBe(
+      'refused: metadata.attacker.test resolves to 169.254.169.254, the instance metadata service, which probes never reach',
+    );
+    expect(lookup).toHaveBeenCalledWith('metadata.attacker.test');
+  });
+
+  it('refuses a name with any forbidden address among allowed ones, connecting to none of them', async () => {
+    // 127.0.0.1 is the local site itself: had the prober connected anywhere, the site would count it.
+    const error = await runUnreached(`http://mixed.attacker.test:${port}/home`, true);
+    expect(error).toMatch(/^refused: mixed\.attacker\.test resolves to 169\.254\.169\.254, /);
+  });
+
+  it('refuses the IPv6 instance metadata address', async () => {
+    expect(await runUnreached(`http://imds6.attacker.test:${port}/`, true)).toMatch(
+      /resolves to fd00:ec2::254, the instance metadata service/,
+    );
+  });
+
+  it('refuses a link-local literal even when the probe allows loopback', async () => {
+    expect(await runUnreached(`http://169.254.10.20:${port}/health`, true)).toMatch(
+      /^refused: 169\.254\.10\.20 is a link-local address/,
+    );
+  });
+
+  it('refuses the local site without allowLoopback, naming the flag', async () => {
+    expect(await runUnreached(`${base}/home`, false)).toMatch(
+      /^refused: 127\.0\.0\.1 is a loopback address.*allowLoopback/,
+    );
+  });
+
+  it('refuses a name that resolves to loopback without allowLoopback', async () => {
+    expect(await runUnreached(`http://local.attacker.test:${port}/home`, false)).toMatch(
+      /^refused: local\.attacker\.test resolves to ::1, a loopback address/,
+    );
+  });
+
+  it('connects to the address it checked, not to a second lookup of the name', async () => {
+    // shop.test exists only in the injected resolver: a request that reaches the site used its answer.
+    const before = received;
+    const result = await prober.run('shop', probe([step('home', `http://shop.test:${port}/home`)]));
+    expect(result.ok).toBe(true);
+    expect(received - before).toBe(1);
+  });
+
+  it('reports a name that does not resolve as a failed step', async () => {
+    const result = await prober.run('shop', probe([step('home', 'http://nowhere.test/')]));
+    expect(result.steps[0]).toMatchObject({ ok: false, error: 'ENOTFOUND' });
+  });
+
+  it('times a lookup that never answers out within the step timeout', async () => {
+    const stuck = new HttpProber({ now: () => NOW, lookup: () => new Promise(() => {}) });
+    const result = await stuck.run(
+      'shop',
+      probe([step('home', 'http://slow-dns.test/')], { timeoutMs: 150 }),
+    );
+    stuck.destroy();
+    expect(result.steps[0]).toMatchObject({ ok: false, error: 'timeout after 150 ms' });
+  });
+
+  it('counts a refused served-by sample as failed without sending a request', async () => {
+    const before = received;
+    const sample = await prober.sampleServedBy('shop', `${base}/who`, 'X-Served-By', {
+      requests: 10,
+      concurrency: 2,
+    });
+    expect(received - before).toBe(0);
+    expect(sample).toMatchObject({ failed: 10, withoutHeader: 0, counts: {} });
+  });
+
+  it('resolves a sampled name once per burst, not once per request', async () => {
+    lookup.mockClear();
+    const sample = await prober.sampleServedBy('shop', `http://shop.test:${port}/who`, 'X-Served-By', {
+      requests: 12,
+      concurrency: 3,
+      allowLoopback: true,
+    });
+    expect(sample.failed).toBe(0);
+    expect(lookup).toHaveBeenCalledTimes(1);
   });
 });
 
@@ -269,4 +394,26 @@ describe('checkExpectations', () => {
   ])('checks headers exactly or by pattern: %j', (expectation, failures) => {
     expect(checkExpectations(expectation, response)).toEqual(failures);
   });
+
+  // Config refuses such patterns; the prober still bounds a pattern that reached it another way, or
+  // one that is merely slow (polynomial) on a long body.
+  it.each([
+    ['body', { status: [200], bodyMatches: '^(a+)+$', headers: {} }, { body: `${'a'.repeat(40)}!` }],
+    ['body', { status: [200], bodyMatches: '(.*)(.*)(.*)(.*)x', headers: {} }, { body: 'b'.repeat(3_000) }],
+    [
+      'header',
+      { status: [200], headers: { 'x-version': { matches: '^(\\d+)+$' } } },
+      { headers: { 'x-version': `${'1'.repeat(40)}x` } },
+    ],
+  ])(
+    'gives up on a %s pattern that backtracks, as a failure within its budget',
+    (_what, expectation, part) => {
+      const started = Date.now();
+      const failures = checkExpectations(expectation, { ...response, ...part });
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(failures).toEqual([
+        expect.stringMatching(/ gave up after 100 ms: the pattern backtracks too much/),
+      ]);
+    },
+  );
 });

@@ -43,7 +43,15 @@ import type {
 
 /** Parses a config the way the functions do; throws on a bad one so tests fail loudly. */
 export function testConfig(input: LbGuardConfigInput): LbGuardConfig {
-  const parsed = parseConfig(JSON.stringify(input), 'test config');
+  // Test sites listen on 127.0.0.1, which a probe reaches only with allowLoopback.
+  const local = {
+    ...input,
+    services: input.services.map((s) => ({
+      ...s,
+      probes: s.probes.map((p) => ({ allowLoopback: true, ...p })),
+    })),
+  };
+  const parsed = parseConfig(JSON.stringify(local), 'test config');
   if (!parsed.ok) throw new Error(parsed.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
   return parsed.config;
 }

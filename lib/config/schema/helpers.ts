@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { suggestKey } from '../../suggest.ts';
+import { LIMITS, type LimitName } from '../limits.ts';
 import '../zod-english.ts';
 
 /** A plain object: what a cross-field check may read fields of, even when the rest is broken. */
@@ -45,6 +46,40 @@ export function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
 export function intIn(min: number, max: number, why = '') {
   const message = `must be a whole number from ${min} to ${max}${why}`;
   return z.int().check(z.minimum(min, message), z.maximum(max, message));
+}
+
+/** A list of at most one of `LIMITS`, its message naming the limit: `what` is the plural noun. */
+export function maxItems(limit: LimitName, what: string, fix: string) {
+  return z.maxLength(LIMITS[limit], `must have at most ${LIMITS[limit]} ${what} (limit ${limit}); ${fix}`);
+}
+
+/** A string of at most one of `LIMITS` characters, its message naming the limit. */
+export function maxChars(limit: LimitName, fix: string) {
+  return z.maxLength(LIMITS[limit], `must be at most ${LIMITS[limit]} characters (limit ${limit}); ${fix}`);
+}
+
+/**
+ * A mapping (headers) of at most one of `LIMITS` entries, its message naming the limit; the JSON
+ * Schema says `maxProperties` so editors flag it too.
+ */
+export function withMaxEntries<T extends z.ZodMiniType<Record<string, unknown>>>(
+  record: T,
+  limit: LimitName,
+  what: string,
+  fix: string,
+): T {
+  const max = LIMITS[limit];
+  const bounded = record.check(
+    z.superRefine((value: Record<string, unknown>, ctx) => {
+      if (Object.keys(value).length > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must have at most ${max} ${what} (limit ${limit}); ${fix}`,
+        });
+      }
+    }, whenObject),
+  );
+  return withMeta(bounded, { maxProperties: max });
 }
 
 /**

@@ -3,8 +3,10 @@
  * each with a message that names what is expected and never quotes what was received.
  */
 import * as z from 'zod/mini';
+import { findRegexRisk, type RegexRisk } from '../regex-safety.ts';
 import '../zod-english.ts';
-import { strict, withMeta } from './helpers.ts';
+import { LIMITS } from '../limits.ts';
+import { maxChars, strict, withMaxEntries, withMeta } from './helpers.ts';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** RFC 9110 `token`: what an HTTP header name may contain. */
@@ -43,8 +45,26 @@ export const headerNameSchema = z
     ),
   );
 
+/** Why each risky construct is refused and how to write the pattern instead. */
+const REGEX_RISKS: Readonly<Record<RegexRisk, string>> = {
+  'nested-repetition':
+    'must not repeat a group that itself holds a repetition, like (a+)+ or (.*a){10}: on a long response such a pattern backtracks for minutes (catastrophic backtracking); repeat one character class instead, e.g. write (\\d+\\.)+ as [\\d.]+',
+  'repeated-alternatives':
+    'must not repeat a group of alternatives, like (a|b)* or (GET|POST)+: overlapping alternatives such as (a|a)* backtrack catastrophically; use a character class such as [ab]*, or write the alternatives out without repeating them',
+  backreference:
+    'must not use a backreference (\\1, \\k<name>): it makes matching time unbounded (catastrophic backtracking); match the text itself',
+  lookaround:
+    'must not use a lookahead or lookbehind ((?=, (?!, (?<=, (?<!): lbguard cannot bound how long they backtrack; match the text directly, or use bodyContains',
+};
+
+/**
+ * A JavaScript regular expression (no flags) that compiles and cannot backtrack catastrophically
+ * (lib/config/regex-safety.ts), within `LIMITS.patternChars`.
+ */
 export const regexSchema = z.string().check(
+  maxChars('patternChars', 'match a shorter, distinctive part of the text'),
   z.superRefine((source, ctx) => {
+    if (source.length > LIMITS.patternChars) return;
     try {
       new RegExp(source);
     } catch (error) {
@@ -54,12 +74,16 @@ export const regexSchema = z.string().check(
         code: 'custom',
         message: `must be a valid JavaScript regular expression (${reason}); escape literal characters such as ( [ . ? with a backslash`,
       });
+      return;
     }
+    const risk = findRegexRisk(source);
+    if (risk !== undefined) ctx.addIssue({ code: 'custom', message: REGEX_RISKS[risk] });
   }),
 );
 
 export const httpUrlSchema = withMeta(
   z.string().check(
+    maxChars('urlChars', 'shorten the URL; long query strings belong in a request body'),
     z.superRefine((text, ctx) => {
       const url = parseUrl(text);
       if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
@@ -126,11 +150,32 @@ export const listenerArnSchema = z
     z.regex(LISTENER_ARN, `must be an Application Load Balancer listener ARN like ${EXAMPLE_LISTENER_ARN}`),
   );
 
-export const headersSchema = z.record(
-  headerNameSchema,
-  z.string().check(z.regex(SINGLE_LINE, 'must be a single line (no line breaks)')),
+export const headersSchema = withMaxEntries(
+  z.record(
+    headerNameSchema,
+    z
+      .string()
+      .check(
+        z.regex(SINGLE_LINE, 'must be a single line (no line breaks)'),
+        maxChars('headerValueChars', 'send a shorter value'),
+      ),
+  ),
+  'requestHeaders',
+  'headers',
+  'send only the headers the site needs to answer',
 );
 
-export const headerExpectationSchema = z.union([z.string(), strict({ matches: regexSchema })], {
-  error: 'must be the exact value expected (a string) or { matches: <regular expression> }',
-});
+export const headerExpectationSchema = z
+  .union([z.string(), strict({ matches: regexSchema })], {
+    error: 'must be the exact value expected (a string) or { matches: <regular expression> }',
+  })
+  .check(
+    z.superRefine((expected, ctx) => {
+      if (typeof expected === 'string' && expected.length > LIMITS.expectationChars) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at most ${LIMITS.expectationChars} characters (limit expectationChars); expect a shorter value, or { matches: <regular expression> } for its distinctive part`,
+        });
+      }
+    }),
+  );

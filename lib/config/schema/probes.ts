@@ -1,8 +1,26 @@
 /** The `probes` section: single requests and journeys, normalised so every probe has `steps`. */
 import * as z from 'zod/mini';
 import { DEFAULTS } from '../defaults.ts';
+import {
+  classifyUrlHost,
+  FORBIDDEN_RANGES,
+  FORBIDDEN_TARGETS,
+  type ForbiddenTarget,
+  isRefused,
+} from '../probe-targets.ts';
 import '../zod-english.ts';
-import { checkUniqueNames, described, hasIssuesAt, intIn, strict, whenObject } from './helpers.ts';
+import {
+  checkUniqueNames,
+  described,
+  hasIssuesAt,
+  intIn,
+  isRecord,
+  maxChars,
+  maxItems,
+  strict,
+  whenObject,
+  withMaxEntries,
+} from './helpers.ts';
 import {
   headerExpectationSchema,
   headerNameSchema,
@@ -30,16 +48,36 @@ const expectSchema = strict({
     ),
     'Status codes that count as success.',
   ),
-  bodyContains: described(z.optional(z.string()), 'Text the response body must contain.'),
+  bodyContains: described(
+    z.optional(z.string().check(maxChars('expectationChars', 'check a short, distinctive part of the text'))),
+    'Text the response body must contain.',
+  ),
   bodyMatches: described(
     z.optional(regexSchema),
     'JavaScript regular expression the response body must match.',
   ),
   headers: described(
-    z._default(z.record(headerNameSchema, headerExpectationSchema), () => ({})),
+    z._default(
+      withMaxEntries(
+        z.record(headerNameSchema, headerExpectationSchema),
+        'expectedHeaders',
+        'headers',
+        'check the headers that tell a good answer from a bad one',
+      ),
+      () => ({}),
+    ),
     'Response headers: exact value, or { matches: regex }.',
   ),
 });
+
+const bodySchema = z
+  .string()
+  .check(
+    maxChars(
+      'requestBodyChars',
+      'send a smaller representative body (the config travels in each function’s 4 KB environment)',
+    ),
+  );
 
 const methodSchema = z.enum(HTTP_METHODS, {
   error: `must be one of ${HTTP_METHODS.join(', ')} (uppercase)`,
@@ -72,7 +110,7 @@ const stepSchema = strict({
     z._default(headersSchema, () => ({})),
     'Request headers. Values are never logged.',
   ),
-  body: described(z.optional(z.string()), 'Request body. Never logged.'),
+  body: described(z.optional(bodySchema), 'Request body. Never logged.'),
   expect: z.prefault(expectSchema, {}),
 }).check(z.superRefine(checkBodyAllowed, whenObject));
 
@@ -97,16 +135,67 @@ const servedBySampleSchema = strict({
   }, whenObject),
 );
 
+/** Why no flag opens a kind of target, for the message that refuses it. */
+const NEVER_REACHABLE: Readonly<Record<Exclude<ForbiddenTarget, 'loopback'>, string>> = {
+  'instance-metadata': 'it hands out the credentials of the function that runs the probe',
+  'link-local': "the platform's own services live there (instance metadata, ECS task credentials, DNS)",
+  unspecified: 'it reaches the probing machine itself',
+};
+
+function targetMessage(kind: ForbiddenTarget): string {
+  const what = `points at ${FORBIDDEN_TARGETS[kind]} (${FORBIDDEN_RANGES[kind]})`;
+  return kind === 'loopback'
+    ? `${what}, which a deployed lbguard must not probe (inside Lambda it is the runtime's own API); use the site's address, or set allowLoopback: true on this probe when the site runs on this machine (a local drill, test or bench)`
+    : `${what}, which no probe may reach: ${NEVER_REACHABLE[kind]}; use the site's or the load balancer's address`;
+}
+
+/**
+ * Refuses probe URLs whose host is, by its spelling, an address no probe may reach; loopback only
+ * without the probe's `allowLoopback`. Names resolve at run time, where the prober applies the
+ * same rule to every address before connecting.
+ */
+function checkTargets(
+  probe: { readonly url?: unknown; readonly steps?: unknown; readonly allowLoopback?: unknown },
+  ctx: z.core.ParsePayload,
+): void {
+  const allowLoopback = probe.allowLoopback === true;
+  const check = (url: unknown, path: readonly (string | number)[]) => {
+    // A URL already refused for its form (not http, say) gets no second message.
+    const reported = ctx.issues.some((issue) => path.every((segment, i) => issue.path?.[i] === segment));
+    const kind = typeof url === 'string' && !reported ? classifyUrlHost(url) : undefined;
+    if (isRefused(kind, allowLoopback)) {
+      ctx.issues.push({ code: 'custom', path: [...path], message: targetMessage(kind), input: undefined });
+    }
+  };
+  check(probe.url, ['url']);
+  if (Array.isArray(probe.steps)) {
+    probe.steps.forEach((step: unknown, index) => {
+      if (isRecord(step)) check(step.url, ['steps', index, 'url']);
+    });
+  }
+}
+
 const probeObjectSchema = strict({
   name: described(nameSchema, 'Probe name, unique within the service.'),
   url: described(z.optional(httpUrlSchema), 'A single request. Give url or steps, not both.'),
   method: z.optional(methodSchema),
   headers: z.optional(headersSchema),
-  body: z.optional(z.string()),
+  body: z.optional(bodySchema),
   expect: z.optional(expectSchema),
   steps: described(
-    z.optional(z.array(stepSchema).check(z.minLength(1, 'must have at least one step'))),
+    z.optional(
+      z
+        .array(stepSchema)
+        .check(
+          z.minLength(1, 'must have at least one step'),
+          maxItems('stepsPerProbe', 'steps', 'split the journey into two probes'),
+        ),
+    ),
     'A journey of requests run in order (home → product → cart → checkout).',
+  ),
+  allowLoopback: described(
+    z.optional(z.boolean()),
+    "Let this probe reach loopback addresses (127.0.0.0/8, ::1, localhost): for a local drill, test or bench whose site runs on the same machine. Never in a deployed lbguard: inside Lambda, loopback is the runtime's own API.",
   ),
   timeoutMs: described(z._default(intIn(100, 60_000), DEFAULTS.probe.timeoutMs), 'Per-request timeout.'),
   latencyBudgetMs: described(
@@ -154,6 +243,7 @@ const probeObjectSchema = strict({
       });
     }
     checkUniqueNames(probe.steps, 'steps', ctx);
+    checkTargets(probe, ctx);
   }, whenObject),
 );
 
@@ -177,6 +267,8 @@ export const probeSchema = z.pipe(
       steps: probe.steps ?? single(),
       timeoutMs: probe.timeoutMs,
       latencyBudgetMs: probe.latencyBudgetMs,
+      // The prober reads it from the probe it runs: no wiring or port carries it.
+      ...(probe.allowLoopback === undefined ? {} : { allowLoopback: probe.allowLoopback }),
       ...(probe.servedBySample === undefined ? {} : { servedBySample: probe.servedBySample }),
     };
   }),

@@ -1,7 +1,15 @@
 /** One guarded service: its load balancer, listeners, probes and per-service policy. */
 import * as z from 'zod/mini';
 import '../zod-english.ts';
-import { checkUniqueNames, described, hasIssuesAt, isRecord, strict, whenObject } from './helpers.ts';
+import {
+  checkUniqueNames,
+  described,
+  hasIssuesAt,
+  isRecord,
+  maxItems,
+  strict,
+  whenObject,
+} from './helpers.ts';
 import {
   headerNameSchema,
   LISTENER_ARN,
@@ -34,7 +42,14 @@ export const serviceSchema = strict({
   probes: described(
     z
       .array(probeSchema)
-      .check(z.minLength(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health')),
+      .check(
+        z.minLength(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health'),
+        maxItems(
+          'probesPerService',
+          'probes',
+          'keep the probes that tell a healthy routing from a broken one',
+        ),
+      ),
     'Synthetic checks and journeys.',
   ),
   servedByHeader: described(
