@@ -7,7 +7,7 @@ import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
 import { SnsNotifier } from '../lambdas/adapters/notifier.ts';
 import type { StateStore } from '../lambdas/adapters/state-store/ports.ts';
-import { createStateTable } from '../lambdas/adapters/state-store/table.ts';
+import { createStateKey, createStateTable } from '../lambdas/adapters/state-store/table.ts';
 import { type InspectDeps, type InspectOutcome, inspect } from '../lambdas/flows/inspect.ts';
 import { probe } from '../lambdas/flows/probe.ts';
 import { remediate } from '../lambdas/flows/remediate.ts';
@@ -133,6 +133,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
     { step: 'initialize', name: 'drillCountElbv2Writes' },
   );
   await createStateTable(clients.dynamodb, TABLE);
+  const stateKey = await createStateKey(clients.kms, TABLE);
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard-drill' }));
   const topicArn = topic.TopicArn ?? `arn:aws:sns:us-east-1:${ACCOUNT}:lbguard-drill`;
 
@@ -140,7 +141,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const now = (): Date => clock.awsDate();
   const drillSleep = (ms: number): Promise<void> => sleep(Math.max(0, clock.drillMs(ms)));
   const log = new BoundedLog();
-  const env = { config, tableName: TABLE, topicArn };
+  const env = { config, tableName: TABLE, topicArn, stateKey };
   const notifier = new RecordingNotifier(new SnsNotifier(clients.sns, topicArn));
   const prober = new HttpProber({ now, userAgent: 'lbguard-probe/drill' });
   // Wired by the functions' own wiring around the drill's clients; the drill brings its clock,

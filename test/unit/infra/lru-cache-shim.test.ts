@@ -1,10 +1,16 @@
 // The bundles' stand-in for mnemonist's LRU cache (lambdas/bundle-shims/lru-cache.ts) against
 // mnemonist itself, on random operation sequences: every call the SDK's endpoint cache makes
 // must answer the same, evictions included.
+
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import MnemonistLru from 'mnemonist/lru-cache.js';
 import { describe, expect, it } from 'vitest';
 import LruCache from '../../../lambdas/bundle-shims/lru-cache.ts';
+
+// mnemonist is CommonJS (`module.exports = LRUCache`), as the SDK's endpoint cache requires it.
+const MnemonistLru = createRequire(import.meta.url)('mnemonist/lru-cache') as new <K, V>(
+  capacity: number,
+) => LruCache<K, V>;
 
 type Op =
   | { readonly op: 'set'; readonly key: number; readonly value: number }
