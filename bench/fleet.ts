@@ -22,6 +22,7 @@ import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
 import type { MetricsSink, MetricValue } from '../lambdas/adapters/metrics-sink.ts';
 import type { RemediationInvoker } from '../lambdas/adapters/remediation-handoff.ts';
+import { NO_SECRETS } from '../lambdas/adapters/secrets.ts';
 import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
 import { encodeSnapshot } from '../lambdas/adapters/state-store/snapshot-codec.ts';
 import { KmsStateSigner } from '../lambdas/adapters/state-store/state-signer.ts';
@@ -671,7 +672,7 @@ async function measureProbeCycle(
       { kind: 'probe', loopSeconds: 0 },
       probeDeps(
         { config: withSample ? config : withoutSamples, tableName: TABLE },
-        { clients: env.clients, prober, metrics: emf, logger, sleep: async () => {} },
+        { clients: env.clients, prober, secrets: NO_SECRETS, metrics: emf, logger, sleep: async () => {} },
       ),
     );
     const ms = performance.now() - started;

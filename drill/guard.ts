@@ -6,6 +6,7 @@ import type { LoadBalancerReader } from '../lambdas/adapters/elbv2/ports.ts';
 import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
 import { SnsNotifier } from '../lambdas/adapters/notifier.ts';
+import { NO_SECRETS } from '../lambdas/adapters/secrets.ts';
 import type { StateStore } from '../lambdas/adapters/state-store/ports.ts';
 import { createStateKey, createStateTable } from '../lambdas/adapters/state-store/table.ts';
 import { type InspectDeps, type InspectOutcome, inspect } from '../lambdas/flows/inspect.ts';
@@ -196,7 +197,8 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   };
 
   let probing: Promise<unknown> | undefined;
-  const probeDeps = wireProbe(env, { ...overrides, prober, sleep: drillSleep });
+  // The drill's probes send no secret; any reference would be refused, never read from AWS.
+  const probeDeps = wireProbe(env, { ...overrides, prober, secrets: NO_SECRETS, sleep: drillSleep });
   const tick = (): void => {
     const at = clock.awsDate();
     const scheduled: ScheduledEvent = {

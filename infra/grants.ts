@@ -1,8 +1,9 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { WRITES_LEADING_KEYS } from '../lambdas/adapters/state-store/layout.ts';
+import type { SecretReference } from '../lib/config/index.ts';
 import type { LbGuardFunctions } from './functions.ts';
 import {
   elbv2ReadStatement,
@@ -16,6 +17,8 @@ import type { LbGuardState } from './state.ts';
 
 export interface FunctionPermissionsOptions {
   readonly state: LbGuardState;
+  /** The secrets the config's probes name: probe may read exactly these. */
+  readonly probeSecrets: readonly SecretReference[];
   readonly functions: LbGuardFunctions;
   readonly services: readonly ResolvedService[];
 }
@@ -58,6 +61,9 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WRITES_LEADING_KEYS[name]] } },
       }),
     );
+  }
+  for (const statement of probeSecretStatements(Stack.of(probe), options.probeSecrets)) {
+    probe.addToRolePolicy(statement);
   }
   // Inspect vouches for what it records; remediate checks what it restores; probe never sees either.
   state.stateKey.grant(inspect, 'kms:GenerateMac', 'kms:VerifyMac');
@@ -181,4 +187,66 @@ function flattenReference(node: unknown): string {
     }
   }
   return JSON.stringify(node);
+}
+
+/**
+ * Probe reads the secrets its probes send, and nothing else: `GetSecretValue` on each secret the
+ * config names (a name matches its ARN's random suffix, `-??????`), `GetParameter` on each SSM
+ * parameter. Secrets and SecureStrings under AWS managed keys need no KMS grant (their key
+ * policies allow use through the service); a customer managed key must allow probe's role.
+ */
+export function probeSecretStatements(stack: Stack, refs: readonly SecretReference[]): iam.PolicyStatement[] {
+  const secrets = [
+    ...new Set(
+      refs.flatMap((r) =>
+        'secret' in r
+          ? [
+              r.secret.startsWith('arn:')
+                ? r.secret
+                : stack.formatArn({
+                    service: 'secretsmanager',
+                    resource: 'secret',
+                    resourceName: `${r.secret}-??????`,
+                    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                  }),
+            ]
+          : [],
+      ),
+    ),
+  ];
+  const parameters = [
+    ...new Set(
+      refs.flatMap((r) =>
+        'parameter' in r
+          ? [
+              stack.formatArn({
+                service: 'ssm',
+                resource: 'parameter',
+                resourceName: r.parameter.replace(/^\//, ''),
+              }),
+            ]
+          : [],
+      ),
+    ),
+  ];
+  return [
+    ...(secrets.length === 0
+      ? []
+      : [
+          new iam.PolicyStatement({
+            sid: 'ReadProbeSecrets',
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: secrets,
+          }),
+        ]),
+    ...(parameters.length === 0
+      ? []
+      : [
+          new iam.PolicyStatement({
+            sid: 'ReadProbeParameters',
+            actions: ['ssm:GetParameter'],
+            resources: parameters,
+          }),
+        ]),
+  ];
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { LbGuardConfig } from '../lib/config/index.ts';
+import { configSecretReferences, credentialWarnings, type LbGuardConfig } from '../lib/config/index.ts';
 import { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
 import { LbGuardDashboard } from './dashboard.ts';
 import { createFunctions } from './functions.ts';
@@ -149,7 +149,11 @@ export class LbGuard extends Construct {
     this.probeFunction = functions.probe;
     this.inspectFunction = functions.inspect;
     this.remediateFunction = functions.remediate;
-    grantFunctionPermissions({ state, functions, services });
+    grantFunctionPermissions({ state, functions, services, probeSecrets: configSecretReferences(config) });
+    // A credential written as a plain value sits in the template and every function's environment.
+    for (const warning of credentialWarnings(config)) {
+      Annotations.of(this).addWarningV2('lbguard:plain-credential', warning);
+    }
 
     createSchedules(this, {
       functions,

@@ -37,6 +37,35 @@ export function judgeRecovery(input: {
   return { ok: converged && probes.every((p) => p.ok), evidence };
 }
 
+/** What stands in for a probe the probe function has not reported on since the plan was applied. */
+export const NO_REPORT_YET = 'no result from the probe function since the plan was applied';
+
+/**
+ * For probes remediate cannot run itself (their credentials only probe may read): the probe
+ * function's newest result started after `since` (`results` oldest first; one started at the
+ * same instant may predate the change), or a failing stand-in saying none has come yet, so
+ * recovery waits for one.
+ */
+export function reportedProbes(
+  service: string,
+  names: readonly string[],
+  results: readonly ProbeResult[],
+  since: string,
+  at: string,
+): ProbeResult[] {
+  return names.map(
+    (probe) =>
+      results.filter((r) => r.probe === probe && r.at > since).at(-1) ?? {
+        service,
+        probe,
+        at,
+        ok: false,
+        totalMs: 0,
+        steps: [{ name: probe, url: '', method: '', ok: false, latencyMs: 0, failures: [NO_REPORT_YET] }],
+      },
+  );
+}
+
 function describeProbe(p: ProbeResult): string {
   if (p.ok) return `probe ${p.probe}: ok in ${p.totalMs} ms`;
   const step = p.steps.find((s) => !s.ok);

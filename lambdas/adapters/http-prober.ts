@@ -5,7 +5,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createContext, Script } from 'node:vm';
-import type { ExpectConfig, ProbeConfig, ProbeStepConfig } from '../../lib/config/index.ts';
+import type { ExpectConfig, PlainProbe, PlainStep } from '../../lib/config/index.ts';
 // Not through lib/config/index.ts, whose values pull the YAML parser into every function bundle.
 import {
   classifyAddress,
@@ -46,7 +46,7 @@ export interface ServedBySampleRun extends ServedBySample {
 export interface Prober {
   run(
     service: string,
-    probe: ProbeConfig,
+    probe: PlainProbe,
     options?: { readonly servedByHeader?: string },
   ): Promise<ProbeResult>;
   sampleServedBy(
@@ -125,7 +125,7 @@ export class HttpProber implements Prober {
    */
   async run(
     service: string,
-    probe: ProbeConfig,
+    probe: PlainProbe,
     options: { readonly servedByHeader?: string } = {},
   ): Promise<ProbeResult> {
     const at = this.#now().toISOString();
@@ -149,8 +149,8 @@ export class HttpProber implements Prober {
   }
 
   async #runStep(
-    step: ProbeStepConfig,
-    probe: ProbeConfig,
+    step: PlainStep,
+    probe: PlainProbe,
     cookies: Map<string, Map<string, string>>,
     servedByHeader: string | undefined,
   ): Promise<ProbeStepResult> {

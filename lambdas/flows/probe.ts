@@ -1,15 +1,21 @@
-import type { LbGuardConfig, ProbeConfig, ServiceConfig } from '../../lib/config/index.ts';
+import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
+// Not through index.ts, whose YAML parser no function bundles.
+import { type PlainProbe, plainProbe, secretReferences } from '../../lib/config/secrets.ts';
+import { LbGuardError } from '../../lib/errors.ts';
 import type { ProbeResult, ServedBySample } from '../../lib/types.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink, MetricValue } from '../adapters/metrics-sink.ts';
+import { type SecretReader, SecretUnreadableError } from '../adapters/secrets.ts';
 import type { EvidenceStore } from '../adapters/state-store/ports.ts';
 import type { ProbeEvent } from '../runtime/events.ts';
 
 export interface ProbeDeps {
   readonly config: LbGuardConfig;
   readonly prober: Prober;
+  /** Reads the secrets probes send; only probe's role may. */
+  readonly secrets: SecretReader;
   readonly store: EvidenceStore;
   readonly metrics: MetricsSink;
   readonly logger: Log;
@@ -62,8 +68,9 @@ export async function probe(event: ProbeEvent, deps: ProbeDeps): Promise<ProbeOu
 
   const start = deps.now().getTime();
   let rounds = 0;
+  const unreadable = new Map<string, SecretUnreadableError>();
   for (;;) {
-    const results = await Promise.all(services.map((s) => probeService(s, rounds === 0, deps)));
+    const results = await Promise.all(services.map((s) => probeService(s, rounds === 0, deps, unreadable)));
     for (const r of results) {
       const total = totals.get(r.service);
       if (total === undefined) continue;
@@ -96,6 +103,10 @@ export async function probe(event: ProbeEvent, deps: ProbeDeps): Promise<ProbeOu
     };
   });
   deps.logger.info('probe run complete', { rounds, services: summaries });
+  // The other services were probed; this invocation still fails, so the errors alarm pages.
+  if (unreadable.size > 0) {
+    throw new LbGuardError([...unreadable.values()].map((e) => e.message).join('\n'));
+  }
   return { kind: 'probed', rounds, services: summaries };
 }
 
@@ -110,11 +121,28 @@ async function probeService(
   service: ServiceConfig,
   sample: boolean,
   deps: ProbeDeps,
+  unreadable: Map<string, SecretUnreadableError>,
 ): Promise<ServiceProbeSummary> {
   const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
+  let probes: PlainProbe[];
+  try {
+    // Cached by the reader: a round reads nothing new unless a secret's cache time ran out.
+    const values = await deps.secrets.read(secretReferences(service.probes));
+    probes = service.probes.map((p) => plainProbe(p, values));
+  } catch (error) {
+    if (!(error instanceof SecretUnreadableError)) throw error;
+    // Probing without the credential would report the site down; report lbguard broken instead
+    // (the invocation fails at the end: the functions' errors alarm, no metric of its own).
+    unreadable.set(service.name, error);
+    deps.logger.error('probe secret unreadable; service not probed this round', {
+      service: service.name,
+      error: error.message,
+    });
+    return { service: service.name, runs: 0, failed: 0 };
+  }
   const [results, samples] = await Promise.all([
-    Promise.all(service.probes.map((p) => deps.prober.run(service.name, p, options))),
-    sample ? sampleServedBy(service, deps) : Promise.resolve([]),
+    Promise.all(probes.map((p) => deps.prober.run(service.name, p, options))),
+    sample ? sampleServedBy(service, probes, deps) : Promise.resolve([]),
   ]);
   await deps.store.putProbeResults(service.name, results);
   for (const s of samples) await deps.store.putServedBySample(s);
@@ -140,11 +168,15 @@ async function probeService(
   };
 }
 
-async function sampleServedBy(service: ServiceConfig, deps: ProbeDeps): Promise<ServedBySample[]> {
+async function sampleServedBy(
+  service: ServiceConfig,
+  probes: readonly PlainProbe[],
+  deps: ProbeDeps,
+): Promise<ServedBySample[]> {
   const header = service.servedByHeader;
   if (header === undefined) return [];
-  const sampled = service.probes.filter(
-    (p): p is ProbeConfig & { servedBySample: NonNullable<ProbeConfig['servedBySample']> } =>
+  const sampled = probes.filter(
+    (p): p is PlainProbe & { servedBySample: NonNullable<PlainProbe['servedBySample']> } =>
       p.servedBySample !== undefined,
   );
   return Promise.all(

@@ -1,4 +1,6 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
+// Not through index.ts, whose YAML parser no function bundles.
+import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
 import {
   INCIDENT_HISTORY,
   type Incident,
@@ -12,7 +14,7 @@ import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import { type LbSnapshot, targetKey } from '../../lib/types.ts';
-import { judgeRecovery, type RecoveryVerdict } from '../../lib/verification.ts';
+import { judgeRecovery, type RecoveryVerdict, reportedProbes } from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
@@ -21,7 +23,7 @@ import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
-import type { IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
+import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
 import { advanceIncident } from './incidents.ts';
 import { readServiceState } from './read-service.ts';
@@ -30,7 +32,8 @@ export interface RemediateDeps {
   readonly config: LbGuardConfig;
   readonly reader: LoadBalancerReader;
   readonly writer: LoadBalancerWriter;
-  readonly store: SnapshotStore & IncidentStore;
+  /** Evidence: the probe function's results, for the probes remediate cannot run itself. */
+  readonly store: SnapshotStore & IncidentStore & Pick<EvidenceStore, 'recentProbeResults'>;
   readonly notifier: Notifier;
   readonly prober: Prober;
   readonly metrics: MetricsSink;
@@ -72,6 +75,9 @@ export type RemediateOutcome =
   | { readonly outcome: 'stale'; readonly incidentId: string; readonly reason: string }
   /** The incident records no remediation decision that respected the guardrails (forged or replayed). */
   | { readonly outcome: 'refused'; readonly incidentId: string; readonly reason: string };
+
+/** Remediate reads no secret: the probes it runs itself are those that need none. */
+const NO_SECRETS: ReadonlyMap<string, string> = new Map();
 
 /** Between verification polls; re-registered targets need healthy-threshold × interval anyway. */
 const VERIFY_POLL_MS = 10_000;
@@ -225,7 +231,7 @@ async function remediateUnderLock(
     applied.length === 0 ? ['nothing left to apply: live routing already matches last known good'] : applied;
   await advance({ type: 'remediation-applied', at: iso(deps), steps: [...notes, ...summary] });
 
-  const verdict = await awaitRecovery(service, lastGood, deps);
+  const verdict = await awaitRecovery(service, lastGood, iso(deps), deps);
   if (verdict.ok) {
     await advance({ type: 'verified', at: iso(deps), evidence: verdict.evidence });
     deps.logger.info('remediation verified', { incidentId, applied });
@@ -285,25 +291,40 @@ async function showPlan(
 async function awaitRecovery(
   service: ServiceConfig,
   lastGood: LastGood,
+  appliedAt: string,
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
   for (;;) {
-    const verdict = await checkRecovery(service, lastGood, deps);
+    const verdict = await checkRecovery(service, lastGood, appliedAt, deps);
     const left = deadline - deps.now().getTime();
     if (verdict.ok || left <= 0) return verdict;
     await deps.sleep(Math.min(VERIFY_POLL_MS, left));
   }
 }
 
+/**
+ * Remediate runs the probes it can; a probe that sends a secret (which only probe's role may read)
+ * is judged on the probe function's own results since the plan was applied.
+ */
 async function checkRecovery(
   service: ServiceConfig,
   lastGood: LastGood,
+  appliedAt: string,
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const live = await readServiceState(deps.reader, service, lastGood.snapshot);
   const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
-  const probes = await Promise.all(service.probes.map((p) => deps.prober.run(service.name, p, options)));
+  const reported = service.probes.filter(usesSecrets).map((p) => p.name);
+  const [ran, results] = await Promise.all([
+    Promise.all(
+      service.probes
+        .filter((p) => !usesSecrets(p))
+        .map((p) => deps.prober.run(service.name, plainProbe(p, NO_SECRETS), options)),
+    ),
+    reported.length === 0 ? [] : deps.store.recentProbeResults(service.name, appliedAt),
+  ]);
+  const probes = [...ran, ...reportedProbes(service.name, reported, results, appliedAt, iso(deps))];
   return judgeRecovery({
     replanned: replan(service, live, lastGood),
     live: live.snapshot,

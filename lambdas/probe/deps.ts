@@ -2,6 +2,7 @@ import { type AwsClientOptions, createDynamoDbClients, type DynamoDbClients } fr
 import { realSleep } from '../adapters/clock.ts';
 import { HttpProber } from '../adapters/http-prober.ts';
 import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
+import { PowertoolsSecretReader } from '../adapters/secrets.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import type { ProbeDeps } from '../flows/probe.ts';
@@ -25,6 +26,8 @@ export function probeDeps(env: WiringEnv, overrides: ProbeOverrides = {}): Probe
   return {
     config: overrides.config ?? env.config,
     prober: overrides.prober ?? new HttpProber(),
+    // Only probe reads the secrets its probes send (grants for exactly those in the config).
+    secrets: overrides.secrets ?? new PowertoolsSecretReader(),
     store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,

@@ -37,3 +37,17 @@ export {
   type ServiceConfig,
   type ThresholdsConfig,
 } from './schema.ts';
+export {
+  type ConfiguredValue,
+  configSecretReferences,
+  credentialWarnings,
+  describeReference,
+  isSecretReference,
+  type PlainProbe,
+  type PlainStep,
+  plainProbe,
+  referenceKey,
+  type SecretReference,
+  secretReferences,
+  usesSecrets,
+} from './secrets.ts';

@@ -34,7 +34,7 @@ function describeExpected(expected: string): string {
 }
 
 /** What kind of value the document held; never the value itself. */
-function describeReceived(input: unknown): string {
+export function describeReceived(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   switch (typeof input) {

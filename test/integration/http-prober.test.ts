@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkExpectations, HttpProber } from '../../lambdas/adapters/http-prober.ts';
-import type { ProbeConfig, ProbeStepConfig } from '../../lib/config/index.ts';
+import type { PlainProbe, PlainStep } from '../../lib/config/index.ts';
 
 // Real HTTP against local node:http servers on 127.0.0.1: the prober's transport, timing and
 // assertion paths run exactly as they do against a load balancer.
@@ -96,7 +96,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function step(name: string, path: string, overrides: Partial<ProbeStepConfig> = {}): ProbeStepConfig {
+function step(name: string, path: string, overrides: Partial<PlainStep> = {}): PlainStep {
   return {
     name,
     url: path.startsWith('http') ? path : `${base}${path}`,
@@ -108,7 +108,7 @@ function step(name: string, path: string, overrides: Partial<ProbeStepConfig> = 
 }
 
 /** The local site listens on loopback, so these probes carry the permission a drill's would. */
-function probe(steps: ProbeStepConfig[], overrides: Partial<ProbeConfig> = {}): ProbeConfig {
+function probe(steps: PlainStep[], overrides: Partial<PlainProbe> = {}): PlainProbe {
   return { name: 'home', steps, timeoutMs: 1_000, latencyBudgetMs: 1_000, allowLoopback: true, ...overrides };
 }
 

@@ -11,6 +11,7 @@ import type { Log } from '../../lambdas/adapters/log.ts';
 import type { MetricsSink, MetricValue } from '../../lambdas/adapters/metrics-sink.ts';
 import type { Notification, Notifier } from '../../lambdas/adapters/notifier.ts';
 import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
+import { type SecretReader, SecretUnreadableError } from '../../lambdas/adapters/secrets.ts';
 import type {
   LockResult,
   PutIncidentResult,
@@ -19,8 +20,14 @@ import type {
   StoredProbeHysteresis,
 } from '../../lambdas/adapters/state-store/ports.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
-import type { LbGuardConfig, LbGuardConfigInput, ProbeConfig } from '../../lib/config/index.ts';
-import { parseConfig } from '../../lib/config/index.ts';
+import {
+  type LbGuardConfig,
+  type LbGuardConfigInput,
+  type PlainProbe,
+  parseConfig,
+  referenceKey,
+  type SecretReference,
+} from '../../lib/config/index.ts';
 import { AwsApiError } from '../../lib/errors.ts';
 import type { ProbeHysteresisStates } from '../../lib/hysteresis.ts';
 import type { Incident } from '../../lib/incident.ts';
@@ -212,14 +219,31 @@ export class FakeLoadBalancer implements LoadBalancerReader, LoadBalancerWriter 
   }
 }
 
+/** Secrets from a map (by `referenceKey`); a missing one is unreadable, as a denied read would be. */
+export class FakeSecretReader implements SecretReader {
+  readonly values = new Map<string, string>();
+  reads = 0;
+
+  async read(refs: readonly SecretReference[]): Promise<ReadonlyMap<string, string>> {
+    this.reads++;
+    const out = new Map<string, string>();
+    for (const ref of refs) {
+      const value = this.values.get(referenceKey(ref));
+      if (value === undefined) throw new SecretUnreadableError(ref, 'AccessDeniedException (fake)');
+      out.set(referenceKey(ref), value);
+    }
+    return out;
+  }
+}
+
 /** Probes answer from a function of the probe (default: all green). */
 export class FakeProber implements Prober {
   readonly runs: { service: string; probe: string }[] = [];
-  answer: (probe: ProbeConfig) => { ok: boolean; status: number } = () => ({ ok: true, status: 200 });
+  answer: (probe: PlainProbe) => { ok: boolean; status: number } = () => ({ ok: true, status: 200 });
   servedBy: Record<string, number> = { 'web-1': 10, 'web-2': 10 };
   constructor(private readonly now: () => Date) {}
 
-  async run(service: string, probe: ProbeConfig): Promise<ProbeResult> {
+  async run(service: string, probe: PlainProbe): Promise<ProbeResult> {
     this.runs.push({ service, probe: probe.name });
     const a = this.answer(probe);
     const step = probe.steps[0];

@@ -10,6 +10,7 @@ import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts'
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import type { LoadBalancerReader } from '../../lambdas/adapters/elbv2/ports.ts';
 import { HttpProber } from '../../lambdas/adapters/http-prober.ts';
+import { PowertoolsSecretReader } from '../../lambdas/adapters/secrets.ts';
 import type { StateStore } from '../../lambdas/adapters/state-store/ports.ts';
 import { createStateKey, createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { type InspectDeps, type InspectOutcome, inspect } from '../../lambdas/flows/inspect.ts';
@@ -209,7 +210,9 @@ export async function createMotoWorld(
   const inspectDeps = (): InspectDeps => wireInspect(env, { ...overrides, invoker });
   const remediateDeps = (lockOwner = 'req-1'): RemediateDeps =>
     wireRemediate(env, { ...overrides, prober, applyOnce, sleep: clock.sleep, lockOwner });
-  const probeDeps = (): ProbeDeps => wireProbe(env, { ...overrides, prober, sleep: clock.sleep });
+  // Secrets, when a test's probes name them, are read from moto like everything else.
+  const secrets = new PowertoolsSecretReader(motoClientConfig());
+  const probeDeps = (): ProbeDeps => wireProbe(env, { ...overrides, prober, secrets, sleep: clock.sleep });
   const wired = inspectDeps();
   const runtime = { env, reader: wired.reader, store: wired.store };
   healthy = routeCapacity(await runtime.reader.readSnapshot(shop.loadBalancerArn));

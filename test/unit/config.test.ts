@@ -362,7 +362,7 @@ describe('parseConfig rejects each mistake with its path and the fix', () => {
       what: 'a header value YAML read as a number',
       config: withProbe({ headers: { 'X-Tenant': 42 } }),
       path: 'services[0].probes[0].headers["X-Tenant"]',
-      says: 'must be a string, not a number; put it in quotes',
+      says: 'must be text, not a number; put it in quotes',
     },
     {
       what: 'a header value on two lines',

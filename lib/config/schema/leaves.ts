@@ -7,6 +7,7 @@ import { findRegexRisk, type RegexRisk } from '../regex-safety.ts';
 import '../zod-english.ts';
 import { LIMITS } from '../limits.ts';
 import { maxChars, strict, withMaxEntries, withMeta } from './helpers.ts';
+import { orSecretReference } from './secret-refs.ts';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** RFC 9110 `token`: what an HTTP header name may contain. */
@@ -153,12 +154,15 @@ export const listenerArnSchema = z
 export const headersSchema = withMaxEntries(
   z.record(
     headerNameSchema,
-    z
-      .string()
-      .check(
-        z.regex(SINGLE_LINE, 'must be a single line (no line breaks)'),
-        maxChars('headerValueChars', 'send a shorter value'),
-      ),
+    // A credential: only where it lives (resolved by probe at run time, never stored).
+    orSecretReference(
+      z
+        .string()
+        .check(
+          z.regex(SINGLE_LINE, 'must be a single line (no line breaks)'),
+          maxChars('headerValueChars', 'send a shorter value'),
+        ),
+    ),
   ),
   'requestHeaders',
   'headers',

@@ -29,6 +29,7 @@ import {
   nameSchema,
   regexSchema,
 } from './leaves.ts';
+import { orSecretReference } from './secret-refs.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const BODYLESS_METHODS: readonly string[] = ['GET', 'HEAD'];
@@ -70,21 +71,24 @@ const expectSchema = strict({
   ),
 });
 
-const bodySchema = z
-  .string()
-  .check(
-    maxChars(
-      'requestBodyChars',
-      'send a smaller representative body (the config travels in each function’s 4 KB environment)',
+// A body that carries a credential: its reference (resolved by probe at run time, never stored).
+const bodySchema = orSecretReference(
+  z
+    .string()
+    .check(
+      maxChars(
+        'requestBodyChars',
+        'send a smaller representative body (the config travels in each function’s 4 KB environment)',
+      ),
     ),
-  );
+);
 
 const methodSchema = z.enum(HTTP_METHODS, {
   error: `must be one of ${HTTP_METHODS.join(', ')} (uppercase)`,
 });
 
 function checkBodyAllowed(
-  request: { readonly method?: string | undefined; readonly body?: string | undefined },
+  request: { readonly method?: string | undefined; readonly body?: unknown },
   ctx: z.core.ParsePayload,
 ): void {
   const method = request.method ?? DEFAULTS.probe.method;

@@ -62,6 +62,8 @@ export interface ValidationReport {
 }
 
 export interface Synthesized {
+  /** For `Annotations.fromStack`: the warnings and errors synth recorded. */
+  readonly stack: Stack;
   readonly template: Template;
   readonly json: {
     readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -87,7 +89,7 @@ export function synthesize(build: (app: App) => Stack): Synthesized {
   const report = JSON.parse(
     readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'),
   ) as ValidationReport;
-  return { template: Template.fromJSON(json), json, templatePath, report };
+  return { stack, template: Template.fromJSON(json), json, templatePath, report };
 }
 
 export interface CfnLintResult {

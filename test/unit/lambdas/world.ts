@@ -11,6 +11,7 @@ import {
   FakeClock,
   FakeLoadBalancer,
   FakeProber,
+  FakeSecretReader,
   MemoryApplyOnce,
   MemoryStateStore,
   RecordingInvoker,
@@ -54,7 +55,8 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
   // Wired as the functions wire themselves, every adapter overridden by its fake.
   const env = { config, tableName: 'lbguard-unit' };
   const shared = { config, store, metrics, logger, now: clock.now };
-  const probeDeps: ProbeDeps = wireProbe(env, { ...shared, prober, sleep: clock.sleep });
+  const secrets = new FakeSecretReader();
+  const probeDeps: ProbeDeps = wireProbe(env, { ...shared, prober, secrets, sleep: clock.sleep });
   const inspectDeps: InspectDeps = wireInspect(env, { ...shared, reader: lb, albMetrics, notifier, invoker });
   const remediateDeps = (lockOwner = 'req-1'): RemediateDeps =>
     wireRemediate(env, {
@@ -73,6 +75,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
     lb,
     store,
     prober,
+    secrets,
     notifier,
     invoker,
     metrics,
