@@ -24,7 +24,8 @@ import type { MetricsSink, MetricValue } from '../lambdas/adapters/metrics-sink.
 import type { RemediationInvoker } from '../lambdas/adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
 import { encodeSnapshot } from '../lambdas/adapters/state-store/snapshot-codec.ts';
-import { createStateTable } from '../lambdas/adapters/state-store/table.ts';
+import { KmsStateSigner } from '../lambdas/adapters/state-store/state-signer.ts';
+import { createStateKey, createStateTable } from '../lambdas/adapters/state-store/table.ts';
 import { inspect } from '../lambdas/flows/inspect.ts';
 import { probe } from '../lambdas/flows/probe.ts';
 import { inspectDeps } from '../lambdas/inspect/deps.ts';
@@ -479,19 +480,23 @@ async function measureScenario(
   const t0 = performance.now();
   const { loadBalancerArn } = await buildFleet(env.admin, env.motoUrl, s);
   await createStateTable(env.admin.dynamodb, TABLE);
+  const stateKey = await createStateKey(env.admin.kms, TABLE);
   const topic = await env.admin.sns.send(new CreateTopicCommand({ Name: 'lbguard-bench' }));
   const buildSeconds = (performance.now() - t0) / 1000;
 
   const config = serviceConfig(loadBalancerArn, env.siteUrl);
   const topicArn = topic.TopicArn ?? '';
-  const adminStore = new DynamoDbStateStore(env.admin.documents, TABLE);
+  // The operator's store: promotes as `lbguard snapshot --promote` does, with the state key.
+  const adminStore = new DynamoDbStateStore(env.admin.documents, TABLE, {
+    signer: new KmsStateSigner(env.admin.kms, stateKey, { canSign: true }),
+  });
   const adminReader = new Elbv2LoadBalancerReader(env.admin.elbv2);
   const clock = new BenchClock();
   const emf = new EmfByteSink();
   const logger = new ByteCountingLog();
   // Inspect as deployed (its own wiring, the production adapters) around the counted clients.
   const deps = inspectDeps(
-    { config, tableName: TABLE, topicArn },
+    { config, tableName: TABLE, topicArn, stateKey },
     { clients: env.clients, metrics: emf, logger, now: clock.now, invoker: refuseHandOff },
   );
 

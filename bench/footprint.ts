@@ -75,6 +75,7 @@ export function coldStartEnvironment(repoRoot: string, fn: FunctionName): Record
     LBGUARD_TABLE: 'lbguard-bench',
     LBGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:lbguard-bench',
     LBGUARD_REMEDIATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:lbguard-bench-remediation',
+    LBGUARD_STATE_KEY: 'arn:aws:kms:us-east-1:123456789012:key/0b5a2c6e-8d4f-4a3e-9d1b-2f3c4d5e6f70',
     POWERTOOLS_METRICS_NAMESPACE: 'LbGuard',
     POWERTOOLS_SERVICE_NAME: `lbguard-${fn}`,
     AWS_LAMBDA_FUNCTION_NAME: `lbguard-bench-${fn}`,

@@ -29,6 +29,7 @@ const GLOBAL_OPTIONS = {
   profile: { type: 'string' },
   'endpoint-url': { type: 'string' },
   table: { type: 'string' },
+  'state-key': { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   debug: { type: 'boolean' },
@@ -78,6 +79,8 @@ export interface GlobalOptions {
   readonly profile?: string;
   readonly endpointUrl?: string;
   readonly table?: string;
+  /** The KMS key (ARN or alias) that vouches for snapshots and last known good. */
+  readonly stateKey?: string;
   readonly json: boolean;
   /** `--no-color` given. Whether colour is used also depends on the TTY and NO_COLOR. */
   readonly noColor: boolean;
@@ -178,6 +181,7 @@ function toGlobal(values: Record<string, string | boolean | undefined>): GlobalO
     ...defined('profile', str('profile')),
     ...defined('endpointUrl', str('endpoint-url')),
     ...defined('table', str('table')),
+    ...defined('stateKey', str('state-key')),
     json: values.json === true,
     noColor: values['no-color'] === true,
     debug: values.debug === true,

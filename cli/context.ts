@@ -11,6 +11,8 @@ import { CloudWatchAlbMetricsReader } from '../lambdas/adapters/cloudwatch.ts';
 import { Elbv2LoadBalancerReader } from '../lambdas/adapters/elbv2/reader.ts';
 import { Elbv2LoadBalancerWriter } from '../lambdas/adapters/elbv2/writer.ts';
 import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
+import { stateKeyAlias } from '../lambdas/adapters/state-store/layout.ts';
+import { KmsStateSigner } from '../lambdas/adapters/state-store/state-signer.ts';
 import {
   formatConfigIssues,
   type LbGuardConfig,
@@ -95,6 +97,12 @@ export function resolveTableName(global: GlobalOptions, config: LbGuardConfig | 
   return global.table ?? config?.tableName ?? DEFAULT_TABLE;
 }
 
+/** `--state-key`, else `LBGUARD_STATE_KEY`, else the alias the construct and `lbguard init` give it. */
+export function resolveStateKey(global: GlobalOptions, io: CliIo, tableName: string): string {
+  const fromEnv = io.env.LBGUARD_STATE_KEY;
+  return global.stateKey ?? (fromEnv === undefined || fromEnv === '' ? stateKeyAlias(tableName) : fromEnv);
+}
+
 /** The endpoint every client talks to: `--endpoint-url`, else `AWS_ENDPOINT_URL`, else AWS. */
 export function resolveEndpoint(global: GlobalOptions, io: CliIo): string | undefined {
   const fromEnv = io.env.AWS_ENDPOINT_URL;
@@ -156,7 +164,10 @@ export function createAwsContext(
     ...(endpoint === undefined ? {} : { endpoint }),
     reader: new Elbv2LoadBalancerReader(clients.elbv2),
     writer: new Elbv2LoadBalancerWriter(clients.elbv2),
-    store: new DynamoDbStateStore(clients.documents, tableName),
+    // An operator may vouch for a snapshot (`lbguard snapshot --promote`), as inspect does.
+    store: new DynamoDbStateStore(clients.documents, tableName, {
+      signer: new KmsStateSigner(clients.kms, resolveStateKey(global, io, tableName), { canSign: true }),
+    }),
     metrics: new CloudWatchAlbMetricsReader(clients.cloudwatch),
     close: () => destroyAwsClients(clients),
   };

@@ -6,6 +6,8 @@ const GLOBAL_FLAGS = `Global flags:
   --profile NAME       AWS profile (same as AWS_PROFILE)
   --endpoint-url URL   AWS endpoint, e.g. a local moto_server (also AWS_ENDPOINT_URL)
   --table NAME         lbguard state table (default: config tableName, else lbguard-state)
+  --state-key KEY      KMS key vouching for snapshots (default: LBGUARD_STATE_KEY, else
+                       alias/lbguard/<table>; the stack output StateKeyArn)
   --json               print one JSON document on stdout and nothing else
   --no-color           no colour (also NO_COLOR=1; colour is only used on a terminal)
   --debug              show stack traces of unexpected errors

@@ -180,6 +180,7 @@ export function causeTone(cause: RootCause): Tone {
     case 'listener-drift':
     case 'no-healthy-targets':
     case 'single-survivor':
+    case 'state-integrity':
       return 'bad';
   }
 }

@@ -7,7 +7,7 @@ import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
 import { SnsNotifier } from '../lambdas/adapters/notifier.ts';
 import type { StateStore } from '../lambdas/adapters/state-store/ports.ts';
-import { createStateTable } from '../lambdas/adapters/state-store/table.ts';
+import { createStateKey, createStateTable } from '../lambdas/adapters/state-store/table.ts';
 import { type InspectDeps, type InspectOutcome, inspect } from '../lambdas/flows/inspect.ts';
 import { probe } from '../lambdas/flows/probe.ts';
 import { remediate } from '../lambdas/flows/remediate.ts';
@@ -145,6 +145,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
     { step: 'initialize', name: 'drillCountElbv2Writes' },
   );
   await createStateTable(clients.dynamodb, TABLE);
+  const stateKey = await createStateKey(clients.kms, TABLE);
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard-drill' }));
   const topicArn = topic.TopicArn ?? `arn:aws:sns:us-east-1:${ACCOUNT}:lbguard-drill`;
 
@@ -152,7 +153,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const now = (): Date => clock.awsDate();
   const drillSleep = (ms: number): Promise<void> => sleep(Math.max(0, clock.drillMs(ms)));
   const log = new BoundedLog();
-  const env = { config, tableName: TABLE, topicArn };
+  const env = { config, tableName: TABLE, topicArn, stateKey };
   const notifier = new RecordingNotifier(new SnsNotifier(own.inspect.sns, topicArn));
   const remediateNotifier = new RecordingNotifier(
     new SnsNotifier(own.remediate.sns, topicArn),

@@ -39,6 +39,18 @@ export const NO_EVENT_STREAMS_MODULE = path.resolve(
   'no-event-streams.ts',
 );
 
+/** The LRU cache the DynamoDB client's endpoint-discovery cache is built on (never used by lbguard). */
+export const LRU_CACHE_MODULE = 'mnemonist/lru-cache';
+
+/** What the bundles carry in its place: the same behaviour on a Map, 7 KiB smaller. */
+export const LRU_CACHE_SHIM = path.resolve(
+  import.meta.dirname,
+  '..',
+  'lambdas',
+  'bundle-shims',
+  'lru-cache.ts',
+);
+
 /** The esbuild options every function is bundled with, as plain data both consumers translate. */
 export interface FunctionBundling {
   /**
@@ -65,7 +77,8 @@ export interface FunctionBundling {
   readonly external: readonly string[];
   /**
    * Bundled mode only: the SDK's full credential chain → lbguard's Lambda-only one, and the SDK's
-   * event-stream codec (~15 KiB, reached only by streaming operations) → a module that throws.
+   * event-stream codec (~15 KiB, reached only by streaming operations) → a module that throws;
+   * mnemonist's LRU cache (7 KiB with obliterator) → a Map-based one with the same behaviour.
    */
   readonly alias: Readonly<Record<string, string>>;
   /**
@@ -94,6 +107,7 @@ export function functionBundling(mode: SdkMode = 'bundled'): FunctionBundling {
         ? {
             [CREDENTIAL_CHAIN_PACKAGE]: LAMBDA_CREDENTIALS_MODULE,
             [EVENT_STREAMS_MODULE]: NO_EVENT_STREAMS_MODULE,
+            [LRU_CACHE_MODULE]: LRU_CACHE_SHIM,
           }
         : {},
     trimSdk: mode === 'bundled',

@@ -113,6 +113,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     environment: {
       ...sharedEnvironment,
       POWERTOOLS_SERVICE_NAME: 'lbguard-remediate',
+      LBGUARD_STATE_KEY: state.stateKey.keyArn,
       // Remediate refuses requests from any other topic.
       LBGUARD_REMEDIATION_TOPIC_ARN: state.remediationTopic.topicArn,
     },
@@ -128,6 +129,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     environment: {
       ...sharedEnvironment,
       POWERTOOLS_SERVICE_NAME: 'lbguard-inspect',
+      LBGUARD_STATE_KEY: state.stateKey.keyArn,
       LBGUARD_REMEDIATION_TOPIC_ARN: state.remediationTopic.topicArn,
     },
   });

@@ -2,12 +2,14 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { WRITES_LEADING_KEYS } from '../lambdas/adapters/state-store/layout.ts';
 import type { LbGuardFunctions } from './functions.ts';
 import {
   elbv2ReadStatement,
   modeWritesLoadBalancer,
   remediationWriteStatements,
   TABLE_ACTIONS,
+  TABLE_READ_ACTIONS,
 } from './permissions.ts';
 import type { ResolvedService } from './services.ts';
 import type { LbGuardState } from './state.ts';
@@ -29,19 +31,37 @@ export interface FunctionPermissionsOptions {
 export function grantFunctionPermissions(options: FunctionPermissionsOptions): void {
   const { state, services } = options;
   const { probe, inspect, remediate } = options.functions;
-  for (const [fn, actions] of [
-    [probe, TABLE_ACTIONS.probe],
-    [inspect, TABLE_ACTIONS.inspect],
-    [remediate, TABLE_ACTIONS.remediate],
+  for (const [fn, name] of [
+    [probe, 'probe'],
+    [inspect, 'inspect'],
+    [remediate, 'remediate'],
   ] as const) {
+    const actions: readonly string[] = TABLE_ACTIONS[name];
+    const reads = actions.filter((a) => TABLE_READ_ACTIONS.includes(a));
+    const writes = actions.filter((a) => !TABLE_READ_ACTIONS.includes(a));
+    if (reads.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'StateTableReads',
+          actions: reads,
+          resources: [state.table.tableArn],
+        }),
+      );
+    }
+    // Each function writes only its own partitions (state-store/layout.ts): probe, which parses
+    // responses from the internet, can never write what a plan is built from.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'StateTableItems',
-        actions: [...actions],
+        sid: 'StateTableOwnItems',
+        actions: writes,
         resources: [state.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WRITES_LEADING_KEYS[name]] } },
       }),
     );
   }
+  // Inspect vouches for what it records; remediate checks what it restores; probe never sees either.
+  state.stateKey.grant(inspect, 'kms:GenerateMac', 'kms:VerifyMac');
+  state.stateKey.grant(remediate, 'kms:VerifyMac');
   for (const fn of [inspect, remediate]) {
     state.topic.grantPublish(fn);
     fn.addToRolePolicy(elbv2ReadStatement());

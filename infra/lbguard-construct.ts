@@ -107,6 +107,8 @@ export class LbGuard extends Construct {
   readonly table: dynamodb.Table;
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
+  /** The HMAC key that vouches for snapshots and last known good in `table`. */
+  readonly stateKey: kms.Key;
   /** Inspect publishes remediation requests here; remediate is its only subscriber. */
   readonly remediationTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
@@ -132,6 +134,7 @@ export class LbGuard extends Construct {
     const state = createState(this, { config, removalPolicy });
     this.table = state.table;
     this.topicKey = state.topicKey;
+    this.stateKey = state.stateKey;
     this.topic = state.topic;
     this.remediationTopic = state.remediationTopic;
     this.deadLetterQueue = state.deadLetterQueue;

@@ -23,6 +23,11 @@ export class LbGuardStack extends Stack {
       description: 'lbguard state table',
       value: this.guard.table.tableName,
     });
+    new CfnOutput(this, 'StateKeyArn', {
+      description:
+        'KMS key that vouches for snapshots and last known good (lbguard --state-key; also alias/lbguard/<table>)',
+      value: this.guard.stateKey.keyArn,
+    });
     new CfnOutput(this, 'DashboardName', {
       description: 'CloudWatch dashboard',
       value: this.guard.dashboard.dashboard.dashboardName,

@@ -108,9 +108,12 @@ export function modeWritesLoadBalancer(mode: RemediationConfig['mode']): boolean
  * The DynamoDB item actions each function's state-store calls make
  * (lambdas/adapters/state-store/dynamodb-state-store.ts): no scans, no table administration, and
  * no action a function never calls. A transaction is authorised as its parts (its Puts here).
- * `dynamodb:LeadingKeys` cannot narrow this further: every item of a service, whichever kind,
- * shares the partition `SERVICE#<name>`, and each function works on every configured service.
+ * Writes are further held to the function's own partitions with `dynamodb:LeadingKeys`
+ * (infra/grants.ts, lambdas/adapters/state-store/layout.ts).
  */
+/** The table actions that only read; every other granted action writes. */
+export const TABLE_READ_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+
 export const TABLE_ACTIONS = {
   /** Evidence only: probe results (BatchWriteItem) and served-by samples (PutItem); never reads. */
   probe: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],

@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { stateKeyAlias } from '../lambdas/adapters/state-store/layout.ts';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 
 /** What lbguard keeps and where it speaks: the state table, the topics and the dead-letter queue. */
@@ -14,6 +15,11 @@ export interface LbGuardState {
   /** People's topic: notifications and alarms. */
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
+  /**
+   * Signs snapshots and last known good in the table (HMAC, `GenerateMac`) and verifies them
+   * (`VerifyMac`): inspect signs, remediate only verifies, probe has no use of it.
+   */
+  readonly stateKey: kms.Key;
   /** Inspect publishes remediation requests here; remediate is its only subscriber. */
   readonly remediationTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
@@ -39,6 +45,17 @@ export function createState(scope: Construct, options: LbGuardStateOptions): LbG
     timeToLiveAttribute: 'expiresAt',
     removalPolicy,
   });
+
+  const stateKey = new kms.Key(scope, 'StateKey', {
+    description: 'lbguard state MAC key: vouches for the snapshots and last known good in the state table',
+    keySpec: kms.KeySpec.HMAC_256,
+    keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+    removalPolicy,
+  });
+  // The CLI finds the key beside the table by this alias (`alias/lbguard/<table>`), as `lbguard init` names it.
+  stateKey.addAlias(stateKeyAlias(table.tableName));
+  // No automatic rotation: KMS rotates only symmetric encryption keys (cdk-nag's KMS5 knows it).
+  // Rotating by hand is a new key and a re-promotion of last known good (docs/threat-model.md).
 
   const topicKey = new kms.Key(scope, 'TopicKey', {
     description: 'lbguard notification topic',
@@ -81,7 +98,7 @@ export function createState(scope: Construct, options: LbGuardStateOptions): LbG
       'This queue is itself the dead-letter queue of the three functions and of the EventBridge targets; a DLQ of a DLQ would only move the problem. The DeadLetterQueueNotEmpty alarm pages on the first message.',
   });
 
-  return { table, topic, topicKey, remediationTopic, deadLetterQueue };
+  return { table, stateKey, topic, topicKey, remediationTopic, deadLetterQueue };
 }
 
 /**

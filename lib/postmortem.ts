@@ -65,6 +65,7 @@ const TITLES: Readonly<Record<RootCause, string>> = {
   'targets-unhealthy-balanced': 'targets failing health checks behind balanced routing',
   'backend-errors-balanced': 'backend errors behind a correctly balanced load balancer',
   unknown: 'failing probes with no identified cause',
+  'state-integrity': "lbguard's own state failed its integrity check, so it did not act",
 };
 
 function describeImpact(diagnosis: Diagnosis | undefined): string {
@@ -318,6 +319,16 @@ function measuresFor(cause: RootCause, service: string): Measures {
       };
     case 'healthy':
       return { improvements: ['None required: no fault was found.'], tasks: [] };
+    case 'state-integrity':
+      return {
+        improvements: [
+          "Restrict who can write lbguard's state table and use its state key to lbguard's roles and the operators who promote (docs/threat-model.md).",
+          'Turn on CloudTrail data events for the state table so every write is attributable.',
+        ],
+        tasks: [
+          'Find who or what wrote the item that failed the check (CloudTrail), then re-promote with lbguard snapshot --promote.',
+        ],
+      };
   }
 }
 

@@ -434,6 +434,11 @@ export type RootCause =
   | 'backend-errors-balanced'
   /** N−1 targets of a group fail health checks and the last takes all of its traffic; routing is not at fault. */
   | 'single-survivor'
+  /**
+   * What lbguard would build a plan from (last known good, the latest snapshot) failed its
+   * integrity check in the state table: nothing is remediated until an operator re-promotes.
+   */
+  | 'state-integrity'
   | 'unknown';
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -475,6 +480,11 @@ export interface Signals {
   readonly previousObservationAt?: string;
   /** Requests per instance from the application's own counters (see lib/instance-counters.ts). */
   readonly instanceCounts?: Readonly<Record<string, number>>;
+  /**
+   * Stored items that failed their integrity check (lib/state-integrity.ts) and were not used:
+   * `lastGood` is then absent although one is stored.
+   */
+  readonly stateIntegrity?: readonly { readonly item: string; readonly problem: string }[];
 }
 
 /** Stable key of a target within its group: `id:port` (`id` alone for lambda targets). */

@@ -2,6 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import { IDEMPOTENCY_PARTITION } from './state-store/layout.ts';
 
 /** What makes two applies "the same": one incident, one plan. */
 export interface ApplyKey {
@@ -39,7 +40,7 @@ export function createPowertoolsApplyOnce(options: PowertoolsApplyOnceOptions): 
     awsSdkV3Client: options.dynamodb,
     keyAttr: 'pk',
     sortKeyAttr: 'sk',
-    staticPkValue: 'IDEMPOTENCY#remediate',
+    staticPkValue: IDEMPOTENCY_PARTITION,
     expiryAttr: 'expiresAt',
   });
   const config = new IdempotencyConfig({

@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -12,6 +13,8 @@ export interface AwsClients {
   /** Marshals plain JS objects; the state store speaks through this one. */
   readonly documents: DynamoDBDocumentClient;
   readonly sns: SNSClient;
+  /** The state table's MAC key (GenerateMac, VerifyMac); see state-store/state-signer.ts. */
+  readonly kms: KMSClient;
 }
 
 export interface AwsClientOptions {
@@ -88,6 +91,11 @@ export function createSnsClient(opts: AwsClientOptions = {}): SNSClient {
   return new SNSClient(awsClientConfig(opts));
 }
 
+/** KMS with the shared policy (`awsClientConfig`). */
+export function createKmsClient(opts: AwsClientOptions = {}): KMSClient {
+  return new KMSClient(awsClientConfig(opts));
+}
+
 /** Every SDK client with the same policy (`awsClientConfig`): for the CLI, the drill and tests. */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   return {
@@ -95,6 +103,7 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     cloudwatch: createCloudWatchClient(opts),
     ...createDynamoDbClients(opts),
     sns: createSnsClient(opts),
+    kms: createKmsClient(opts),
   };
 }
 
@@ -105,4 +114,5 @@ export function destroyAwsClients(clients: Partial<AwsClients>): void {
   clients.documents?.destroy();
   clients.dynamodb?.destroy();
   clients.sns?.destroy();
+  clients.kms?.destroy();
 }

@@ -16,6 +16,7 @@ import {
   wantsMetrics,
 } from '../../lib/observation.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
+import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import type {
   AlbMetrics,
   Diagnosis,
@@ -79,10 +80,17 @@ export async function observe(
 ): Promise<Observation> {
   const at = deps.now();
   const name = service.name;
-  const [lastGood, latest] = await Promise.all([
-    deps.store.getLastGood(name),
-    deps.store.getLatestSnapshot(name),
+  // An item that fails its integrity check is not used (no plan can come from it) and becomes the
+  // diagnosis; a missing key or an unreachable KMS fails the invocation instead.
+  const [lastGoodRead, latestRead] = await Promise.all([
+    checked(deps.store.getLastGood(name)),
+    checked(deps.store.getLatestSnapshot(name)),
   ]);
+  const lastGood = lastGoodRead.value;
+  const latest = latestRead.value;
+  const stateIntegrity = [lastGoodRead.failure, latestRead.failure].flatMap((f) =>
+    f === undefined ? [] : [{ item: f.item, problem: f.problem }],
+  );
   // Target group attributes change rarely, and changing them wakes inspect with a re-read of the
   // groups changed; in between, those of the latest snapshot stand, a few groups re-read a cycle.
   const knownAttributes =
@@ -134,6 +142,7 @@ export async function observe(
     ...(servedBy === undefined ? {} : { servedBy }),
     ...(lastChange === undefined ? {} : { lastChange }),
     ...(changes.length === 0 ? {} : { changes }),
+    ...(stateIntegrity.length === 0 ? {} : { stateIntegrity }),
   };
   return {
     at,
@@ -148,6 +157,18 @@ export async function observe(
     signals,
     diagnosis: diagnose(signals, service.thresholds),
   };
+}
+
+async function checked<T>(
+  read: Promise<T | undefined>,
+): Promise<{ readonly value?: T; readonly failure?: StateIntegrityError }> {
+  try {
+    const value = await read;
+    return value === undefined ? {} : { value };
+  } catch (error) {
+    if (error instanceof StateIntegrityError) return { failure: error };
+    throw error;
+  }
 }
 
 function withoutGroups<V>(known: ReadonlyMap<string, V>, arns: readonly string[]): ReadonlyMap<string, V> {

@@ -10,6 +10,7 @@ import type { LastGood } from '../../lib/last-good.ts';
 import { dryRunPlanNotification } from '../../lib/messages.ts';
 import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
+import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import { type LbSnapshot, targetKey } from '../../lib/types.ts';
 import { judgeRecovery, type RecoveryVerdict } from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
@@ -133,7 +134,14 @@ async function remediateUnderLock(
     return { outcome: 'failed', incidentId, error, applied };
   };
 
-  const lastGood = await deps.store.getLastGood(service.name);
+  let lastGood: LastGood | undefined;
+  try {
+    lastGood = await deps.store.getLastGood(service.name);
+  } catch (error) {
+    // Never a plan from an item lbguard did not write: escalate, naming what failed.
+    if (error instanceof StateIntegrityError) return fail(error.message, []);
+    throw error;
+  }
   if (lastGood === undefined) return fail('no last known good to restore', []);
   const live = await readServiceState(deps.reader, service, lastGood.snapshot);
   const outcome = replan(service, live, lastGood);

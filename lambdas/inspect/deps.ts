@@ -4,6 +4,7 @@ import {
   createCloudWatchClient,
   createDynamoDbClients,
   createElbv2Client,
+  createKmsClient,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { CloudWatchAlbMetricsReader } from '../adapters/cloudwatch.ts';
@@ -12,16 +13,20 @@ import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
 import { SnsNotifier } from '../adapters/notifier.ts';
 import { SnsRemediationInvoker } from '../adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
+import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import type { InspectDeps } from '../flows/inspect.ts';
-import { requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
  * Inspect reads, notifies and hands off to remediate (through SNS); it never writes to the load
  * balancer. Only these clients are built, so its bundle carries no other SDK package.
  */
-export type InspectClients = Pick<AwsClients, 'elbv2' | 'cloudwatch' | 'dynamodb' | 'documents' | 'sns'>;
+export type InspectClients = Pick<
+  AwsClients,
+  'elbv2' | 'cloudwatch' | 'dynamodb' | 'documents' | 'sns' | 'kms'
+>;
 
 /** The SDK clients inspect uses, with the shared retry and timeout policy. */
 export function inspectClients(opts: AwsClientOptions = {}): InspectClients {
@@ -30,6 +35,7 @@ export function inspectClients(opts: AwsClientOptions = {}): InspectClients {
     cloudwatch: createCloudWatchClient(opts),
     ...createDynamoDbClients(opts),
     sns: createSnsClient(opts),
+    kms: createKmsClient(opts),
   };
 }
 
@@ -47,7 +53,12 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
     config: overrides.config ?? env.config,
     reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
     albMetrics: overrides.albMetrics ?? new CloudWatchAlbMetricsReader(clients.cloudwatch),
-    store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
+    store:
+      overrides.store ??
+      new DynamoDbStateStore(clients.documents, env.tableName, {
+        // Inspect alone (with an operator) vouches for snapshots and last known good.
+        signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: true }),
+      }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
     invoker:
       overrides.invoker ?? new SnsRemediationInvoker(clients.sns, requireTopic(env, 'remediationTopicArn')),

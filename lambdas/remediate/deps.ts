@@ -4,6 +4,7 @@ import {
   type AwsClients,
   createDynamoDbClients,
   createElbv2Client,
+  createKmsClient,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { realSleep } from '../adapters/clock.ts';
@@ -13,17 +14,23 @@ import { HttpProber } from '../adapters/http-prober.ts';
 import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
 import { SnsNotifier } from '../adapters/notifier.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
+import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import type { RemediateDeps } from '../flows/remediate.ts';
-import { requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
-/** Remediate reads and writes routing, records, and notifies; no CloudWatch, no Lambda. */
-export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns'>;
+/** Remediate reads and writes routing, records, verifies last good, and notifies; no CloudWatch, no Lambda. */
+export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms'>;
 
 /** The SDK clients remediate uses, with the shared retry and timeout policy. */
 export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
-  return { elbv2: createElbv2Client(opts), ...createDynamoDbClients(opts), sns: createSnsClient(opts) };
+  return {
+    elbv2: createElbv2Client(opts),
+    ...createDynamoDbClients(opts),
+    sns: createSnsClient(opts),
+    kms: createKmsClient(opts),
+  };
 }
 
 /** Who holds the lock has no default: two runs sharing an owner would both get it. */
@@ -44,7 +51,12 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
     config: overrides.config ?? env.config,
     reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
     writer: overrides.writer ?? new Elbv2LoadBalancerWriter(clients.elbv2),
-    store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
+    store:
+      overrides.store ??
+      new DynamoDbStateStore(clients.documents, env.tableName, {
+        // Remediate verifies the last known good it restores; it can never vouch for one.
+        signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
+      }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
     prober: overrides.prober ?? new HttpProber(),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),

@@ -15,8 +15,15 @@ export interface LbGuardEnv {
    * without it.
    */
   readonly remediationTopicArn?: string;
+  /**
+   * The KMS HMAC key (ARN, or alias ARN) that signs and verifies snapshots and last known good in
+   * the state table; inspect and remediate need it, probe runs without it.
+   */
+  readonly stateKey?: string;
 }
 
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[A-Za-z0-9-]{1,128}|alias\/[A-Za-z0-9/_-]{1,250})$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/;
 
 const envSchema = z.object({
@@ -26,6 +33,7 @@ const envSchema = z.object({
   LBGUARD_REMEDIATION_TOPIC_ARN: z.optional(
     z.string().check(z.regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')),
   ),
+  LBGUARD_STATE_KEY: z.optional(z.string().check(z.regex(KMS_KEY_ARN, 'must be a KMS key or alias ARN'))),
 });
 
 /** Raised at cold start when the function's environment is incomplete or wrong. */
@@ -58,6 +66,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): LbGu
     ...(e.LBGUARD_REMEDIATION_TOPIC_ARN === undefined
       ? {}
       : { remediationTopicArn: e.LBGUARD_REMEDIATION_TOPIC_ARN }),
+    ...(e.LBGUARD_STATE_KEY === undefined ? {} : { stateKey: e.LBGUARD_STATE_KEY }),
   };
 }
 
@@ -71,7 +80,7 @@ function describe(issue: z.core.$ZodIssue): string {
  * adapters that publish to them, and only when the caller does not bring its own.
  */
 export type WiringEnv = Pick<LbGuardEnv, 'config' | 'tableName'> &
-  Partial<Pick<LbGuardEnv, 'topicArn' | 'remediationTopicArn'>>;
+  Partial<Pick<LbGuardEnv, 'topicArn' | 'remediationTopicArn' | 'stateKey'>>;
 
 /**
  * A topic the function cannot run without: the notification topic (for the default notifier) or
@@ -85,4 +94,11 @@ export function requireTopic(env: WiringEnv, topic: 'topicArn' | 'remediationTop
     throw new EnvironmentError(`lbguard: bad environment\n${variable}: is required`);
   }
   return arn;
+}
+
+/** The state key, for a function that reads or writes snapshots; throws at cold start naming the variable. */
+export function requireStateKey(env: WiringEnv): string {
+  if (env.stateKey === undefined)
+    throw new EnvironmentError('lbguard: bad environment\nLBGUARD_STATE_KEY: is required');
+  return env.stateKey;
 }

@@ -9,6 +9,8 @@ import type { Facts, GroupFacts } from './facts.ts';
 export function classify(f: Facts): RootCause {
   const emptied = f.groups.filter((g) => g.registered === 0);
   const shrunk = f.groups.filter(isShrunk);
+  // First: whatever else is wrong, lbguard cannot act on it and people must know why.
+  if ((f.signals.stateIntegrity ?? []).length > 0) return 'state-integrity';
   if (f.configSkew.length > 0) return 'routing-skew';
   if (emptied.length > 0 || (shrunk.length > 0 && f.impact) || f.groups.some(isHalved))
     return 'missing-targets';
@@ -43,6 +45,8 @@ export function hasNoHealthyTargets(g: GroupFacts): boolean {
 /** `critical` when customers are affected now, `info` when healthy, otherwise `warning`. */
 export function severityOf(cause: RootCause, f: Facts): Severity {
   if (cause === 'healthy') return 'info';
+  // Someone wrote to lbguard's state what lbguard did not: a security event, whatever the traffic.
+  if (cause === 'state-integrity') return 'critical';
   // An emptied routed group answers 503 to its share of customers whether or not a probe hit it.
   if (f.impact || f.groups.some((g) => g.registered === 0)) return 'critical';
   return 'warning';

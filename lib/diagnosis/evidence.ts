@@ -63,6 +63,10 @@ export function summarise(cause: RootCause, f: Facts): string {
         .join('; ')}; not a routing fault, not remediated`;
     case 'unknown':
       return 'Probes failing with no explanation in routing, target health or drift';
+    case 'state-integrity':
+      return `lbguard's state failed its integrity check (${(f.signals.stateIntegrity ?? [])
+        .map((x) => x.item)
+        .join(', ')}): nothing is remediated until an operator promotes a last known good`;
   }
 }
 
@@ -152,6 +156,18 @@ export function explain(cause: RootCause, f: Facts): string[] {
         ...change,
         ...driftLines,
         ...noLastGood,
+      ];
+    case 'state-integrity':
+      return [
+        ...(f.signals.stateIntegrity ?? []).map(
+          (x) => `state table: the ${x.item} failed its integrity check: ${x.problem}`,
+        ),
+        'Not used: no plan is built from it and nothing is remediated. Something other than lbguard wrote to its state table (or the key changed): check who can write it (CloudTrail data events on the table) before anything else.',
+        'To recover once the table is trusted again: lbguard snapshot --promote --service NAME (signs the live configuration as last known good).',
+        ...observed,
+        ...health,
+        ...change,
+        ...driftLines,
       ];
     case 'healthy':
       return [

@@ -161,6 +161,7 @@ describe('events lbguard must not act on', () => {
       LBGUARD_TABLE: TABLE,
       LBGUARD_TOPIC_ARN: w.runtime.env.topicArn,
       LBGUARD_REMEDIATION_TOPIC_ARN: REMEDIATION_TOPIC,
+      LBGUARD_STATE_KEY: w.runtime.env.stateKey,
     });
     const handlers = await Promise.all([
       import('../../lambdas/probe/handler.ts'),

@@ -4,8 +4,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { DynamoDbStateStore } from '../../lambdas/adapters/state-store/dynamodb-state-store.ts';
 import { SNAPSHOT_GZIP_THRESHOLD_BYTES } from '../../lambdas/adapters/state-store/snapshot-codec.ts';
-import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
+import { KmsStateSigner } from '../../lambdas/adapters/state-store/state-signer.ts';
+import { createStateKey, createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { type Incident, startIncident } from '../../lib/incident.ts';
+import { hashSnapshot } from '../../lib/snapshot.ts';
 import type { ConfigChange, LbSnapshot, ProbeResult, StoredSnapshot } from '../../lib/types.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 
@@ -29,9 +31,16 @@ function snapshotWithTargets(n: number, idOf: (i: number) => string = (i) => `i-
   };
 }
 
-function stored(hash: string, takenAt: string, snapshot = snapshotWithTargets(2)): StoredSnapshot {
-  return { hash, takenAt, snapshot };
+/** A stored snapshot per label: different labels, different targets, different hashes. */
+function stored(
+  label: string,
+  takenAt: string,
+  snapshot = snapshotWithTargets(2, (i) => `${label}-${i}`),
+): StoredSnapshot {
+  return { hash: hashSnapshot(snapshot), takenAt, snapshot };
 }
+
+const hashOf = (label: string): string => stored(label, '').hash;
 
 function probe(at: string, ok = true): ProbeResult {
   return { service: 'shop', probe: 'home', at, ok, steps: [], totalMs: 12 };
@@ -42,7 +51,10 @@ describe('DynamoDbStateStore against moto', () => {
   beforeEach(async () => {
     await resetMoto();
     await createStateTable(clients.dynamodb, TABLE);
-    store = new DynamoDbStateStore(clients.documents, TABLE);
+    const key = await createStateKey(clients.kms, TABLE);
+    store = new DynamoDbStateStore(clients.documents, TABLE, {
+      signer: new KmsStateSigner(clients.kms, key, { canSign: true }),
+    });
   });
 
   it('creates an on-demand table with string keys and TTL on expiresAt, and tolerates a second create', async () => {
@@ -64,8 +76,8 @@ describe('DynamoDbStateStore against moto', () => {
     await store.putSnapshot('shop', stored('h1', '2026-11-02T10:00:00.000Z'));
     await store.putSnapshot('shop', stored('h2', '2026-11-02T10:05:00.000Z'));
     await store.putSnapshot('blog', stored('h9', '2026-11-02T10:07:00.000Z'));
-    expect((await store.listSnapshots('shop')).map((s) => s.hash)).toEqual(['h2', 'h1']);
-    expect((await store.listSnapshots('shop', 1)).map((s) => s.hash)).toEqual(['h2']);
+    expect((await store.listSnapshots('shop')).map((s) => s.hash)).toEqual([hashOf('h2'), hashOf('h1')]);
+    expect((await store.listSnapshots('shop', 1)).map((s) => s.hash)).toEqual([hashOf('h2')]);
     expect(await store.getLatestSnapshot('shop')).toEqual(stored('h2', '2026-11-02T10:05:00.000Z'));
     expect(await store.getLatestSnapshot('nobody')).toBeUndefined();
   });
@@ -77,7 +89,10 @@ describe('DynamoDbStateStore against moto', () => {
     const raw = await clients.dynamodb.send(
       new GetItemCommand({
         TableName: TABLE,
-        Key: { pk: { S: 'SERVICE#shop' }, sk: { S: 'SNAPSHOT#2026-11-02T10:00:00.000Z#big' } },
+        Key: {
+          pk: { S: 'SERVICE#shop' },
+          sk: { S: `SNAPSHOT#2026-11-02T10:00:00.000Z#${hashSnapshot(big)}` },
+        },
       }),
     );
     expect(raw.Item?.snapshotGzip?.B).toBeInstanceOf(Uint8Array);
@@ -114,13 +129,13 @@ describe('DynamoDbStateStore against moto', () => {
     });
     expect(await store.listPromotions('shop')).toEqual([
       {
-        hash: 'h2',
+        hash: hashOf('h2'),
         takenAt: '2026-11-02T11:00:00.000Z',
         promotedAt: '2026-11-02T11:10:00.000Z',
         reason: 'operator',
       },
       {
-        hash: 'h1',
+        hash: hashOf('h1'),
         takenAt: '2026-11-02T10:00:00.000Z',
         promotedAt: '2026-11-02T10:10:00.000Z',
         reason: 'soaked 600 s',
@@ -220,7 +235,8 @@ describe('DynamoDbStateStore against moto', () => {
     const raw = await clients.dynamodb.send(
       new GetItemCommand({
         TableName: TABLE,
-        Key: { pk: { S: 'SERVICE#shop' }, sk: { S: 'PROBE#2026-11-02T10:00:00.000Z#home' } },
+        // Probe's own partition: its role may write nothing else (state-store/layout.ts).
+        Key: { pk: { S: 'EVIDENCE#shop' }, sk: { S: 'PROBE#2026-11-02T10:00:00.000Z#home' } },
       }),
     );
     expect(raw.Item?.expiresAt?.N).toBe(String(Date.parse('2026-11-03T10:00:00.000Z') / 1000));

@@ -12,7 +12,7 @@ import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lamb
 import type { LoadBalancerReader } from '../../lambdas/adapters/elbv2/ports.ts';
 import { HttpProber } from '../../lambdas/adapters/http-prober.ts';
 import type { StateStore } from '../../lambdas/adapters/state-store/ports.ts';
-import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
+import { createStateKey, createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { type InspectDeps, type InspectOutcome, inspect } from '../../lambdas/flows/inspect.ts';
 import { type ProbeDeps, probe } from '../../lambdas/flows/probe.ts';
 import { type RemediateDeps, remediate } from '../../lambdas/flows/remediate.ts';
@@ -172,6 +172,7 @@ export async function createMotoWorld(
   }
 
   await createStateTable(clients.dynamodb, TABLE);
+  const stateKey = await createStateKey(admin.kms, TABLE);
   const topic = await admin.sns.send(new CreateTopicCommand({ Name: 'lbguard' }));
   const topicArn = topic.TopicArn ?? '';
 
@@ -216,7 +217,7 @@ export async function createMotoWorld(
       },
     ],
   });
-  const env: LbGuardEnv = { config, tableName: TABLE, topicArn };
+  const env: LbGuardEnv = { config, tableName: TABLE, topicArn, stateKey };
   const metrics = new RecordingMetrics();
   const logger = new SilentLog();
   const prober = new HttpProber({ now: clock.now });

@@ -15,6 +15,7 @@ import type { Incident } from '../../../lib/incident.ts';
 import type { LastGood, SoakMarker } from '../../../lib/last-good.ts';
 import type { ConfigChange, ProbeResult, ServedBySample, StoredSnapshot } from '../../../lib/types.ts';
 import { call } from '../aws-call.ts';
+import { pk, type RecordKind, SK } from './layout.ts';
 import type {
   LockResult,
   PutIncidentResult,
@@ -22,47 +23,33 @@ import type {
   StateStore,
   StoredProbeHysteresis,
 } from './ports.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
+import { ProtectedItems } from './protected-items.ts';
+import type { StateSigner } from './state-signer.ts';
 
-// One table, keyed pk = SERVICE#<name>, sk = <record kind>#…; see docs/state-table.md.
+// One table, keyed pk = <writer's partition>#<service>, sk = <record kind>#… (layout.ts); see
+// docs/state-table.md.
 
 export interface DynamoDbStateStoreOptions {
   /** How long probe results and served-by samples live. Default 1 day. */
   readonly probeTtlSeconds?: number;
   /** How long CloudTrail change records live. Default 7 days: long enough for a postmortem. */
   readonly changeTtlSeconds?: number;
+  /**
+   * The state key: signs the snapshots and last known good this store writes and verifies those
+   * it reads. Without it, reading or writing either fails (probe, which never touches them, has
+   * none).
+   */
+  readonly signer?: StateSigner;
 }
 
 const BATCH_WRITE_MAX = 25;
 const BATCH_WRITE_ATTEMPTS = 5;
 const MAX_QUERY_PAGES = 50;
 
-const SK = {
-  snapshotPrefix: 'SNAPSHOT#',
-  lastGood: 'LASTGOOD',
-  promotionPrefix: 'PROMOTION#',
-  incidentPrefix: 'INCIDENT#',
-  openIncident: 'OPEN_INCIDENT',
-  lock: 'LOCK',
-  probePrefix: 'PROBE#',
-  servedByPrefix: 'SERVEDBY#',
-  changePrefix: 'CHANGE#',
-  soak: 'SOAK',
-  hysteresis: 'HYSTERESIS',
-} as const;
-
-function pk(service: string): string {
-  return `SERVICE#${service}`;
-}
-
 function epochSeconds(iso: string): number {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new LbGuardError(`not an ISO-8601 time: ${iso}`);
   return Math.floor(ms / 1000);
-}
-
-function toStored(item: Record<string, unknown>): StoredSnapshot {
-  return { hash: String(item.hash), takenAt: String(item.takenAt), snapshot: decodeSnapshot(item) };
 }
 
 /**
@@ -74,29 +61,24 @@ export class DynamoDbStateStore implements StateStore {
   readonly #table: string;
   readonly #probeTtl: number;
   readonly #changeTtl: number;
+  readonly #protected: ProtectedItems;
 
   constructor(documents: DynamoDBDocumentClient, tableName: string, options: DynamoDbStateStoreOptions = {}) {
     this.#docs = documents;
     this.#table = tableName;
     this.#probeTtl = options.probeTtlSeconds ?? 86_400;
     this.#changeTtl = options.changeTtlSeconds ?? 7 * 86_400;
+    this.#protected = new ProtectedItems(options.signer);
   }
 
   async putSnapshot(service: string, stored: StoredSnapshot): Promise<void> {
-    await call('PutItem', () =>
-      this.#docs.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: pk(service),
-            sk: `${SK.snapshotPrefix}${stored.takenAt}#${stored.hash}`,
-            hash: stored.hash,
-            takenAt: stored.takenAt,
-            ...encodeSnapshot(stored.snapshot),
-          },
-        }),
-      ),
-    );
+    const identity = { kind: 'snapshot', service, hash: stored.hash, takenAt: stored.takenAt } as const;
+    const attributes = await this.#protected.encode(identity, stored);
+    await this.#put({
+      pk: pk(service, SK.snapshotPrefix),
+      sk: `${SK.snapshotPrefix}${stored.takenAt}#${stored.hash}`,
+      ...attributes,
+    });
   }
 
   async getLatestSnapshot(service: string): Promise<StoredSnapshot | undefined> {
@@ -105,17 +87,25 @@ export class DynamoDbStateStore implements StateStore {
 
   async listSnapshots(service: string, limit = 20): Promise<StoredSnapshot[]> {
     const items = await this.#query(service, SK.snapshotPrefix, { newestFirst: true, limit });
-    return items.map(toStored);
+    const out: StoredSnapshot[] = [];
+    for (const item of items) out.push(await this.#protected.decode('snapshot', service, item));
+    return out;
   }
 
+  /** Throws `StateIntegrityError` when the stored last good fails its check: it is never used then. */
   async getLastGood(service: string): Promise<LastGood | undefined> {
     const item = await this.#get(service, SK.lastGood);
     if (!item) return undefined;
-    return { ...toStored(item), promotedAt: String(item.promotedAt), reason: String(item.reason) };
+    const promotedAt = String(item.promotedAt);
+    const reason = String(item.reason);
+    const stored = await this.#protected.decode('last-good', service, item, { promotedAt, reason });
+    return { ...stored, promotedAt, reason };
   }
 
   async promoteLastGood(service: string, stored: StoredSnapshot, reason: string, at: string): Promise<void> {
     const record = { hash: stored.hash, takenAt: stored.takenAt, promotedAt: at, reason };
+    const identity = { kind: 'last-good', service, ...record } as const;
+    const attributes = await this.#protected.encode(identity, stored);
     // Both or neither: a last known good without its recorded reason would be unexplained.
     await call('TransactWriteItems', () =>
       this.#docs.send(
@@ -124,13 +114,17 @@ export class DynamoDbStateStore implements StateStore {
             {
               Put: {
                 TableName: this.#table,
-                Item: { pk: pk(service), sk: SK.lastGood, ...record, ...encodeSnapshot(stored.snapshot) },
+                Item: { pk: pk(service, SK.lastGood), sk: SK.lastGood, ...record, ...attributes },
               },
             },
             {
               Put: {
                 TableName: this.#table,
-                Item: { pk: pk(service), sk: `${SK.promotionPrefix}${at}#${stored.hash}`, ...record },
+                Item: {
+                  pk: pk(service, SK.promotionPrefix),
+                  sk: `${SK.promotionPrefix}${at}#${stored.hash}`,
+                  ...record,
+                },
               },
             },
           ],
@@ -153,7 +147,7 @@ export class DynamoDbStateStore implements StateStore {
     incident: Incident,
     options: { readonly expectUpdatedAt?: string } = {},
   ): Promise<PutIncidentResult> {
-    const key = { pk: pk(incident.service), sk: `${SK.incidentPrefix}${incident.id}` };
+    const key = { pk: pk(incident.service, SK.incidentPrefix), sk: `${SK.incidentPrefix}${incident.id}` };
     const expected = options.expectUpdatedAt;
     const put = {
       TableName: this.#table,
@@ -176,7 +170,11 @@ export class DynamoDbStateStore implements StateStore {
               {
                 Put: {
                   TableName: this.#table,
-                  Item: { pk: key.pk, sk: SK.openIncident, incidentId: incident.id },
+                  Item: {
+                    pk: pk(incident.service, SK.openIncident),
+                    sk: SK.openIncident,
+                    incidentId: incident.id,
+                  },
                 },
               },
             ],
@@ -201,7 +199,7 @@ export class DynamoDbStateStore implements StateStore {
       await this.#docs.send(
         new DeleteCommand({
           TableName: this.#table,
-          Key: { pk: pk(incident.service), sk: SK.openIncident },
+          Key: { pk: pk(incident.service, SK.openIncident), sk: SK.openIncident },
           // A newer incident may own the pointer by now; leave it alone then.
           ConditionExpression: 'incidentId = :id',
           ExpressionAttributeValues: { ':id': incident.id },
@@ -213,7 +211,7 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async getIncident(service: string, id: string): Promise<Incident | undefined> {
-    const item = await this.#get(service, `${SK.incidentPrefix}${id}`);
+    const item = await this.#get(service, SK.incidentPrefix, `${SK.incidentPrefix}${id}`);
     return item ? (item.incident as Incident) : undefined;
   }
 
@@ -238,7 +236,7 @@ export class DynamoDbStateStore implements StateStore {
       await this.#docs.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { pk: pk(service), sk: SK.lock, owner, acquiredAt: now, expiresAt },
+          Item: { pk: pk(service, SK.lock), sk: SK.lock, owner, acquiredAt: now, expiresAt },
           // Free, expired, or already ours (a retried invocation re-acquires its own lock).
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
@@ -263,7 +261,7 @@ export class DynamoDbStateStore implements StateStore {
       await this.#docs.send(
         new DeleteCommand({
           TableName: this.#table,
-          Key: { pk: pk(service), sk: SK.lock },
+          Key: { pk: pk(service, SK.lock), sk: SK.lock },
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner },
@@ -283,7 +281,7 @@ export class DynamoDbStateStore implements StateStore {
   async putProbeResults(service: string, results: readonly ProbeResult[]): Promise<void> {
     await this.#batchPut(
       results.map((r) => ({
-        pk: pk(service),
+        pk: pk(service, SK.probePrefix),
         sk: `${SK.probePrefix}${r.at}#${r.probe}`,
         expiresAt: epochSeconds(r.at) + this.#probeTtl,
         result: r,
@@ -298,7 +296,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async putServedBySample(sample: ServedBySample): Promise<void> {
     await this.#put({
-      pk: pk(sample.service),
+      pk: pk(sample.service, SK.servedByPrefix),
       sk: `${SK.servedByPrefix}${sample.at}`,
       expiresAt: epochSeconds(sample.at) + this.#probeTtl,
       sample,
@@ -312,7 +310,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async putConfigChange(service: string, change: ConfigChange): Promise<void> {
     await this.#put({
-      pk: pk(service),
+      pk: pk(service, SK.changePrefix),
       sk: `${SK.changePrefix}${change.at}#${change.eventName}`,
       expiresAt: epochSeconds(change.at) + this.#changeTtl,
       change,
@@ -330,12 +328,14 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async setSoak(service: string, marker: SoakMarker): Promise<void> {
-    await this.#put({ pk: pk(service), sk: SK.soak, hash: marker.hash, since: marker.since });
+    await this.#put({ pk: pk(service, SK.soak), sk: SK.soak, hash: marker.hash, since: marker.since });
   }
 
   async clearSoak(service: string): Promise<void> {
     await call('DeleteItem', () =>
-      this.#docs.send(new DeleteCommand({ TableName: this.#table, Key: { pk: pk(service), sk: SK.soak } })),
+      this.#docs.send(
+        new DeleteCommand({ TableName: this.#table, Key: { pk: pk(service, SK.soak), sk: SK.soak } }),
+      ),
     );
   }
 
@@ -357,7 +357,12 @@ export class DynamoDbStateStore implements StateStore {
       await this.#docs.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { pk: pk(service), sk: SK.hysteresis, states, version: (expectVersion ?? 0) + 1 },
+          Item: {
+            pk: pk(service, SK.hysteresis),
+            sk: SK.hysteresis,
+            states,
+            version: (expectVersion ?? 0) + 1,
+          },
           ...(expectVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
@@ -378,10 +383,14 @@ export class DynamoDbStateStore implements StateStore {
     await call('PutItem', () => this.#docs.send(new PutCommand({ TableName: this.#table, Item: item })));
   }
 
-  async #get(service: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  async #get(
+    service: string,
+    kind: RecordKind,
+    sk: string = kind,
+  ): Promise<Record<string, unknown> | undefined> {
     const out = await call('GetItem', () =>
       this.#docs.send(
-        new GetCommand({ TableName: this.#table, Key: { pk: pk(service), sk }, ConsistentRead: true }),
+        new GetCommand({ TableName: this.#table, Key: { pk: pk(service, kind), sk }, ConsistentRead: true }),
       ),
     );
     return out.Item;
@@ -390,7 +399,7 @@ export class DynamoDbStateStore implements StateStore {
   /** Items under one sk prefix; `since` reads a time range, oldest first. Bounded in pages. */
   async #query(
     service: string,
-    prefix: string,
+    prefix: RecordKind,
     opts: { readonly since?: string; readonly newestFirst?: boolean; readonly limit?: number },
   ): Promise<Record<string, unknown>[]> {
     const base: QueryCommandInput = {
@@ -398,13 +407,13 @@ export class DynamoDbStateStore implements StateStore {
       ...(opts.since === undefined
         ? {
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk(service), ':prefix': prefix },
+            ExpressionAttributeValues: { ':pk': pk(service, prefix), ':prefix': prefix },
           }
         : {
             // '~' sorts after every character an ISO time uses, so this is "since … forever".
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
             ExpressionAttributeValues: {
-              ':pk': pk(service),
+              ':pk': pk(service, prefix),
               ':from': `${prefix}${opts.since}`,
               ':to': `${prefix}~`,
             },

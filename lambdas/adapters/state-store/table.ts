@@ -6,8 +6,46 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  type KMSClient,
+  NotFoundException,
+} from '@aws-sdk/client-kms';
 import { AwsApiError } from '../../../lib/errors.ts';
 import { call } from '../aws-call.ts';
+import { stateKeyAlias } from './layout.ts';
+
+/**
+ * The state key beside `tableName` (alias `alias/lbguard/<table>`), created if missing: an HMAC
+ * key for GenerateMac/VerifyMac, as the construct deploys it. Idempotent. For `lbguard init`,
+ * the drill and tests; a deployment gets its key from the stack. Returns the key's ARN.
+ */
+export async function createStateKey(kms: KMSClient, tableName: string): Promise<string> {
+  const alias = stateKeyAlias(tableName);
+  try {
+    const existing = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    if (existing.KeyMetadata?.Arn !== undefined) return existing.KeyMetadata.Arn;
+  } catch (cause) {
+    if (!(cause instanceof NotFoundException)) throw new AwsApiError('DescribeKey', { cause });
+  }
+  const created = await call('CreateKey', () =>
+    kms.send(
+      new CreateKeyCommand({
+        Description: `lbguard state MAC key for table ${tableName}`,
+        KeySpec: 'HMAC_256',
+        KeyUsage: 'GENERATE_VERIFY_MAC',
+      }),
+    ),
+  );
+  const arn = created.KeyMetadata?.Arn;
+  const id = created.KeyMetadata?.KeyId;
+  if (arn === undefined || id === undefined)
+    throw new AwsApiError('CreateKey', { cause: new Error('no key returned') });
+  await call('CreateAlias', () => kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: id })));
+  return arn;
+}
 
 /**
  * Creates the state table: string keys pk/sk, on-demand billing, TTL on `expiresAt`. Idempotent:

@@ -94,7 +94,8 @@ describe('countTemplateResources on the real stack', () => {
       expect(service.alarmMetrics).toBe((shop?.alarmMetrics ?? 0) + 2);
     }
     expect(one.deployment.billable).toContain('OperationalAlarms/ProbeNotRunning');
-    expect(one.deployment.kmsKeys).toBe(1);
+    // The topic's key and the state key (the HMAC key that vouches for last known good).
+    expect(one.deployment.kmsKeys).toBe(2);
     expect(one.deployment.dashboards).toBe(1);
     expect(shop?.compositeAlarms).toBe(1);
     expect(shop?.kmsKeys).toBe(0);

@@ -2,6 +2,7 @@
 // function's code calls and no more, load-balancer writes exist only for a service whose mode
 // writes, and only inspect may hand remediate a request.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WRITES_LEADING_KEYS } from '../../../lambdas/adapters/state-store/layout.ts';
 import {
   evaluate,
   type Statement,
@@ -146,6 +147,49 @@ describe('state table grants', () => {
       a.startsWith('dynamodb:'),
     );
     expect(granted.sort()).toEqual(tableActionsUsedBy(fn));
+  });
+
+  it.each(FUNCTIONS)('hold %s to writing its own partitions (dynamodb:LeadingKeys)', (fn) => {
+    const table = roleStatements(json, roleIdOf(json, fn)).filter((s) =>
+      asList(s.Action).some((a) => String(a).startsWith('dynamodb:')),
+    );
+    const writes = table.filter((s) =>
+      asList(s.Action).some((a) => !['dynamodb:GetItem', 'dynamodb:Query'].includes(String(a))),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    for (const s of writes) {
+      expect(s.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WRITES_LEADING_KEYS[fn]] },
+      });
+    }
+    // Probe, which parses the internet, may not write where snapshots, last good or incidents live.
+    if (fn === 'probe') expect(WRITES_LEADING_KEYS.probe).toEqual(['EVIDENCE#*']);
+    for (const prefix of WRITES_LEADING_KEYS[fn])
+      expect(['SERVICE#*', 'INCIDENTS#*', 'EVIDENCE#*', 'IDEMPOTENCY#remediate']).toContain(prefix);
+  });
+
+  it('lets inspect sign and verify with the state key, remediate only verify, probe neither', () => {
+    const keys = Object.entries(json.Resources).filter(
+      ([, r]) => r.Type === 'AWS::KMS::Key' && r.Properties?.KeySpec === 'HMAC_256',
+    );
+    expect(keys.map(([, r]) => r.Properties?.KeyUsage)).toEqual(['GENERATE_VERIFY_MAC']);
+    const [stateKeyId] = keys[0] ?? [];
+    const kmsOf = (fn: FunctionName) =>
+      roleStatements(json, roleIdOf(json, fn))
+        .filter((s) => s.Effect === 'Allow' && asList(s.Action).some((a) => String(a).startsWith('kms:')))
+        .filter((s) => refersTo(s.Resource, stateKeyId ?? ''))
+        .flatMap((s) => asList(s.Action) as string[])
+        .sort();
+    expect(kmsOf('inspect')).toEqual(['kms:GenerateMac', 'kms:VerifyMac']);
+    expect(kmsOf('remediate')).toEqual(['kms:VerifyMac']);
+    expect(kmsOf('probe')).toEqual([]);
+    // And the functions that check state are told which key: probe is not.
+    const env = (fn: FunctionName) =>
+      (functionOf(json, fn).Environment as { Variables: Record<string, unknown> }).Variables
+        .LBGUARD_STATE_KEY;
+    expect(refersTo(env('inspect'), stateKeyId ?? '')).toBe(true);
+    expect(refersTo(env('remediate'), stateKeyId ?? '')).toBe(true);
+    expect(env('probe')).toBeUndefined();
   });
 });
 

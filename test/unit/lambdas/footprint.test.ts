@@ -86,6 +86,7 @@ const env: LbGuardEnv = {
   config: serviceConfig(),
   tableName: 'lbguard-state',
   topicArn: 'arn:aws:sns:eu-west-1:123456789012:lbguard',
+  stateKey: 'arn:aws:kms:eu-west-1:123456789012:key/0b5a2c6e-8d4f-4a3e-9d1b-2f3c4d5e6f70',
 };
 
 describe('function wiring', () => {
@@ -106,7 +107,14 @@ describe('function wiring', () => {
   it('builds inspect with the clients it reads, notifies and hands off through (SNS, no Lambda client)', () => {
     const clients = inspectClients();
     try {
-      expect(Object.keys(clients).sort()).toEqual(['cloudwatch', 'documents', 'dynamodb', 'elbv2', 'sns']);
+      expect(Object.keys(clients).sort()).toEqual([
+        'cloudwatch',
+        'documents',
+        'dynamodb',
+        'elbv2',
+        'kms',
+        'sns',
+      ]);
       expect(clients.cloudwatch).toBeInstanceOf(CloudWatchClient);
       expect(clients.sns).toBeInstanceOf(SNSClient);
       const deps = inspectDeps({ ...env, remediationTopicArn: `${env.topicArn}-remediation` }, { clients });
@@ -123,6 +131,11 @@ describe('function wiring', () => {
       ]);
       // Without the remediation topic inspect cannot hand off: it fails at cold start, not later.
       expect(() => inspectDeps(env, { clients })).toThrow(/LBGUARD_REMEDIATION_TOPIC_ARN: is required/);
+      // Nor can it vouch for what it records without the state key.
+      const { stateKey: _, ...keyless } = env;
+      expect(() =>
+        inspectDeps({ ...keyless, remediationTopicArn: `${env.topicArn}-r` }, { clients }),
+      ).toThrow(/LBGUARD_STATE_KEY: is required/);
     } finally {
       destroyAwsClients(clients);
     }
@@ -131,10 +144,15 @@ describe('function wiring', () => {
   it('builds remediate without CloudWatch or Lambda clients', () => {
     const clients = remediateClients();
     try {
-      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'sns']);
+      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'kms', 'sns']);
       expect(clients.elbv2).toBeInstanceOf(ElasticLoadBalancingV2Client);
       expect(clients.sns).toBeInstanceOf(SNSClient);
       const deps = remediateDeps(env, { clients, lockOwner: 'req-1' });
+      // Remediate restores only what it can verify: no key, no cold start.
+      const { stateKey: _, ...keyless } = env;
+      expect(() => remediateDeps(keyless, { clients, lockOwner: 'req-1' })).toThrow(
+        /LBGUARD_STATE_KEY: is required/,
+      );
       expect(deps.prober).toBeInstanceOf(HttpProber);
       expect(Object.keys(deps)).toEqual(
         expect.arrayContaining(['writer', 'reader', 'notifier', 'applyOnce']),
