@@ -43,7 +43,7 @@ export class Ec2QueryClient {
     this.#credentials = opts.credentials;
   }
 
-  #headers(body: string): Record<string, string> {
+  async #headers(body: string): Promise<Record<string, string>> {
     if (this.#credentials === undefined) {
       return {
         'content-type': 'application/x-www-form-urlencoded',
@@ -64,7 +64,7 @@ export class Ec2QueryClient {
     const body = queryBody({ Version: '2016-11-15', ...params });
     const res = await fetch(this.#endpoint, {
       method: 'POST',
-      headers: this.#headers(body),
+      headers: await this.#headers(body),
       body,
       signal: AbortSignal.timeout(this.#timeoutMs),
     });

@@ -1,6 +1,8 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Checksum, SourceData } from '@smithy/types';
 
-// Signature Version 4 for the form-encoded Query requests the drill and the IAM proof send by hand
+// Signature Version 4 (the SDK's own signer) for the form-encoded Query requests the drill and the IAM proof send by hand
 // (EC2, IAM, STS: services whose SDK clients lbguard does not depend on). moto ignores signatures
 // until IAM enforcement is on (INITIAL_NO_AUTH_ACTION_COUNT); then it recomputes each one with
 // botocore and refuses a mismatch, so this must sign exactly as the SDKs do.
@@ -25,60 +27,68 @@ export function queryBody(params: Readonly<Record<string, string>>): string {
     .join('&');
 }
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+/** SHA-256 (keyed: HMAC) from node:crypto, in the shape the SDK's signer asks for. */
+class NodeSha256 implements Checksum {
+  readonly #secret: SourceData | undefined;
+  #hash: Hash | Hmac;
 
-function hmac(key: string | Buffer, text: string): Buffer {
-  return createHmac('sha256', key).update(text).digest();
+  constructor(secret?: SourceData) {
+    this.#secret = secret;
+    this.#hash = NodeSha256.#create(secret);
+  }
+
+  static #create(secret: SourceData | undefined): Hash | Hmac {
+    return secret === undefined
+      ? createHash('sha256')
+      : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer));
+  }
+
+  update(data: Uint8Array): void {
+    this.#hash.update(data);
+  }
+
+  reset(): void {
+    this.#hash = NodeSha256.#create(this.#secret);
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.#hash.digest());
+  }
 }
 
 /**
  * The headers that sign a form-encoded POST of `body` to `url` for `service` in `region`
- * (`authorization`, `x-amz-date`, the content type and, for role credentials, the session token).
- * `host` is signed but not returned: fetch sends it itself.
+ * (`authorization`, `x-amz-date`, the content type and, for role credentials, the session token),
+ * signed by the SDK's own Signature V4 signer. `host` is signed but not returned: fetch sends it.
  */
-export function signQueryPost(request: {
+export async function signQueryPost(request: {
   readonly url: string;
   readonly region: string;
   readonly service: string;
   readonly body: string;
   readonly credentials: SigningCredentials;
   readonly now?: Date;
-}): Record<string, string> {
+}): Promise<Record<string, string>> {
   const url = new URL(request.url);
-  const amzDate = (request.now ?? new Date())
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
-  const { credentials } = request;
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-    host: url.host,
-    'x-amz-date': amzDate,
-    ...(credentials.sessionToken === undefined ? {} : { 'x-amz-security-token': credentials.sessionToken }),
-  };
-  const names = Object.keys(headers).sort();
-  const canonicalRequest = [
-    'POST',
-    url.pathname === '' ? '/' : url.pathname,
-    '',
-    ...names.map((n) => `${n}:${headers[n]}`),
-    '',
-    names.join(';'),
-    sha256Hex(request.body),
-  ].join('\n');
-  const scope = `${day}/${request.region}/${request.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const key = [day, request.region, request.service, 'aws4_request'].reduce<Buffer | string>(
-    (k, part) => hmac(k, part),
-    `AWS4${credentials.secretAccessKey}`,
+  const signer = new SignatureV4({
+    service: request.service,
+    region: request.region,
+    credentials: { ...request.credentials },
+    sha256: NodeSha256,
+  });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port === '' ? {} : { port: Number(url.port) }),
+      path: url.pathname === '' ? '/' : url.pathname,
+      query: {},
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', host: url.host },
+      body: request.body,
+    },
+    request.now === undefined ? {} : { signingDate: request.now },
   );
-  const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
-  const { host: _signedOnly, ...sent } = headers;
-  return {
-    ...sent,
-    authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
-  };
+  const { host: _signedOnly, ...sent } = signed.headers;
+  return sent;
 }

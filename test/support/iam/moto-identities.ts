@@ -55,7 +55,7 @@ export async function queryCall(
   const body = queryBody({ Version: service === 'iam' ? '2010-05-08' : '2011-06-15', ...params });
   const res = await fetch(url, {
     method: 'POST',
-    headers: signQueryPost({ url, region: REGION, service, body, credentials }),
+    headers: await signQueryPost({ url, region: REGION, service, body, credentials }),
     body,
     signal: AbortSignal.timeout(5_000),
   });
