@@ -26,7 +26,13 @@ import { ROUTING_EVENT_NAMES } from '../lib/routing-events.ts';
 import type { Diagnosis } from '../lib/types.ts';
 import { describeError, describeWrite } from './describe.ts';
 import { DRILL_SERVICE, drillConfig } from './lbguard-config.ts';
-import type { Elbv2Write, InspectionRecord, LastGoodRecord, RunOptions } from './run-types.ts';
+import type {
+  Elbv2Write,
+  FunctionClients,
+  InspectionRecord,
+  LastGoodRecord,
+  RunOptions,
+} from './run-types.ts';
 import { BoundedLog, InProcessRemediation, RecordingNotifier } from './stand-ins.ts';
 import { sleep } from './world/net.ts';
 import type { World } from './world/world.ts';
@@ -120,11 +126,17 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const clients: AwsClients = createAwsClients({
     endpoint: world.moto.url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    credentials: options.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 2,
   });
+  // Each function's own clients: by default the guard's; the IAM proof gives each its role's.
+  const own: FunctionClients = options.functionClients?.() ?? {
+    probe: clients,
+    inspect: clients,
+    remediate: clients,
+  };
   const writes: Elbv2Write[] = [];
-  clients.elbv2.middlewareStack.add(
+  own.remediate.elbv2.middlewareStack.add(
     (next, context) => async (args) => {
       const op = (context.commandName ?? '').replace(/Command$/, '');
       if (WRITE_OPS.has(op))
@@ -143,23 +155,41 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const drillSleep = (ms: number): Promise<void> => sleep(Math.max(0, clock.drillMs(ms)));
   const log = new BoundedLog();
   const env = { config, tableName: TABLE, topicArn, stateKey };
-  const notifier = new RecordingNotifier(new SnsNotifier(clients.sns, topicArn));
+  const notifier = new RecordingNotifier(new SnsNotifier(own.inspect.sns, topicArn));
+  const remediateNotifier = new RecordingNotifier(
+    new SnsNotifier(own.remediate.sns, topicArn),
+    notifier.sent,
+  );
   const prober = new HttpProber({ now, userAgent: 'lbguard-probe/drill' });
   // Wired by the functions' own wiring around the drill's clients; the drill brings its clock,
   // its log, a notifier that records, and an in-process hand-off to remediate.
   const overrides = { clients, notifier, metrics: quietMetrics, logger: log, now };
-  const applyOnce = createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: TABLE });
+  const applyOnce = createPowertoolsApplyOnce({ dynamodb: own.remediate.dynamodb, tableName: TABLE });
   const errors: string[] = [];
   const remediation = new InProcessRemediation((request, lockOwner) => {
     // Powertools Idempotency sizes its in-progress record by the invocation's remaining time.
     applyOnce.registerContext?.(lambdaContext(lockOwner, clock.drillMs(REMEDIATE_TIMEOUT_AWS_MS)));
     return remediate(
       request,
-      remediateDeps(env, { ...overrides, prober, applyOnce, sleep: drillSleep, lockOwner }),
+      remediateDeps(env, {
+        ...overrides,
+        clients: own.remediate,
+        notifier: remediateNotifier,
+        prober,
+        applyOnce,
+        sleep: drillSleep,
+        lockOwner,
+      }),
     );
   }, clock.awsMinuteMs);
-  const inspectDeps: InspectDeps = wireInspect(env, { ...overrides, invoker: remediation });
-  const runtime = { reader: inspectDeps.reader, store: inspectDeps.store };
+  const inspectDeps: InspectDeps = wireInspect(env, {
+    ...overrides,
+    clients: own.inspect,
+    invoker: remediation,
+  });
+  // The runner reads (and may promote) through the guard's clients, not as the inspect function.
+  const observer = wireInspect(env, { ...overrides, invoker: remediation });
+  const runtime = { reader: observer.reader, store: observer.store };
   const inspections: InspectionRecord[] = [];
   const lastGood: LastGoodRecord[] = [];
 
@@ -198,7 +228,13 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
 
   let probing: Promise<unknown> | undefined;
   // The drill's probes send no secret; any reference would be refused, never read from AWS.
-  const probeDeps = wireProbe(env, { ...overrides, prober, secrets: NO_SECRETS, sleep: drillSleep });
+  const probeDeps = wireProbe(env, {
+    ...overrides,
+    clients: own.probe,
+    prober,
+    secrets: NO_SECRETS,
+    sleep: drillSleep,
+  });
   const tick = (): void => {
     const at = clock.awsDate();
     const scheduled: ScheduledEvent = {
@@ -284,7 +320,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
       return stopping;
     },
     close() {
-      destroyAwsClients(clients);
+      for (const c of new Set([clients, own.probe, own.inspect, own.remediate])) destroyAwsClients(c);
     },
   };
 }

@@ -1,10 +1,14 @@
 import type { InspectOutcome } from '../lambdas/flows/inspect.ts';
 import type { RemediateOutcome } from '../lambdas/flows/remediate.ts';
+import type { InspectClients } from '../lambdas/inspect/deps.ts';
+import type { ProbeClients } from '../lambdas/probe/deps.ts';
+import type { RemediateClients } from '../lambdas/remediate/deps.ts';
 import type { RemediateRequest } from '../lambdas/runtime/events.ts';
 import type { Incident } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
 import type { MarkKind } from './scenarios/types.ts';
 import type { ResponseRecord } from './world/loadgen.ts';
+import type { SigningCredentials } from './world/sigv4.ts';
 
 // What one run of one scenario records, and how it is asked for: the runner fills these in, the
 // analysis and the report read them. Types only, so every side can import them without a cycle.
@@ -26,6 +30,19 @@ export interface RunOptions {
   readonly cloudTrailDelayAwsSeconds?: number;
   /** Progress lines (`drill: …`). */
   readonly progress?: (line: string) => void;
+  /** Reset the attached moto before building the world. Default true (the IAM proof resets it itself). */
+  readonly resetMoto?: boolean;
+  /** The world's and lbguard's set-up identity towards moto. Default moto's `testing`. */
+  readonly credentials?: SigningCredentials;
+  /** Each function's own SDK clients (the IAM proof's run under each role), built once per guarded run. */
+  readonly functionClients?: () => FunctionClients;
+}
+
+/** The SDK clients of each function, as its wiring (`lambdas/<fn>/deps.ts`) takes them. */
+export interface FunctionClients {
+  readonly probe: ProbeClients;
+  readonly inspect: InspectClients;
+  readonly remediate: RemediateClients;
 }
 
 export interface Mark {

@@ -28,6 +28,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const observeMs = options.observeMs ?? scenario.observeMs;
   const world = await startWorld({
     ...(options.motoUrl === undefined ? {} : { motoUrl: options.motoUrl }),
+    ...(options.resetMoto === undefined ? {} : { resetMoto: options.resetMoto }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     shop: scenario.shop ?? defaultShopSpec,
     ...(scenario.world?.restartDelayMs === undefined
       ? {}

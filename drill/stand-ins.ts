@@ -41,11 +41,13 @@ export class BoundedLog implements Log {
 
 /** Publishes to the world's SNS and keeps what people would have received. */
 export class RecordingNotifier implements Notifier {
-  readonly sent: NotificationRecord[] = [];
+  readonly sent: NotificationRecord[];
   readonly #inner: Notifier;
 
-  constructor(inner: Notifier) {
+  /** `sent` may be shared, so that two functions' notifiers keep one record of what people got. */
+  constructor(inner: Notifier, sent: NotificationRecord[] = []) {
     this.#inner = inner;
+    this.sent = sent;
   }
 
   async notify(n: Notification): Promise<{ readonly messageId?: string }> {

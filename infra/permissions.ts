@@ -8,15 +8,11 @@ import type { LoadBalancerArnParts } from './arns.ts';
  * is not granted by accident.
  */
 export const ELBV2_READ_ACTIONS: readonly string[] = [
-  'elasticloadbalancing:DescribeLoadBalancers',
-  'elasticloadbalancing:DescribeLoadBalancerAttributes',
   'elasticloadbalancing:DescribeListeners',
-  'elasticloadbalancing:DescribeListenerAttributes',
   'elasticloadbalancing:DescribeRules',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetGroupAttributes',
   'elasticloadbalancing:DescribeTargetHealth',
-  'elasticloadbalancing:DescribeTags',
 ];
 
 /** Where remediate may write: the guarded load balancers' listeners, rules and target groups. */

@@ -1,6 +1,9 @@
+import { queryBody, type SigningCredentials, signQueryPost } from './sigv4.ts';
+
 // EC2 through its Query API. The EC2 SDK client is not a dependency of lbguard (it never
 // touches EC2), and the drill needs only a handful of calls; moto answers form-encoded Query
-// requests like AWS and routes them by the credential scope, without checking signatures.
+// requests like AWS and routes them by the credential scope, without checking signatures unless
+// IAM enforcement is on (then give `credentials` and each request is signed).
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
@@ -8,6 +11,8 @@ export interface Ec2QueryOptions {
   readonly endpoint: string;
   readonly region?: string;
   readonly timeoutMs?: number;
+  /** Sign with these (an IAM-enforcing moto checks signatures); default an unsigned placeholder. */
+  readonly credentials?: SigningCredentials;
 }
 
 function xmlValues(xml: string, tag: string): string[] {
@@ -29,22 +34,38 @@ export class Ec2QueryClient {
   readonly #endpoint: string;
   readonly #region: string;
   readonly #timeoutMs: number;
+  readonly #credentials: SigningCredentials | undefined;
 
   constructor(opts: Ec2QueryOptions) {
     this.#endpoint = opts.endpoint;
     this.#region = opts.region ?? 'us-east-1';
     this.#timeoutMs = opts.timeoutMs ?? 5_000;
+    this.#credentials = opts.credentials;
+  }
+
+  async #headers(body: string): Promise<Record<string, string>> {
+    if (this.#credentials === undefined) {
+      return {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${this.#region}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
+      };
+    }
+    return signQueryPost({
+      url: this.#endpoint,
+      region: this.#region,
+      service: 'ec2',
+      body,
+      credentials: this.#credentials,
+    });
   }
 
   /** One Query call; returns the XML body or throws with EC2's error text. */
   async call(params: Readonly<Record<string, string>>): Promise<string> {
+    const body = queryBody({ Version: '2016-11-15', ...params });
     const res = await fetch(this.#endpoint, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${this.#region}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: new URLSearchParams({ Version: '2016-11-15', ...params }),
+      headers: await this.#headers(body),
+      body,
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     const text = await res.text();

@@ -26,6 +26,11 @@ export interface StartMotoOptions {
   readonly command?: string;
   /** Default 30 s: moto imports every service at start, ~2 s on this machine. */
   readonly startTimeoutMs?: number;
+  /**
+   * Extra environment for moto_server, over this process's: e.g. `INITIAL_NO_AUTH_ACTION_COUNT`
+   * (`0` turns IAM enforcement on from the first request; see test/support/iam/moto-identities.ts).
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Clears all state of the moto_server at `url`. */
@@ -59,7 +64,10 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = trackChild(
-    spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }),
+    }),
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -15,6 +15,7 @@ import { HaproxySync } from './haproxy-sync.ts';
 import { type LoadOptions, type LoadRun, startLoad } from './loadgen.ts';
 import { MetricsPublisher } from './metrics-publisher.ts';
 import { attachMoto, type MotoServer, startMoto } from './moto.ts';
+import type { SigningCredentials } from './sigv4.ts';
 
 // The whole local game-day world in one call: moto (control plane) → HAProxy (data plane,
 // following moto's ELBv2 state) → backend processes (the EC2 instances), plus the metrics
@@ -39,6 +40,11 @@ export interface WorldOptions {
   /** Working directory for HAProxy; default a fresh temp dir, removed on stop. */
   readonly dir?: string;
   readonly region?: string;
+  /**
+   * The world's identity towards moto (its own set-up, HAProxy's reads, metrics, EC2). Default
+   * moto's `testing`, which only a moto without IAM enforcement accepts.
+   */
+  readonly credentials?: SigningCredentials;
 }
 
 export interface World {
@@ -105,11 +111,15 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     const clients = createAwsClients({
       endpoint: moto.url,
       region,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      credentials: opts.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' },
       maxAttempts: 2,
     });
     teardown.push(async () => destroyAwsClients(clients));
-    const ec2 = new Ec2QueryClient({ endpoint: moto.url, region });
+    const ec2 = new Ec2QueryClient({
+      endpoint: moto.url,
+      region,
+      ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
+    });
     const control = await createControlPlane(clients.elbv2, ec2, opts.shop ?? defaultShopSpec);
 
     const fleet = new BackendFleet({

@@ -23,7 +23,12 @@ export interface AwsClientOptions {
   /** Overrides every service endpoint; `AWS_ENDPOINT_URL` does the same through the SDK. */
   readonly endpoint?: string;
   /** Static credentials (tests against moto); defaults to the SDK's provider chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    /** Set for credentials an `sts:AssumeRole` returned (the IAM proof runs each function under its role). */
+    readonly sessionToken?: string;
+  };
   /** Total attempts per call, retries included. Default 3. */
   readonly maxAttempts?: number;
   /** Per-request timeout in ms. Default 5000: a Lambda on a 1-minute schedule cannot wait on a hung socket. */

@@ -71,8 +71,8 @@ export interface Shop extends AlbIds {
  * moto reports as `unused` / `Target.InvalidState` in target health.
  */
 export function motoEc2(): Ec2QueryClient {
-  const { endpoint, region } = motoClientConfig();
-  return new Ec2QueryClient({ endpoint, region });
+  const { endpoint, region, credentials } = motoClientConfig();
+  return new Ec2QueryClient({ endpoint, region, credentials });
 }
 
 /** Deregisters targets the way a bad deployment does (lbguard itself never deregisters). */

@@ -6,6 +6,7 @@ import {
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import type { FunctionClients } from '../../drill/run-types.ts';
 import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import type { LoadBalancerReader } from '../../lambdas/adapters/elbv2/ports.ts';
@@ -97,6 +98,17 @@ export interface MotoWorld {
   close(): Promise<void>;
 }
 
+let functionClientsHook: (() => FunctionClients) | undefined;
+
+/**
+ * Gives each function its own SDK clients in every world created from now on (the IAM proof: each
+ * under its role's credentials), instead of one set shared by the three; `undefined` restores
+ * the shared set. The test's own set-up and reads keep the world's clients (`admin`, `runtime`).
+ */
+export function useFunctionClients(make: (() => FunctionClients) | undefined): void {
+  functionClientsHook = make;
+}
+
 /** Routes of the healthy shop and how many targets each reaches; fewer now means the site fails. */
 type Capacity = Map<string, number>;
 
@@ -120,6 +132,11 @@ export async function createMotoWorld(
   await resetMoto();
   const admin = createAwsClients(motoClientConfig());
   const clients = createAwsClients(motoClientConfig());
+  const own: FunctionClients = functionClientsHook?.() ?? {
+    probe: clients,
+    inspect: clients,
+    remediate: clients,
+  };
   const elbv2Calls: string[] = [];
   const world = {
     transportFault: undefined as Fault | undefined,
@@ -127,30 +144,33 @@ export async function createMotoWorld(
     backendFault: false,
   };
   const attempts = new Map<string, number>();
-  clients.elbv2.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = (context.commandName ?? '').replace(/Command$/, '');
-      const n = (attempts.get(`call:${name}`) ?? 0) + 1;
-      attempts.set(`call:${name}`, n);
-      const fault = world.callFault?.(name, n);
-      if (fault) throw fault;
-      return next(args);
-    },
-    { step: 'initialize', name: 'lbguardTestCallFaults' },
-  );
-  clients.elbv2.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = (context.commandName ?? '').replace(/Command$/, '');
-      elbv2Calls.push(name);
-      const n = (attempts.get(`send:${name}`) ?? 0) + 1;
-      attempts.set(`send:${name}`, n);
-      const fault = world.transportFault?.(name, n);
-      if (fault) throw fault;
-      return next(args);
-    },
-    // Below the retry middleware, so the SDK sees these as responses and retries as it would.
-    { step: 'deserialize', name: 'lbguardTestTransportFaults' },
-  );
+  // Every ELBv2 client lbguard's functions (and the test's reads) use, counted and faulted alike.
+  for (const elbv2 of new Set([clients.elbv2, own.inspect.elbv2, own.remediate.elbv2])) {
+    elbv2.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context.commandName ?? '').replace(/Command$/, '');
+        const n = (attempts.get(`call:${name}`) ?? 0) + 1;
+        attempts.set(`call:${name}`, n);
+        const fault = world.callFault?.(name, n);
+        if (fault) throw fault;
+        return next(args);
+      },
+      { step: 'initialize', name: 'lbguardTestCallFaults' },
+    );
+    elbv2.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context.commandName ?? '').replace(/Command$/, '');
+        elbv2Calls.push(name);
+        const n = (attempts.get(`send:${name}`) ?? 0) + 1;
+        attempts.set(`send:${name}`, n);
+        const fault = world.transportFault?.(name, n);
+        if (fault) throw fault;
+        return next(args);
+      },
+      // Below the retry middleware, so the SDK sees these as responses and retries as it would.
+      { step: 'deserialize', name: 'lbguardTestTransportFaults' },
+    );
+  }
 
   await createStateTable(clients.dynamodb, TABLE);
   const stateKey = await createStateKey(admin.kms, TABLE);
@@ -203,17 +223,26 @@ export async function createMotoWorld(
   const logger = new SilentLog();
   const prober = new HttpProber({ now: clock.now });
   const invoker = new RecordingInvoker();
-  const applyOnce = createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: TABLE });
+  const applyOnce = createPowertoolsApplyOnce({ dynamodb: own.remediate.dynamodb, tableName: TABLE });
   // Wired exactly as the functions wire themselves, around the counted clients; only the clock,
   // the prober's clock, the recorders and the hand-off differ.
   const overrides = { clients, metrics, logger, now: clock.now };
-  const inspectDeps = (): InspectDeps => wireInspect(env, { ...overrides, invoker });
+  const inspectDeps = (): InspectDeps => wireInspect(env, { ...overrides, clients: own.inspect, invoker });
   const remediateDeps = (lockOwner = 'req-1'): RemediateDeps =>
-    wireRemediate(env, { ...overrides, prober, applyOnce, sleep: clock.sleep, lockOwner });
+    wireRemediate(env, {
+      ...overrides,
+      clients: own.remediate,
+      prober,
+      applyOnce,
+      sleep: clock.sleep,
+      lockOwner,
+    });
   // Secrets, when a test's probes name them, are read from moto like everything else.
   const secrets = new PowertoolsSecretReader(motoClientConfig());
-  const probeDeps = (): ProbeDeps => wireProbe(env, { ...overrides, prober, secrets, sleep: clock.sleep });
-  const wired = inspectDeps();
+  const probeDeps = (): ProbeDeps =>
+    wireProbe(env, { ...overrides, clients: own.probe, prober, secrets, sleep: clock.sleep });
+  // The test reads state as itself (the world's clients), not as the inspect function.
+  const wired = wireInspect(env, { ...overrides, invoker });
   const runtime = { env, reader: wired.reader, store: wired.store };
   healthy = routeCapacity(await runtime.reader.readSnapshot(shop.loadBalancerArn));
   const scheduled = InspectEventSchema.parse({
@@ -330,7 +359,7 @@ export async function createMotoWorld(
     remediate: (request, lockOwner) => remediate(request, remediateDeps(lockOwner)),
     async close() {
       destroyAwsClients(admin);
-      destroyAwsClients(clients);
+      for (const c of new Set([clients, own.probe, own.inspect, own.remediate])) destroyAwsClients(c);
       await Promise.all([close(site), snsSink.close()]);
     },
   };

@@ -1,0 +1,67 @@
+// Actions a function's role is granted that no scenario of the IAM proof makes the function's
+// code call (test/integration/iam-proof.test.ts runs the lambdas' integration scenarios and the
+// seed drill under each role, on moto with IAM enforcement). Each entry says why the grant is
+// there anyway, or that it should go. The proof fails on a granted action that is neither used
+// nor listed here, and on an entry that is no longer granted or is now used; docs/iam-proof.md
+// is the resulting table. Keys are the action patterns exactly as the template writes them.
+
+/** Who needs a grant that lbguard's own code never exercises under the proof. */
+export type UnusedGrantKind =
+  /** The Lambda service acts with the function's role (logs, the dead-letter queue). */
+  | 'lambda-service'
+  /** Another AWS service acts with the caller's permissions (SNS encrypting with the topic key). */
+  | 'aws-service'
+  /** lbguard's code calls it, but no scenario reaches that path. */
+  | 'not-exercised'
+  /** Nothing in the function calls it: the grant is wider than the code; remove it. */
+  | 'over-grant';
+
+export interface UnusedGrant {
+  readonly kind: UnusedGrantKind;
+  readonly reason: string;
+}
+
+const LOGS: UnusedGrant = {
+  kind: 'lambda-service',
+  reason:
+    "The Lambda runtime writes the function's log lines to its own log group with these; lbguard's code never calls CloudWatch Logs.",
+};
+const DEAD_LETTERS: UnusedGrant = {
+  kind: 'lambda-service',
+  reason:
+    'Lambda sends an asynchronous event that failed all its retries to the dead-letter queue with the function role; lbguard never calls SQS.',
+};
+const TOPIC_KEY: UnusedGrant = {
+  kind: 'aws-service',
+  reason:
+    "SNS encrypts what the function publishes to the KMS-encrypted topics by calling KMS with the publisher's permissions (GenerateDataKey*, Decrypt on the topic key); moto's SNS does not encrypt, so no call reaches KMS here.",
+};
+/** Per function role: granted action pattern → why it stays although no scenario uses it. */
+export const UNUSED_GRANTS: Readonly<
+  Record<'probe' | 'inspect' | 'remediate', Readonly<Record<string, UnusedGrant>>>
+> = {
+  probe: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+  },
+  inspect: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+  },
+  remediate: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+    'elasticloadbalancing:SetRulePriorities': {
+      kind: 'not-exercised',
+      reason:
+        'The writer applies it when a plan restores rule priorities that drifted (lib/plan.ts, step 2); no scenario reorders rules, so the proof does not reach it. Keep: without it such a plan fails with AccessDenied half way.',
+    },
+  },
+};

@@ -1,0 +1,155 @@
+import { type MotoServer, resetMoto, startMoto } from '../../../drill/world/moto.ts';
+import { queryBody, type SigningCredentials, signQueryPost } from '../../../drill/world/sigv4.ts';
+import { FUNCTIONS, type FunctionName, type MotoPolicy } from './template-grants.ts';
+
+// A moto_server that enforces IAM, and the identities the IAM proof runs under: an administrator
+// (the test's own set-up: tables, topics, load balancers, faults) and one assumed-role session per
+// function, each role holding the moto copy of its template policies.
+//
+// How moto 5.2.1 enforces (moto/core/authorization.py, moto/iam/access_control.py): once its
+// request counter reaches INITIAL_NO_AUTH_ACTION_COUNT, every request must carry a valid SigV4
+// signature by an IAM user's access key or an `sts:AssumeRole` session (anything else is
+// InvalidClientTokenId), and the action must be allowed by that identity's policies. A reset
+// clears IAM with everything else but not the counter, so after each reset `/moto-api/reset-auth`
+// opens exactly the three unauthenticated calls that create the administrator.
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const ADMIN = 'lbguard-iam-proof-admin';
+/** CreateUser, PutUserPolicy, CreateAccessKey: the only calls moto lets through unauthenticated. */
+const BOOTSTRAP_CALLS = 3;
+
+/** The role name each function runs under in moto. */
+export function roleName(fn: FunctionName): string {
+  return `lbguard-${fn}`;
+}
+
+/** An IAM-enforcing moto_server on a free loopback port: enforcement is on from its first request. */
+export function startIamMoto(): Promise<MotoServer> {
+  return startMoto({ env: { INITIAL_NO_AUTH_ACTION_COUNT: '0' } });
+}
+
+export interface Identities {
+  readonly admin: SigningCredentials;
+  readonly roles: Readonly<Record<FunctionName, SigningCredentials>>;
+}
+
+/** Thrown when moto refuses a set-up call: names the call and moto's own error. */
+export class IamSetupError extends Error {
+  override readonly name = 'IamSetupError';
+}
+
+function xmlValue(xml: string, tag: string): string {
+  const value = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1];
+  if (value === undefined) throw new IamSetupError(`no <${tag}> in moto's answer: ${xml.slice(0, 300)}`);
+  return value;
+}
+
+/** One signed Query call to IAM or STS; resolves to the XML answer, or throws naming the call. */
+export async function queryCall(
+  url: string,
+  service: 'iam' | 'sts',
+  params: Readonly<Record<string, string>>,
+  credentials: SigningCredentials,
+): Promise<string> {
+  const body = queryBody({ Version: service === 'iam' ? '2010-05-08' : '2011-06-15', ...params });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: await signQueryPost({ url, region: REGION, service, body, credentials }),
+    body,
+    signal: AbortSignal.timeout(5_000),
+  });
+  const text = await res.text();
+  if (!res.ok)
+    throw new IamSetupError(`${service}:${params.Action} → HTTP ${res.status}: ${text.slice(0, 400)}`);
+  return text;
+}
+
+/**
+ * Clears moto and creates the identities: the administrator (an IAM user allowed `*`), then for
+ * each function a role trusting that user (standing in for `lambda.amazonaws.com`, whom moto
+ * cannot act as) with `policies[fn]`, assumed once.
+ */
+export async function resetWithIdentities(
+  url: string,
+  policies: Readonly<Record<FunctionName, readonly MotoPolicy[]>>,
+): Promise<Identities> {
+  await resetMoto(url);
+  const opened = await fetch(`${url}/moto-api/reset-auth`, { method: 'POST', body: String(BOOTSTRAP_CALLS) });
+  if (!opened.ok) throw new IamSetupError(`moto reset-auth failed: HTTP ${opened.status}`);
+  // Unchecked until the counter runs out; any well-formed signature will do.
+  const nobody = { accessKeyId: 'AKIAIAMPROOFBOOTSTRP', secretAccessKey: 'unchecked' };
+  await queryCall(url, 'iam', { Action: 'CreateUser', UserName: ADMIN }, nobody);
+  await queryCall(
+    url,
+    'iam',
+    {
+      Action: 'PutUserPolicy',
+      UserName: ADMIN,
+      PolicyName: 'everything',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
+    },
+    nobody,
+  );
+  const key = await queryCall(url, 'iam', { Action: 'CreateAccessKey', UserName: ADMIN }, nobody);
+  const admin = {
+    accessKeyId: xmlValue(key, 'AccessKeyId'),
+    secretAccessKey: xmlValue(key, 'SecretAccessKey'),
+  };
+
+  const roles = {} as Record<FunctionName, SigningCredentials>;
+  for (const fn of FUNCTIONS) {
+    await queryCall(
+      url,
+      'iam',
+      {
+        Action: 'CreateRole',
+        RoleName: roleName(fn),
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/${ADMIN}` },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      },
+      admin,
+    );
+    for (const policy of policies[fn]) {
+      await queryCall(
+        url,
+        'iam',
+        {
+          Action: 'PutRolePolicy',
+          RoleName: roleName(fn),
+          // IAM policy names allow [\w+=,.@-]; the template's names are logical ids and labels.
+          PolicyName: policy.name.replace(/[^\w+=,.@-]+/g, '-').slice(0, 128),
+          PolicyDocument: JSON.stringify(policy.document),
+        },
+        admin,
+      );
+    }
+    const session = await queryCall(
+      url,
+      'sts',
+      {
+        Action: 'AssumeRole',
+        RoleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName(fn)}`,
+        RoleSessionName: `iam-proof-${fn}`,
+      },
+      admin,
+    );
+    roles[fn] = {
+      accessKeyId: xmlValue(session, 'AccessKeyId'),
+      secretAccessKey: xmlValue(session, 'SecretAccessKey'),
+      sessionToken: xmlValue(session, 'SessionToken'),
+    };
+  }
+  return { admin, roles };
+}
