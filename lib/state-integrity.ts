@@ -8,7 +8,7 @@
 import * as z from 'zod/mini';
 import { LbGuardError } from './errors.ts';
 import { canonicalJson, hashSnapshot, sha256 } from './snapshot.ts';
-import type { LbSnapshot } from './types.ts';
+import { CONDITION_FIELDS, type LbSnapshot } from './types.ts';
 
 /** KMS's name for the algorithm; the key is an HMAC_256 key. */
 export const STATE_MAC_ALGORITHM = 'HMAC_SHA_256';
@@ -139,14 +139,7 @@ const action = z.discriminatedUnion('type', [
 const actions = z.array(action).check(z.minLength(1), z.maxLength(10));
 
 const condition = z.strictObject({
-  field: z.enum([
-    'host-header',
-    'path-pattern',
-    'http-header',
-    'http-request-method',
-    'query-string',
-    'source-ip',
-  ]),
+  field: z.enum(CONDITION_FIELDS),
   headerName: z.optional(text),
   values: z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(100)),
 });

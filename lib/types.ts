@@ -91,13 +91,15 @@ export interface AuthenticateAction {
 
 export type Action = ForwardAction | FixedResponseAction | RedirectAction | AuthenticateAction;
 
-export type ConditionField =
-  | 'host-header'
-  | 'path-pattern'
-  | 'http-header'
-  | 'http-request-method'
-  | 'query-string'
-  | 'source-ip';
+export const CONDITION_FIELDS = [
+  'host-header',
+  'path-pattern',
+  'http-header',
+  'http-request-method',
+  'query-string',
+  'source-ip',
+] as const;
+export type ConditionField = (typeof CONDITION_FIELDS)[number];
 
 export interface Condition {
   readonly field: ConditionField;

@@ -4,21 +4,11 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
-import type { ShopSpec } from '../support/elbv2-fixtures.ts';
-import { deregisterTargets } from '../support/elbv2-fixtures.ts';
+import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld, registeredTargets, TABLE } from '../support/moto-lambdas.ts';
 import { snsLambdaEventOf } from '../support/sns-events.ts';
 
 const REMEDIATION_TOPIC = 'arn:aws:sns:us-east-1:123456789012:lbguard-remediation';
-
-const outageShop: ShopSpec = {
-  name: 'shop',
-  groups: [
-    { name: 'web-a', instances: 2 },
-    { name: 'web-b', instances: 2 },
-  ],
-  weights: { 'web-a': 50, 'web-b': 50 },
-};
 
 let w: MotoWorld | undefined;
 afterEach(async () => {

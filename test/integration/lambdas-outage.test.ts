@@ -2,18 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import { renderPostmortem } from '../../lib/postmortem.ts';
-import type { ShopSpec } from '../support/elbv2-fixtures.ts';
-import { deregisterTargets } from '../support/elbv2-fixtures.ts';
+import { deregisterTargets, outageShop, type ShopSpec } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld, registeredTargets } from '../support/moto-lambdas.ts';
-
-const outageShop: ShopSpec = {
-  name: 'shop',
-  groups: [
-    { name: 'web-a', instances: 2 },
-    { name: 'web-b', instances: 2 },
-  ],
-  weights: { 'web-a': 50, 'web-b': 50 },
-};
 
 /** moto's HTTP deliveries omit message attributes; the body's header line carries the same. */
 function field(message: string, name: 'State' | 'Severity'): string | undefined {

@@ -16,7 +16,7 @@ import { hashSnapshot } from '../../lib/snapshot.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import type { LbSnapshot, StoredSnapshot } from '../../lib/types.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
-import { deregisterTargets, type ShopSpec } from '../support/elbv2-fixtures.ts';
+import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld, TABLE } from '../support/moto-lambdas.ts';
 
 const clients: AwsClients = createAwsClients(motoClientConfig());
@@ -167,15 +167,6 @@ describe('the state table: snapshots and last known good are checked when read',
     await expect(keyless.getLastGood('shop')).rejects.toThrow(/without the state key/);
   });
 });
-
-const outageShop: ShopSpec = {
-  name: 'shop',
-  groups: [
-    { name: 'web-a', instances: 2 },
-    { name: 'web-b', instances: 2 },
-  ],
-  weights: { 'web-a': 50, 'web-b': 50 },
-};
 
 describe('a tampered last known good in the lambdas (moto)', () => {
   let w: MotoWorld | undefined;

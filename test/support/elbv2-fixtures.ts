@@ -165,6 +165,16 @@ export async function createShop(clients: AwsClients, spec: ShopSpec): Promise<S
   return { ...lb, ...listener, loadBalancerName: name, listenerPort, groups, instanceIds };
 }
 
+/** The postmortem's shop: two groups of two instances, 50/50 on the default action. */
+export const outageShop: ShopSpec = {
+  name: 'shop',
+  groups: [
+    { name: 'web-a', instances: 2 },
+    { name: 'web-b', instances: 2 },
+  ],
+  weights: { 'web-a': 50, 'web-b': 50 },
+};
+
 /** The shop most tests use: two instance groups 50/50, IP targets on odd ports, host and path rules. */
 export const standardShop: ShopSpec = {
   name: 'shop',

@@ -21,6 +21,7 @@ import type {
   TargetType,
   UnhealthyStateRouting,
 } from '../../../lib/types.ts';
+import { CONDITION_FIELDS } from '../../../lib/types.ts';
 import type { TargetGroupAttributes } from './ports.ts';
 
 // SDK → lib: ELBv2's response shapes into the snapshot's types (exported for unit tests of
@@ -156,19 +157,12 @@ export function toAction(a: SdkAction): Action {
   }
 }
 
-const CONDITION_FIELDS: ReadonlySet<string> = new Set<ConditionField>([
-  'host-header',
-  'path-pattern',
-  'http-header',
-  'http-request-method',
-  'query-string',
-  'source-ip',
-]);
+const CONDITION_FIELD_SET: ReadonlySet<string> = new Set<ConditionField>(CONDITION_FIELDS);
 
 /** Translates a condition from either its legacy `Values` or its `*Config` form. */
 export function toCondition(c: SdkRuleCondition): Condition {
   const field = c.Field ?? '';
-  if (!CONDITION_FIELDS.has(field)) throw new LbGuardError(`unsupported ELBv2 condition field ${field}`);
+  if (!CONDITION_FIELD_SET.has(field)) throw new LbGuardError(`unsupported ELBv2 condition field ${field}`);
   const regex = [
     c.HostHeaderConfig?.RegexValues,
     c.HttpHeaderConfig?.RegexValues,
