@@ -1,6 +1,8 @@
 import { readServiceState } from '../../lambdas/flows/read-service.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
+import { diagnose } from '../../lib/diagnosis.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
+import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import type { StoredSnapshot } from '../../lib/types.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import { type AwsContext, spin, withServices } from '../context.ts';
@@ -48,7 +50,12 @@ async function snapshotService(
 ): Promise<ServiceSnapshot> {
   const { options, io } = ctx;
   if (!options.promote) {
-    const lastGood = await aws.store.getLastGood(service.name);
+    // A last good that fails its check is not compared with (nor planned from): the snapshot is
+    // recorded all the same.
+    const lastGood = await aws.store.getLastGood(service.name).catch((error: unknown) => {
+      if (error instanceof StateIntegrityError) return undefined;
+      throw error;
+    });
     const state = await readServiceState(aws.reader, service, lastGood?.snapshot);
     const stored: StoredSnapshot = {
       hash: hashSnapshot(state.snapshot),
@@ -72,7 +79,14 @@ async function snapshotService(
     snapshot: observed.state.snapshot,
   };
   await aws.store.putSnapshot(service.name, stored);
-  const cause = observed.diagnosis.cause;
+  // Re-promoting is how an operator recovers from a last good that failed its integrity check:
+  // the promotion is judged on the load balancer as it is, and the reason records what it replaces.
+  const integrity = observed.signals.stateIntegrity ?? [];
+  const diagnosis =
+    integrity.length === 0
+      ? observed.diagnosis
+      : diagnose({ ...observed.signals, stateIntegrity: [] }, service.thresholds);
+  const cause = diagnosis.cause;
   const healthy = cause === 'healthy';
   const base = {
     service: service.name,
@@ -86,15 +100,19 @@ async function snapshotService(
       ...base,
       promotion: {
         outcome: 'refused',
-        why: `the diagnosis is ${cause}, not healthy: ${observed.diagnosis.summary}`,
+        why: `the diagnosis is ${cause}, not healthy: ${diagnosis.summary}`,
       },
     };
   }
+  const replaced = integrity.map(
+    (x) => `replaces the ${x.item}, which failed its integrity check (${x.problem})`,
+  );
+  const given = [options.reason, ...replaced].filter((x) => x !== undefined && x.trim() !== '').join('; ');
   const reason = promotionReason({
     user: io.user,
     cause,
     forced: !healthy,
-    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(given === '' ? {} : { reason: given }),
   });
   await aws.store.promoteLastGood(service.name, stored, reason, at);
   return { ...base, promotion: { outcome: 'promoted', forced: !healthy, reason } };

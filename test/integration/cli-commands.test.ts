@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeListenersCommand,
   DescribeTargetHealthCommand,
@@ -7,6 +8,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
+import { hashSnapshot } from '../../lib/snapshot.ts';
+import type { LbSnapshot } from '../../lib/types.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import { createShop, deregisterTargets, type Shop, standardShop } from '../support/elbv2-fixtures.ts';
 import { configFor, jsonOf, runCli, startHealthySite, workspaceWithConfig } from './cli-support.ts';
@@ -94,6 +97,46 @@ describe('lbguard against a shop in moto', () => {
     expect(doc.services[0]?.promotion.outcome).toBe('promoted');
     expect(doc.services[0]?.promotion.reason).toMatch(/via lbguard CLI; diagnosis healthy/);
     expect(doc.services[0]?.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('recovers from a tampered last known good by re-promoting: the integrity incident, then a signed baseline', async () => {
+    const key = { pk: { S: 'SERVICE#shop' }, sk: { S: 'LASTGOOD' } };
+    const item = (await clients.dynamodb.send(new GetItemCommand({ TableName: 'lbguard-state', Key: key })))
+      .Item;
+    const stored = JSON.parse(item?.snapshotJson?.S ?? '{}') as LbSnapshot;
+    const [group] = stored.targetGroups;
+    if (item === undefined || group === undefined) throw new Error('no last known good to tamper with');
+    const forged: LbSnapshot = {
+      ...stored,
+      targetGroups: [
+        { ...group, targets: [...group.targets, { id: '203.0.113.9', port: 443 }] },
+        ...stored.targetGroups.slice(1),
+      ],
+    };
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'lbguard-state',
+        Item: { ...item, snapshotJson: { S: JSON.stringify(forged) }, hash: { S: hashSnapshot(forged) } },
+      }),
+    );
+    const status = await runCli(['status', '--json'], { cwd });
+    expect(
+      jsonOf<{ services: { diagnosis: { cause: string } }[] }>(status).services[0]?.diagnosis.cause,
+    ).toBe('state-integrity');
+    // The load balancer itself is healthy: the operator's promotion needs no --force, and says what it replaced.
+    const run = await runCli(['snapshot', '--promote', '--json'], { cwd });
+    expect(run.code).toBe(0);
+    const doc = jsonOf<{ services: { promotion: { outcome: string; reason: string } }[] }>(run);
+    expect(doc.services[0]?.promotion).toMatchObject({
+      outcome: 'promoted',
+      reason: expect.stringMatching(
+        /replaces the last known good of shop, which failed its integrity check \(its MAC does not verify/,
+      ),
+    });
+    const after = await runCli(['status', '--json'], { cwd });
+    expect(jsonOf<{ services: { diagnosis: { cause: string } }[] }>(after).services[0]?.diagnosis.cause).toBe(
+      'healthy',
+    );
   });
 
   it('shows status as one JSON document: healthy, every target a quarter of the default route', async () => {
