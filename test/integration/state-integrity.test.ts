@@ -162,6 +162,25 @@ describe('the state table: snapshots and last known good are checked when read',
     await expect(lost.getLastGood('shop')).rejects.not.toBeInstanceOf(StateIntegrityError);
   });
 
+  it('checks every other record too: a malformed probe result or incident is named, never used', async () => {
+    await store.putProbeResults('shop', [
+      { service: 'shop', probe: 'home', at: '2026-11-02T10:00:00.000Z', ok: true, steps: [], totalMs: 5 },
+    ]);
+    const probeItem = await rawItem('EVIDENCE#shop', 'PROBE#2026-11-02T10:00:00.000Z#home');
+    await putRaw({ ...probeItem, result: { ...(probeItem.result as object), ok: 'yes' } });
+    await expect(store.recentProbeResults('shop', '2026-11-02T00:00:00.000Z')).rejects.toThrow(
+      /probe result PROBE#2026-11-02T10:00:00.000Z#home of shop failed its integrity check: it is not a valid record \(ok: /,
+    );
+    await putRaw({
+      pk: 'INCIDENTS#shop',
+      sk: 'INCIDENT#shop#2026-11-02T10:00:00.000Z',
+      incident: { id: 'shop#2026-11-02T10:00:00.000Z', service: 'shop', state: 'approved-by-nobody' },
+    });
+    await expect(store.getIncident('shop', 'shop#2026-11-02T10:00:00.000Z')).rejects.toBeInstanceOf(
+      StateIntegrityError,
+    );
+  });
+
   it('fails loudly without a key rather than trusting what it reads', async () => {
     const keyless = new DynamoDbStateStore(clients.documents, TABLE);
     await expect(keyless.getLastGood('shop')).rejects.toThrow(/without the state key/);

@@ -265,8 +265,8 @@ describe('DynamoDbStateStore against moto', () => {
 
   it('sets, reads and clears the soak marker', async () => {
     expect(await store.getSoak('shop')).toBeUndefined();
-    await store.setSoak('shop', { hash: 'h1', since: '2026-11-02T10:00:00.000Z' });
-    expect(await store.getSoak('shop')).toEqual({ hash: 'h1', since: '2026-11-02T10:00:00.000Z' });
+    await store.setSoak('shop', { hash: hashOf('h1'), since: '2026-11-02T10:00:00.000Z' });
+    expect(await store.getSoak('shop')).toEqual({ hash: hashOf('h1'), since: '2026-11-02T10:00:00.000Z' });
     await store.clearSoak('shop');
     expect(await store.getSoak('shop')).toBeUndefined();
   });

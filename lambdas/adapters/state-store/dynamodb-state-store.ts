@@ -13,6 +13,7 @@ import { AwsApiError, LbGuardError } from '../../../lib/errors.ts';
 import type { ProbeHysteresisStates } from '../../../lib/hysteresis.ts';
 import type { Incident } from '../../../lib/incident.ts';
 import type { LastGood, SoakMarker } from '../../../lib/last-good.ts';
+import { checkRecord } from '../../../lib/stored-records.ts';
 import type { ConfigChange, ProbeResult, ServedBySample, StoredSnapshot } from '../../../lib/types.ts';
 import { call } from '../aws-call.ts';
 import { pk, type RecordKind, SK } from './layout.ts';
@@ -212,7 +213,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async getIncident(service: string, id: string): Promise<Incident | undefined> {
     const item = await this.#get(service, SK.incidentPrefix, `${SK.incidentPrefix}${id}`);
-    return item ? (item.incident as Incident) : undefined;
+    return item ? checkRecord.incident(item.incident, `incident ${id} of ${service}`) : undefined;
   }
 
   async getOpenIncident(service: string): Promise<Incident | undefined> {
@@ -224,7 +225,7 @@ export class DynamoDbStateStore implements StateStore {
   async listIncidents(service: string, limit = 20): Promise<Incident[]> {
     const items = await this.#query(service, SK.incidentPrefix, { newestFirst: true, limit: MAX_LIST });
     return items
-      .map((i) => i.incident as Incident)
+      .map((i) => checkRecord.incident(i.incident, `incident ${String(i.sk)} of ${service}`))
       .sort((a, b) => (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : 0))
       .slice(0, limit);
   }
@@ -291,7 +292,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async recentProbeResults(service: string, since: string): Promise<ProbeResult[]> {
     const items = await this.#query(service, SK.probePrefix, { since });
-    return items.map((i) => i.result as ProbeResult);
+    return items.map((i) => checkRecord.probeResult(i.result, `probe result ${String(i.sk)} of ${service}`));
   }
 
   async putServedBySample(sample: ServedBySample): Promise<void> {
@@ -305,7 +306,9 @@ export class DynamoDbStateStore implements StateStore {
 
   async recentServedBySamples(service: string, since: string): Promise<ServedBySample[]> {
     const items = await this.#query(service, SK.servedByPrefix, { since });
-    return items.map((i) => i.sample as ServedBySample);
+    return items.map((i) =>
+      checkRecord.servedBySample(i.sample, `served-by sample ${String(i.sk)} of ${service}`),
+    );
   }
 
   async putConfigChange(service: string, change: ConfigChange): Promise<void> {
@@ -319,12 +322,16 @@ export class DynamoDbStateStore implements StateStore {
 
   async recentConfigChanges(service: string, since: string): Promise<ConfigChange[]> {
     const items = await this.#query(service, SK.changePrefix, { since });
-    return items.map((i) => i.change as ConfigChange);
+    return items.map((i) =>
+      checkRecord.configChange(i.change, `change record ${String(i.sk)} of ${service}`),
+    );
   }
 
   async getSoak(service: string): Promise<SoakMarker | undefined> {
     const item = await this.#get(service, SK.soak);
-    return item ? { hash: String(item.hash), since: String(item.since) } : undefined;
+    return item
+      ? checkRecord.soak({ hash: item.hash, since: item.since }, `soak marker of ${service}`)
+      : undefined;
   }
 
   async setSoak(service: string, marker: SoakMarker): Promise<void> {
@@ -343,7 +350,7 @@ export class DynamoDbStateStore implements StateStore {
     const item = await this.#get(service, SK.hysteresis);
     if (item === undefined) return undefined;
     return {
-      states: (item.states ?? {}) as ProbeHysteresisStates,
+      states: checkRecord.hysteresis(item.states ?? {}, `probe hysteresis of ${service}`),
       version: typeof item.version === 'number' ? item.version : 0,
     };
   }
