@@ -19,7 +19,7 @@ import {
 import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
 import { toSdkAction, toSdkCondition } from '../../lambdas/adapters/elbv2/to-sdk.ts';
 import { LbGuardError } from '../../lib/errors.ts';
-import type { Action, Condition } from '../../lib/types.ts';
+import { type Action, CONDITION_FIELDS, type Condition } from '../../lib/types.ts';
 
 // Shapes the real ELBv2 API returns and moto does not: legacy condition values, authenticate
 // actions, draining targets, lambda targets, attribute values like "off".
@@ -145,14 +145,7 @@ describe('SDK to lib translation', () => {
   });
 
   it('round-trips every condition through the SDK shape', () => {
-    const field = fc.constantFrom(
-      'host-header',
-      'path-pattern',
-      'http-header',
-      'http-request-method',
-      'query-string',
-      'source-ip',
-    );
+    const field = fc.constantFrom(...CONDITION_FIELDS);
     const value = fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !s.includes('='));
     fc.assert(
       fc.property(
