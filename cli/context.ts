@@ -189,7 +189,7 @@ export async function requireStateTable(aws: AwsContext): Promise<void> {
         {
           hints: [
             `create it with: lbguard init --table ${aws.tableName}`,
-            'or point at the deployed one with --table NAME (the stack output StateTableName)',
+            'or point at the deployed one with --table NAME (the stack output TableName)',
           ],
         },
       );
