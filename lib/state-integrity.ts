@@ -168,20 +168,24 @@ const snapshotSchema = z.strictObject({
 });
 
 /**
+ * `value` parsed as `schema`, or a `StateIntegrityError` naming `item` and the first place it is
+ * wrong: `it is not <what> (<path>: <message>)`. Every record read back from the table goes
+ * through here (lib/stored-records.ts for those without a MAC).
+ */
+export function parseStored<T>(schema: z.ZodMiniType, value: unknown, item: string, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data as T;
+  const first = parsed.error.issues[0];
+  const where = first?.path.map(String).join('.') || 'top';
+  throw new StateIntegrityError(item, `it is not ${what} (${where}: ${first?.message ?? 'invalid'})`);
+}
+
+/**
  * The snapshot in a stored item, checked: it parses as an `LbSnapshot` (nothing missing, nothing
  * extra, every ARN an ELBv2 ARN) and hashes to `hash`. Throws `StateIntegrityError` otherwise.
  */
 export function checkStoredSnapshot(value: unknown, hash: string, item: string): LbSnapshot {
-  const parsed = snapshotSchema.safeParse(value);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first?.path.map(String).join('.') ?? '';
-    throw new StateIntegrityError(
-      item,
-      `it is not a load-balancer snapshot (${where || 'top'}: ${first?.message ?? 'invalid'})`,
-    );
-  }
-  const snapshot = parsed.data as LbSnapshot;
+  const snapshot = parseStored<LbSnapshot>(snapshotSchema, value, item, 'a load-balancer snapshot');
   if (hashSnapshot(snapshot) !== hash) {
     throw new StateIntegrityError(item, 'its snapshot does not match its recorded hash');
   }

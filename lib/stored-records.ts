@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import type { ProbeHysteresisStates } from './hysteresis.ts';
 import type { Incident } from './incident.ts';
 import type { SoakMarker } from './last-good.ts';
-import { StateIntegrityError } from './state-integrity.ts';
+import { parseStored } from './state-integrity.ts';
 import type { ConfigChange, ProbeResult, ServedBySample } from './types.ts';
 
 const text = z.string();
@@ -89,13 +89,8 @@ const incident = z.object({
   timeline: z.array(z.object({ at: text, from: text, to: text, what: text, evidence: texts })),
 });
 
-/** Parses `value` as `schema`, or throws naming `item` and where it is wrong. */
 function checked<T>(schema: z.ZodMiniType, value: unknown, item: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data as T;
-  const first = parsed.error.issues[0];
-  const where = first?.path.map(String).join('.') || 'top';
-  throw new StateIntegrityError(item, `it is not a valid record (${where}: ${first?.message ?? 'invalid'})`);
+  return parseStored<T>(schema, value, item, 'a valid record');
 }
 
 export const checkRecord = {

@@ -77,7 +77,7 @@ export type RemediateOutcome =
   | { readonly outcome: 'refused'; readonly incidentId: string; readonly reason: string };
 
 /** Remediate reads no secret: the probes it runs itself are those that need none. */
-const NO_SECRETS: ReadonlyMap<string, string> = new Map();
+const NO_SECRET_VALUES: ReadonlyMap<string, string> = new Map();
 
 /** Between verification polls; re-registered targets need healthy-threshold × interval anyway. */
 const VERIFY_POLL_MS = 10_000;
@@ -320,7 +320,7 @@ async function checkRecovery(
     Promise.all(
       service.probes
         .filter((p) => !usesSecrets(p))
-        .map((p) => deps.prober.run(service.name, plainProbe(p, NO_SECRETS), options)),
+        .map((p) => deps.prober.run(service.name, plainProbe(p, NO_SECRET_VALUES), options)),
     ),
     reported.length === 0 ? [] : deps.store.recentProbeResults(service.name, appliedAt),
   ]);

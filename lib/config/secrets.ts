@@ -109,16 +109,9 @@ export function credentialWarnings(config: LbGuardConfig): string[] {
         if (typeof step.body === 'string' && CREDENTIAL_BODY.test(step.body)) {
           out.push(`${where}: the body looks like it carries a credential; ${fix}`);
         }
-        let url: URL | undefined;
-        try {
-          url = new URL(step.url);
-        } catch {
-          url = undefined;
-        }
-        if (
-          url !== undefined &&
-          (url.password !== '' || url.username !== '' || CREDENTIAL_QUERY.test(url.search))
-        ) {
+        // User info in a URL is refused by the schema itself; a token in the query only warned of.
+        const url = URL.parse(step.url);
+        if (url !== null && CREDENTIAL_QUERY.test(url.search)) {
           out.push(
             `${where}: the URL carries what looks like a credential (a token in the query); send it in a header from a secret reference instead`,
           );

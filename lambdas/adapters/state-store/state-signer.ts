@@ -1,5 +1,5 @@
 import { GenerateMacCommand, type KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
-import { LbGuardError } from '../../../lib/errors.ts';
+import { AwsApiError, LbGuardError } from '../../../lib/errors.ts';
 import { STATE_MAC_ALGORITHM } from '../../../lib/state-integrity.ts';
 import { call, errorName } from '../aws-call.ts';
 
@@ -60,7 +60,7 @@ export class KmsStateSigner implements StateSigner {
     } catch (cause) {
       if (errorName(cause) === INVALID_MAC) return false;
       // Throttling, an outage, a missing grant: unknown, not forged. The caller's invocation fails.
-      return call('VerifyMac', () => Promise.reject(cause));
+      throw new AwsApiError('VerifyMac', { cause });
     }
   }
 }

@@ -8,6 +8,7 @@
 // drops a conditioned Deny altogether; each such change is listed for the report. The resource
 // scoping and the conditions are proven on the template instead (test/unit/infra/).
 import { type Statement, type TemplateJson, wildcardMatch } from '../../unit/infra/policy-check.ts';
+import { asList, refersTo, roleIdOf as roleOfFunction } from '../../unit/infra/roles.ts';
 
 export const FUNCTIONS = ['probe', 'inspect', 'remediate'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
@@ -64,32 +65,9 @@ export interface RoleGrants {
 
 type Resources = TemplateJson['Resources'];
 
-function asList(value: unknown): unknown[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function refersTo(value: unknown, logicalId: string): boolean {
-  return JSON.stringify(value ?? null).includes(`"${logicalId}"`);
-}
-
 /** The role of the function whose Powertools service name is `lbguard-<fn>`. */
 export function roleIdOf(resources: Resources, fn: FunctionName): string {
-  const found = Object.values(resources).find(
-    (r) =>
-      r.Type === 'AWS::Lambda::Function' &&
-      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-        ?.POWERTOOLS_SERVICE_NAME === `lbguard-${fn}`,
-  );
-  const id = (found?.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
-    'Fn::GetAtt'
-  ]?.[0];
-  if (id === undefined) {
-    throw new Error(
-      `template: no Lambda function with POWERTOOLS_SERVICE_NAME lbguard-${fn} whose Role is a role of this template; the IAM proof needs all three functions`,
-    );
-  }
-  return id;
+  return roleOfFunction({ Resources: resources }, fn);
 }
 
 /** The identity policies attached to a role, each named by where it is written. */

@@ -10,6 +10,7 @@ import {
   TemplateRenderer,
   wildcardMatch,
 } from './policy-check.ts';
+import { asList, type FunctionName, functionOf, refersTo, roleIdOf, roleStatements } from './roles.ts';
 import {
   API_LB_ARN,
   API_TARGET_GROUP_ARN,
@@ -22,7 +23,6 @@ import {
 import { tableActionsUsedBy } from './store-calls.ts';
 import { type Synthesized, synthesize, testConfig } from './support.ts';
 
-type FunctionName = 'probe' | 'inspect' | 'remediate';
 const FUNCTIONS: readonly FunctionName[] = ['probe', 'inspect', 'remediate'];
 const LB_WRITES = [
   'elasticloadbalancing:RegisterTargets',
@@ -33,49 +33,6 @@ const LB_WRITES = [
 ];
 /** Managed policies a role of these templates may carry: CDK's own providers use this one (logs only). */
 const KNOWN_MANAGED_POLICIES = [/:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"/];
-
-function asList(value: unknown): unknown[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function refersTo(value: unknown, logicalId: string): boolean {
-  return JSON.stringify(value).includes(`"${logicalId}"`);
-}
-
-/** The Lambda function whose Powertools service name is `lbguard-<fn>`. */
-function functionOf(json: TemplateJson, fn: FunctionName): Record<string, unknown> {
-  const found = Object.values(json.Resources).find(
-    (r) =>
-      r.Type === 'AWS::Lambda::Function' &&
-      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-        ?.POWERTOOLS_SERVICE_NAME === `lbguard-${fn}`,
-  );
-  if (found?.Properties === undefined) throw new Error(`no ${fn} function`);
-  return found.Properties;
-}
-
-function roleIdOf(json: TemplateJson, fn: FunctionName): string {
-  const role = functionOf(json, fn).Role as { 'Fn::GetAtt'?: [string, string] };
-  const id = role['Fn::GetAtt']?.[0];
-  if (id === undefined) throw new Error(`${fn} has no role of this template`);
-  return id;
-}
-
-/** Every statement a role's identity policies hold: inline, attached and managed in the template. */
-function roleStatements(json: TemplateJson, roleId: string): Statement[] {
-  const role = json.Resources[roleId]?.Properties ?? {};
-  const inline = asList(role.Policies).flatMap(
-    (p) => (p as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
-  );
-  const attached = Object.values(json.Resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
-    .filter((r) => asList(r.Properties?.Roles).some((ref) => refersTo(ref, roleId)))
-    .flatMap(
-      (r) => (r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? [],
-    );
-  return [...inline, ...attached];
-}
 
 function allowedActions(statements: readonly Statement[]): string[] {
   return statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action) as string[]);

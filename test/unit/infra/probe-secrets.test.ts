@@ -5,6 +5,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigOrThrow } from '../../../lib/config/index.ts';
 import type { Statement } from './policy-check.ts';
+import { type FunctionName, roleIdOf, roleStatements } from './roles.ts';
 import { importedLbStack, SYNTH_TIMEOUT } from './stacks.ts';
 import { configYaml, type Synthesized, synthesize } from './support.ts';
 
@@ -30,20 +31,8 @@ const WITH_PLAIN_TOKEN = configYaml().replace(
 `,
 );
 
-function statementsOf(json: Synthesized['json'], fn: string): Statement[] {
-  const role = Object.entries(json.Resources).find(
-    ([, r]) =>
-      r.Type === 'AWS::Lambda::Function' &&
-      (r.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables
-        ?.POWERTOOLS_SERVICE_NAME === `lbguard-${fn}`,
-  )?.[1].Properties?.Role as { 'Fn::GetAtt': [string] };
-  const roleId = role['Fn::GetAtt'][0];
-  return Object.values(json.Resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy')
-    .filter((r) => JSON.stringify(r.Properties?.Roles).includes(roleId))
-    .flatMap(
-      (r) => (r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? [],
-    );
+function statementsOf(json: Synthesized['json'], fn: FunctionName): Statement[] {
+  return roleStatements(json, roleIdOf(json, fn));
 }
 
 describe('probe secrets in the template', () => {
@@ -69,7 +58,7 @@ describe('probe secrets in the template', () => {
   });
 
   it('gives no other function any secret or parameter read', () => {
-    for (const fn of ['inspect', 'remediate']) {
+    for (const fn of ['inspect', 'remediate'] as const) {
       const found = statementsOf(synth.json, fn).filter((s) =>
         JSON.stringify(s.Action).match(/secretsmanager|ssm:/),
       );
