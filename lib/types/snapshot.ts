@@ -1,0 +1,141 @@
+/**
+ * The load balancer snapshot: what decides routing (configuration only; health is observed
+ * separately). Re-exported by lib/types.ts, which every module imports.
+ */
+
+export type TargetType = 'instance' | 'ip' | 'lambda' | 'alb';
+
+/** A registered target. `port` is absent for lambda targets. */
+export interface Target {
+  readonly id: string;
+  readonly port?: number;
+  readonly availabilityZone?: string;
+}
+
+export interface HealthCheck {
+  readonly protocol?: string;
+  readonly port?: string;
+  readonly path?: string;
+  readonly intervalSeconds?: number;
+  readonly timeoutSeconds?: number;
+  readonly healthyThreshold?: number;
+  readonly unhealthyThreshold?: number;
+  /** HTTP codes that count as healthy, as ALB writes them: "200", "200-299", "200,302". */
+  readonly matcher?: string;
+}
+
+/** ALB's own guard against the single survivor (`target_group_health.unhealthy_state_routing.*`). */
+export interface UnhealthyStateRouting {
+  readonly minimumHealthyTargetsCount?: number;
+  readonly minimumHealthyTargetsPercentage?: number;
+}
+
+export interface TargetGroup {
+  readonly arn: string;
+  readonly name: string;
+  readonly protocol?: string;
+  readonly port?: number;
+  readonly targetType: TargetType;
+  readonly healthCheck: HealthCheck;
+  readonly targets: readonly Target[];
+  readonly unhealthyStateRouting?: UnhealthyStateRouting;
+  readonly loadBalancingAlgorithm?: string;
+}
+
+export interface WeightedTargetGroup {
+  readonly targetGroupArn: string;
+  /** 0–999 as ALB accepts it. A plain `TargetGroupArn` forward is normalised to weight 1. */
+  readonly weight: number;
+}
+
+export interface ForwardAction {
+  readonly type: 'forward';
+  readonly order?: number;
+  readonly targetGroups: readonly WeightedTargetGroup[];
+  readonly stickiness?: { readonly enabled: boolean; readonly durationSeconds?: number };
+}
+
+export interface FixedResponseAction {
+  readonly type: 'fixed-response';
+  readonly order?: number;
+  /** As the API writes it: "503". */
+  readonly statusCode: string;
+  readonly contentType?: string;
+  readonly messageBody?: string;
+}
+
+export interface RedirectAction {
+  readonly type: 'redirect';
+  readonly order?: number;
+  readonly statusCode: 'HTTP_301' | 'HTTP_302';
+  readonly protocol?: string;
+  readonly host?: string;
+  readonly port?: string;
+  readonly path?: string;
+  readonly query?: string;
+}
+
+/** Authentication actions precede the routing action; lbguard carries them through untouched. */
+export interface AuthenticateAction {
+  readonly type: 'authenticate-oidc' | 'authenticate-cognito';
+  readonly order?: number;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export type Action = ForwardAction | FixedResponseAction | RedirectAction | AuthenticateAction;
+
+export const CONDITION_FIELDS = [
+  'host-header',
+  'path-pattern',
+  'http-header',
+  'http-request-method',
+  'query-string',
+  'source-ip',
+] as const;
+export type ConditionField = (typeof CONDITION_FIELDS)[number];
+
+export interface Condition {
+  readonly field: ConditionField;
+  /** Only for `http-header`. */
+  readonly headerName?: string;
+  /** For `query-string`, each value is written `key=value` (or `=value` when the key is absent). */
+  readonly values: readonly string[];
+}
+
+/** A non-default listener rule. The default rule lives in `Listener.defaultActions`. */
+export interface Rule {
+  readonly arn: string;
+  readonly priority: number;
+  readonly conditions: readonly Condition[];
+  readonly actions: readonly Action[];
+}
+
+export interface Listener {
+  readonly arn: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly defaultActions: readonly Action[];
+  readonly rules: readonly Rule[];
+}
+
+export interface LbSnapshot {
+  readonly loadBalancerArn: string;
+  readonly listeners: readonly Listener[];
+  /** Every target group referenced by a listener or rule of this load balancer. */
+  readonly targetGroups: readonly TargetGroup[];
+}
+
+/**
+ * Which load balancers use each target group, by target group ARN (ELBv2
+ * `TargetGroup.LoadBalancerArns`): empty for a group no load balancer uses, absent when not read.
+ * Read beside a snapshot, never inside it: it says who else routes to a group, not how this load
+ * balancer routes, and adding it to the snapshot would change every stored hash.
+ */
+export type TargetGroupAttachments = ReadonlyMap<string, readonly string[]>;
+
+/** A snapshot as recorded: content hash (see `hashSnapshot`) and when it was taken. */
+export interface StoredSnapshot {
+  readonly hash: string;
+  readonly takenAt: string;
+  readonly snapshot: LbSnapshot;
+}
