@@ -51,6 +51,21 @@ export const LRU_CACHE_SHIM = path.resolve(
   'lru-cache.ts',
 );
 
+/** Powertools' JMESPath engine, which Idempotency imports but lbguard's apply never reaches. */
+export const JMESPATH_MODULES = [
+  '@aws-lambda-powertools/jmespath',
+  '@aws-lambda-powertools/jmespath/functions',
+];
+
+/** What the bundles carry in its place: the two names Idempotency imports, `search` throwing why. */
+export const NO_JMESPATH_MODULE = path.resolve(
+  import.meta.dirname,
+  '..',
+  'lambdas',
+  'bundle-shims',
+  'no-jmespath.ts',
+);
+
 /** The esbuild options every function is bundled with, as plain data both consumers translate. */
 export interface FunctionBundling {
   /**
@@ -78,7 +93,8 @@ export interface FunctionBundling {
   /**
    * Bundled mode only: the SDK's full credential chain → lbguard's Lambda-only one, and the SDK's
    * event-stream codec (~15 KiB, reached only by streaming operations) → a module that throws;
-   * mnemonist's LRU cache (7 KiB with obliterator) → a Map-based one with the same behaviour.
+   * mnemonist's LRU cache (7 KiB with obliterator) → a Map-based one with the same behaviour;
+   * Powertools' JMESPath engine (23 KiB, remediate only) → a module whose `search` throws.
    */
   readonly alias: Readonly<Record<string, string>>;
   /**
@@ -108,6 +124,7 @@ export function functionBundling(mode: SdkMode = 'bundled'): FunctionBundling {
             [CREDENTIAL_CHAIN_PACKAGE]: LAMBDA_CREDENTIALS_MODULE,
             [EVENT_STREAMS_MODULE]: NO_EVENT_STREAMS_MODULE,
             [LRU_CACHE_MODULE]: LRU_CACHE_SHIM,
+            ...Object.fromEntries(JMESPATH_MODULES.map((m) => [m, NO_JMESPATH_MODULE])),
           }
         : {},
     trimSdk: mode === 'bundled',

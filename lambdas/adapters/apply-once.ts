@@ -32,7 +32,9 @@ export interface PowertoolsApplyOnceOptions {
 /**
  * Powertools Idempotency on the state table: its own partition (`pk = IDEMPOTENCY#remediate`,
  * `sk` = the hashed key) beside the per-service items, expiring through the table's TTL
- * attribute `expiresAt`, keyed on `[incidentId, planHash]`.
+ * attribute `expiresAt`, keyed on `[incidentId, planHash]`. The key is the payload itself rather than
+ * a JMESPath selection of it: the hash is the same (Powertools hashes the selected value), and the
+ * deployed bundles leave the JMESPath engine out (lambdas/bundle-shims/no-jmespath.ts).
  */
 export function createPowertoolsApplyOnce(options: PowertoolsApplyOnceOptions): ApplyOnce {
   const persistenceStore = new DynamoDBPersistenceLayer({
@@ -44,16 +46,16 @@ export function createPowertoolsApplyOnce(options: PowertoolsApplyOnceOptions): 
     expiryAttr: 'expiresAt',
   });
   const config = new IdempotencyConfig({
-    eventKeyJmesPath: '[incidentId, planHash]',
     expiresAfterSeconds: options.expiresAfterSeconds ?? 86_400,
     throwOnNoIdempotencyKey: true,
   });
   const once = makeIdempotent(
-    async (_key: ApplyKey, apply: () => Promise<ApplyRecord>): Promise<ApplyRecord> => apply(),
+    async (_key: readonly [string, string], apply: () => Promise<ApplyRecord>): Promise<ApplyRecord> =>
+      apply(),
     { persistenceStore, config, dataIndexArgument: 0 },
   );
   return {
-    run: (key, apply) => once({ incidentId: key.incidentId, planHash: key.planHash }, apply),
+    run: (key, apply) => once([key.incidentId, key.planHash], apply),
     registerContext: (context) => config.registerLambdaContext(context),
   };
 }

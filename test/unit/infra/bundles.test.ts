@@ -17,6 +17,7 @@ import {
   EVENT_STREAMS_MODULE,
   esbuildOptions,
   NO_EVENT_STREAMS_MODULE,
+  NO_JMESPATH_MODULE,
 } from '../../../infra/bundling.ts';
 import {
   defaultProvider,
@@ -27,6 +28,11 @@ import {
   eventStreamSerdeProvider,
   NO_EVENT_STREAMS_MESSAGE,
 } from '../../../lambdas/bundle-shims/no-event-streams.ts';
+import {
+  NO_JMESPATH_MESSAGE,
+  PowertoolsFunctions,
+  search,
+} from '../../../lambdas/bundle-shims/no-jmespath.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundles-test');
@@ -231,6 +237,22 @@ describe("the SDK's event-stream codec, left out of every bundle", () => {
   it(`stands in for ${EVENT_STREAMS_MODULE} with exports that say why they fail`, () => {
     expect(() => new EventStreamSerde()).toThrow(NO_EVENT_STREAMS_MESSAGE);
     expect(() => eventStreamSerdeProvider()).toThrow(/infra\/bundling\.ts/);
+  });
+});
+
+describe("Powertools' JMESPath engine, left out of the remediate bundle", () => {
+  it('is replaced by the shim in remediate, the one function that carries Idempotency', () => {
+    const remediate = built.get('remediate');
+    if (remediate === undefined) throw new Error('remediate was not bundled');
+    expect(remediate.packages.has('@aws-lambda-powertools/idempotency')).toBe(true);
+    expect(remediate.inputs.filter((i) => i.includes('/jmespath/'))).toEqual([]);
+    expect(remediate.inputs).toContain(path.relative(REPO_ROOT, NO_JMESPATH_MODULE));
+  });
+
+  it('stands in with a quiet PowertoolsFunctions and a search that says why it fails', () => {
+    expect(new PowertoolsFunctions()).toBeInstanceOf(PowertoolsFunctions);
+    expect(() => search()).toThrow(NO_JMESPATH_MESSAGE);
+    expect(() => search()).toThrow(/apply-once\.ts/);
   });
 });
 
