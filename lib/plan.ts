@@ -71,10 +71,8 @@ const NOT_REMEDIABLE: Partial<Record<DriftKind, string>> = {
   'targets-registered': 'more targets are benign, and lbguard never deregisters',
   'target-group-removed': 'lbguard does not create target groups',
   'health-check-changed': 'reported for people to judge; plans do not change target-group settings',
-  'listener-settings-changed':
-    'lbguard does not write listener settings (mutual TLS, trust store); restore them by hand or through your deployment tool',
-  'unrepresented-changed':
-    'lbguard cannot represent this element, so it watches its listener read-only; review the change by hand',
+  'listener-settings-changed': 'lbguard does not write listener settings (mutual TLS); restore them by hand',
+  'unrepresented-changed': 'lbguard cannot represent this element; review the change by hand',
 };
 
 const RULE_CONTENT_KINDS: ReadonlySet<DriftKind> = new Set([

@@ -44,5 +44,5 @@ export function readOnlySetChanged(before: readonly ReadOnlyListener[], now: rea
 
 /** Why a plan leaves a read-only listener alone, as the plan and the notification say it. */
 export function readOnlyReason(listener: Pick<Listener, 'port'>): string {
-  return `${describeListener(listener)} is guarded read-only: it holds an element lbguard cannot represent, so writing it could drop that element; restore it by hand or upgrade lbguard`;
+  return `${describeListener(listener)} is guarded read-only: it holds an element lbguard cannot represent, which a write could drop; restore it by hand or upgrade lbguard`;
 }

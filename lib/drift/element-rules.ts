@@ -1,49 +1,49 @@
 /**
  * Drift rules about listener and rule elements beyond conditions and actions (LBG-D14 to
- * LBG-D16): rule transforms, listener settings that decide which requests are served, and
- * elements lbguard cannot represent.
+ * LBG-D16): rule transforms, mutual TLS (it decides which requests are served), and elements
+ * lbguard cannot represent.
  */
 import { canonicalJson, describeListener, describeTransforms } from '../snapshot.ts';
-import type { Listener, Rule, RuleTransform } from '../types.ts';
+import type { Listener, Rule } from '../types.ts';
 import { defineRule, ruleLabel } from './define-rule.ts';
+import type { ListenerPair, RulePair } from './pairing.ts';
 
-/** `url-rewrite ^/a/(.*)$ → /$1 → none` for each transform type whose rewrites differ. */
+/** `url-rewrite changed from ^/a/(.*)$ → /$1 to none`, for each transform type whose rewrites differ. */
 function transformChanges(before: Rule, now: Rule): string[] {
-  const of = (r: Rule, type: RuleTransform['type']) => (r.transforms ?? []).filter((t) => t.type === type);
   return (['host-header-rewrite', 'url-rewrite'] as const).flatMap((type) => {
-    const was = of(before, type);
-    const is = of(now, type);
-    if (canonicalJson(was) === canonicalJson(is)) return [];
-    const rewrites = (t: readonly RuleTransform[]) => describeTransforms(t).replace(`${type} `, '');
-    return [`${type} changed from ${rewrites(was)} to ${rewrites(is)}`];
+    const [was, is] = [before, now].map((r) =>
+      describeTransforms(r.transforms?.filter((t) => t.type === type)).replace(`${type} `, ''),
+    );
+    return was === is ? [] : [`${type} changed from ${was} to ${is}`];
   });
 }
 
 export const ruleTransformsChanged = defineRule(
   'LBG-D14',
   'rule-transforms-changed',
-  "A rule's transforms (host-header-rewrite, url-rewrite) changed: the request its targets see is rewritten differently.",
+  "A rule's transforms changed.",
   (p) =>
     p.rules.flatMap((r) => {
       const changes = transformChanges(r.lastGood, r.current);
-      if (changes.length === 0) return [];
-      return [
-        {
-          listenerArn: r.listener.current.arn,
-          ruleArn: r.current.arn,
-          summary: `${ruleLabel(r.listener.current, r.lastGood)}: ${changes.join('; ')}`,
-          before: r.lastGood.transforms ?? [],
-          after: r.current.transforms ?? [],
-          remediable: true,
-        },
-      ];
+      return changes.length === 0
+        ? []
+        : [
+            {
+              ...ruleRef(r),
+              summary: `${ruleLabel(r.listener.current, r.lastGood)}: ${changes.join('; ')}`,
+              before: r.lastGood.transforms ?? [],
+              after: r.current.transforms ?? [],
+              remediable: true,
+            },
+          ];
     }),
 );
 
+/** `verify arn:…:truststore/x ignoring expiry`, or `off`. */
 function mtls(l: Listener): string {
   const m = l.mutualAuthentication;
   if (m === undefined) return 'off';
-  return [m.mode, m.trustStoreArn, m.ignoreClientCertificateExpiry === true ? 'ignoring expiry' : undefined]
+  return [m.mode, m.trustStoreArn, m.ignoreClientCertificateExpiry ? 'ignoring expiry' : undefined]
     .filter((x) => x !== undefined)
     .join(' ');
 }
@@ -51,49 +51,49 @@ function mtls(l: Listener): string {
 export const listenerSettingsChanged = defineRule(
   'LBG-D15',
   'listener-settings-changed',
-  'A listener setting that decides which requests are served changed (mutual TLS mode or trust store); reported, not planned.',
+  "A listener's mutual TLS changed (reported, not planned).",
   (p) =>
     p.listeners
       .filter((l) => mtls(l.current) !== mtls(l.lastGood))
       .map((l) => ({
         listenerArn: l.current.arn,
         summary: `${describeListener(l.current)} mutual TLS ${mtls(l.lastGood)} → ${mtls(l.current)}`,
-        before: l.lastGood.mutualAuthentication ?? 'off',
-        after: l.current.mutualAuthentication ?? 'off',
+        before: mtls(l.lastGood),
+        after: mtls(l.current),
         remediable: false,
       })),
 );
 
-const unrepresentedOf = (x: Listener | Rule) => canonicalJson(x.unrepresented ?? []);
+function ruleRef(r: RulePair) {
+  return { listenerArn: r.listener.current.arn, ruleArn: r.current.arn };
+}
+
+/** Names of the unrepresented elements of a listener's default actions or of a rule. */
+const names = (x: Listener | Rule) => (x.unrepresented ?? []).map((u) => u.element).join(', ') || 'none';
 
 export const unrepresentedChanged = defineRule(
   'LBG-D16',
   'unrepresented-changed',
-  'An element lbguard cannot represent (kept verbatim) appeared, changed or went away; its listener is guarded read-only.',
-  (p) => [
-    ...p.listeners
-      .filter((l) => unrepresentedOf(l.current) !== unrepresentedOf(l.lastGood))
-      .map((l) => ({
-        listenerArn: l.current.arn,
-        summary: `${describeListener(l.current)} default action: ${elementChange(l.lastGood, l.current)}`,
-        before: l.lastGood.unrepresented ?? [],
-        after: l.current.unrepresented ?? [],
+  'An element lbguard cannot represent changed; its listener is read-only.',
+  (p) =>
+    [
+      ...p.listeners.map((l: ListenerPair) => ({
+        ref: { listenerArn: l.current.arn },
+        where: `${describeListener(l.current)} default action`,
+        pair: [l.lastGood, l.current] as const,
+      })),
+      ...p.rules.map((r) => ({
+        ref: ruleRef(r),
+        where: ruleLabel(r.listener.current, r.lastGood),
+        pair: [r.lastGood, r.current] as const,
+      })),
+    ]
+      .filter(({ pair: [was, is] }) => canonicalJson(was.unrepresented) !== canonicalJson(is.unrepresented))
+      .map(({ ref, where, pair: [was, is] }) => ({
+        ...ref,
+        summary: `${where}: element(s) lbguard cannot represent ${names(was)} → ${names(is)}`,
+        before: was.unrepresented ?? [],
+        after: is.unrepresented ?? [],
         remediable: false,
       })),
-    ...p.rules
-      .filter((r) => unrepresentedOf(r.current) !== unrepresentedOf(r.lastGood))
-      .map((r) => ({
-        listenerArn: r.listener.current.arn,
-        ruleArn: r.current.arn,
-        summary: `${ruleLabel(r.listener.current, r.lastGood)}: ${elementChange(r.lastGood, r.current)}`,
-        before: r.lastGood.unrepresented ?? [],
-        after: r.current.unrepresented ?? [],
-        remediable: false,
-      })),
-  ],
 );
-
-function elementChange(before: Listener | Rule, now: Listener | Rule): string {
-  const names = (x: Listener | Rule) => (x.unrepresented ?? []).map((u) => u.element).join(', ') || 'none';
-  return `element(s) lbguard cannot represent ${names(before)} → ${names(now)}`;
-}

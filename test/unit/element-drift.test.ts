@@ -134,7 +134,7 @@ describe('the read-only set and its notification', () => {
     const n = readOnlyNotification('shop', [], now);
     expect(n).toMatchObject({ severity: 'warning', state: 'listeners-read-only' });
     expect(n.lines).toEqual([
-      'listener :443 is guarded read-only: it holds an element lbguard cannot represent, so writing it could drop that element; restore it by hand or upgrade lbguard. It is still watched and diagnosed; plans leave it alone.',
+      'listener :443 is guarded read-only: it holds an element lbguard cannot represent, which a write could drop; restore it by hand or upgrade lbguard. It is still watched and diagnosed; plans leave it alone.',
     ]);
     expect(n.evidence).toEqual(['listener :443 rule 10 (path /api/*): action type geo-block']);
     const again = readOnlyNotification(

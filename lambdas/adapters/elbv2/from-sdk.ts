@@ -57,43 +57,53 @@ export function toAttachments(groups: readonly SdkTargetGroup[]): Map<string, re
   );
 }
 
-/** Where the reader keeps what it cannot represent while translating one listener or rule. */
-type Unrepresented = UnrepresentedElement[];
-
-function unrepresented(element: string, sdk: object): UnrepresentedElement {
-  return { element, raw: canonicalJson(sdk) };
+/**
+ * The elements of `items` lbguard represents; the others go to `found`, verbatim, named by
+ * `label`, so that the hash still sees them and their listener is guarded read-only.
+ */
+function keep<S extends object, T>(
+  items: readonly S[] | undefined,
+  translate: (item: S) => T | undefined,
+  label: (item: S) => string,
+  found: UnrepresentedElement[],
+): T[] {
+  return (items ?? []).flatMap((item) => {
+    const t = translate(item);
+    if (t === undefined) found.push({ element: label(item), raw: canonicalJson(item) });
+    return t === undefined ? [] : [t];
+  });
 }
 
-function withUnrepresented(found: Unrepresented): { unrepresented?: readonly UnrepresentedElement[] } {
+function withUnrepresented(found: UnrepresentedElement[]): { unrepresented?: UnrepresentedElement[] } {
   return found.length === 0 ? {} : { unrepresented: found };
 }
+
+const actionLabel = (a: SdkAction) => `action type ${a.Type}`;
 
 /** Builds a listener; the rule with `IsDefault` becomes `defaultActions` when present. */
 export function toListener(l: SdkListener, sdkRules: readonly SdkRule[]): Listener {
   const defaultRule = sdkRules.find((r) => r.IsDefault === true);
-  const found: Unrepresented = [];
-  const defaultActions = toActions(defaultRule?.Actions ?? l.DefaultActions ?? [], found);
-  const mtls = l.MutualAuthentication;
-  // `off` is ALB's default: leaving it out keeps the hash of listeners that never had mTLS.
-  const mutualAuthentication =
-    mtls?.Mode === undefined || mtls.Mode === 'off'
-      ? {}
-      : {
-          mutualAuthentication: {
-            mode: mtls.Mode,
-            ...definedOnly({
-              trustStoreArn: mtls.TrustStoreArn,
-              ignoreClientCertificateExpiry: mtls.IgnoreClientCertificateExpiry,
-            }),
-          },
-        };
+  const found: UnrepresentedElement[] = [];
+  const defaultActions = keep(defaultRule?.Actions ?? l.DefaultActions, toAction, actionLabel, found);
+  const m = l.MutualAuthentication;
   return {
     arn: requireField(l.ListenerArn, 'ListenerArn'),
     port: requireField(l.Port, 'Port'),
     protocol: requireField(l.Protocol, 'Protocol'),
     defaultActions,
     rules: sdkRules.filter((r) => r.IsDefault !== true).map(toRule),
-    ...mutualAuthentication,
+    // `off` is ALB's default: leaving it out keeps the hash of listeners that never had mTLS.
+    ...(m?.Mode === undefined || m.Mode === 'off'
+      ? {}
+      : {
+          mutualAuthentication: {
+            mode: m.Mode,
+            ...definedOnly({
+              trustStoreArn: m.TrustStoreArn,
+              ignoreClientCertificateExpiry: m.IgnoreClientCertificateExpiry,
+            }),
+          },
+        }),
     ...withUnrepresented(found),
   };
 }
@@ -101,37 +111,17 @@ export function toListener(l: SdkListener, sdkRules: readonly SdkRule[]): Listen
 export function toRule(r: SdkRule): Rule {
   const priority = Number(r.Priority);
   if (!Number.isInteger(priority)) throw new LbGuardError(`rule ${r.RuleArn} has priority ${r.Priority}`);
-  const found: Unrepresented = [];
-  const conditions = (r.Conditions ?? []).flatMap((c) => {
-    const condition = toCondition(c);
-    if (condition !== undefined) return [condition];
-    found.push(unrepresented(`condition field ${c.Field ?? '(none)'} as ELBv2 wrote it`, c));
-    return [];
-  });
-  const transforms = (r.Transforms ?? []).flatMap((t) => {
-    const transform = toTransform(t);
-    if (transform !== undefined) return [transform];
-    found.push(unrepresented(`transform type ${t.Type ?? '(none)'}`, t));
-    return [];
-  });
+  const found: UnrepresentedElement[] = [];
+  const conditions = keep(r.Conditions, toCondition, (c) => `condition field ${c.Field}`, found);
+  const transforms = keep(r.Transforms, toTransform, (t) => `transform type ${t.Type}`, found);
   return {
     arn: requireField(r.RuleArn, 'RuleArn'),
     priority,
     conditions,
-    actions: toActions(r.Actions ?? [], found),
+    actions: keep(r.Actions, toAction, actionLabel, found),
     ...(transforms.length === 0 ? {} : { transforms }),
     ...withUnrepresented(found),
   };
-}
-
-/** Known actions translated; the others go to `found`, verbatim. */
-function toActions(actions: readonly SdkAction[], found: Unrepresented): Action[] {
-  return actions.flatMap((a) => {
-    const action = toAction(a);
-    if (action !== undefined) return [action];
-    found.push(unrepresented(`action type ${a.Type ?? '(none)'}`, a));
-    return [];
-  });
 }
 
 function withOrder(order: number | undefined): { order?: number } {

@@ -171,7 +171,7 @@ describe('inspect over the SDK with an action type newer than lbguard', () => {
     expect(out.kind).toBe('inspected');
     expect(readOnlyMessages(w)).toHaveLength(1);
     expect(readOnlyMessages(w)[0]?.evidence).toEqual([
-      'listener :8443 rule 5: condition field client-country as ELBv2 wrote it',
+      'listener :8443 rule 5: condition field client-country',
       'listener :8443 rule 5: action type geo-block',
     ]);
   });
