@@ -176,6 +176,8 @@ export function planRemediation(input: PlanInput): PlanOutcome {
   const createRules: PlanStep[] = [];
   for (const { listener, rule } of p.removedRules) {
     const related = remediable.filter((d) => d.kind === 'rule-removed' && d.ruleArn === rule.arn);
+    // Left alone already (its listener is read-only).
+    if (related.length === 0) continue;
     if (!input.policy.allowCreateRule) {
       leave(
         related,

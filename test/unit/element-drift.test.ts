@@ -150,3 +150,35 @@ describe('the read-only set and its notification', () => {
     });
   });
 });
+
+describe('plans around a read-only listener', () => {
+  it('never recreate a rule removed from it, and still restore the other listeners', () => {
+    const geoRule: Rule = { ...rule(8443, 5, [path('/eu/*')], [forward([web, 1])]), unrepresented: [geo] };
+    const other = rule(8443, 7, [path('/us/*')], [forward([web, 1])]);
+    const lastGood = snapshot(
+      [listener(443, [forward([web, 1])]), listener(8443, [forward([web, 1])], [geoRule, other])],
+      [web],
+    );
+    const current = snapshot(
+      [
+        listener(443, [{ type: 'fixed-response', statusCode: '503' }]),
+        listener(8443, [forward([web, 1])], [geoRule]),
+      ],
+      [web],
+    );
+    const live = new Map([[web.arn, [lastGood.loadBalancerArn]]]);
+    const outcome = planRestore({
+      current,
+      lastGood,
+      health: [],
+      attachments: live,
+      policy,
+    });
+    if (outcome.kind !== 'plan') return expect.fail(`expected a plan, got ${JSON.stringify(outcome)}`);
+    expect(outcome.plan.steps.map((s) => s.op)).toEqual(['ModifyListener']);
+    expect(outcome.plan.steps[0]).toMatchObject({ listenerArn: current.listeners[0]?.arn });
+    expect(outcome.plan.leftAlone.map((l) => l.why)).toEqual([
+      expect.stringContaining('listener :8443 is guarded read-only'),
+    ]);
+  });
+});
