@@ -1,12 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffSnapshots } from '../../lib/drift.ts';
+import { diffSnapshots, pairSnapshots } from '../../lib/drift.ts';
 import { readOnlyNotification } from '../../lib/messages.ts';
+import { readOnlyListeners, readOnlyWrites } from '../../lib/plan/read-only.ts';
 import { describeStep, planRestore } from '../../lib/plan.ts';
-import { findReadOnlyListeners, readOnlySetChanged } from '../../lib/read-only.ts';
+import { findReadOnlyListeners, readOnlyReason, readOnlySetChanged } from '../../lib/read-only.ts';
 import { applyPlan } from '../../lib/simulate.ts';
 import { describeActions, describeConditions, hashSnapshot } from '../../lib/snapshot.ts';
-import type { LbSnapshot, Listener, RemediationPolicy, Rule, UnrepresentedElement } from '../../lib/types.ts';
+import type {
+  LbSnapshot,
+  Listener,
+  PlanStep,
+  RemediationPolicy,
+  Rule,
+  UnrepresentedElement,
+} from '../../lib/types.ts';
 import {
   arbElementSnapshot,
   hostRewrite,
@@ -180,5 +188,80 @@ describe('plans around a read-only listener', () => {
     expect(outcome.plan.leftAlone.map((l) => l.why)).toEqual([
       expect.stringContaining('listener :8443 is guarded read-only'),
     ]);
+  });
+});
+
+describe('readOnlyWrites, the last check before a plan is returned', () => {
+  const geoRule: Rule = { ...rule(8443, 5, [path('/eu/*')], [forward([web, 1])]), unrepresented: [geo] };
+  const locked = listener(8443, [forward([web, 1])], [geoRule]);
+  const open = listener(443, [forward([web, 1])], [rule(443, 10, [path('/api/*')], [forward([web, 1])])]);
+  const s = snapshot([open, locked], [web]);
+  const p = pairSnapshots(s, s);
+  const readOnly = readOnlyListeners(p);
+
+  it.each<[string, PlanStep, boolean]>([
+    ['ModifyRule on its rule', { op: 'ModifyRule', ruleArn: geoRule.arn, conditions: [], actions: [] }, true],
+    [
+      'SetRulePriorities of its rule',
+      { op: 'SetRulePriorities', priorities: [{ ruleArn: geoRule.arn, priority: 6 }] },
+      true,
+    ],
+    [
+      'CreateRule on it',
+      { op: 'CreateRule', listenerArn: locked.arn, priority: 9, conditions: [], actions: [] },
+      true,
+    ],
+    ['ModifyListener on it', { op: 'ModifyListener', listenerArn: locked.arn, defaultActions: [] }, true],
+    [
+      'ModifyListener on another listener',
+      { op: 'ModifyListener', listenerArn: open.arn, defaultActions: [] },
+      false,
+    ],
+    [
+      'RegisterTargets (a target group write)',
+      { op: 'RegisterTargets', targetGroupArn: web.arn, targets: [] },
+      false,
+    ],
+  ])('refuses %s: %s', (_what, step, refused) => {
+    const why = readOnlyWrites(p, [step], readOnly);
+    expect(why === undefined ? 'allowed' : why).toBe(
+      refused ? `${readOnlyReason(locked)}; a step would write to it` : 'allowed',
+    );
+  });
+
+  it('counts a listener added or removed since last known good by its own elements', () => {
+    const pairing = pairSnapshots(snapshot([open], [web]), snapshot([open, locked], [web]));
+    expect([...readOnlyListeners(pairing).keys()]).toEqual([locked.arn]);
+    expect([
+      ...readOnlyListeners(pairSnapshots(snapshot([open, locked], [web]), snapshot([open], [web]))).keys(),
+    ]).toEqual([locked.arn]);
+  });
+
+  it('lists several read-only listeners by port', () => {
+    const other = { ...listener(80, [forward([web, 1])]), unrepresented: [geo] };
+    expect(findReadOnlyListeners(snapshot([locked, open, other], [web])).map((l) => l.port)).toEqual([
+      80, 8443,
+    ]);
+  });
+
+  it('recreates a removed rule with its transforms, where its listener is writable', () => {
+    const withRewrite: Rule = {
+      ...rule(443, 20, [path('/v1/*')], [forward([web, 1])]),
+      transforms: [urlRewrite],
+    };
+    const lastGood = snapshot([{ ...open, rules: [...open.rules, withRewrite] }], [web]);
+    const current = snapshot([open], [web]);
+    const outcome = planRestore({
+      current,
+      lastGood,
+      health: [],
+      attachments: new Map([[web.arn, [current.loadBalancerArn]]]),
+      policy,
+    });
+    if (outcome.kind !== 'plan') return expect.fail(outcome.kind);
+    expect(outcome.plan.steps).toEqual([
+      expect.objectContaining({ op: 'CreateRule', transforms: [urlRewrite] }),
+    ]);
+    expect(applyPlan(current, outcome.plan.steps).listeners[0]?.rules[1]?.transforms).toEqual([urlRewrite]);
   });
 });
