@@ -9,6 +9,11 @@
  */
 import type { DriftRule } from './drift/define-rule.ts';
 import {
+  listenerSettingsChanged,
+  ruleTransformsChanged,
+  unrepresentedChanged,
+} from './drift/element-rules.ts';
+import {
   defaultActionChanged,
   listenerAdded,
   listenerRemoved,
@@ -47,9 +52,12 @@ export const DRIFT_RULES: readonly DriftRule[] = [
   defaultActionChanged,
   ruleActionsChanged,
   ruleConditionsChanged,
+  ruleTransformsChanged,
   rulePriorityChanged,
   ruleRemoved,
   ruleAdded,
+  listenerSettingsChanged,
+  unrepresentedChanged,
   targetGroupRemoved,
   targetsDeregistered,
   targetsRegistered,

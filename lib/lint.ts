@@ -24,6 +24,7 @@ import {
   singleZone,
   tooFewTargets,
 } from './lint/target-group-rules.ts';
+import { rewriteCanFail } from './lint/transform-rules.ts';
 import type { LintContext, LintOptions, LintReport, LintRule } from './lint/types.ts';
 import { normaliseSnapshot } from './snapshot.ts';
 import type { LbSnapshot, TargetHealth } from './types.ts';
@@ -50,6 +51,7 @@ export const LINT_RULES: readonly LintRule[] = [
   noHealthyMinimum,
   healthCheckTooLax,
   healthCheckTooStrict,
+  rewriteCanFail,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import type { HysteresisSettings, ProbeNotification } from './hysteresis.ts';
 import type { Effect, Incident, IncidentState } from './incident.ts';
+import { type ReadOnlyListener, readOnlyReason } from './read-only.ts';
 import type { Drift, Severity } from './types.ts';
 
 // Everything lbguard tells people, in one place: incident transitions, dry-run plans, probe
@@ -11,6 +12,9 @@ export type ProbeNotificationState = 'probe-failing' | 'probe-recovered' | 'prob
 /** A new last known good, as the `state` attribute subscribers filter on. */
 export type BaselineNotificationState = 'last-good-promoted';
 
+/** A change of the listeners guarded read-only (lib/read-only.ts). */
+export type ReadOnlyNotificationState = 'listeners-read-only';
+
 export interface NotificationLink {
   readonly label: string;
   readonly url: string;
@@ -21,7 +25,11 @@ export interface Notification {
   readonly service: string;
   readonly severity: Severity;
   /** The incident's state, or a probe's declared change (`probe-failing`, `probe-flapping`…). */
-  readonly state: IncidentState | ProbeNotificationState | BaselineNotificationState;
+  readonly state:
+    | IncidentState
+    | ProbeNotificationState
+    | BaselineNotificationState
+    | ReadOnlyNotificationState;
   /** One line; the notifier makes it fit its channel (SNS: ASCII, under 100 characters). */
   readonly subject: string;
   /** Summary paragraph(s), one line each. */
@@ -194,5 +202,33 @@ export function baselineNotification(input: {
         : changes.length === 0
           ? ['no routing difference from the previous last known good']
           : changes.map((d) => d.summary),
+  };
+}
+
+/**
+ * The listeners guarded read-only changed: sent once per change of the set, not every cycle.
+ * Says which listener, which element, why, and what to do.
+ */
+export function readOnlyNotification(
+  service: string,
+  before: readonly ReadOnlyListener[],
+  now: readonly ReadOnlyListener[],
+): Notification {
+  const was = new Set(before.map((l) => l.listenerArn));
+  const still = new Set(now.map((l) => l.listenerArn));
+  const freed = before.filter((l) => !still.has(l.listenerArn));
+  return {
+    service,
+    severity: now.length > 0 ? 'warning' : 'info',
+    state: 'listeners-read-only',
+    subject: `lbguard ${service}: ${now.length} listener(s) guarded read-only`,
+    lines: [
+      ...now.map(
+        (l) =>
+          `${readOnlyReason(l)}${was.has(l.listenerArn) ? ' (its elements changed)' : ''}. It is still watched and diagnosed; plans leave it alone.`,
+      ),
+      ...freed.map((l) => `listener :${l.port} is writable again: lbguard may restore it.`),
+    ],
+    evidence: now.flatMap((l) => l.elements.map((e) => `listener :${l.port} ${e}`)),
   };
 }

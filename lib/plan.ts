@@ -18,7 +18,9 @@ import { checkPlan } from './plan/check.ts';
 import { knownExistingTargetIds } from './plan/existing-targets.ts';
 import { planPriorities } from './plan/priorities.ts';
 import { checkReach, type ReachReason } from './plan/reach.ts';
+import { readOnlyListeners, readOnlyWrites } from './plan/read-only.ts';
 import { actionGuard, planTargets } from './plan/targets.ts';
+import { readOnlyReason } from './read-only.ts';
 import { canonicalJson, sha256 } from './snapshot.ts';
 import type {
   Drift,
@@ -41,7 +43,7 @@ export type PlanOutcome =
   | { readonly kind: 'nothing-to-do'; readonly leftAlone: Plan['leftAlone'] }
   | {
       readonly kind: 'rejected';
-      readonly reason: 'exceeds-max-steps' | 'would-not-fix' | ReachReason;
+      readonly reason: 'exceeds-max-steps' | 'would-not-fix' | 'read-only-listener' | ReachReason;
       readonly detail: string;
       readonly plan: Plan;
     };
@@ -69,12 +71,15 @@ const NOT_REMEDIABLE: Partial<Record<DriftKind, string>> = {
   'targets-registered': 'more targets are benign, and lbguard never deregisters',
   'target-group-removed': 'lbguard does not create target groups',
   'health-check-changed': 'reported for people to judge; plans do not change target-group settings',
+  'listener-settings-changed': 'lbguard does not write listener settings (mutual TLS); restore them by hand',
+  'unrepresented-changed': 'lbguard cannot represent this element; review the change by hand',
 };
 
 const RULE_CONTENT_KINDS: ReadonlySet<DriftKind> = new Set([
   'weights-changed',
   'rule-actions-changed',
   'rule-conditions-changed',
+  'rule-transforms-changed',
 ]);
 const DEFAULT_ACTION_KINDS: ReadonlySet<DriftKind> = new Set(['weights-changed', 'default-action-changed']);
 
@@ -106,10 +111,14 @@ export function planRemediation(input: PlanInput): PlanOutcome {
     for (const drift of related) leftAlone.push({ drift, why });
   };
 
+  const readOnly = readOnlyListeners(p);
+  const remediable: Drift[] = [];
   for (const drift of drifts) {
+    const locked = drift.listenerArn === undefined ? undefined : readOnly.get(drift.listenerArn);
     if (!drift.remediable) leave([drift], NOT_REMEDIABLE[drift.kind] ?? 'not something a plan restores');
+    else if (locked !== undefined) leave([drift], readOnlyReason(locked));
+    else remediable.push(drift);
   }
-  const remediable = drifts.filter((d) => d.remediable);
 
   const targets = planTargets(p, remediable, input.existingTargetIds);
   fixes.push(...targets.fixes);
@@ -127,11 +136,15 @@ export function planRemediation(input: PlanInput): PlanOutcome {
       leave(related, blocked);
       continue;
     }
+    const transforms = pair.lastGood.transforms ?? [];
+    const transformsDrifted = canonicalJson(transforms) !== canonicalJson(pair.current.transforms ?? []);
     modifyRules.push({
       op: 'ModifyRule',
       ruleArn: pair.current.arn,
       conditions: pair.lastGood.conditions,
       actions: pair.lastGood.actions,
+      // Only when they drifted: a ModifyRule without them leaves the rule's own in place.
+      ...(transformsDrifted ? { transforms } : {}),
     });
     fixes.push(...related);
   }
@@ -163,6 +176,8 @@ export function planRemediation(input: PlanInput): PlanOutcome {
   const createRules: PlanStep[] = [];
   for (const { listener, rule } of p.removedRules) {
     const related = remediable.filter((d) => d.kind === 'rule-removed' && d.ruleArn === rule.arn);
+    // Left alone already (its listener is read-only).
+    if (related.length === 0) continue;
     if (!input.policy.allowCreateRule) {
       leave(
         related,
@@ -185,6 +200,7 @@ export function planRemediation(input: PlanInput): PlanOutcome {
       priority: rule.priority,
       conditions: rule.conditions,
       actions: rule.actions,
+      ...(rule.transforms === undefined ? {} : { transforms: rule.transforms }),
     });
     fixes.push(...related);
   }
@@ -192,6 +208,8 @@ export function planRemediation(input: PlanInput): PlanOutcome {
   const steps = [...targets.steps, ...modifyRules, ...priorities.steps, ...modifyListeners, ...createRules];
   if (steps.length === 0) return { kind: 'nothing-to-do', leftAlone };
   const plan: Plan = { hash: planHash(steps), steps, fixes, leftAlone };
+  const locked = readOnlyWrites(p, steps, readOnly);
+  if (locked !== undefined) return { kind: 'rejected', reason: 'read-only-listener', detail: locked, plan };
   const beyond = checkReach(p, steps, input.attachments);
   if (beyond !== undefined) return { kind: 'rejected', ...beyond, plan };
   if (steps.length > input.policy.maxSteps) {

@@ -41,7 +41,10 @@ import type {
 } from './types.ts';
 import { targetKey } from './types.ts';
 
-type RoutingAction = Exclude<Action, { type: 'authenticate-oidc' | 'authenticate-cognito' }>;
+type RoutingAction = Exclude<
+  Action,
+  { type: 'authenticate-oidc' | 'authenticate-cognito' | 'jwt-validation' }
+>;
 
 /** States whose targets ALB never sends new requests to, not even when failing open. */
 const OUT_OF_SERVICE: ReadonlySet<TargetHealthState> = new Set(['draining', 'unhealthy.draining', 'unused']);

@@ -49,11 +49,16 @@ function applyStep(s: LbSnapshot, step: PlanStep): LbSnapshot {
         new Map([
           [
             step.ruleArn,
-            (r: Rule): Rule => ({
-              ...r,
-              conditions: step.conditions.length === 0 ? r.conditions : step.conditions,
-              actions: step.actions.length === 0 ? r.actions : step.actions,
-            }),
+            (r: Rule): Rule => {
+              const { transforms, ...rest } = r;
+              const kept = step.transforms ?? transforms ?? [];
+              return {
+                ...rest,
+                conditions: step.conditions.length === 0 ? r.conditions : step.conditions,
+                actions: step.actions.length === 0 ? r.actions : step.actions,
+                ...(kept.length === 0 ? {} : { transforms: kept }),
+              };
+            },
           ],
         ]),
       );
@@ -69,6 +74,9 @@ function applyStep(s: LbSnapshot, step: PlanStep): LbSnapshot {
           priority: step.priority,
           conditions: step.conditions,
           actions: step.actions,
+          ...(step.transforms === undefined || step.transforms.length === 0
+            ? {}
+            : { transforms: step.transforms }),
         };
         return { ...l, rules: [...l.rules, rule] };
       });

@@ -3,7 +3,16 @@
  * API may return in any order, so that two snapshots of the same routing compare and hash equal.
  */
 import { createHash } from 'node:crypto';
-import type { Action, Condition, LbSnapshot, Listener, Rule, Target, TargetGroup } from './types.ts';
+import type {
+  Action,
+  Condition,
+  LbSnapshot,
+  Listener,
+  Rule,
+  RuleTransform,
+  Target,
+  TargetGroup,
+} from './types.ts';
 import { targetKey } from './types.ts';
 
 /**
@@ -31,18 +40,30 @@ function normaliseListener(l: Listener): Listener {
 }
 
 function normaliseRule(r: Rule): Rule {
-  return { ...r, conditions: normaliseConditions(r.conditions), actions: normaliseActions(r.actions) };
+  return {
+    ...r,
+    conditions: normaliseConditions(r.conditions),
+    actions: normaliseActions(r.actions),
+    // ALB allows one transform of each type, so sorting by type loses nothing.
+    ...(r.transforms === undefined
+      ? {}
+      : { transforms: [...r.transforms].sort((a, b) => compare(a.type, b.type)) }),
+  };
 }
 
 /** Conditions of a rule are ANDed and the values of one condition ORed, so neither order matters. */
 export function normaliseConditions(conditions: readonly Condition[]): Condition[] {
   return conditions
-    .map((c) => ({ ...c, values: [...c.values].sort(compare) }))
+    .map((c) => ({
+      ...c,
+      values: [...c.values].sort(compare),
+      ...(c.regexValues === undefined ? {} : { regexValues: [...c.regexValues].sort(compare) }),
+    }))
     .sort((a, b) => compare(conditionSortKey(a), conditionSortKey(b)));
 }
 
 function conditionSortKey(c: Condition): string {
-  return JSON.stringify([c.field, c.headerName?.toLowerCase() ?? '', c.values]);
+  return JSON.stringify([c.field, c.headerName?.toLowerCase() ?? '', c.values, c.regexValues ?? []]);
 }
 
 /** ALB runs actions by ascending `order`; without one, the API's position is the order. */
@@ -163,7 +184,17 @@ function describeAction(a: Action, name: GroupNamer): string {
     case 'authenticate-oidc':
     case 'authenticate-cognito':
       return a.type;
+    case 'jwt-validation':
+      return `jwt-validation (issuer ${String(a.config.Issuer)})`;
   }
+}
+
+/** `url-rewrite ^/old/(.*)$ → /new/$1`; `none` for no transforms. */
+export function describeTransforms(transforms: readonly RuleTransform[] | undefined): string {
+  if (transforms === undefined || transforms.length === 0) return 'none';
+  return transforms
+    .map((t) => `${t.type} ${t.rewrites.map((w) => `${w.regex} → ${w.replace}`).join(', ')}`)
+    .join('; ');
 }
 
 /** `path /checkout/* and host shop.example.com`; empty for no conditions. */
@@ -173,7 +204,7 @@ export function describeConditions(conditions: readonly Condition[]): string {
 
 /** One condition as people read it: `host shop.example.com`, `path /checkout/*`. */
 export function describeCondition(c: Condition): string {
-  const values = c.values.join(' or ');
+  const values = [...c.values, ...(c.regexValues ?? []).map((r) => `~${r}`)].join(' or ');
   switch (c.field) {
     case 'host-header':
       return `host ${values}`;

@@ -130,19 +130,36 @@ const action = z.discriminatedUnion('type', [
     query: z.optional(z.string().check(z.maxLength(2048))),
   }),
   z.strictObject({
-    type: z.enum(['authenticate-oidc', 'authenticate-cognito']),
+    type: z.enum(['authenticate-oidc', 'authenticate-cognito', 'jwt-validation']),
     order,
     config: z.record(z.string(), z.unknown()),
   }),
 ]);
 
-const actions = z.array(action).check(z.minLength(1), z.maxLength(10));
+// Empty when every action is one lbguard cannot represent (kept in `unrepresented`).
+const actions = z.array(action).check(z.maxLength(10));
+
+const values = z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(100));
 
 const condition = z.strictObject({
   field: z.enum(CONDITION_FIELDS),
   headerName: z.optional(text),
-  values: z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(100)),
+  values,
+  regexValues: z.optional(values),
 });
+
+const transform = z.strictObject({
+  type: z.enum(['host-header-rewrite', 'url-rewrite']),
+  rewrites: z
+    .array(z.strictObject({ regex: text, replace: z.string().check(z.maxLength(2048)) }))
+    .check(z.maxLength(10)),
+});
+
+const unrepresented = z.optional(
+  z
+    .array(z.strictObject({ element: text, raw: z.string().check(z.maxLength(65536)) }))
+    .check(z.maxLength(50)),
+);
 
 const listener = z.strictObject({
   arn,
@@ -156,9 +173,19 @@ const listener = z.strictObject({
         priority: z.number().check(z.int(), z.gte(1), z.lte(50000)),
         conditions: z.array(condition).check(z.maxLength(10)),
         actions,
+        transforms: z.optional(z.array(transform).check(z.maxLength(2))),
+        unrepresented,
       }),
     )
     .check(z.maxLength(1000)),
+  mutualAuthentication: z.optional(
+    z.strictObject({
+      mode: text,
+      trustStoreArn: z.optional(text),
+      ignoreClientCertificateExpiry: z.optional(z.boolean()),
+    }),
+  ),
+  unrepresented,
 });
 
 const snapshotSchema = z.strictObject({

@@ -8,7 +8,14 @@
 
 export * from './types/snapshot.ts';
 
-import type { Action, Condition, LbSnapshot, StoredSnapshot, Target } from './types/snapshot.ts';
+import type {
+  Action,
+  Condition,
+  LbSnapshot,
+  RuleTransform,
+  StoredSnapshot,
+  Target,
+} from './types/snapshot.ts';
 // ---------------------------------------------------------------------------------------------
 // Observed state
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +228,10 @@ export type DriftKind =
   | 'target-group-removed'
   | 'targets-deregistered'
   | 'targets-registered'
-  | 'health-check-changed';
+  | 'health-check-changed'
+  | 'rule-transforms-changed'
+  | 'listener-settings-changed'
+  | 'unrepresented-changed';
 
 /** One typed difference between the current snapshot and last known good. */
 export interface Drift {
@@ -255,6 +265,8 @@ export type PlanStep =
       readonly ruleArn: string;
       readonly conditions: readonly Condition[];
       readonly actions: readonly Action[];
+      /** Absent: the rule's transforms stay as they are; empty: all are removed. */
+      readonly transforms?: readonly RuleTransform[];
     }
   | {
       readonly op: 'SetRulePriorities';
@@ -266,6 +278,7 @@ export type PlanStep =
       readonly priority: number;
       readonly conditions: readonly Condition[];
       readonly actions: readonly Action[];
+      readonly transforms?: readonly RuleTransform[];
     };
 
 export interface Plan {

@@ -275,6 +275,7 @@ function routeTarget(
     }
     case 'authenticate-oidc':
     case 'authenticate-cognito':
+    case 'jwt-validation':
       return NO_ROUTE_BACKEND;
   }
 }

@@ -108,7 +108,10 @@ export function conditionCriterion(c: Condition): string {
 export function terminalAction(actions: readonly Action[]): Action | undefined {
   const routing = actions
     .map((a, i) => ({ a, i }))
-    .filter(({ a }) => a.type !== 'authenticate-oidc' && a.type !== 'authenticate-cognito')
+    .filter(
+      ({ a }) =>
+        a.type !== 'authenticate-oidc' && a.type !== 'authenticate-cognito' && a.type !== 'jwt-validation',
+    )
     .sort((x, y) => (x.a.order ?? x.i) - (y.a.order ?? y.i));
   return routing.at(-1)?.a;
 }

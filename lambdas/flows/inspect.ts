@@ -16,6 +16,7 @@ import type { CloudTrailElbv2Event, InspectEvent } from '../runtime/events.ts';
 import { advanceIncident } from './incidents.ts';
 import { type Observation, type ObserveDeps, observe } from './observe.ts';
 import { notifyProbeChanges } from './probe-notifications.ts';
+import { notifyReadOnlyChange } from './read-only-notifications.ts';
 import { VerificationFailedError, type VerifyOutcome, verifyDeployment } from './verify.ts';
 
 export interface InspectDeps extends ObserveDeps {
@@ -201,6 +202,7 @@ async function inspectService(
   });
   const atIso = o.at.toISOString();
   if (o.latest?.hash !== o.snapshotHash) {
+    await notifyReadOnlyChange(name, o.latest?.snapshot, o.snapshot, deps);
     await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
   }
 

@@ -47,6 +47,9 @@ const ROUTING_DRIFT: ReadonlySet<DriftKind> = new Set([
   'rule-actions-changed',
   'rule-conditions-changed',
   'rule-priority-changed',
+  'rule-transforms-changed',
+  'listener-settings-changed',
+  'unrepresented-changed',
 ]);
 
 /** Statuses ALB itself generates; a probe seeing one of these has not heard from a backend. */

@@ -4,6 +4,7 @@ import {
   describeConditions,
   describeRule,
   describeTargets,
+  describeTransforms,
   groupName,
 } from '../snapshot.ts';
 import type { LbSnapshot, PlanStep } from '../types.ts';
@@ -17,11 +18,11 @@ export function describeStep(step: PlanStep, snapshot: LbSnapshot): string {
     case 'ModifyListener':
       return `ModifyListener ${listenerLabel(snapshot, step.listenerArn)} default action → ${describeActions(step.defaultActions, name)}`;
     case 'ModifyRule':
-      return `ModifyRule ${ruleLabel(snapshot, step.ruleArn)} → ${describeConditions(step.conditions)}: ${describeActions(step.actions, name)}`;
+      return `ModifyRule ${ruleLabel(snapshot, step.ruleArn)} → ${describeConditions(step.conditions)}: ${describeActions(step.actions, name)}${step.transforms === undefined ? '' : `, transforms ${describeTransforms(step.transforms)}`}`;
     case 'SetRulePriorities':
       return `SetRulePriorities ${step.priorities.map((p) => `${ruleLabel(snapshot, p.ruleArn)} → ${p.priority}`).join(', ')}`;
     case 'CreateRule':
-      return `CreateRule ${listenerLabel(snapshot, step.listenerArn)} ${describeRule(step)}: ${describeActions(step.actions, name)}`;
+      return `CreateRule ${listenerLabel(snapshot, step.listenerArn)} ${describeRule(step)}: ${describeActions(step.actions, name)}${step.transforms === undefined ? '' : `, transforms ${describeTransforms(step.transforms)}`}`;
   }
 }
 

@@ -75,9 +75,12 @@ export interface RedirectAction {
   readonly query?: string;
 }
 
-/** Authentication actions precede the routing action; lbguard carries them through untouched. */
+/**
+ * Authentication and JWT validation precede the routing action; lbguard carries their
+ * configuration through untouched (never a client secret: see the ELBv2 adapter).
+ */
 export interface AuthenticateAction {
-  readonly type: 'authenticate-oidc' | 'authenticate-cognito';
+  readonly type: 'authenticate-oidc' | 'authenticate-cognito' | 'jwt-validation';
   readonly order?: number;
   readonly config: Readonly<Record<string, unknown>>;
 }
@@ -100,6 +103,32 @@ export interface Condition {
   readonly headerName?: string;
   /** For `query-string`, each value is written `key=value` (or `=value` when the key is absent). */
   readonly values: readonly string[];
+  /** Regular expressions (host-header, path-pattern, http-header), ORed with `values`; absent when none. */
+  readonly regexValues?: readonly string[];
+}
+
+/** One rewrite of a transform: ALB replaces what `regex` matches with `replace` (`$1` for groups). */
+export interface Rewrite {
+  readonly regex: string;
+  readonly replace: string;
+}
+
+/** A rule transform: ALB rewrites the host header or the URL before forwarding. */
+export interface RuleTransform {
+  readonly type: 'host-header-rewrite' | 'url-rewrite';
+  readonly rewrites: readonly Rewrite[];
+}
+
+/**
+ * A listener or rule element ELBv2 returned that this version of lbguard cannot represent (an
+ * action type, condition field or transform type added after it), kept verbatim so that the hash
+ * still sees it change. Its listener is guarded read-only: watched, never written.
+ */
+export interface UnrepresentedElement {
+  /** What it is, as people read it: `action type jwt-foo`, `condition field bar`. */
+  readonly element: string;
+  /** The SDK's shape of it, as canonical JSON. */
+  readonly raw: string;
 }
 
 /** A non-default listener rule. The default rule lives in `Listener.defaultActions`. */
@@ -108,6 +137,19 @@ export interface Rule {
   readonly priority: number;
   readonly conditions: readonly Condition[];
   readonly actions: readonly Action[];
+  /** Absent when the rule has none (the hash of a rule without transforms is unchanged). */
+  readonly transforms?: readonly RuleTransform[];
+  readonly unrepresented?: readonly UnrepresentedElement[];
+}
+
+/**
+ * Mutual TLS on an HTTPS listener: in `verify` mode ALB refuses clients without a valid
+ * certificate, so it decides which requests are served. Absent when off (ALB's default).
+ */
+export interface MutualAuthentication {
+  readonly mode: string;
+  readonly trustStoreArn?: string;
+  readonly ignoreClientCertificateExpiry?: boolean;
 }
 
 export interface Listener {
@@ -116,6 +158,9 @@ export interface Listener {
   readonly protocol: string;
   readonly defaultActions: readonly Action[];
   readonly rules: readonly Rule[];
+  readonly mutualAuthentication?: MutualAuthentication;
+  /** Elements of the default actions lbguard cannot represent; absent when none. */
+  readonly unrepresented?: readonly UnrepresentedElement[];
 }
 
 export interface LbSnapshot {

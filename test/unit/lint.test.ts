@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatLintReport, LINT_RULES, type LintReport, lintSnapshot } from '../../lib/lint.ts';
-import type { Condition, HealthCheck, LbSnapshot, TargetGroup, TargetHealth } from '../../lib/types.ts';
+import type { Condition, HealthCheck, LbSnapshot, Rule, TargetGroup, TargetHealth } from '../../lib/types.ts';
 import {
   arbSnapshotWithHealth,
   authenticateOidc,
@@ -735,5 +735,81 @@ describe('lintSnapshot properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('LBG-L10 rewrite-can-fail', () => {
+  const web = goodGroup('web');
+  function withTransform(conditions: readonly Condition[], transforms: Rule['transforms']): LbSnapshot {
+    const r = { ...rule(443, 10, conditions, [forward([web, 1])]), ...(transforms ? { transforms } : {}) };
+    return snapshot([listener(443, [forward([web, 1])], [r])], [web]);
+  }
+  const messages = (s: LbSnapshot) =>
+    lintSnapshot(s)
+      .findings.filter((f) => f.ruleId === 'LBG-L10')
+      .map((f) => f.message);
+
+  it('flags a url-rewrite whose regex misses paths the path-pattern admits', () => {
+    const s = withTransform(
+      [path('/api/*', '/v2/*')],
+      [{ type: 'url-rewrite', rewrites: [{ regex: '^/api/(.*)$', replace: '/$1' }] }],
+    );
+    expect(messages(s)).toEqual([
+      'listener :443 rule 10 (path /api/* or /v2/*) url-rewrite ^/api/(.*)$ → /$1 does not match the path /v2/x, which the rule admits: such requests reach the target un-rewritten',
+    ]);
+  });
+
+  it('flags a url-rewrite whose result is not a path, and a host rewrite into no host', () => {
+    expect(
+      messages(
+        withTransform(
+          [path('/api/*')],
+          [{ type: 'url-rewrite', rewrites: [{ regex: '^/api/(.*)$', replace: '$1' }] }],
+        ),
+      ),
+    ).toEqual([
+      'listener :443 rule 10 (path /api/*) url-rewrite ^/api/(.*)$ → $1 rewrites the path /api/x to "x", not a path (it must start with /)',
+    ]);
+    expect(
+      messages(
+        withTransform(
+          [host('*.shop.example.com')],
+          [
+            {
+              type: 'host-header-rewrite',
+              rewrites: [{ regex: '^(.*)\\.shop\\.example\\.com$', replace: '' }],
+            },
+          ],
+        ),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('flags a host-header-rewrite whose regex misses hosts the host condition admits', () => {
+    const s = withTransform(
+      [host('shop.example.com', 'www.shop.example.com')],
+      [{ type: 'host-header-rewrite', rewrites: [{ regex: '^www\\.(.*)$', replace: '$1' }] }],
+    );
+    expect(messages(s)).toEqual([
+      'listener :443 rule 10 (host shop.example.com or www.shop.example.com) host-header-rewrite ^www\\.(.*)$ → $1 does not match the host shop.example.com, which the rule admits: such requests reach the target un-rewritten',
+    ]);
+  });
+
+  it.each([
+    ['a regex covering the pattern', [path('/api/*')], '^/api/(.*)$', '/v1/$1'],
+    ['an RE2 named group', [path('/api/*')], '^/api/(?P<rest>.*)$', '/$1'],
+    ['no condition on the path (cannot judge)', [host('shop.example.com')], '^/api/(.*)$', '/$1'],
+    ['a regex JavaScript cannot read (cannot judge)', [path('/api/*')], '^/api/(?i:x', '/$1'],
+  ])('passes %s', (_what, conditions, regex, replace) => {
+    const s = withTransform(conditions, [{ type: 'url-rewrite', rewrites: [{ regex, replace }] }]);
+    expect(messages(s)).toEqual([]);
+    expect(lintSnapshot(s).outcomes.find((o) => o.ruleId === 'LBG-L10')?.outcome).toBe('compliant');
+  });
+
+  it('is not applicable without transforms', () => {
+    const outcome = lintSnapshot(withTransform([path('/api/*')], undefined)).outcomes.find(
+      (o) => o.ruleId === 'LBG-L10',
+    );
+    expect(outcome?.outcome).toBe('not-applicable');
   });
 });

@@ -3,10 +3,12 @@ import type {
   Listener as SdkListener,
   Rule as SdkRule,
   RuleCondition as SdkRuleCondition,
+  RuleTransform as SdkRuleTransform,
   TargetGroup as SdkTargetGroup,
   TargetHealthDescription as SdkTargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LbGuardError } from '../../../lib/errors.ts';
+import { canonicalJson } from '../../../lib/snapshot.ts';
 import type {
   Action,
   Condition,
@@ -14,12 +16,14 @@ import type {
   HealthCheck,
   Listener,
   Rule,
+  RuleTransform,
   Target,
   TargetGroup,
   TargetHealth,
   TargetHealthState,
   TargetType,
   UnhealthyStateRouting,
+  UnrepresentedElement,
 } from '../../../lib/types.ts';
 import { CONDITION_FIELDS } from '../../../lib/types.ts';
 import type { TargetGroupAttributes } from './ports.ts';
@@ -53,27 +57,70 @@ export function toAttachments(groups: readonly SdkTargetGroup[]): Map<string, re
   );
 }
 
+/**
+ * The elements of `items` lbguard represents; the others go to `found`, verbatim, named by
+ * `label`, so that the hash still sees them and their listener is guarded read-only.
+ */
+function keep<S extends object, T>(
+  items: readonly S[] | undefined,
+  translate: (item: S) => T | undefined,
+  label: (item: S) => string,
+  found: UnrepresentedElement[],
+): T[] {
+  return (items ?? []).flatMap((item) => {
+    const t = translate(item);
+    if (t === undefined) found.push({ element: label(item), raw: canonicalJson(item) });
+    return t === undefined ? [] : [t];
+  });
+}
+
+function withUnrepresented(found: UnrepresentedElement[]): { unrepresented?: UnrepresentedElement[] } {
+  return found.length === 0 ? {} : { unrepresented: found };
+}
+
+const actionLabel = (a: SdkAction) => `action type ${a.Type}`;
+
 /** Builds a listener; the rule with `IsDefault` becomes `defaultActions` when present. */
 export function toListener(l: SdkListener, sdkRules: readonly SdkRule[]): Listener {
   const defaultRule = sdkRules.find((r) => r.IsDefault === true);
-  const defaultActions = (defaultRule?.Actions ?? l.DefaultActions ?? []).map(toAction);
+  const found: UnrepresentedElement[] = [];
+  const defaultActions = keep(defaultRule?.Actions ?? l.DefaultActions, toAction, actionLabel, found);
+  const m = l.MutualAuthentication;
   return {
     arn: requireField(l.ListenerArn, 'ListenerArn'),
     port: requireField(l.Port, 'Port'),
     protocol: requireField(l.Protocol, 'Protocol'),
     defaultActions,
     rules: sdkRules.filter((r) => r.IsDefault !== true).map(toRule),
+    // `off` is ALB's default: leaving it out keeps the hash of listeners that never had mTLS.
+    ...(m?.Mode === undefined || m.Mode === 'off'
+      ? {}
+      : {
+          mutualAuthentication: {
+            mode: m.Mode,
+            ...definedOnly({
+              trustStoreArn: m.TrustStoreArn,
+              ignoreClientCertificateExpiry: m.IgnoreClientCertificateExpiry,
+            }),
+          },
+        }),
+    ...withUnrepresented(found),
   };
 }
 
 export function toRule(r: SdkRule): Rule {
   const priority = Number(r.Priority);
   if (!Number.isInteger(priority)) throw new LbGuardError(`rule ${r.RuleArn} has priority ${r.Priority}`);
+  const found: UnrepresentedElement[] = [];
+  const conditions = keep(r.Conditions, toCondition, (c) => `condition field ${c.Field}`, found);
+  const transforms = keep(r.Transforms, toTransform, (t) => `transform type ${t.Type}`, found);
   return {
     arn: requireField(r.RuleArn, 'RuleArn'),
     priority,
-    conditions: (r.Conditions ?? []).map(toCondition),
-    actions: (r.Actions ?? []).map(toAction),
+    conditions,
+    actions: keep(r.Actions, toAction, actionLabel, found),
+    ...(transforms.length === 0 ? {} : { transforms }),
+    ...withUnrepresented(found),
   };
 }
 
@@ -82,10 +129,11 @@ function withOrder(order: number | undefined): { order?: number } {
 }
 
 /**
- * Translates an SDK action. A forward is read from `ForwardConfig` when present (weights), else
- * from the plain `TargetGroupArn` with weight 1, the shape older APIs and moto return.
+ * Translates an SDK action; undefined for a type lbguard cannot represent. A forward is read from
+ * `ForwardConfig` when present (weights), else from the plain `TargetGroupArn` with weight 1, the
+ * shape older APIs and moto return.
  */
-export function toAction(a: SdkAction): Action {
+export function toAction(a: SdkAction): Action | undefined {
   switch (a.Type) {
     case 'forward': {
       const tuples = a.ForwardConfig?.TargetGroups;
@@ -150,39 +198,54 @@ export function toAction(a: SdkAction): Action {
         ...withOrder(a.Order),
         config: definedOnly({ ...(a.AuthenticateCognitoConfig ?? {}) }),
       };
+    case 'jwt-validation':
+      return {
+        type: 'jwt-validation',
+        ...withOrder(a.Order),
+        config: definedOnly({ ...(a.JwtValidationConfig ?? {}) }),
+      };
     default:
-      // jwt-validation and anything newer cannot be represented faithfully; a snapshot that
-      // silently dropped an auth action could later be "restored" without it.
-      throw new LbGuardError(`unsupported ELBv2 action type ${a.Type}`);
+      // A type added after this code: dropping it silently could later "restore" a rule without
+      // it, so the caller keeps it verbatim and guards its listener read-only.
+      return undefined;
   }
 }
 
 const CONDITION_FIELD_SET: ReadonlySet<string> = new Set<ConditionField>(CONDITION_FIELDS);
 
-/** Translates a condition from either its legacy `Values` or its `*Config` form. */
-export function toCondition(c: SdkRuleCondition): Condition {
+/** Regular expressions a condition carries, for the fields that accept them. */
+function regexOf(c: SdkRuleCondition): { regexValues?: string[] } {
+  const regex =
+    c.HostHeaderConfig?.RegexValues ??
+    c.PathPatternConfig?.RegexValues ??
+    c.HttpHeaderConfig?.RegexValues ??
+    c.RegexValues;
+  return regex === undefined || regex.length === 0 ? {} : { regexValues: regex };
+}
+
+/**
+ * Translates a condition from either its legacy `Values` or its `*Config` form; undefined for a
+ * field lbguard does not know, or regular expressions on a field that does not take them.
+ */
+export function toCondition(c: SdkRuleCondition): Condition | undefined {
   const field = c.Field ?? '';
-  if (!CONDITION_FIELD_SET.has(field)) throw new LbGuardError(`unsupported ELBv2 condition field ${field}`);
-  const regex = [
-    c.HostHeaderConfig?.RegexValues,
-    c.HttpHeaderConfig?.RegexValues,
-    c.PathPatternConfig?.RegexValues,
-  ];
-  if (regex.some((r) => r !== undefined && r.length > 0)) {
-    // Regex matching cannot be carried in `values` without being mistaken for a wildcard.
-    throw new LbGuardError(`unsupported ELBv2 ${field} condition with RegexValues`);
-  }
+  if (!CONDITION_FIELD_SET.has(field)) return undefined;
+  const regex = regexOf(c);
   switch (field as ConditionField) {
     case 'host-header':
-      return { field: 'host-header', values: c.HostHeaderConfig?.Values ?? c.Values ?? [] };
+      return { field: 'host-header', values: c.HostHeaderConfig?.Values ?? c.Values ?? [], ...regex };
     case 'path-pattern':
-      return { field: 'path-pattern', values: c.PathPatternConfig?.Values ?? c.Values ?? [] };
+      return { field: 'path-pattern', values: c.PathPatternConfig?.Values ?? c.Values ?? [], ...regex };
     case 'http-header':
       return {
         field: 'http-header',
         headerName: requireField(c.HttpHeaderConfig?.HttpHeaderName, 'HttpHeaderConfig.HttpHeaderName'),
         values: c.HttpHeaderConfig?.Values ?? c.Values ?? [],
+        ...regex,
       };
+  }
+  if (regex.regexValues !== undefined) return undefined;
+  switch (field as Exclude<ConditionField, 'host-header' | 'path-pattern' | 'http-header'>) {
     case 'http-request-method':
       return { field: 'http-request-method', values: c.HttpRequestMethodConfig?.Values ?? c.Values ?? [] };
     case 'query-string':
@@ -193,6 +256,24 @@ export function toCondition(c: SdkRuleCondition): Condition {
     case 'source-ip':
       return { field: 'source-ip', values: c.SourceIpConfig?.Values ?? c.Values ?? [] };
   }
+}
+
+/** Translates a rule transform; undefined for a type lbguard does not know. */
+export function toTransform(t: SdkRuleTransform): RuleTransform | undefined {
+  const config =
+    t.Type === 'host-header-rewrite'
+      ? t.HostHeaderRewriteConfig
+      : t.Type === 'url-rewrite'
+        ? t.UrlRewriteConfig
+        : undefined;
+  if (config === undefined) return undefined;
+  return {
+    type: t.Type as RuleTransform['type'],
+    rewrites: (config.Rewrites ?? []).map((w) => ({
+      regex: requireField(w.Regex, 'Rewrites.Regex'),
+      replace: requireField(w.Replace, 'Rewrites.Replace'),
+    })),
+  };
 }
 
 const TARGET_TYPES: ReadonlySet<string> = new Set<TargetType>(['instance', 'ip', 'lambda', 'alb']);

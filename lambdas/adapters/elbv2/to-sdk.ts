@@ -1,8 +1,9 @@
 import type {
   Action as SdkAction,
   RuleCondition as SdkRuleCondition,
+  RuleTransform as SdkRuleTransform,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Action, Condition } from '../../../lib/types.ts';
+import type { Action, Condition, RuleTransform } from '../../../lib/types.ts';
 import { definedOnly } from './from-sdk.ts';
 
 // lib → SDK: plan steps' actions and conditions in the form ELBv2 accepts.
@@ -66,19 +67,38 @@ export function toSdkAction(a: Action): SdkAction {
         ...order,
         AuthenticateCognitoConfig: { ...a.config } as unknown as SdkAction['AuthenticateCognitoConfig'],
       };
+    case 'jwt-validation':
+      return {
+        Type: 'jwt-validation',
+        ...order,
+        JwtValidationConfig: { ...a.config } as unknown as SdkAction['JwtValidationConfig'],
+      };
   }
+}
+
+/** A rule transform in the shape CreateRule and ModifyRule take. */
+export function toSdkTransform(t: RuleTransform): SdkRuleTransform {
+  const config = { Rewrites: t.rewrites.map((w) => ({ Regex: w.regex, Replace: w.replace })) };
+  return t.type === 'url-rewrite'
+    ? { Type: t.type, UrlRewriteConfig: config }
+    : { Type: t.type, HostHeaderRewriteConfig: config };
 }
 
 /** Always writes the `*Config` form, the only one that expresses headers, methods, queries and IPs. */
 export function toSdkCondition(c: Condition): SdkRuleCondition {
   const values = [...c.values];
+  // Values are left out of a regex-only condition, the shape ALB returns for one.
+  const matching = {
+    ...(values.length > 0 || c.regexValues === undefined ? { Values: values } : {}),
+    ...(c.regexValues === undefined ? {} : { RegexValues: [...c.regexValues] }),
+  };
   switch (c.field) {
     case 'host-header':
-      return { Field: c.field, HostHeaderConfig: { Values: values } };
+      return { Field: c.field, HostHeaderConfig: matching };
     case 'path-pattern':
-      return { Field: c.field, PathPatternConfig: { Values: values } };
+      return { Field: c.field, PathPatternConfig: matching };
     case 'http-header':
-      return { Field: c.field, HttpHeaderConfig: { HttpHeaderName: c.headerName ?? '', Values: values } };
+      return { Field: c.field, HttpHeaderConfig: { HttpHeaderName: c.headerName ?? '', ...matching } };
     case 'http-request-method':
       return { Field: c.field, HttpRequestMethodConfig: { Values: values } };
     case 'query-string':

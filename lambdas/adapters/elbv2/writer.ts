@@ -7,11 +7,17 @@ import {
   SetRulePrioritiesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsApiError } from '../../../lib/errors.ts';
-import type { PlanStep, Target } from '../../../lib/types.ts';
+import type { PlanStep, RuleTransform, Target } from '../../../lib/types.ts';
 import { call, errorName } from '../aws-call.ts';
 import { definedOnly } from './from-sdk.ts';
 import type { AppliedStep, LoadBalancerWriter } from './ports.ts';
-import { toSdkAction, toSdkCondition } from './to-sdk.ts';
+import { toSdkAction, toSdkCondition, toSdkTransform } from './to-sdk.ts';
+
+/** Transforms as ModifyRule takes them: none sent keeps the rule's own, an empty list removes them. */
+function transformsOf(transforms: readonly RuleTransform[] | undefined) {
+  if (transforms === undefined) return {};
+  return transforms.length === 0 ? { ResetTransforms: true } : { Transforms: transforms.map(toSdkTransform) };
+}
 
 function isInvalidTarget(err: unknown): boolean {
   const name = errorName(err);
@@ -86,6 +92,7 @@ export class Elbv2LoadBalancerWriter implements LoadBalancerWriter {
               RuleArn: step.ruleArn,
               Conditions: step.conditions.map(toSdkCondition),
               Actions: step.actions.map(toSdkAction),
+              ...transformsOf(step.transforms),
             }),
           ),
         );
@@ -107,6 +114,9 @@ export class Elbv2LoadBalancerWriter implements LoadBalancerWriter {
               Priority: step.priority,
               Conditions: step.conditions.map(toSdkCondition),
               Actions: step.actions.map(toSdkAction),
+              ...(step.transforms === undefined || step.transforms.length === 0
+                ? {}
+                : { Transforms: step.transforms.map(toSdkTransform) }),
             }),
           ),
         );
