@@ -30,7 +30,11 @@ import type { TargetGroupAttributes } from './ports.ts';
 const UNHEALTHY_COUNT_KEY = 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count';
 const UNHEALTHY_PERCENT_KEY =
   'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage';
+const DNS_COUNT_KEY = 'target_group_health.dns_failover.minimum_healthy_targets.count';
+const DNS_PERCENT_KEY = 'target_group_health.dns_failover.minimum_healthy_targets.percentage';
 const ALGORITHM_KEY = 'load_balancing.algorithm.type';
+const ANOMALY_MITIGATION_KEY = 'load_balancing.algorithm.anomaly_mitigation';
+const SLOW_START_KEY = 'slow_start.duration_seconds';
 
 export function requireField<T>(value: T | undefined, field: string): T {
   if (value === undefined) throw new LbGuardError(`ELBv2 response is missing ${field}`);
@@ -230,18 +234,47 @@ export function toTargetGroup(
     targetType: targetType as TargetType,
     healthCheck,
     targets,
+    ...(g.TargetControlPort === undefined ? {} : { targetControlPort: g.TargetControlPort }),
     ...(attributes ? toTargetGroupAttributes(attributes) : {}),
   };
 }
 
-/** The single-survivor guard and the algorithm, from `DescribeTargetGroupAttributes` key/values. */
+/**
+ * The failover minimums, the algorithm and the rest of the load balancer's intent, from
+ * `DescribeTargetGroupAttributes` key/values. Settings at ALB's default are left out, so a group
+ * read before lbguard knew them hashes the same.
+ */
 export function toTargetGroupAttributes(attributes: ReadonlyMap<string, string>): TargetGroupAttributes {
-  const unhealthyStateRouting = toUnhealthyStateRouting(attributes);
+  const unhealthyStateRouting = toMinimums(attributes, UNHEALTHY_COUNT_KEY, UNHEALTHY_PERCENT_KEY);
+  const dns = toMinimums(attributes, DNS_COUNT_KEY, DNS_PERCENT_KEY);
+  // ALB's DNS default is count 1, percentage off: only a departure from it is a setting.
+  const dnsFailover =
+    dns === undefined ||
+    (dns.minimumHealthyTargetsCount === 1 && dns.minimumHealthyTargetsPercentage === undefined)
+      ? undefined
+      : dns;
   const algorithm = attributes.get(ALGORITHM_KEY);
+  const slowStart = Number.parseInt(attributes.get(SLOW_START_KEY) ?? '', 10);
+  const stickiness = toStickiness(attributes);
   return {
     ...(unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting }),
+    ...(dnsFailover === undefined ? {} : { dnsFailover }),
     ...(algorithm === undefined ? {} : { loadBalancingAlgorithm: algorithm }),
+    ...(attributes.get(ANOMALY_MITIGATION_KEY) === 'on' ? { anomalyMitigation: true as const } : {}),
+    ...(slowStart > 0 ? { slowStartSeconds: slowStart } : {}),
+    ...(stickiness === undefined ? {} : { stickiness }),
   };
+}
+
+function toStickiness(attributes: ReadonlyMap<string, string>): TargetGroup['stickiness'] {
+  if (attributes.get('stickiness.enabled') !== 'true') return undefined;
+  const type = attributes.get('stickiness.type') ?? 'lb_cookie';
+  const key =
+    type === 'app_cookie'
+      ? 'stickiness.app_cookie.duration_seconds'
+      : 'stickiness.lb_cookie.duration_seconds';
+  const duration = Number.parseInt(attributes.get(key) ?? '', 10);
+  return { type, ...(Number.isFinite(duration) ? { durationSeconds: duration } : {}) };
 }
 
 function isRegistered(d: SdkTargetHealthDescription): boolean {
@@ -250,10 +283,14 @@ function isRegistered(d: SdkTargetHealthDescription): boolean {
   return !(state === 'unused' && d.TargetHealth?.Reason === 'Target.NotRegistered');
 }
 
-function toUnhealthyStateRouting(attributes: ReadonlyMap<string, string>): UnhealthyStateRouting | undefined {
-  const count = Number.parseInt(attributes.get(UNHEALTHY_COUNT_KEY) ?? '', 10);
-  // ALB writes "off" when the percentage guard is disabled.
-  const percent = Number.parseInt(attributes.get(UNHEALTHY_PERCENT_KEY) ?? '', 10);
+function toMinimums(
+  attributes: ReadonlyMap<string, string>,
+  countKey: string,
+  percentKey: string,
+): UnhealthyStateRouting | undefined {
+  const count = Number.parseInt(attributes.get(countKey) ?? '', 10);
+  // ALB writes "off" when a guard is disabled.
+  const percent = Number.parseInt(attributes.get(percentKey) ?? '', 10);
   const out = {
     ...(Number.isFinite(count) ? { minimumHealthyTargetsCount: count } : {}),
     ...(Number.isFinite(percent) ? { minimumHealthyTargetsPercentage: percent } : {}),
@@ -283,6 +320,14 @@ export function toTargetHealth(targetGroupArn: string, d: SdkTargetHealthDescrip
       reason: d.TargetHealth?.Reason,
       description: d.TargetHealth?.Description,
     }),
+    ...(d.AnomalyDetection?.Result === undefined
+      ? {}
+      : {
+          anomaly: {
+            result: d.AnomalyDetection.Result,
+            mitigationInEffect: d.AnomalyDetection.MitigationInEffect === 'yes',
+          },
+        }),
   };
 }
 
