@@ -163,14 +163,18 @@ function reasonFor(group: TargetGroup, key: string, c: Context): string | undefi
   return undefined;
 }
 
-/** Zones shifted away; `any` when shifts are in effect but no target of the snapshot has a known zone. */
+/**
+ * Zones shifted away; `any` when shifts are in effect but no target's zone is one of them: ARC
+ * names zones by id (`euw1-az2`), ELBv2 targets by name (`eu-west-1b`) when at all, so a shift
+ * whose zone no target names may still be any target's.
+ */
 function shiftedZones(intent: Intent): ReadonlySet<string> | 'any' {
   const zones = new Set(intent.zonalShifts.map((s) => s.zone));
   if (zones.size === 0) return zones;
-  const known = intent.snapshot.targetGroups.some((g) =>
-    g.targets.some((t) => t.availabilityZone !== undefined),
+  const named = intent.snapshot.targetGroups.some((g) =>
+    g.targets.some((t) => t.availabilityZone !== undefined && zones.has(t.availabilityZone)),
   );
-  return known ? zones : 'any';
+  return named ? zones : 'any';
 }
 
 /** One target takes nearly everything while the route spreads over several. */
