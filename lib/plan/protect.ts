@@ -47,7 +47,7 @@ export function protectionGuard(
       const serving = group.targets.filter((t) => isServing(protections.health, arn, targetKey(t)));
       const reasons = serving.map((t) => isProtectedTarget(protections, arn, t));
       if (serving.length === 0 || reasons.some((r) => r === undefined)) continue;
-      return `restoring would send more traffic to target group ${group.name}, whose every serving target the load balancer is keeping traffic away from (${reasons.join('; ')}); lbguard never sends traffic back to a mitigated target or a shifted zone`;
+      return `restoring would send more traffic to target group ${group.name}, whose every serving target the load balancer keeps traffic away from (${reasons.join('; ')})`;
     }
     return undefined;
   };

@@ -230,11 +230,10 @@ export function toTargetGroup(
   return {
     arn: requireField(g.TargetGroupArn, 'TargetGroupArn'),
     name: requireField(g.TargetGroupName, 'TargetGroupName'),
-    ...definedOnly({ protocol: g.Protocol, port: g.Port }),
+    ...definedOnly({ protocol: g.Protocol, port: g.Port, targetControlPort: g.TargetControlPort }),
     targetType: targetType as TargetType,
     healthCheck,
     targets,
-    ...(g.TargetControlPort === undefined ? {} : { targetControlPort: g.TargetControlPort }),
     ...(attributes ? toTargetGroupAttributes(attributes) : {}),
   };
 }
@@ -244,37 +243,26 @@ export function toTargetGroup(
  * `DescribeTargetGroupAttributes` key/values. Settings at ALB's default are left out, so a group
  * read before lbguard knew them hashes the same.
  */
-export function toTargetGroupAttributes(attributes: ReadonlyMap<string, string>): TargetGroupAttributes {
-  const unhealthyStateRouting = toMinimums(attributes, UNHEALTHY_COUNT_KEY, UNHEALTHY_PERCENT_KEY);
-  const dns = toMinimums(attributes, DNS_COUNT_KEY, DNS_PERCENT_KEY);
-  // ALB's DNS default is count 1, percentage off: only a departure from it is a setting.
-  const dnsFailover =
-    dns === undefined ||
-    (dns.minimumHealthyTargetsCount === 1 && dns.minimumHealthyTargetsPercentage === undefined)
-      ? undefined
-      : dns;
-  const algorithm = attributes.get(ALGORITHM_KEY);
-  const slowStart = Number.parseInt(attributes.get(SLOW_START_KEY) ?? '', 10);
-  const stickiness = toStickiness(attributes);
-  return {
-    ...(unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting }),
-    ...(dnsFailover === undefined ? {} : { dnsFailover }),
-    ...(algorithm === undefined ? {} : { loadBalancingAlgorithm: algorithm }),
-    ...(attributes.get(ANOMALY_MITIGATION_KEY) === 'on' ? { anomalyMitigation: true as const } : {}),
-    ...(slowStart > 0 ? { slowStartSeconds: slowStart } : {}),
-    ...(stickiness === undefined ? {} : { stickiness }),
-  };
-}
-
-function toStickiness(attributes: ReadonlyMap<string, string>): TargetGroup['stickiness'] {
-  if (attributes.get('stickiness.enabled') !== 'true') return undefined;
-  const type = attributes.get('stickiness.type') ?? 'lb_cookie';
-  const key =
-    type === 'app_cookie'
-      ? 'stickiness.app_cookie.duration_seconds'
-      : 'stickiness.lb_cookie.duration_seconds';
-  const duration = Number.parseInt(attributes.get(key) ?? '', 10);
-  return { type, ...(Number.isFinite(duration) ? { durationSeconds: duration } : {}) };
+export function toTargetGroupAttributes(a: ReadonlyMap<string, string>): TargetGroupAttributes {
+  const dns = toMinimums(a, DNS_COUNT_KEY, DNS_PERCENT_KEY);
+  const slowStart = Number.parseInt(a.get(SLOW_START_KEY) ?? '', 10);
+  const type = a.get('stickiness.type') ?? 'lb_cookie';
+  const duration = Number.parseInt(a.get(`stickiness.${type}.duration_seconds`) ?? '', 10);
+  return definedOnly({
+    unhealthyStateRouting: toMinimums(a, UNHEALTHY_COUNT_KEY, UNHEALTHY_PERCENT_KEY),
+    // ALB's DNS default is count 1, percentage off: only a departure from it is a setting.
+    dnsFailover:
+      dns?.minimumHealthyTargetsCount === 1 && dns.minimumHealthyTargetsPercentage === undefined
+        ? undefined
+        : dns,
+    loadBalancingAlgorithm: a.get(ALGORITHM_KEY),
+    anomalyMitigation: a.get(ANOMALY_MITIGATION_KEY) === 'on' ? (true as const) : undefined,
+    slowStartSeconds: slowStart > 0 ? slowStart : undefined,
+    stickiness:
+      a.get('stickiness.enabled') === 'true'
+        ? { type, ...(Number.isFinite(duration) ? { durationSeconds: duration } : {}) }
+        : undefined,
+  });
 }
 
 function isRegistered(d: SdkTargetHealthDescription): boolean {
