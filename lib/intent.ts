@@ -23,7 +23,14 @@
  */
 import type { PerTargetShares } from './served-by.ts';
 import { testSkew } from './skew.ts';
-import type { LbSnapshot, SkewThresholds, TargetGroup, TargetHealth, ZonalShift } from './types.ts';
+import type {
+  LbSnapshot,
+  RouteModel,
+  SkewThresholds,
+  TargetGroup,
+  TargetHealth,
+  ZonalShift,
+} from './types.ts';
 import { targetKey } from './types.ts';
 
 /** A share above which stickiness no longer explains concentration (all traffic on one of several). */
@@ -183,6 +190,19 @@ function isAllOnOne(result: PerTargetShares, expected: Readonly<Record<string, n
   const total = Object.values(expected).reduce((a, b) => a + b, 0);
   const most = Math.max(0, ...Object.values(expected));
   return heaviest !== undefined && heaviest.share >= STICKY_CONCENTRATION && total > 0 && most / total <= 0.5;
+}
+
+/**
+ * Whether the route's forward has target-group stickiness: clients stay on the group they first
+ * reached, so per-group counts follow sessions (short of everything on one group).
+ */
+export function hasGroupStickiness(snapshot: LbSnapshot, route: RouteModel): boolean {
+  const listener = snapshot.listeners.find((l) => l.arn === route.listenerArn);
+  const actions =
+    route.ruleArn === 'default'
+      ? listener?.defaultActions
+      : listener?.rules.find((r) => r.arn === route.ruleArn)?.actions;
+  return (actions ?? []).some((a) => a.type === 'forward' && a.stickiness?.enabled === true);
 }
 
 /** Whether a target (by group and key) is one traffic must not be sent back to. */

@@ -3,7 +3,13 @@
  * a class. Gathered once, so classification and the evidence read the same numbers.
  */
 import { diffSnapshots } from '../drift.ts';
-import { explainPerTargetSkew, findProtections, type Intent, type Protection } from '../intent.ts';
+import {
+  explainPerTargetSkew,
+  findProtections,
+  hasGroupStickiness,
+  type Intent,
+  type Protection,
+} from '../intent.ts';
 import {
   type ConfigSkewFinding,
   describeRoute,
@@ -382,7 +388,15 @@ function observeSkew(
         arns.map((arn) => [arn, countFor(metrics.requestCountByTargetGroup, arn)]),
       );
       const result = testSkew(observed, expected, thresholds.skew);
-      if (result.kind === 'skewed') {
+      if (
+        result.kind === 'skewed' &&
+        hasGroupStickiness(intent.snapshot, route) &&
+        result.heaviest.observedShare < 0.9
+      ) {
+        intended.push(
+          `CloudWatch RequestCount per target group uneven for ${describeRoute(route)}: its forward keeps clients on one target group (group stickiness)`,
+        );
+      } else if (result.kind === 'skewed') {
         lines.push(`CloudWatch RequestCount per target group for ${describeRoute(route)}:`);
         lines.push(...result.evidence.map((e) => `  ${e}`));
       }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../lib/diagnosis.ts';
 import { planRemediation } from '../../lib/plan.ts';
 import type {
+  AlbMetrics,
   LbSnapshot,
   RemediationPolicy,
   Signals,
@@ -157,6 +158,42 @@ describe('diagnose: unevenness the load balancer intends is not skew', () => {
     expect(ramping.evidence.some((e) => /i-0d:80 is new in web .*300 s slow start/.test(e))).toBe(true);
     const old = diagnose(signals(now, { instanceCounts: counts(10, 330, 330, 330) }, before), thresholds);
     expect(old.cause).toBe('routing-skew');
+  });
+});
+
+describe('diagnose: target-group stickiness on a weighted forward', () => {
+  const a = targetGroup('web-a', ['i-0a:80', 'i-0b:80']);
+  const b = targetGroup('web-b', ['i-0c:80', 'i-0d:80']);
+  function withCounts(sticky: boolean, countA: number, countB: number) {
+    const fwd = forward([a, 50], [b, 50]);
+    const s = snapshot(
+      [listener(80, [sticky ? { ...fwd, stickiness: { enabled: true, durationSeconds: 3600 } } : fwd])],
+      [a, b],
+    );
+    const metrics: AlbMetrics = {
+      windowStart: '2026-12-04T10:00:00.000Z',
+      windowEnd: '2026-12-04T10:05:00.000Z',
+      requestCount: countA + countB,
+      requestCountByTargetGroup: { [a.arn]: countA, [b.arn]: countB },
+      requestCountByAvailabilityZone: {},
+      elb5xx: 0,
+      elb503: 0,
+      target5xx: 0,
+      healthyHostCount: {},
+      unhealthyHostCount: {},
+    };
+    return diagnose(signals(s, { metrics }), thresholds);
+  }
+
+  it('pages uneven group counts without stickiness, and not with it, saying why', () => {
+    expect(withCounts(false, 750, 250).cause).toBe('routing-skew');
+    const sticky = withCounts(true, 750, 250);
+    expect(sticky.cause).toBe('healthy');
+    expect(sticky.evidence.some((e) => /group stickiness/.test(e))).toBe(true);
+  });
+
+  it('still pages everything on one group under stickiness', () => {
+    expect(withCounts(true, 995, 5).cause).toBe('routing-skew');
   });
 });
 
