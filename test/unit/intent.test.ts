@@ -150,6 +150,27 @@ describe('diagnose: unevenness the load balancer intends is not skew', () => {
     expect(d.summary).toMatch(/zone eu-west-1b is shifted away \(zonal autoshift zs-1\)/);
   });
 
+  it('treats any target as possibly shifted when no target names the zone (ARC names zones by id)', () => {
+    const shift: ZonalShift = { id: 'zs-2', kind: 'zonal-shift', zone: 'euw1-az2' };
+    const d = diagnose(
+      signals(lb(web()), { zonalShifts: [shift], instanceCounts: counts(500, 500, 0, 0) }),
+      thresholds,
+    );
+    expect(d.cause).toBe('lb-protecting');
+    expect(d.evidence.some((e) => /i-0c:80 may be in a zone shifted away/.test(e))).toBe(true);
+  });
+
+  it('ignores anomaly results of a group the snapshot does not hold', () => {
+    const s = lb(web());
+    const stray: TargetHealth = {
+      targetGroupArn: `${s.targetGroups[0]?.arn}-other`,
+      targetId: 'i-0z',
+      state: 'healthy',
+      anomaly: { result: 'anomalous', mitigationInEffect: true },
+    };
+    expect(diagnose(signals(s, { health: [...healthOf(s), stray] }), thresholds).cause).toBe('healthy');
+  });
+
   it('excuses a target new since last known good under slow start, not an old one', () => {
     const before = lb(web({ slowStartSeconds: 300 }, TARGETS.slice(0, 3)));
     const now = lb(web({ slowStartSeconds: 300 }));
