@@ -6,6 +6,7 @@ import type { CostBreakdown, CostEstimate } from './cost-model.ts';
 import type { DrillOutcome } from './drill-outcome.ts';
 import type { FleetResults } from './fleet.ts';
 import type { BundleFigure } from './footprint.ts';
+import { type IntentResults, renderIntentMarkdown } from './intent.ts';
 import type { ProbeEngineFigures } from './probe-engine.ts';
 import type { BenchResults as SkewResults } from './skew.ts';
 import { renderMarkdown as renderSkew } from './skew.ts';
@@ -31,6 +32,8 @@ export interface Results {
   readonly fleet?: FleetResults;
   readonly probeEngine?: ProbeEngineFigures;
   readonly skew?: SkewResults;
+  /** Routing-skew pages under ALB's own intent (bench/intent.ts). */
+  readonly intent?: IntentResults;
   readonly cost?: {
     readonly basis: string;
     /** Billable resources of the synthesized stack, split by the construct that made them. */
@@ -104,6 +107,15 @@ function summary(r: Results): string[] {
   if (r.skew) {
     rows.push(
       `| Skew false positives, healthy windows | ≤ 1 in 10,000 | ${r.skew.falsePositives.hits} in ${r.skew.falsePositives.windows.toLocaleString('en-US')}; small windows ${r.skew.smallWindowFalsePositives.hits} in ${r.skew.smallWindowFalsePositives.windows.toLocaleString('en-US')} | ${met(r.skew.falsePositives.rate <= TARGETS.falsePositiveRate && r.skew.smallWindowFalsePositives.rate <= TARGETS.falsePositiveRate)} |`,
+    );
+  }
+  if (r.intent) {
+    const i = r.intent;
+    const pages = i.mitigation.routingSkew + i.leastOutstanding.routingSkew;
+    const caught = i.configSkewUnderLeastOutstanding.routingSkew + i.configSkewUnderMitigation.routingSkew;
+    const configWindows = i.configSkewUnderLeastOutstanding.windows + i.configSkewUnderMitigation.windows;
+    rows.push(
+      `| Routing-skew pages under anomaly mitigation and least outstanding requests | 0 | ${pages} in ${(i.mitigation.windows + i.leastOutstanding.windows).toLocaleString('en-US')} windows; configuration skew still caught in ${caught.toLocaleString('en-US')} of ${configWindows.toLocaleString('en-US')} | ${met(pages === 0 && caught === configWindows)} |`,
     );
   }
   if (r.cost) {
@@ -357,6 +369,15 @@ export function renderResults(r: Results): string {
       '## 4. Skew detector',
       '',
       renderSkew(r.skew)
+        .replace(/^### .*\n\n/, '')
+        .trimEnd(),
+    );
+  if (r.intent)
+    out.push(
+      '',
+      "## 4b. The load balancer's intent",
+      '',
+      renderIntentMarkdown(r.intent)
         .replace(/^### .*\n\n/, '')
         .trimEnd(),
     );

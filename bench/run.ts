@@ -3,7 +3,7 @@
  * drill outcome, on this machine. Prints Markdown, writes bench/results.json and bench/results.md.
  * Benchmarks report; they never fail a build on a figure.
  *
- *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,probe,skew,cost,drill] [--drill-observe-seconds N]
+ *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,probe,skew,intent,cost,drill] [--drill-observe-seconds N]
  *
  * `--quick` runs fewer repetitions, skips the 100-group fleet and replays the drill once (a smoke
  * run, not figures to quote). `--drill-observe-seconds` sets the drill's hold after the fault.
@@ -17,6 +17,7 @@ import { type CostInputs, estimateMonthlyCost, metricReadsPerMonth } from './cos
 import { measureDrillOutcome } from './drill-outcome.ts';
 import { FLEET_SCENARIOS, measureFleet } from './fleet.ts';
 import { measureFootprint } from './footprint.ts';
+import { DEFAULT_SEED as INTENT_SEED, runIntentBenchmark } from './intent.ts';
 import { PRICES } from './prices.ts';
 import { measureProbeEngine } from './probe-engine.ts';
 import { type Results, renderResults } from './render.ts';
@@ -24,7 +25,7 @@ import type { BenchResults as SkewResults } from './skew.ts';
 import { countTemplateResources } from './template-count.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
-const PARTS = ['footprint', 'fleet', 'probe', 'skew', 'cost', 'drill'] as const;
+const PARTS = ['footprint', 'fleet', 'probe', 'skew', 'intent', 'cost', 'drill'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Memory sizes from infra/lbguard-construct.ts (probe: `probeMemorySize` default; inspect fixed). */
@@ -122,6 +123,7 @@ async function main(argv: readonly string[]): Promise<void> {
     ? await measureProbeEngine({ requests: 2000, concurrency: 10, log })
     : undefined;
   const skew = only.has('skew') ? await runSkew() : undefined;
+  const intent = only.has('intent') ? runIntentBenchmark(INTENT_SEED, quick ? 1_000 : 10_000) : undefined;
 
   let cost: Results['cost'];
   if (only.has('cost') && fleet) {
@@ -185,6 +187,7 @@ async function main(argv: readonly string[]): Promise<void> {
     ...(fleet === undefined ? {} : { fleet }),
     ...(probeEngine === undefined ? {} : { probeEngine }),
     ...(skew === undefined ? {} : { skew }),
+    ...(intent === undefined ? {} : { intent }),
     ...(cost === undefined ? {} : { cost }),
     ...(drill === undefined ? {} : { drill }),
   };

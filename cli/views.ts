@@ -173,6 +173,7 @@ export function causeTone(cause: RootCause): Tone {
       return 'ok';
     case 'targets-unhealthy-balanced':
     case 'backend-errors-balanced':
+    case 'lb-protecting':
     case 'unknown':
       return 'warn';
     case 'routing-skew':

@@ -81,6 +81,18 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
       resources: ['*'],
     }),
   );
+  // Zonal shifts in effect (lambdas/adapters/zonal-shifts.ts), read on the guarded load balancers
+  // alone, by inspect alone: the plan it builds never sends traffic back to a shifted zone.
+  const guarded = [...new Set(services.map((s) => s.loadBalancer.arn))];
+  if (guarded.length > 0) {
+    inspect.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadZonalShifts',
+        actions: ['arc-zonal-shift:GetManagedResource'],
+        resources: guarded,
+      }),
+    );
+  }
   state.remediationTopic.grantPublish(inspect);
   state.remediationTopic.addToResourcePolicy(onlyPublisher(state.remediationTopic, roleOf(inspect)));
   // A request SNS cannot deliver after its retries lands in the dead-letter queue, whose alarm

@@ -51,6 +51,11 @@ export const UNUSED_GRANTS: Readonly<
     'sqs:SendMessage': DEAD_LETTERS,
     'kms:Decrypt': TOPIC_KEY,
     'kms:GenerateDataKey*': TOPIC_KEY,
+    'arc-zonal-shift:GetManagedResource': {
+      kind: 'not-exercised',
+      reason:
+        "Inspect reads the zonal shifts in effect for each guarded load balancer (lambdas/adapters/zonal-shifts.ts, one signed GET per service and cycle). moto has no ARC zonal shift, so the proof cannot authorise it; test/unit/zonal-shifts.test.ts checks the signed request and test/unit/infra/least-privilege.test.ts the grant's scope. Keep: without it inspect reads no shift and plans as if none were in effect.",
+    },
   },
   remediate: {
     'logs:CreateLogStream': LOGS,

@@ -11,6 +11,7 @@
  * docs/lint-rules.md is the rules table (id, what, why, how to fix); keep it in step.
  */
 import { plural } from './format.ts';
+import { dnsFailoverBelowRouting, weightedToUnhealthyGroup } from './lint/failover-rules.ts';
 import {
   defaultFixed5xx,
   forwardConcentrated,
@@ -40,7 +41,7 @@ export type {
   LintRule,
 } from './lint/types.ts';
 
-/** Every lint rule, errors first, in the order their findings are reported. */
+/** Every lint rule, in id order: the order their findings are reported. */
 export const LINT_RULES: readonly LintRule[] = [
   forwardConcentrated,
   forwardToEmptyGroup,
@@ -51,6 +52,8 @@ export const LINT_RULES: readonly LintRule[] = [
   noHealthyMinimum,
   healthCheckTooLax,
   healthCheckTooStrict,
+  weightedToUnhealthyGroup,
+  dnsFailoverBelowRouting,
   rewriteCanFail,
 ];
 

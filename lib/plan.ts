@@ -17,12 +17,14 @@ import { diffSnapshots, pairSnapshots } from './drift.ts';
 import { checkPlan } from './plan/check.ts';
 import { knownExistingTargetIds } from './plan/existing-targets.ts';
 import { planPriorities } from './plan/priorities.ts';
+import { protectionGuard, refuseRegistration } from './plan/protect.ts';
 import { checkReach, type ReachReason } from './plan/reach.ts';
 import { readOnlyListeners, readOnlyWrites } from './plan/read-only.ts';
 import { actionGuard, planTargets } from './plan/targets.ts';
 import { readOnlyReason } from './read-only.ts';
 import { canonicalJson, sha256 } from './snapshot.ts';
 import type {
+  Action,
   Drift,
   DriftKind,
   LbSnapshot,
@@ -32,6 +34,7 @@ import type {
   RemediationPolicy,
   TargetGroupAttachments,
   TargetHealth,
+  ZonalShift,
 } from './types.ts';
 
 export { describeStep } from './plan/describe-step.ts';
@@ -60,6 +63,8 @@ export interface PlanInput {
    */
   readonly attachments: TargetGroupAttachments;
   readonly policy: RemediationPolicy;
+  /** Zonal shifts in effect for the load balancer: no step sends traffic back to their zones. */
+  readonly zonalShifts?: readonly ZonalShift[];
 }
 
 /** Why a drift that no plan may restore is left alone. */
@@ -120,10 +125,14 @@ export function planRemediation(input: PlanInput): PlanOutcome {
     else remediable.push(drift);
   }
 
-  const targets = planTargets(p, remediable, input.existingTargetIds);
+  const protections = { health: input.health, zonalShifts: input.zonalShifts ?? [] };
+  const targets = planTargets(p, remediable, input.existingTargetIds, refuseRegistration(protections));
   fixes.push(...targets.fixes);
   leftAlone.push(...targets.leftAlone);
-  const guard = actionGuard(p, targets.registered);
+  const guardTargets = actionGuard(p, targets.registered);
+  const guardIntent = protectionGuard(input.current, protections);
+  const guard = (before: readonly Action[], after: readonly Action[]) =>
+    guardTargets(after) ?? guardIntent(before, after);
 
   const modifyRules: PlanStep[] = [];
   for (const pair of p.rules) {
@@ -131,7 +140,7 @@ export function planRemediation(input: PlanInput): PlanOutcome {
       (d) => d.ruleArn === pair.current.arn && RULE_CONTENT_KINDS.has(d.kind),
     );
     if (related.length === 0) continue;
-    const blocked = guard(pair.lastGood.actions);
+    const blocked = guard(pair.current.actions, pair.lastGood.actions);
     if (blocked !== undefined) {
       leave(related, blocked);
       continue;
@@ -160,7 +169,7 @@ export function planRemediation(input: PlanInput): PlanOutcome {
         d.listenerArn === pair.current.arn && d.ruleArn === undefined && DEFAULT_ACTION_KINDS.has(d.kind),
     );
     if (related.length === 0) continue;
-    const blocked = guard(pair.lastGood.defaultActions);
+    const blocked = guard(pair.current.defaultActions, pair.lastGood.defaultActions);
     if (blocked !== undefined) {
       leave(related, blocked);
       continue;
@@ -188,7 +197,7 @@ export function planRemediation(input: PlanInput): PlanOutcome {
     const slot = `${listener.current.arn}|${rule.priority}`;
     const blocked = priorities.taken.has(slot)
       ? `priority ${rule.priority} is now held by another rule, which lbguard does not move or delete`
-      : guard(rule.actions);
+      : guard([], rule.actions);
     if (blocked !== undefined) {
       leave(related, blocked);
       continue;
@@ -237,15 +246,8 @@ export type RestoreInput = Omit<PlanInput, 'existingTargetIds'>;
  * shows is the plan remediate applies.
  */
 export function planRestore(input: RestoreInput): PlanOutcome {
-  const { current, lastGood, health, attachments, policy } = input;
-  return planRemediation({
-    current,
-    lastGood,
-    health,
-    existingTargetIds: knownExistingTargetIds(current, lastGood, health),
-    attachments,
-    policy,
-  });
+  const { current, lastGood, health } = input;
+  return planRemediation({ ...input, existingTargetIds: knownExistingTargetIds(current, lastGood, health) });
 }
 
 /** Content hash of a plan's steps: sha256 (hex) of their canonical JSON. */

@@ -64,6 +64,7 @@ const TITLES: Readonly<Record<RootCause, string>> = {
   'single-survivor': 'all traffic piled on the last healthy target while the others failed health checks',
   'targets-unhealthy-balanced': 'targets failing health checks behind balanced routing',
   'backend-errors-balanced': 'backend errors behind a correctly balanced load balancer',
+  'lb-protecting': 'the load balancer steered traffic away from a target or zone on purpose',
   unknown: 'failing probes with no identified cause',
   'state-integrity': "lbguard's own state failed its integrity check, so it did not act",
 };
@@ -308,6 +309,13 @@ function measuresFor(cause: RootCause, service: string): Measures {
           'Add dependency latency and error metrics to the service dashboard next to the load balancer panels.',
         ],
         tasks: ['Add a probe step that exercises the failing dependency end to end.'],
+      };
+    case 'lb-protecting':
+      return {
+        improvements: [
+          'Find why the load balancer flagged the target (its 5xx, latency and logs) or why the zone was shifted; the routing configuration was not at fault.',
+        ],
+        tasks: ['Alarm on AnomalousHostCount and MitigatedHostCount per target group.'],
       };
     case 'unknown':
       return {

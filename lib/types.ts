@@ -37,6 +37,20 @@ export interface TargetHealth {
   /** ALB's reason code, e.g. `Target.FailedHealthChecks`, `Target.InvalidState`. */
   readonly reason?: string;
   readonly description?: string;
+  /**
+   * ALB's anomaly detection (`DescribeTargetHealth` `Include: AnomalyDetection`); absent when not
+   * reported. With `mitigationInEffect`, ALB is sending this target less traffic on purpose.
+   */
+  readonly anomaly?: { readonly result: 'anomalous' | 'normal'; readonly mitigationInEffect: boolean };
+}
+
+/** A zonal shift or zonal autoshift in effect for a load balancer (ARC zonal shift). */
+export interface ZonalShift {
+  readonly id: string;
+  readonly kind: 'zonal-shift' | 'autoshift';
+  /** The zone traffic is shifted away from, by name (`eu-west-1a`) or id (`euw1-az1`) as ARC gives it. */
+  readonly zone: string;
+  readonly expiry?: string;
 }
 
 /** One step of a probe or journey, as the prober saw it. */
@@ -316,6 +330,11 @@ export type RootCause =
    * integrity check in the state table: nothing is remediated until an operator re-promotes.
    */
   | 'state-integrity'
+  /**
+   * The load balancer sends a target or zone less traffic on purpose (anomaly mitigation, a zonal
+   * shift): not a fault of its configuration, never remediated, and never sent traffic back.
+   */
+  | 'lb-protecting'
   | 'unknown';
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -362,6 +381,8 @@ export interface Signals {
    * `lastGood` is then absent although one is stored.
    */
   readonly stateIntegrity?: readonly { readonly item: string; readonly problem: string }[];
+  /** Zonal shifts and autoshifts in effect for the load balancer; absent when not read. */
+  readonly zonalShifts?: readonly ZonalShift[];
 }
 
 /** Stable key of a target within its group: `id:port` (`id` alone for lambda targets). */

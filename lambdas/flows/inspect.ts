@@ -169,6 +169,7 @@ function planFor(service: ServiceConfig, o: Observation): Planned {
     health: o.health,
     attachments: o.attachments,
     policy: service.remediation,
+    ...(o.signals.zonalShifts === undefined ? {} : { zonalShifts: o.signals.zonalShifts }),
   });
   const note = (line: string): Planned => ({
     diagnosis: { ...diagnosis, evidence: [...diagnosis.evidence, line] },

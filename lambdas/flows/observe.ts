@@ -26,11 +26,13 @@ import type {
   StoredSnapshot,
   TargetGroupAttachments,
   TargetHealth,
+  ZonalShift,
 } from '../../lib/types.ts';
 import type { Now } from '../adapters/clock.ts';
 import type { AlbMetricsReader } from '../adapters/cloudwatch.ts';
 import type { LoadBalancerReader } from '../adapters/elbv2/ports.ts';
 import type { EvidenceStore, SnapshotStore } from '../adapters/state-store/ports.ts';
+import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import { knownAttributesOf, readServiceState } from './read-service.ts';
 
 /** Everything lbguard knows about one service at one moment, diagnosed. */
@@ -60,6 +62,8 @@ export interface ObserveDeps {
   readonly albMetrics: AlbMetricsReader;
   readonly store: SnapshotStore & EvidenceStore;
   readonly now: Now;
+  /** Zonal shifts in effect (ARC); absent where nothing reads them (the CLI without a grant). */
+  readonly zonalShifts?: ZonalShifts;
 }
 
 export interface ObserveOptions {
@@ -111,13 +115,14 @@ export async function observe(
     knownAttributes === undefined ? {} : { knownAttributes },
   );
   const snapshotHash = hashSnapshot(state.snapshot);
-  const [recentProbes, recentSamples, changes] = await Promise.all([
+  const [recentProbes, recentSamples, changes, zonalShifts] = await Promise.all([
     deps.store.recentProbeResults(
       name,
       isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis)),
     ),
     deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
     deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
+    readZonalShifts(deps.zonalShifts, service.loadBalancerArn),
   ]);
   const since = routingSince(latest, snapshotHash, at);
   const underCurrentRouting = (t: { readonly at: string }) => t.at >= since;
@@ -143,6 +148,7 @@ export async function observe(
     ...(lastChange === undefined ? {} : { lastChange }),
     ...(changes.length === 0 ? {} : { changes }),
     ...(stateIntegrity.length === 0 ? {} : { stateIntegrity }),
+    ...(zonalShifts === undefined ? {} : { zonalShifts }),
   };
   return {
     at,
@@ -157,6 +163,21 @@ export async function observe(
     signals,
     diagnosis: diagnose(signals, service.thresholds),
   };
+}
+
+/**
+ * A secondary read: a region without ARC, or a role without the grant, must not stop the guard.
+ * Unread, the shifts are absent, and the diagnosis and plan know of none.
+ */
+async function readZonalShifts(
+  port: ZonalShifts | undefined,
+  loadBalancerArn: string,
+): Promise<readonly ZonalShift[] | undefined> {
+  try {
+    return await port?.activeFor(loadBalancerArn);
+  } catch {
+    return undefined;
+  }
 }
 
 async function checked<T>(

@@ -6,6 +6,7 @@ import type {
   LoadBalancerState,
   TargetGroupAttributes,
 } from '../adapters/elbv2/ports.ts';
+import { pickAttributes } from '../adapters/elbv2/ports.ts';
 
 /**
  * Reads a service's load balancer plus the target groups of last known good that no listener
@@ -45,15 +46,5 @@ export async function readServiceState(
  * a guard or algorithm (a group that has neither is known to have neither, not unknown).
  */
 export function knownAttributesOf(snapshot: LbSnapshot): ReadonlyMap<string, TargetGroupAttributes> {
-  return new Map(
-    snapshot.targetGroups.map((g) => [
-      g.arn,
-      {
-        ...(g.unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting: g.unhealthyStateRouting }),
-        ...(g.loadBalancingAlgorithm === undefined
-          ? {}
-          : { loadBalancingAlgorithm: g.loadBalancingAlgorithm }),
-      },
-    ]),
-  );
+  return new Map(snapshot.targetGroups.map((g) => [g.arn, pickAttributes(g)]));
 }

@@ -15,6 +15,7 @@ import { SnsRemediationInvoker } from '../adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
 import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
+import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { InspectDeps } from '../flows/inspect.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
@@ -65,5 +66,7 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,
     now: overrides.now ?? (() => new Date()),
+    // Signed like ELBv2's calls, with its credentials, region, handler and any endpoint override.
+    zonalShifts: overrides.zonalShifts ?? new ArcZonalShifts(clients.elbv2.config),
   };
 }

@@ -20,6 +20,8 @@ export function classify(f: Facts): RootCause {
   if (f.groups.some(hasNoHealthyTargets)) return 'no-healthy-targets';
   if (f.groups.some((g) => (g.health?.unhealthy ?? 0) > 0)) return 'targets-unhealthy-balanced';
   if (f.observedSkew.length > 0) return 'routing-skew';
+  // Deliberate: unevenness it explains is not skew, and its targets are not sent traffic back.
+  if (f.protections.length > 0) return 'lb-protecting';
   if (f.impact) {
     const backend = f.backendProbeFailures || (f.signals.metrics?.target5xx ?? 0) > 0;
     return backend ? 'backend-errors-balanced' : 'unknown';

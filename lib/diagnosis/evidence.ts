@@ -3,6 +3,7 @@
  * a person needs first (who changed what, or why the load balancer is not the cause) comes first.
  */
 import { plural } from '../format.ts';
+import { describeProtection } from '../intent.ts';
 import { describeRoute, formatPercent } from '../routing.ts';
 import { describePerTargetShares } from '../served-by.ts';
 import type { ConfigChange, Drift, HealthCheck, RootCause, TargetHealth } from '../types.ts';
@@ -61,6 +62,8 @@ export function summarise(cause: RootCause, f: Facts): string {
             `${s.facts.name} sends all its traffic to ${s.survivor}, ${s.failing.length} of ${s.facts.registered} targets out of service (${reasonsOf(s.failing)})`,
         )
         .join('; ')}; not a routing fault, not remediated`;
+    case 'lb-protecting':
+      return `The load balancer is protecting the site on purpose: ${f.protections.map(describeProtection).join('; ')}; not a routing fault, not remediated`;
     case 'unknown':
       return 'Probes failing with no explanation in routing, target health or drift';
     case 'state-integrity':
@@ -169,9 +172,21 @@ export function explain(cause: RootCause, f: Facts): string[] {
         ...change,
         ...driftLines,
       ];
+    case 'lb-protecting':
+      return [
+        ...f.protections.map(describeProtection),
+        ...f.intended,
+        ...observed,
+        ...health,
+        'Not remediated, and no plan sends traffic back to these targets or zones: look at the target (its logs, its latency) or at the shift, not at the load balancer.',
+        ...change,
+        ...driftLines,
+        ...noLastGood,
+      ];
     case 'healthy':
       return [
         `probes: ${f.signals.probes.length} result(s), none failing`,
+        ...f.intended,
         ...driftLines,
         ...change,
         ...noLastGood,

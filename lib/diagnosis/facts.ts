@@ -4,6 +4,13 @@
  */
 import { diffSnapshots } from '../drift.ts';
 import {
+  explainPerTargetSkew,
+  findProtections,
+  hasGroupStickiness,
+  type Intent,
+  type Protection,
+} from '../intent.ts';
+import {
   type ConfigSkewFinding,
   describeRoute,
   destinationKey,
@@ -76,6 +83,10 @@ export interface Facts {
   readonly metricsLine?: string;
   readonly errorRate: number;
   readonly observedSkew: readonly string[];
+  /** Observed unevenness the load balancer's intent explains (lib/intent.ts): evidence, never skew. */
+  readonly intended: readonly string[];
+  /** Targets and zones the load balancer is sending less traffic on purpose. */
+  readonly protections: readonly Protection[];
   /** Per-target shares from served-by samples and instance counters, whichever exist. */
   readonly perTarget: readonly PerTargetShares[];
   /** Groups whose traffic all goes to their one healthy target while others fail health checks. */
@@ -138,6 +149,13 @@ export function gatherFacts(signals: Signals, thresholds: Thresholds): Facts {
   const metrics = summariseMetrics(signals.metrics);
   const perTarget = measurePerTarget(signals, liveNow, thresholds);
   const groups = routedGroups(signals, configNow, lastGood);
+  const intent: Intent = {
+    snapshot: signals.snapshot,
+    health: signals.health,
+    ...(lastGood === undefined ? {} : { lastGood }),
+    zonalShifts: signals.zonalShifts ?? [],
+  };
+  const observed = observeSkew(signals, liveNow, thresholds, perTarget, intent);
   return {
     signals,
     thresholds,
@@ -157,7 +175,9 @@ export function gatherFacts(signals: Signals, thresholds: Thresholds): Facts {
     backendProbeFailures: probes.backend,
     ...(metrics.line === undefined ? {} : { metricsLine: metrics.line }),
     errorRate: metrics.errorRate,
-    observedSkew: observeSkew(signals, liveNow, thresholds, perTarget),
+    observedSkew: observed.skew,
+    intended: observed.intended,
+    protections: findProtections(intent),
     perTarget,
     survivors: findSurvivors(groups, liveNow, signals.health),
     attribution: attributeDrift(
@@ -353,8 +373,10 @@ function observeSkew(
   live: RoutingModel,
   thresholds: Thresholds,
   perTarget: readonly PerTargetShares[],
-): string[] {
+  intent: Intent,
+): { skew: string[]; intended: string[] } {
   const lines: string[] = [];
+  const intended: string[] = [];
   const metrics = signals.metrics;
   if (metrics !== undefined) {
     for (const route of live.routes) {
@@ -369,7 +391,15 @@ function observeSkew(
         arns.map((arn) => [arn, countFor(metrics.requestCountByTargetGroup, arn)]),
       );
       const result = testSkew(observed, expected, thresholds.skew);
-      if (result.kind === 'skewed') {
+      if (
+        result.kind === 'skewed' &&
+        hasGroupStickiness(intent.snapshot, route) &&
+        result.heaviest.observedShare < 0.9
+      ) {
+        intended.push(
+          `CloudWatch RequestCount per target group uneven for ${describeRoute(route)}: its forward keeps clients on one target group (group stickiness)`,
+        );
+      } else if (result.kind === 'skewed') {
         lines.push(`CloudWatch RequestCount per target group for ${describeRoute(route)}:`);
         lines.push(...result.evidence.map((e) => `  ${e}`));
       }
@@ -377,10 +407,13 @@ function observeSkew(
   }
   for (const shares of perTarget) {
     if (shares.test.kind === 'tested' && shares.test.skew.kind === 'skewed') {
-      lines.push(`${describePerTargetShares(shares)}:`, ...shares.test.skew.evidence.map((e) => `  ${e}`));
+      const explained = explainPerTargetSkew(shares, intent, thresholds.skew);
+      if (explained !== undefined) intended.push(explained, describePerTargetShares(shares));
+      else
+        lines.push(`${describePerTargetShares(shares)}:`, ...shares.test.skew.evidence.map((e) => `  ${e}`));
     }
   }
-  return lines;
+  return { skew: lines, intended };
 }
 
 /** Per-target shares from every source beyond CloudWatch that reported anything. */

@@ -68,7 +68,12 @@ function groupSettings(g: TargetGroup): Record<string, unknown> {
   return {
     healthCheck: g.healthCheck,
     unhealthyStateRouting: g.unhealthyStateRouting,
+    dnsFailover: g.dnsFailover,
     loadBalancingAlgorithm: g.loadBalancingAlgorithm,
+    anomalyMitigation: g.anomalyMitigation,
+    slowStartSeconds: g.slowStartSeconds,
+    stickiness: g.stickiness,
+    targetControlPort: g.targetControlPort,
     protocol: g.protocol,
     port: g.port,
     targetType: g.targetType,

@@ -1,5 +1,5 @@
 /**
- * Lint rule about rule transforms (LBG-L10): a rewrite that fails for requests its rule matches.
+ * Lint rule about rule transforms (LBG-L12): a rewrite that fails for requests its rule matches.
  */
 import { describeTransforms } from '../snapshot.ts';
 import type { Condition, Listener, Rule, RuleTransform } from '../types.ts';
@@ -62,7 +62,7 @@ function failure(rule: Rule, transform: RuleTransform): string | undefined {
 }
 
 export const rewriteCanFail: LintRule = {
-  id: 'LBG-L10',
+  id: 'LBG-L12',
   level: 'warning',
   name: 'rewrite-can-fail',
   what: "A rule transform fails for requests the rule matches: a url-rewrite whose regex misses a path the rule's path-pattern admits, a host-header-rewrite whose regex misses a host its host-header condition admits, or a rewrite whose result is not a path (no leading /) or not a host name. Checked on sample requests drawn from the condition's values; regex conditions are not sampled.",

@@ -25,6 +25,7 @@ export function planTargets(
   p: SnapshotPairing,
   remediable: readonly Drift[],
   existing: ReadonlySet<string> | undefined,
+  refuse: (targetGroupArn: string, target: Target) => string | undefined = () => undefined,
 ): TargetsPart {
   const steps: PlanStep[] = [];
   const fixes: Drift[] = [];
@@ -38,15 +39,25 @@ export function planTargets(
     const related = remediable.filter(
       (d) => d.kind === 'targets-deregistered' && d.targetGroupArn === current.arn,
     );
-    const restorable = gone.filter((t) => existing === undefined || existing.has(t.id));
-    const lost = gone.filter((t) => !restorable.includes(t));
+    const candidates = gone.filter((t) => existing === undefined || existing.has(t.id));
+    const refused = candidates.flatMap((t) => {
+      const why = refuse(current.arn, t);
+      return why === undefined ? [] : [{ target: t, why }];
+    });
+    const restorable = candidates.filter((t) => !refused.some((r) => r.target === t));
+    const lost = gone.filter((t) => !candidates.includes(t));
     if (restorable.length > 0) {
       steps.push({ op: 'RegisterTargets', targetGroupArn: current.arn, targets: restorable });
       registered.set(current.arn, restorable);
       fixes.push(...related.map((d) => narrowTargets(d, current.name, restorable, gone)));
     }
+    for (const { target, why } of refused) {
+      leftAlone.push(...related.map((d) => ({ drift: narrowTargets(d, current.name, [target], gone), why })));
+    }
+    // Compared as absent on both sides by the routing check, like targets that no longer exist.
+    const absent = [...lost, ...refused.map((r) => r.target)];
+    if (absent.length > 0) vanished.set(current.arn, absent);
     if (lost.length > 0) {
-      vanished.set(current.arn, lost);
       leftAlone.push(
         ...related.map((d) => ({
           drift: narrowTargets(d, current.name, lost, gone),

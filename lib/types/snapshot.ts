@@ -30,6 +30,16 @@ export interface UnhealthyStateRouting {
   readonly minimumHealthyTargetsPercentage?: number;
 }
 
+/**
+ * Target-group stickiness (`stickiness.enabled=true`): requests of one client session go to one
+ * target, so per-target shares of real traffic follow sessions, not requests.
+ */
+export interface GroupStickiness {
+  /** `lb_cookie` or `app_cookie`, as ALB writes `stickiness.type`. */
+  readonly type: string;
+  readonly durationSeconds?: number;
+}
+
 export interface TargetGroup {
   readonly arn: string;
   readonly name: string;
@@ -39,7 +49,25 @@ export interface TargetGroup {
   readonly healthCheck: HealthCheck;
   readonly targets: readonly Target[];
   readonly unhealthyStateRouting?: UnhealthyStateRouting;
+  /**
+   * `target_group_health.dns_failover.minimum_healthy_targets.*`, absent at ALB's default (count 1,
+   * percentage off): below it, ALB takes the zone out of DNS.
+   */
+  readonly dnsFailover?: UnhealthyStateRouting;
+  /** `round_robin` (ALB's default), `least_outstanding_requests` or `weighted_random`, as read. */
   readonly loadBalancingAlgorithm?: string;
+  // The load balancer's own intent: each field absent at ALB's default, so that snapshots stored
+  // before lbguard read them hash the same.
+  /** `load_balancing.algorithm.anomaly_mitigation=on` (only with `weighted_random`). */
+  readonly anomalyMitigation?: true;
+  /** `slow_start.duration_seconds` when above 0: a new target's share ramps up over this time. */
+  readonly slowStartSeconds?: number;
+  readonly stickiness?: GroupStickiness;
+  /**
+   * The target optimizer's control port (`TargetControlPort`): an agent on each target caps its
+   * concurrent requests, so shares follow each target's capacity.
+   */
+  readonly targetControlPort?: number;
 }
 
 export interface WeightedTargetGroup {

@@ -190,6 +190,41 @@ describe('Elbv2LoadBalancerReader against moto', () => {
     expect(webA?.loadBalancingAlgorithm).toBe('least_outstanding_requests');
   });
 
+  it("reads the load balancer's intent that moto holds: anomaly mitigation, slow start, stickiness, DNS failover", async () => {
+    await clients.elbv2.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: group(shop, 'web-a').arn,
+        Attributes: [
+          { Key: 'load_balancing.algorithm.type', Value: 'weighted_random' },
+          { Key: 'load_balancing.algorithm.anomaly_mitigation', Value: 'on' },
+          { Key: 'slow_start.duration_seconds', Value: '60' },
+          { Key: 'stickiness.enabled', Value: 'true' },
+          { Key: 'stickiness.type', Value: 'lb_cookie' },
+          { Key: 'stickiness.lb_cookie.duration_seconds', Value: '300' },
+          { Key: 'target_group_health.dns_failover.minimum_healthy_targets.count', Value: '2' },
+        ],
+      }),
+    );
+    const { snapshot, health } = await new Elbv2LoadBalancerReader(clients.elbv2).readSnapshot(
+      shop.loadBalancerArn,
+    );
+    const webA = snapshot.targetGroups.find((g) => g.name === 'web-a');
+    expect(webA).toMatchObject({
+      loadBalancingAlgorithm: 'weighted_random',
+      anomalyMitigation: true,
+      slowStartSeconds: 60,
+      stickiness: { type: 'lb_cookie', durationSeconds: 300 },
+      dnsFailover: { minimumHealthyTargetsCount: 2 },
+    });
+    // moto answers DescribeTargetHealth without anomaly results (test/unit/elbv2-intent.test.ts
+    // covers them through the SDK mock); the other groups keep ALB's defaults, so no new field.
+    expect(health.some((h) => h.anomaly !== undefined)).toBe(false);
+    const webB = snapshot.targetGroups.find((g) => g.name === 'web-b');
+    for (const field of ['anomalyMitigation', 'slowStartSeconds', 'stickiness', 'dnsFailover']) {
+      expect(webB).not.toHaveProperty(field);
+    }
+  });
+
   it('reuses known attributes instead of describing them, and reads them only for groups it does not know', async () => {
     await clients.elbv2.send(
       new ModifyTargetGroupAttributesCommand({

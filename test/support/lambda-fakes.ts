@@ -19,6 +19,7 @@ import type {
   StateStore,
   StoredProbeHysteresis,
 } from '../../lambdas/adapters/state-store/ports.ts';
+import type { ZonalShifts } from '../../lambdas/adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import {
   type LbGuardConfig,
@@ -43,6 +44,7 @@ import type {
   StoredSnapshot,
   TargetHealth,
   TargetHealthState,
+  ZonalShift,
 } from '../../lib/types.ts';
 
 // In-memory stand-ins for every port the lambdas use, for unit tests of `run`. They follow the
@@ -277,6 +279,19 @@ export class FakeProber implements Prober {
       failed: 0,
       withoutHeader: 0,
     };
+  }
+}
+
+/** ARC zonal shift stand-in (moto has none): the shifts set, or a failure to read them. */
+export class FakeZonalShifts implements ZonalShifts {
+  shifts: readonly ZonalShift[] = [];
+  failure: Error | undefined;
+  readonly asked: string[] = [];
+
+  async activeFor(loadBalancerArn: string): Promise<readonly ZonalShift[]> {
+    this.asked.push(loadBalancerArn);
+    if (this.failure !== undefined) throw this.failure;
+    return this.shifts;
   }
 }
 

@@ -738,7 +738,7 @@ describe('lintSnapshot properties', () => {
   });
 });
 
-describe('LBG-L10 rewrite-can-fail', () => {
+describe('LBG-L12 rewrite-can-fail', () => {
   const web = goodGroup('web');
   function withTransform(conditions: readonly Condition[], transforms: Rule['transforms']): LbSnapshot {
     const r = { ...rule(443, 10, conditions, [forward([web, 1])]), ...(transforms ? { transforms } : {}) };
@@ -746,7 +746,7 @@ describe('LBG-L10 rewrite-can-fail', () => {
   }
   const messages = (s: LbSnapshot) =>
     lintSnapshot(s)
-      .findings.filter((f) => f.ruleId === 'LBG-L10')
+      .findings.filter((f) => f.ruleId === 'LBG-L12')
       .map((f) => f.message);
 
   it('flags a url-rewrite whose regex misses paths the path-pattern admits', () => {
@@ -803,12 +803,12 @@ describe('LBG-L10 rewrite-can-fail', () => {
   ])('passes %s', (_what, conditions, regex, replace) => {
     const s = withTransform(conditions, [{ type: 'url-rewrite', rewrites: [{ regex, replace }] }]);
     expect(messages(s)).toEqual([]);
-    expect(lintSnapshot(s).outcomes.find((o) => o.ruleId === 'LBG-L10')?.outcome).toBe('compliant');
+    expect(lintSnapshot(s).outcomes.find((o) => o.ruleId === 'LBG-L12')?.outcome).toBe('compliant');
   });
 
   it('is not applicable without transforms', () => {
     const outcome = lintSnapshot(withTransform([path('/api/*')], undefined)).outcomes.find(
-      (o) => o.ruleId === 'LBG-L10',
+      (o) => o.ruleId === 'LBG-L12',
     );
     expect(outcome?.outcome).toBe('not-applicable');
   });

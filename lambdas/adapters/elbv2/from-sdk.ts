@@ -34,7 +34,11 @@ import type { TargetGroupAttributes } from './ports.ts';
 const UNHEALTHY_COUNT_KEY = 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count';
 const UNHEALTHY_PERCENT_KEY =
   'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage';
+const DNS_COUNT_KEY = 'target_group_health.dns_failover.minimum_healthy_targets.count';
+const DNS_PERCENT_KEY = 'target_group_health.dns_failover.minimum_healthy_targets.percentage';
 const ALGORITHM_KEY = 'load_balancing.algorithm.type';
+const ANOMALY_MITIGATION_KEY = 'load_balancing.algorithm.anomaly_mitigation';
+const SLOW_START_KEY = 'slow_start.duration_seconds';
 
 export function requireField<T>(value: T | undefined, field: string): T {
   if (value === undefined) throw new LbGuardError(`ELBv2 response is missing ${field}`);
@@ -307,7 +311,7 @@ export function toTargetGroup(
   return {
     arn: requireField(g.TargetGroupArn, 'TargetGroupArn'),
     name: requireField(g.TargetGroupName, 'TargetGroupName'),
-    ...definedOnly({ protocol: g.Protocol, port: g.Port }),
+    ...definedOnly({ protocol: g.Protocol, port: g.Port, targetControlPort: g.TargetControlPort }),
     targetType: targetType as TargetType,
     healthCheck,
     targets,
@@ -315,14 +319,31 @@ export function toTargetGroup(
   };
 }
 
-/** The single-survivor guard and the algorithm, from `DescribeTargetGroupAttributes` key/values. */
-export function toTargetGroupAttributes(attributes: ReadonlyMap<string, string>): TargetGroupAttributes {
-  const unhealthyStateRouting = toUnhealthyStateRouting(attributes);
-  const algorithm = attributes.get(ALGORITHM_KEY);
-  return {
-    ...(unhealthyStateRouting === undefined ? {} : { unhealthyStateRouting }),
-    ...(algorithm === undefined ? {} : { loadBalancingAlgorithm: algorithm }),
-  };
+/**
+ * The failover minimums, the algorithm and the rest of the load balancer's intent, from
+ * `DescribeTargetGroupAttributes` key/values. Settings at ALB's default are left out, so a group
+ * read before lbguard knew them hashes the same.
+ */
+export function toTargetGroupAttributes(a: ReadonlyMap<string, string>): TargetGroupAttributes {
+  const dns = toMinimums(a, DNS_COUNT_KEY, DNS_PERCENT_KEY);
+  const slowStart = Number.parseInt(a.get(SLOW_START_KEY) ?? '', 10);
+  const type = a.get('stickiness.type') ?? 'lb_cookie';
+  const duration = Number.parseInt(a.get(`stickiness.${type}.duration_seconds`) ?? '', 10);
+  return definedOnly({
+    unhealthyStateRouting: toMinimums(a, UNHEALTHY_COUNT_KEY, UNHEALTHY_PERCENT_KEY),
+    // ALB's DNS default is count 1, percentage off: only a departure from it is a setting.
+    dnsFailover:
+      dns?.minimumHealthyTargetsCount === 1 && dns.minimumHealthyTargetsPercentage === undefined
+        ? undefined
+        : dns,
+    loadBalancingAlgorithm: a.get(ALGORITHM_KEY),
+    anomalyMitigation: a.get(ANOMALY_MITIGATION_KEY) === 'on' ? (true as const) : undefined,
+    slowStartSeconds: slowStart > 0 ? slowStart : undefined,
+    stickiness:
+      a.get('stickiness.enabled') === 'true'
+        ? { type, ...(Number.isFinite(duration) ? { durationSeconds: duration } : {}) }
+        : undefined,
+  });
 }
 
 function isRegistered(d: SdkTargetHealthDescription): boolean {
@@ -331,10 +352,14 @@ function isRegistered(d: SdkTargetHealthDescription): boolean {
   return !(state === 'unused' && d.TargetHealth?.Reason === 'Target.NotRegistered');
 }
 
-function toUnhealthyStateRouting(attributes: ReadonlyMap<string, string>): UnhealthyStateRouting | undefined {
-  const count = Number.parseInt(attributes.get(UNHEALTHY_COUNT_KEY) ?? '', 10);
-  // ALB writes "off" when the percentage guard is disabled.
-  const percent = Number.parseInt(attributes.get(UNHEALTHY_PERCENT_KEY) ?? '', 10);
+function toMinimums(
+  attributes: ReadonlyMap<string, string>,
+  countKey: string,
+  percentKey: string,
+): UnhealthyStateRouting | undefined {
+  const count = Number.parseInt(attributes.get(countKey) ?? '', 10);
+  // ALB writes "off" when a guard is disabled.
+  const percent = Number.parseInt(attributes.get(percentKey) ?? '', 10);
   const out = {
     ...(Number.isFinite(count) ? { minimumHealthyTargetsCount: count } : {}),
     ...(Number.isFinite(percent) ? { minimumHealthyTargetsPercentage: percent } : {}),
@@ -364,6 +389,14 @@ export function toTargetHealth(targetGroupArn: string, d: SdkTargetHealthDescrip
       reason: d.TargetHealth?.Reason,
       description: d.TargetHealth?.Description,
     }),
+    ...(d.AnomalyDetection?.Result === undefined
+      ? {}
+      : {
+          anomaly: {
+            result: d.AnomalyDetection.Result,
+            mitigationInEffect: d.AnomalyDetection.MitigationInEffect === 'yes',
+          },
+        }),
   };
 }
 

@@ -45,7 +45,24 @@ export interface DescribedTargetGroups {
 }
 
 /** What `DescribeTargetGroupAttributes` contributes to a target group. */
-export type TargetGroupAttributes = Pick<TargetGroup, 'unhealthyStateRouting' | 'loadBalancingAlgorithm'>;
+export type TargetGroupAttributes = Pick<TargetGroup, (typeof TARGET_GROUP_ATTRIBUTE_FIELDS)[number]>;
+
+/** The fields of a target group that come from `DescribeTargetGroupAttributes`. */
+export const TARGET_GROUP_ATTRIBUTE_FIELDS = [
+  'unhealthyStateRouting',
+  'dnsFailover',
+  'loadBalancingAlgorithm',
+  'anomalyMitigation',
+  'slowStartSeconds',
+  'stickiness',
+] as const satisfies readonly (keyof TargetGroup)[];
+
+/** The attribute fields of a group (or of known attributes), the absent ones left out. */
+export function pickAttributes(g: TargetGroupAttributes): TargetGroupAttributes {
+  const out: Record<string, unknown> = {};
+  for (const field of TARGET_GROUP_ATTRIBUTE_FIELDS) if (g[field] !== undefined) out[field] = g[field];
+  return out as TargetGroupAttributes;
+}
 
 export interface ReadSnapshotOptions {
   /**

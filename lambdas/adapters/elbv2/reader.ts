@@ -24,6 +24,7 @@ import type {
   ReadSnapshotOptions,
   TargetGroupAttributes,
 } from './ports.ts';
+import { pickAttributes } from './ports.ts';
 
 export interface Elbv2ReaderOptions {
   /** Per-target-group calls in flight at once. Default 4. */
@@ -35,18 +36,6 @@ export interface Elbv2ReaderOptions {
    * exactly what turns N−1 failed health checks into an outage.
    */
   readonly readAttributes?: boolean;
-}
-
-/** The attributes of a known group, keeping only the fields a snapshot holds. */
-function copyAttributes(known: TargetGroupAttributes): TargetGroupAttributes {
-  return {
-    ...(known.unhealthyStateRouting === undefined
-      ? {}
-      : { unhealthyStateRouting: known.unhealthyStateRouting }),
-    ...(known.loadBalancingAlgorithm === undefined
-      ? {}
-      : { loadBalancingAlgorithm: known.loadBalancingAlgorithm }),
-  };
 }
 
 const DESCRIBE_TARGET_GROUPS_MAX_ARNS = 20;
@@ -134,7 +123,7 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
       const health = descriptions.map((d) => toTargetHealth(arn, d));
       const knownHere = known?.get(arn);
       if (knownHere !== undefined) {
-        return { group: { ...toTargetGroup(g, descriptions), ...copyAttributes(knownHere) }, health };
+        return { group: { ...toTargetGroup(g, descriptions), ...pickAttributes(knownHere) }, health };
       }
       const attributes = this.#readAttributes ? await this.#describeAttributes(arn) : undefined;
       return { group: toTargetGroup(g, descriptions, attributes), health };
@@ -196,7 +185,10 @@ export class Elbv2LoadBalancerReader implements LoadBalancerReader {
 
   async #describeTargetHealth(targetGroupArn: string): Promise<SdkTargetHealthDescription[]> {
     const out = await call('DescribeTargetHealth', () =>
-      this.#client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
+      // Anomaly results come in the same call; ALB leaves them out for groups without detection.
+      this.#client.send(
+        new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn, Include: ['AnomalyDetection'] }),
+      ),
     );
     return out.TargetHealthDescriptions ?? [];
   }

@@ -128,6 +128,7 @@ describe('function wiring', () => {
         'now',
         'reader',
         'store',
+        'zonalShifts',
       ]);
       // Without the remediation topic inspect cannot hand off: it fails at cold start, not later.
       expect(() => inspectDeps(env, { clients })).toThrow(/LBGUARD_REMEDIATION_TOPIC_ARN: is required/);

@@ -12,6 +12,7 @@ import {
   FakeLoadBalancer,
   FakeProber,
   FakeSecretReader,
+  FakeZonalShifts,
   MemoryApplyOnce,
   MemoryStateStore,
   RecordingInvoker,
@@ -52,12 +53,20 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
   const logger = new SilentLog();
   const applyOnce = new MemoryApplyOnce();
   const albMetrics = new FakeAlbMetrics();
+  const zonalShifts = new FakeZonalShifts();
   // Wired as the functions wire themselves, every adapter overridden by its fake.
   const env = { config, tableName: 'lbguard-unit' };
   const shared = { config, store, metrics, logger, now: clock.now };
   const secrets = new FakeSecretReader();
   const probeDeps: ProbeDeps = wireProbe(env, { ...shared, prober, secrets, sleep: clock.sleep });
-  const inspectDeps: InspectDeps = wireInspect(env, { ...shared, reader: lb, albMetrics, notifier, invoker });
+  const inspectDeps: InspectDeps = wireInspect(env, {
+    ...shared,
+    reader: lb,
+    albMetrics,
+    notifier,
+    invoker,
+    zonalShifts,
+  });
   const remediateDeps = (lockOwner = 'req-1'): RemediateDeps =>
     wireRemediate(env, {
       ...shared,
@@ -82,6 +91,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
     logger,
     applyOnce,
     albMetrics,
+    zonalShifts,
     probeDeps,
     inspectDeps,
     remediateDeps,
