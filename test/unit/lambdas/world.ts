@@ -9,6 +9,7 @@ import type { LbSnapshot } from '../../../lib/types.ts';
 import {
   FakeAlbMetrics,
   FakeClock,
+  FakeDeploymentOwners,
   FakeLoadBalancer,
   FakeProber,
   FakeSecretReader,
@@ -52,6 +53,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
   const logger = new SilentLog();
   const applyOnce = new MemoryApplyOnce();
   const albMetrics = new FakeAlbMetrics();
+  const owners = new FakeDeploymentOwners();
   // Wired as the functions wire themselves, every adapter overridden by its fake.
   const env = { config, tableName: 'lbguard-unit' };
   const shared = { config, store, metrics, logger, now: clock.now };
@@ -64,6 +66,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
       reader: lb,
       writer: lb,
       notifier,
+      owners,
       prober,
       applyOnce,
       sleep: clock.sleep,
@@ -82,6 +85,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
     logger,
     applyOnce,
     albMetrics,
+    owners,
     probeDeps,
     inspectDeps,
     remediateDeps,
