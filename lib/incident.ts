@@ -347,12 +347,12 @@ function onDeferred(
   incident: Incident,
   event: Extract<IncidentEvent, { type: 'remediation-deferred' }>,
 ): TransitionResult {
-  const confirmedAt = Date.parse(enteredAt(incident, 'confirmed'));
-  const attempts = incident.remediations.filter((t) => Date.parse(t) >= confirmedAt);
-  const refunded = attempts.reduce<string | undefined>(
-    (latest, t) => (latest === undefined || Date.parse(t) > Date.parse(latest) ? t : latest),
-    undefined,
-  );
+  // ISO-8601 UTC times sort lexically: the last one since confirmation is the admitted attempt.
+  const confirmedAt = enteredAt(incident, 'confirmed');
+  const refunded = incident.remediations
+    .filter((t) => t >= confirmedAt)
+    .sort()
+    .at(-1);
   const owners = [...new Set(event.owners)].sort();
   const same = incident.deferral?.owners.join('\n') === owners.join('\n');
   const patch = {
@@ -367,7 +367,7 @@ function onDeferred(
     return { incident: { ...incident, ...patch, updatedAt: event.at }, effects: [] };
   }
   return move(incident, event.at, 'confirmed', {
-    what: `Remediation deferred: ${owners.join(', ')} in flight; nothing written, looking again at the next inspection`,
+    what: `Remediation deferred: ${owners.join(', ')} in flight; nothing written`,
     evidence: event.lines,
     severity: 'warning',
     patch,

@@ -32,17 +32,16 @@ export const remediationSchema = strict({
     z._default(intIn(30, 3600), DEFAULTS.remediation.verifyDeadlineSeconds),
     'Seconds after apply by which config must converge and probes be green.',
   ),
+  // Descriptions stay short: every function bundles the schema (docs/configuration.md says more).
   codeDeployApplications: described(
     z.optional(
-      z
-        .array(z.string().check(z.regex(/^[\w.+@-]{1,100}$/, 'must be a CodeDeploy application name')))
-        .check(z.minLength(1), z.maxLength(20, 'must name at most 20 applications')),
+      z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.minLength(1), z.maxLength(20)),
     ),
-    'CodeDeploy applications that deploy behind this load balancer. Before writing, remediate reads their deployment groups for a deployment in flight; left out, it reads every application of the account (one page of ListApplications, at most 50 groups).',
+    'CodeDeploy applications to check for a deployment in flight (default: all).',
   ),
   deploymentQuietSeconds: described(
     z._default(intIn(0, 3600), DEFAULTS.remediation.deploymentQuietSeconds),
-    'Seconds after a CloudFormation or CodeDeploy change to this routing (as CloudTrail reports it) during which lbguard treats a deployment as in flight and does not write; 0 relies on the stack and deployment lookups alone.',
+    'Seconds a CloudFormation/CodeDeploy change counts as a deployment in flight.',
   ),
 });
 export type RemediationConfig = z.output<typeof remediationSchema>;
