@@ -62,7 +62,8 @@ describe('owner reads, one service in auto naming no CodeDeploy application', ()
         r.Type === 'AWS::Events::Rule' &&
         String(JSON.stringify(r.Properties?.EventPattern)).includes('CloudTrail'),
     );
-    const detail = (rule?.Properties?.EventPattern as { detail: Record<string, unknown> }).detail;
+    if (rule === undefined) throw new Error('no routing-change rule in the template');
+    const detail = (rule.Properties?.EventPattern as { detail: Record<string, unknown> }).detail;
     expect(detail.userIdentity).toEqual({
       $or: [
         {
