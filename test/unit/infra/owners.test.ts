@@ -63,7 +63,8 @@ describe('owner reads, one service in auto naming no CodeDeploy application', ()
         String(JSON.stringify(r.Properties?.EventPattern)).includes('CloudTrail'),
     );
     if (rule === undefined) throw new Error('no routing-change rule in the template');
-    const detail = (rule.Properties?.EventPattern as { detail: Record<string, unknown> }).detail;
+    const pattern = rule.Properties?.EventPattern as { detail: Record<string, unknown> } | undefined;
+    const detail = pattern?.detail ?? {};
     expect(detail.userIdentity).toEqual({
       $or: [
         {
