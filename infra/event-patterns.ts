@@ -19,9 +19,15 @@ export interface RoutingChangeScope {
 /**
  * The EventBridge pattern for "AWS API Call via CloudTrail" events that touch a guarded load
  * balancer's listeners, rules or target groups. Failed calls (`errorCode` present) changed
- * nothing and are left out.
+ * nothing and are left out, and so are the calls of the roles in `ownRoleArns` (remediate's):
+ * lbguard's own restore must not wake its change path as if someone had changed the routing.
+ * A call made without an assumed-role session (a user, root) has no session issuer, so it still
+ * matches.
  */
-export function routingChangePattern(scopes: readonly RoutingChangeScope[]): events.EventPattern {
+export function routingChangePattern(
+  scopes: readonly RoutingChangeScope[],
+  ownRoleArns: readonly string[] = [],
+): events.EventPattern {
   const alternatives = scopes.flatMap((scope) => {
     const lb = scope.loadBalancer;
     const targetGroups =
@@ -43,6 +49,16 @@ export function routingChangePattern(scopes: readonly RoutingChangeScope[]): eve
       eventName: [...ROUTING_CHANGE_EVENT_NAMES],
       errorCode: [{ exists: false }],
       $or: alternatives,
+      ...(ownRoleArns.length === 0
+        ? {}
+        : {
+            userIdentity: {
+              $or: [
+                { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [...ownRoleArns] }] } } },
+                { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } },
+              ],
+            },
+          }),
     },
   };
 }

@@ -8,6 +8,7 @@ import type { LbGuardFunctions } from './functions.ts';
 import {
   elbv2ReadStatement,
   modeWritesLoadBalancer,
+  ownerReadStatements,
   remediationWriteStatements,
   TABLE_ACTIONS,
   TABLE_READ_ACTIONS,
@@ -110,6 +111,12 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
   )) {
     remediate.addToRolePolicy(statement);
   }
+  // Only a service that writes reaches the owner lookup (lambdas/flows/remediate.ts).
+  for (const statement of ownerReadStatements(
+    writers.map((s) => ({ loadBalancer: s.loadBalancer, codeDeployApplications: s.codeDeployApplications })),
+  )) {
+    remediate.addToRolePolicy(statement);
+  }
   acknowledgeScopedWildcards(options.functions, writers);
 }
 
@@ -151,6 +158,17 @@ function acknowledgeScopedWildcards(functions: LbGuardFunctions, writers: readon
       patterns.add(s.loadBalancer.targetGroupArnPattern);
     }
   }
+  for (const statement of ownerReadStatements(
+    writers.map((s) => ({ loadBalancer: s.loadBalancer, codeDeployApplications: s.codeDeployApplications })),
+  )) {
+    for (const resource of statement.resources.filter((r) => r.includes('*') && r !== '*')) {
+      Validations.of(remediate.role ?? remediate).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagText(stack, resource)}]`,
+        reason:
+          "Before any write, remediate reads who owns the routing: a stack (by a resource's physical id, so its name is not known in advance) or a CodeDeploy deployment group, all within the guarded load balancer's account and region; read-only.",
+      });
+    }
+  }
   for (const pattern of patterns) {
     Validations.of(remediate.role ?? remediate).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagText(stack, pattern)}]`,
@@ -167,7 +185,7 @@ function acknowledgeScopedWildcards(functions: LbGuardFunctions, writers: readon
     Validations.of(fn.role ?? fn).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ELBv2 Describe* actions (and, for inspect, cloudwatch:GetMetricData) support no resource-level permissions; they are read-only, named one by one, and each is called by the function (docs/iam-proof.md).',
+        'ELBv2 Describe* actions (and, for inspect, cloudwatch:GetMetricData; for remediate, codedeploy:ListApplications) support no resource-level permissions; they are read-only, named one by one, and each is called by the function (docs/iam-proof.md).',
     });
   }
 }

@@ -68,5 +68,10 @@ export const UNUSED_GRANTS: Readonly<
       reason:
         'The writer applies it when a plan restores rule priorities that drifted (lib/plan.ts, step 2); no scenario reorders rules, so the proof does not reach it. Keep: without it such a plan fails with AccessDenied half way.',
     },
+    'cloudformation:DescribeStacks': {
+      kind: 'not-exercised',
+      reason:
+        "The owner lookup (lambdas/adapters/deployment-owners.ts) reads a stack's status once DescribeStackResources has found the stack that holds a written resource; moto cannot look a stack up by physical id, so no scenario finds one. Keep: without it a stack-owned listener fails the lookup, and remediate escalates instead of acting.",
+    },
   },
 };

@@ -75,6 +75,56 @@ export function remediationWriteStatements(scopes: readonly WriteScope[]): iam.P
   return statements;
 }
 
+/** Where remediate looks for an owner in flight (lambdas/adapters/deployment-owners.ts). */
+export interface OwnerScope {
+  readonly loadBalancer: Pick<LoadBalancerArnParts, 'partition' | 'region' | 'account'>;
+  /** The applications the config names; undefined means every application is listed and read. */
+  readonly codeDeployApplications: readonly string[] | undefined;
+}
+
+/**
+ * The reads remediate makes before a write to find a deployment in flight, in the guarded load
+ * balancers' accounts and regions (a stack or deployment that owns a load balancer's listener
+ * lives beside it). Stacks are not known in advance, so any stack there; CodeDeploy is scoped to
+ * the applications the config names, and `ListApplications`, which has no resource-level
+ * permission, is granted only when some service names none.
+ */
+export function ownerReadStatements(scopes: readonly OwnerScope[]): iam.PolicyStatement[] {
+  if (scopes.length === 0) return [];
+  const arn = (s: OwnerScope, service: string, resource: string) =>
+    `arn:${s.loadBalancer.partition}:${service}:${s.loadBalancer.region}:${s.loadBalancer.account}:${resource}`;
+  const apps = (s: OwnerScope) => s.codeDeployApplications ?? ['*'];
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'FindStackInFlight',
+      actions: ['cloudformation:DescribeStackResources', 'cloudformation:DescribeStacks'],
+      resources: unique(scopes.map((s) => arn(s, 'cloudformation', 'stack/*'))),
+    }),
+    new iam.PolicyStatement({
+      sid: 'FindDeploymentGroups',
+      actions: ['codedeploy:ListDeploymentGroups'],
+      resources: unique(scopes.flatMap((s) => apps(s).map((a) => arn(s, 'codedeploy', `application:${a}`)))),
+    }),
+    new iam.PolicyStatement({
+      sid: 'FindDeploymentInFlight',
+      actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments'],
+      resources: unique(
+        scopes.flatMap((s) => apps(s).map((a) => arn(s, 'codedeploy', `deploymentgroup:${a}/*`))),
+      ),
+    }),
+  ];
+  if (scopes.some((s) => s.codeDeployApplications === undefined)) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ListDeploymentApplications',
+        actions: ['codedeploy:ListApplications'],
+        resources: ['*'],
+      }),
+    );
+  }
+  return statements;
+}
+
 /** Read access to the routing configuration and target health of any load balancer. */
 export function elbv2ReadStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({

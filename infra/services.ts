@@ -27,6 +27,8 @@ export interface ResolvedService {
   readonly allowCreateRule: boolean;
   /** Decides whether remediate may write to this service's load balancer at all. */
   readonly remediationMode: RemediationConfig['mode'];
+  /** The CodeDeploy applications remediate reads for a deployment in flight; undefined: all. */
+  readonly codeDeployApplications: readonly string[] | undefined;
   readonly soakSeconds: number;
 }
 
@@ -49,6 +51,7 @@ export function resolveServices(
     targetGroupArns: overrides[s.name]?.targetGroupArns ?? [],
     allowCreateRule: s.remediation.allowCreateRule,
     remediationMode: s.remediation.mode,
+    codeDeployApplications: s.remediation.codeDeployApplications,
     soakSeconds: s.thresholds.soakSeconds,
   }));
 }

@@ -38,7 +38,10 @@ export function createSchedules(scope: Construct, options: SchedulesOptions): vo
   });
   new events.Rule(scope, 'RoutingChange', {
     description: 'lbguard: wake inspect when a guarded load balancer listener, rule or target group changes',
-    eventPattern: routingChangePattern(options.services),
+    eventPattern: routingChangePattern(
+      options.services,
+      functions.remediate.role === undefined ? [] : [functions.remediate.role.roleArn],
+    ),
     targets: [lambdaTarget(functions.inspect, deadLetterQueue, Duration.minutes(15), 2)],
   });
 }

@@ -6,80 +6,25 @@
  * cooldown, hourly budget — are decided here so that they are tested once, not per lambda.
  */
 import { plural } from './format.ts';
-import type { Diagnosis, RemediationPolicy, Severity, Thresholds } from './types.ts';
+import type {
+  Incident,
+  IncidentEvent,
+  IncidentState,
+  TimelineEntry,
+  TransitionContext,
+  TransitionResult,
+} from './types/incident.ts';
+import type { Diagnosis, Severity } from './types.ts';
 
-export type IncidentState =
-  | 'ok'
-  | 'suspected'
-  | 'confirmed'
-  | 'mitigating'
-  | 'verifying'
-  | 'resolved'
-  | 'escalated';
-
-export interface TimelineEntry {
-  readonly at: string;
-  readonly from: IncidentState;
-  readonly to: IncidentState;
-  readonly what: string;
-  readonly evidence: readonly string[];
-}
-
-export interface Incident {
-  readonly id: string;
-  readonly service: string;
-  readonly state: IncidentState;
-  readonly openedAt: string;
-  readonly updatedAt: string;
-  readonly closedAt?: string;
-  readonly diagnosis?: Diagnosis;
-  readonly breaches: number;
-  readonly planHash?: string;
-  /** Readable lines, one per plan step. */
-  readonly planSteps?: readonly string[];
-  /** ISO times of remediation attempts (for cooldown and the hourly budget). */
-  readonly remediations: readonly string[];
-  readonly timeline: readonly TimelineEntry[];
-}
-
-export type IncidentEvent =
-  | {
-      readonly type: 'observed';
-      readonly at: string;
-      readonly diagnosis: Diagnosis;
-      readonly planHash?: string;
-      readonly planSteps?: readonly string[];
-    }
-  | { readonly type: 'remediation-started'; readonly at: string; readonly planHash: string }
-  | { readonly type: 'remediation-applied'; readonly at: string; readonly steps: readonly string[] }
-  | { readonly type: 'remediation-failed'; readonly at: string; readonly error: string }
-  | { readonly type: 'verified'; readonly at: string; readonly evidence: readonly string[] }
-  | { readonly type: 'verification-failed'; readonly at: string; readonly evidence: readonly string[] }
-  | { readonly type: 'lock-held'; readonly at: string };
-
-export type Effect =
-  | {
-      readonly type: 'notify';
-      readonly severity: Severity;
-      readonly subject: string;
-      readonly lines: readonly string[];
-    }
-  | { readonly type: 'invoke-remediation'; readonly incidentId: string; readonly planHash: string }
-  /** Dry-run: tell humans what would be done. */
-  | { readonly type: 'notify-plan'; readonly planHash: string; readonly steps: readonly string[] }
-  | { readonly type: 'escalate'; readonly reason: string };
-
-export interface TransitionContext {
-  readonly policy: RemediationPolicy;
-  readonly thresholds: Thresholds;
-  /** Service-wide ISO times of remediation attempts across incidents, for the hourly budget. */
-  readonly previousRemediations?: readonly string[];
-}
-
-export interface TransitionResult {
-  readonly incident: Incident;
-  readonly effects: readonly Effect[];
-}
+export type {
+  Effect,
+  Incident,
+  IncidentEvent,
+  IncidentState,
+  TimelineEntry,
+  TransitionContext,
+  TransitionResult,
+} from './types/incident.ts';
 
 export const HOUR_MS = 3_600_000;
 /** Past incidents read to count a service's remediations against the hourly budget and the cooldown. */
@@ -146,6 +91,9 @@ export function transition(
     case 'verification-failed':
       if (incident.state !== 'verifying') return ignore(incident);
       return escalate(incident, event.at, 'verification failed after remediation', event.evidence);
+    case 'remediation-deferred':
+      if (incident.state !== 'confirmed' && incident.state !== 'mitigating') return ignore(incident);
+      return onDeferred(incident, event);
     case 'lock-held':
       if (!isActive(incident.state)) return ignore(incident);
       return {
@@ -161,7 +109,6 @@ export function transition(
   }
 }
 
-/** States in which remediation is under way or about to be; remediation events only count here. */
 /** Confirmed, mitigating or verifying: remediation may be under way. */
 export function isActive(state: IncidentState): boolean {
   return state === 'confirmed' || state === 'mitigating' || state === 'verifying';
@@ -387,6 +334,43 @@ function onRemediationStarted(
       planHash: event.planHash,
       ...(recorded ? {} : { remediations: [...incident.remediations, event.at] }),
     },
+  });
+}
+
+/**
+ * A deployment owns the routing right now, so remediate wrote nothing. The attempt it was admitted
+ * for is handed back: a deferral spends neither the hourly budget nor the cooldown, so the next
+ * inspection that still sees the fault hands off again, and remediate looks again. The incident
+ * is (again) `confirmed`. People hear once per set of owners, not at every look.
+ */
+function onDeferred(
+  incident: Incident,
+  event: Extract<IncidentEvent, { type: 'remediation-deferred' }>,
+): TransitionResult {
+  // ISO-8601 UTC times sort lexically: the last one since confirmation is the admitted attempt.
+  const confirmedAt = enteredAt(incident, 'confirmed');
+  const refunded = incident.remediations
+    .filter((t) => t >= confirmedAt)
+    .sort()
+    .at(-1);
+  const owners = [...new Set(event.owners)].sort();
+  const same = incident.deferral?.owners.join('\n') === owners.join('\n');
+  const patch = {
+    remediations: incident.remediations.filter((t) => t !== refunded),
+    deferral: {
+      owners,
+      since: same ? (incident.deferral?.since ?? event.at) : event.at,
+      lastCheckedAt: event.at,
+    },
+  };
+  if (same && incident.state === 'confirmed') {
+    return { incident: { ...incident, ...patch, updatedAt: event.at }, effects: [] };
+  }
+  return move(incident, event.at, 'confirmed', {
+    what: `Remediation deferred: ${owners.join(', ')} in flight; nothing written`,
+    evidence: event.lines,
+    severity: 'warning',
+    patch,
   });
 }
 

@@ -44,6 +44,9 @@ const configChange = z.object({
   principal: text,
   principalArn: z.optional(text),
   sourceIp: z.optional(text),
+  invokedBy: z.optional(text),
+  userAgent: z.optional(text),
+  sessionIssuerArn: z.optional(text),
   at: text,
   resources: texts,
 });
@@ -87,6 +90,7 @@ const incident = z.object({
   planSteps: z.optional(texts),
   remediations: texts,
   timeline: z.array(z.object({ at: text, from: text, to: text, what: text, evidence: texts })),
+  deferral: z.optional(z.object({ owners: texts, since: text, lastCheckedAt: text })),
 });
 
 function checked<T>(schema: z.ZodMiniType, value: unknown, item: string): T {

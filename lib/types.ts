@@ -109,6 +109,11 @@ export interface ConfigChange {
   readonly principal: string;
   readonly principalArn?: string;
   readonly sourceIp?: string;
+  /** The AWS service that made the call on the principal's behalf (`cloudformation.amazonaws.com`). */
+  readonly invokedBy?: string;
+  readonly userAgent?: string;
+  /** The role an assumed-role session was issued from (a service-linked role names its service). */
+  readonly sessionIssuerArn?: string;
   readonly at: string;
   /** The ARNs the call touched (listener, rule or target group). */
   readonly resources: readonly string[];

@@ -199,6 +199,12 @@ function describeOutcome(outcome: RemediateOutcome): ApplyView {
       return { ...base, applied: [], detail: outcome.steps };
     case 'disabled':
       return { ...base, applied: [], detail: ['remediation is off for this service'] };
+    case 'deferred':
+      return {
+        ...base,
+        applied: [],
+        detail: [`a deployment owns this routing now (${outcome.owners.join(', ')}); nothing written`],
+      };
     case 'stale':
     case 'refused':
       return { ...base, applied: [], detail: [outcome.reason] };

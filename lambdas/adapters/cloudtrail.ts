@@ -32,6 +32,7 @@ export interface CloudTrailEventDetail {
   readonly eventTime: string;
   readonly userIdentity?: CloudTrailUserIdentity | undefined;
   readonly sourceIPAddress?: string | undefined;
+  readonly userAgent?: string | undefined;
   readonly requestParameters?: Readonly<Record<string, unknown>> | null | undefined;
   readonly responseElements?: Readonly<Record<string, unknown>> | null | undefined;
   readonly errorCode?: string | undefined;
@@ -125,7 +126,14 @@ export function translateCloudTrailEvent(detail: CloudTrailEventDetail): CloudTr
   }
   const at = Date.parse(detail.eventTime);
   if (Number.isNaN(at)) return { kind: 'ignored', reason: `eventTime ${detail.eventTime} is not a time` };
-  const principalArn = detail.userIdentity?.arn;
+  const identity = detail.userIdentity;
+  const principalArn = identity?.arn;
+  // Kept so remediate can tell a deployment service's change (lib/owners.ts) from a person's.
+  const via = {
+    invokedBy: identity?.invokedBy,
+    userAgent: detail.userAgent,
+    sessionIssuerArn: identity?.sessionContext?.sessionIssuer?.arn,
+  };
   return {
     kind: 'change',
     change: {
@@ -133,6 +141,7 @@ export function translateCloudTrailEvent(detail: CloudTrailEventDetail): CloudTr
       principal: describePrincipal(detail.userIdentity),
       ...(principalArn === undefined ? {} : { principalArn }),
       ...(detail.sourceIPAddress === undefined ? {} : { sourceIp: detail.sourceIPAddress }),
+      ...Object.fromEntries(Object.entries(via).filter(([, v]) => v !== undefined)),
       at: new Date(at).toISOString(),
       resources: touchedResources(detail),
     },

@@ -10,6 +10,7 @@ import {
 } from '../../lib/incident.ts';
 import type { LastGood } from '../../lib/last-good.ts';
 import { dryRunPlanNotification } from '../../lib/messages.ts';
+import { type StackOwner, stackDriftLines } from '../../lib/owners.ts';
 import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
@@ -18,6 +19,7 @@ import { judgeRecovery, type RecoveryVerdict, reportedProbes } from '../../lib/v
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
+import type { DeploymentOwners } from '../adapters/deployment-owners.ts';
 import type { LoadBalancerReader, LoadBalancerState, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
@@ -26,6 +28,7 @@ import type { Notifier } from '../adapters/notifier.ts';
 import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
 import { advanceIncident } from './incidents.ts';
+import { checkOwners } from './owners.ts';
 import { readServiceState } from './read-service.ts';
 
 export interface RemediateDeps {
@@ -33,8 +36,12 @@ export interface RemediateDeps {
   readonly reader: LoadBalancerReader;
   readonly writer: LoadBalancerWriter;
   /** Evidence: the probe function's results, for the probes remediate cannot run itself. */
-  readonly store: SnapshotStore & IncidentStore & Pick<EvidenceStore, 'recentProbeResults'>;
+  readonly store: SnapshotStore &
+    IncidentStore &
+    Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges'>;
   readonly notifier: Notifier;
+  /** Who owns the routing a plan writes: a deployment in flight defers every write. */
+  readonly owners: DeploymentOwners;
   readonly prober: Prober;
   readonly metrics: MetricsSink;
   readonly logger: Log;
@@ -65,6 +72,8 @@ export type RemediateOutcome =
       readonly applied: readonly string[];
     }
   | { readonly outcome: 'lock-held'; readonly incidentId: string; readonly heldBy: string }
+  /** A deployment owns the routing now (or whether one does is unknown): nothing was written. */
+  | { readonly outcome: 'deferred'; readonly incidentId: string; readonly owners: readonly string[] }
   | {
       readonly outcome: 'dry-run';
       readonly incidentId: string;
@@ -177,6 +186,31 @@ async function remediateUnderLock(
   }
 
   const plan = outcome.kind === 'plan' ? outcome.plan : undefined;
+  // The last look before the first write, under the lock and after admission, so a deferral never
+  // counts as an attempt. A deployment that starts between this look and the writes (a second or
+  // two) is not seen: README "Deployments in flight".
+  let stacks: readonly StackOwner[] = [];
+  if (plan !== undefined) {
+    const owners = await checkOwners(service, plan.steps, deps);
+    switch (owners.kind) {
+      case 'refuse':
+        return fail(`could not check for a deployment in flight: ${owners.error}`, []);
+      case 'defer':
+        await advance({
+          type: 'remediation-deferred',
+          at: iso(deps),
+          owners: owners.owners,
+          lines: owners.lines,
+        });
+        deps.logger.info('deployment in flight; remediation deferred, nothing written', {
+          incidentId,
+          owners: owners.owners,
+        });
+        return { outcome: 'deferred', incidentId, owners: owners.owners };
+      case 'clear':
+        stacks = owners.stacks;
+    }
+  }
   const notes =
     plan !== undefined && plan.hash !== request.planHash
       ? [
@@ -232,8 +266,10 @@ async function remediateUnderLock(
   await advance({ type: 'remediation-applied', at: iso(deps), steps: [...notes, ...summary] });
 
   const verdict = await awaitRecovery(service, lastGood, iso(deps), deps);
+  // What a stack holds and lbguard rewrote has drifted from its template, fixed or not.
+  const drift = applied.length === 0 ? [] : stackDriftLines(stacks);
   if (verdict.ok) {
-    await advance({ type: 'verified', at: iso(deps), evidence: verdict.evidence });
+    await advance({ type: 'verified', at: iso(deps), evidence: [...verdict.evidence, ...drift] });
     deps.logger.info('remediation verified', { incidentId, applied });
     return {
       outcome: 'resolved',
@@ -242,7 +278,7 @@ async function remediateUnderLock(
       applied,
     };
   }
-  await advance({ type: 'verification-failed', at: iso(deps), evidence: verdict.evidence });
+  await advance({ type: 'verification-failed', at: iso(deps), evidence: [...verdict.evidence, ...drift] });
   deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
   deps.logger.error('remediation did not verify', { incidentId, evidence: verdict.evidence });
   return { outcome: 'verification-failed', incidentId, applied, evidence: verdict.evidence };

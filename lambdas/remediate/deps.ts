@@ -5,9 +5,11 @@ import {
   createDynamoDbClients,
   createElbv2Client,
   createKmsClient,
+  createOwnerClients,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { realSleep } from '../adapters/clock.ts';
+import { AwsDeploymentOwners } from '../adapters/deployment-owners.ts';
 import { Elbv2LoadBalancerReader } from '../adapters/elbv2/reader.ts';
 import { Elbv2LoadBalancerWriter } from '../adapters/elbv2/writer.ts';
 import { HttpProber } from '../adapters/http-prober.ts';
@@ -20,8 +22,14 @@ import type { RemediateDeps } from '../flows/remediate.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
-/** Remediate reads and writes routing, records, verifies last good, and notifies; no CloudWatch, no Lambda. */
-export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms'>;
+/**
+ * Remediate reads and writes routing, records, verifies last good, notifies, and looks for a
+ * deployment in flight before it writes; no CloudWatch, no Lambda.
+ */
+export type RemediateClients = Pick<
+  AwsClients,
+  'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms' | 'cloudformation' | 'codedeploy'
+>;
 
 /** The SDK clients remediate uses, with the shared retry and timeout policy. */
 export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
@@ -30,6 +38,7 @@ export function remediateClients(opts: AwsClientOptions = {}): RemediateClients 
     ...createDynamoDbClients(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
+    ...createOwnerClients(opts),
   };
 }
 
@@ -58,6 +67,7 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
         signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
       }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
+    owners: overrides.owners ?? new AwsDeploymentOwners(clients.cloudformation, clients.codedeploy),
     prober: overrides.prober ?? new HttpProber(),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,

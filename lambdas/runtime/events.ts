@@ -57,6 +57,7 @@ export const CloudTrailElbv2EventSchema = z.extend(EventBridgeSchema, {
     eventTime: z.iso.datetime(),
     userIdentity: UserIdentitySchema,
     sourceIPAddress: z.optional(z.string()),
+    userAgent: z.optional(z.string()),
     requestParameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
     // Create* calls name the resource they made only here.
     responseElements: z.optional(z.nullable(z.record(z.string(), z.unknown()))),

@@ -42,10 +42,11 @@ export const DEFAULTS = {
     maxSteps: 10,
     allowCreateRule: false,
     verifyDeadlineSeconds: 300,
+    deploymentQuietSeconds: 300,
   },
   notifications: { emails: [], httpsEndpoints: [] },
 } as const satisfies {
   readonly thresholds: Thresholds;
-  readonly remediation: RemediationPolicy;
+  readonly remediation: RemediationPolicy & { readonly deploymentQuietSeconds: number };
   readonly [section: string]: unknown;
 };

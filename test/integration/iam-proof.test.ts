@@ -26,7 +26,7 @@ const SUITES = [
   {
     name: 'lambdas scenarios',
     covers:
-      'test/integration/lambdas-outage, lambdas-guardrails and lambdas-signals (the outage end to end, dry-run, backend fault, path rule, concurrent and retried remediation, throttling, access denied, malformed events, change attribution, the single survivor)',
+      'test/integration/lambdas-outage, lambdas-guardrails, lambdas-signals and lambdas-owners (the outage end to end, dry-run, backend fault, path rule, concurrent and retried remediation, throttling, access denied, malformed events, change attribution, the single survivor, a CodeDeploy deployment in flight)',
   },
   {
     name: 'seed drill',
@@ -83,6 +83,7 @@ describe("the lambdas' integration scenarios, each function under its role", asy
   await import('./lambdas-outage.test.ts');
   await import('./lambdas-guardrails.test.ts');
   await import('./lambdas-signals.test.ts');
+  await import('./lambdas-owners.test.ts');
 });
 
 describe('the seed drill, each function under its role', () => {

@@ -1,5 +1,6 @@
 import type { ApplyKey, ApplyOnce, ApplyRecord } from '../../lambdas/adapters/apply-once.ts';
 import type { AlbMetricsReader } from '../../lambdas/adapters/cloudwatch.ts';
+import type { DeploymentOwners } from '../../lambdas/adapters/deployment-owners.ts';
 import type {
   AppliedStep,
   LoadBalancerReader,
@@ -33,6 +34,7 @@ import { AwsApiError } from '../../lib/errors.ts';
 import type { ProbeHysteresisStates } from '../../lib/hysteresis.ts';
 import type { Incident } from '../../lib/incident.ts';
 import type { LastGood, SoakMarker } from '../../lib/last-good.ts';
+import type { OwnerLookup, WrittenResources } from '../../lib/owners.ts';
 import { applyPlan } from '../../lib/simulate.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
 import type {
@@ -89,6 +91,17 @@ export class FakeClock {
   sleep = async (ms: number): Promise<void> => {
     this.#ms += ms;
   };
+}
+
+/** Answers each lookup with `answer` (no owner by default) and records what it was asked. */
+export class FakeDeploymentOwners implements DeploymentOwners {
+  answer: OwnerLookup = { kind: 'looked', inFlight: [], stacks: [] };
+  readonly asked: WrittenResources[] = [];
+
+  async lookUp(written: WrittenResources): Promise<OwnerLookup> {
+    this.asked.push(written);
+    return this.answer;
+  }
 }
 
 export class SilentLog implements Log {

@@ -94,8 +94,28 @@ describe('translateCloudTrailEvent', () => {
         principal: 'role deploy-pipeline',
         principalArn: 'arn:aws:sts::123456789012:assumed-role/deploy-pipeline/codebuild-4711',
         sourceIp: '203.0.113.7',
+        sessionIssuerArn: 'arn:aws:iam::123456789012:role/deploy-pipeline',
         at: '2026-11-02T14:02:11.000Z',
         resources: [LISTENER],
+      },
+    });
+  });
+
+  it('keeps what tells a deployment service from a person: invokedBy, user agent, session issuer', () => {
+    const out = translateCloudTrailEvent(
+      event({
+        userIdentity: { ...pipeline, invokedBy: 'cloudformation.amazonaws.com' },
+        sourceIPAddress: 'cloudformation.amazonaws.com',
+        userAgent: 'cloudformation.amazonaws.com',
+      }),
+    );
+    expect(out).toMatchObject({
+      kind: 'change',
+      change: {
+        invokedBy: 'cloudformation.amazonaws.com',
+        userAgent: 'cloudformation.amazonaws.com',
+        sourceIp: 'cloudformation.amazonaws.com',
+        sessionIssuerArn: 'arn:aws:iam::123456789012:role/deploy-pipeline',
       },
     });
   });
@@ -147,6 +167,7 @@ describe('translateCloudTrailEvent', () => {
       change: {
         eventName: 'ModifyListener',
         principal: 'service autoscaling.amazonaws.com',
+        invokedBy: 'autoscaling.amazonaws.com',
         at: '2026-11-02T14:02:11.000Z',
         resources: [LISTENER],
       },

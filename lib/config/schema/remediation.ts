@@ -32,5 +32,16 @@ export const remediationSchema = strict({
     z._default(intIn(30, 3600), DEFAULTS.remediation.verifyDeadlineSeconds),
     'Seconds after apply by which config must converge and probes be green.',
   ),
+  // Descriptions stay short: every function bundles the schema (docs/configuration.md says more).
+  codeDeployApplications: described(
+    z.optional(
+      z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.minLength(1), z.maxLength(20)),
+    ),
+    'CodeDeploy applications to check for a deployment in flight (default: all).',
+  ),
+  deploymentQuietSeconds: described(
+    z._default(intIn(0, 3600), DEFAULTS.remediation.deploymentQuietSeconds),
+    'Seconds a CloudFormation/CodeDeploy change counts as a deployment in flight.',
+  ),
 });
 export type RemediationConfig = z.output<typeof remediationSchema>;

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../../infra/bundling.ts';
 import { awsClientConfig, createAwsClients, destroyAwsClients } from '../../../lambdas/adapters/clients.ts';
+import { AwsDeploymentOwners } from '../../../lambdas/adapters/deployment-owners.ts';
 import { HttpProber } from '../../../lambdas/adapters/http-prober.ts';
 import { inspectClients, inspectDeps } from '../../../lambdas/inspect/deps.ts';
 import { probeClients, probeDeps } from '../../../lambdas/probe/deps.ts';
@@ -48,7 +49,9 @@ async function bundledPackages(fn: 'probe' | 'inspect' | 'remediate'): Promise<S
 }
 
 const SDK_CLIENTS = [
+  '@aws-sdk/client-cloudformation',
   '@aws-sdk/client-cloudwatch',
+  '@aws-sdk/client-codedeploy',
   '@aws-sdk/client-dynamodb',
   '@aws-sdk/client-elastic-load-balancing-v2',
   '@aws-sdk/client-lambda',
@@ -69,7 +72,14 @@ describe('each function bundle', () => {
     ],
     [
       'remediate',
-      ['@aws-sdk/client-dynamodb', '@aws-sdk/client-elastic-load-balancing-v2', '@aws-sdk/client-sns'],
+      // CloudFormation and CodeDeploy: who owns the routing before any write (deployment-owners.ts).
+      [
+        '@aws-sdk/client-cloudformation',
+        '@aws-sdk/client-codedeploy',
+        '@aws-sdk/client-dynamodb',
+        '@aws-sdk/client-elastic-load-balancing-v2',
+        '@aws-sdk/client-sns',
+      ],
     ],
   ] as const)(
     '%s carries only the SDK clients it calls, and no YAML parser',
@@ -142,10 +152,18 @@ describe('function wiring', () => {
     }
   });
 
-  it('builds remediate without CloudWatch or Lambda clients', () => {
+  it('builds remediate without CloudWatch or Lambda clients, with the owner lookup', () => {
     const clients = remediateClients();
     try {
-      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'kms', 'sns']);
+      expect(Object.keys(clients).sort()).toEqual([
+        'cloudformation',
+        'codedeploy',
+        'documents',
+        'dynamodb',
+        'elbv2',
+        'kms',
+        'sns',
+      ]);
       expect(clients.elbv2).toBeInstanceOf(ElasticLoadBalancingV2Client);
       expect(clients.sns).toBeInstanceOf(SNSClient);
       const deps = remediateDeps(env, { clients, lockOwner: 'req-1' });
@@ -156,8 +174,9 @@ describe('function wiring', () => {
       );
       expect(deps.prober).toBeInstanceOf(HttpProber);
       expect(Object.keys(deps)).toEqual(
-        expect.arrayContaining(['writer', 'reader', 'notifier', 'applyOnce']),
+        expect.arrayContaining(['writer', 'reader', 'notifier', 'owners', 'applyOnce']),
       );
+      expect(deps.owners).toBeInstanceOf(AwsDeploymentOwners);
       expect(deps.lockOwner).toBe('req-1');
     } finally {
       destroyAwsClients(clients);

@@ -9,6 +9,7 @@ import type { LbSnapshot } from '../../../lib/types.ts';
 import {
   FakeAlbMetrics,
   FakeClock,
+  FakeDeploymentOwners,
   FakeLoadBalancer,
   FakeProber,
   FakeSecretReader,
@@ -54,6 +55,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
   const applyOnce = new MemoryApplyOnce();
   const albMetrics = new FakeAlbMetrics();
   const zonalShifts = new FakeZonalShifts();
+  const owners = new FakeDeploymentOwners();
   // Wired as the functions wire themselves, every adapter overridden by its fake.
   const env = { config, tableName: 'lbguard-unit' };
   const shared = { config, store, metrics, logger, now: clock.now };
@@ -73,6 +75,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
       reader: lb,
       writer: lb,
       notifier,
+      owners,
       prober,
       applyOnce,
       sleep: clock.sleep,
@@ -92,6 +95,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
     applyOnce,
     albMetrics,
     zonalShifts,
+    owners,
     probeDeps,
     inspectDeps,
     remediateDeps,
