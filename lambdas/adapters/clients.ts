@@ -1,6 +1,4 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -17,9 +15,6 @@ export interface AwsClients {
   readonly sns: SNSClient;
   /** The state table's MAC key (GenerateMac, VerifyMac); see state-store/state-signer.ts. */
   readonly kms: KMSClient;
-  /** Who owns the routing (deployment-owners.ts): remediate alone reads these two. */
-  readonly cloudformation: CloudFormationClient;
-  readonly codedeploy: CodeDeployClient;
 }
 
 export interface AwsClientOptions {
@@ -101,16 +96,6 @@ export function createKmsClient(opts: AwsClientOptions = {}): KMSClient {
   return new KMSClient(awsClientConfig(opts));
 }
 
-export type OwnerClients = Pick<AwsClients, 'cloudformation' | 'codedeploy'>;
-
-/** CloudFormation and CodeDeploy with the shared policy (`awsClientConfig`). */
-export function createOwnerClients(opts: AwsClientOptions = {}): OwnerClients {
-  return {
-    cloudformation: new CloudFormationClient(awsClientConfig(opts)),
-    codedeploy: new CodeDeployClient(awsClientConfig(opts)),
-  };
-}
-
 /** Every SDK client with the same policy (`awsClientConfig`): for the CLI, the drill and tests. */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   return {
@@ -119,14 +104,11 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     ...createDynamoDbClients(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
-    ...createOwnerClients(opts),
   };
 }
 
 /** Closes sockets held by keep-alive agents, for CLIs and tests that must exit promptly. */
 export function destroyAwsClients(clients: Partial<AwsClients>): void {
-  clients.cloudformation?.destroy();
-  clients.codedeploy?.destroy();
   clients.elbv2?.destroy();
   clients.cloudwatch?.destroy();
   clients.documents?.destroy();

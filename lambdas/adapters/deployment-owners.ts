@@ -1,18 +1,4 @@
-import {
-  type CloudFormationClient,
-  DescribeStackResourcesCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
-import {
-  type CodeDeployClient,
-  type DeploymentStatus,
-  GetDeploymentGroupCommand,
-  ListApplicationsCommand,
-  ListDeploymentGroupsCommand,
-  ListDeploymentsCommand,
-  type LoadBalancerInfo,
-} from '@aws-sdk/client-codedeploy';
-import { AwsApiError, LbGuardError } from '../../lib/errors.ts';
+import { LbGuardError } from '../../lib/errors.ts';
 import {
   CODEDEPLOY_IN_FLIGHT,
   type DeploymentOwner,
@@ -22,8 +8,14 @@ import {
   targetGroupName,
   type WrittenResources,
 } from '../../lib/owners.ts';
-import { call, errorName, isPermanent } from './aws-call.ts';
+import { errorName, isPermanent } from './aws-call.ts';
 import { mapBounded } from './map-bounded.ts';
+import {
+  type CloudFormationApi,
+  type CodeDeployApi,
+  type LoadBalancerInfo,
+  MalformedAnswerError,
+} from './owner-apis.ts';
 
 /**
  * Who owns the resources a plan would write, and which owners are in flight (lib/owners.ts). The
@@ -49,6 +41,8 @@ export class OwnerScopeError extends LbGuardError {
 const LOOKUPS_IN_FLIGHT = 3;
 /** Deployment groups read per lookup; beyond, the config must name the applications. */
 const MAX_GROUPS = 50;
+/** Pages of deployments read per deployment group while none in flight has been seen yet. */
+const MAX_DEPLOYMENT_PAGES = 5;
 
 /**
  * Stacks by `DescribeStackResources` with the resource's physical id (its ARN), then
@@ -61,10 +55,10 @@ const MAX_GROUPS = 50;
  * MAX_GROUPS. `GetDeploymentGroup` one by one, not `BatchGetDeploymentGroups`, which moto lacks.
  */
 export class AwsDeploymentOwners implements DeploymentOwners {
-  readonly #cfn: CloudFormationClient;
-  readonly #codedeploy: CodeDeployClient;
+  readonly #cfn: CloudFormationApi;
+  readonly #codedeploy: CodeDeployApi;
 
-  constructor(cfn: CloudFormationClient, codedeploy: CodeDeployClient) {
+  constructor(cfn: CloudFormationApi, codedeploy: CodeDeployApi) {
     this.#cfn = cfn;
     this.#codedeploy = codedeploy;
   }
@@ -85,11 +79,13 @@ export class AwsDeploymentOwners implements DeploymentOwners {
       return { kind: 'looked', inFlight, stacks };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      // Too much to read without the config naming the applications is no better on a retry.
+      // Too much to read without the config naming the applications, or an answer lbguard cannot
+      // read, is no better on a retry.
       return {
         kind: 'failed',
         error: message,
-        permanent: isPermanent(error) || error instanceof OwnerScopeError,
+        permanent:
+          isPermanent(error) || error instanceof OwnerScopeError || error instanceof MalformedAnswerError,
       };
     }
   }
@@ -104,10 +100,8 @@ export class AwsDeploymentOwners implements DeploymentOwners {
     });
     const owners: StackOwner[] = [];
     for (const [stackName, resources] of byStack) {
-      const out = await call('DescribeStacks', () =>
-        this.#cfn.send(new DescribeStacksCommand({ StackName: stackName })),
-      );
-      owners.push({ stackName, status: out.Stacks?.[0]?.StackStatus ?? 'UNKNOWN', resources });
+      const { StackStatus } = await this.#cfn.describeStack(stackName);
+      owners.push({ stackName, status: StackStatus, resources });
     }
     return owners;
   }
@@ -115,12 +109,14 @@ export class AwsDeploymentOwners implements DeploymentOwners {
   /** The stack holding a physical resource, or undefined when none does. */
   async #stackOf(arn: string): Promise<string | undefined> {
     try {
-      const out = await this.#cfn.send(new DescribeStackResourcesCommand({ PhysicalResourceId: arn }));
-      return out.StackResources?.[0]?.StackName;
+      const resources = await this.#cfn.describeStackResources({ PhysicalResourceId: arn });
+      // AWS answers with every resource of the stack that holds it, all of one stack.
+      return resources[0]?.StackName;
     } catch (error) {
       // "Stack for <id> does not exist": no stack holds it (moto says "Stack with id None …").
-      if (errorName(error) === 'ValidationError' && /does not exist/.test(String(error))) return undefined;
-      throw new AwsApiError('DescribeStackResources', { cause: error });
+      const cause = (error as { cause?: unknown }).cause;
+      if (errorName(cause) === 'ValidationError' && /does not exist/.test(String(cause))) return undefined;
+      throw error;
     }
   }
 
@@ -139,26 +135,16 @@ export class AwsDeploymentOwners implements DeploymentOwners {
       );
     }
     const infos = await mapBounded(groups, LOOKUPS_IN_FLIGHT, ({ application, group }) =>
-      call('GetDeploymentGroup', () =>
-        this.#codedeploy.send(
-          new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: group }),
-        ),
-      ),
+      this.#codedeploy.call('GetDeploymentGroup', {
+        applicationName: application,
+        deploymentGroupName: group,
+      }),
     );
     const owners: DeploymentOwner[] = [];
     for (const [i, { application, group }] of groups.entries()) {
-      const balanced = balancedBy(infos[i]?.deploymentGroupInfo?.loadBalancerInfo, written);
+      const balanced = balancedBy(infos[i]?.deploymentGroupInfo.loadBalancerInfo, written);
       if (balanced === undefined) continue;
-      const out = await call('ListDeployments', () =>
-        this.#codedeploy.send(
-          new ListDeploymentsCommand({
-            applicationName: application,
-            deploymentGroupName: group,
-            includeOnlyStatuses: [...CODEDEPLOY_IN_FLIGHT] as DeploymentStatus[],
-          }),
-        ),
-      );
-      for (const deploymentId of out.deployments ?? []) {
+      for (const deploymentId of await this.#inFlight(application, group)) {
         owners.push({
           kind: 'codedeploy',
           deploymentId,
@@ -172,8 +158,30 @@ export class AwsDeploymentOwners implements DeploymentOwners {
     return owners;
   }
 
+  /** A deployment group's deployments in flight; one is enough to defer, so paging stops there. */
+  async #inFlight(application: string, group: string): Promise<string[]> {
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    for (let pages = 0; pages < MAX_DEPLOYMENT_PAGES && ids.length === 0; pages++) {
+      const out = await this.#codedeploy.call('ListDeployments', {
+        applicationName: application,
+        deploymentGroupName: group,
+        includeOnlyStatuses: CODEDEPLOY_IN_FLIGHT,
+        ...(nextToken === undefined ? {} : { nextToken }),
+      });
+      ids.push(...(out.deployments ?? []));
+      // An empty token is the last page too (moto echoes "" back), as the SDK paginators read it.
+      nextToken = out.nextToken || undefined;
+      if (nextToken === undefined) return ids;
+    }
+    if (ids.length > 0) return ids;
+    throw new OwnerScopeError(
+      `CodeDeploy listed more than ${MAX_DEPLOYMENT_PAGES} pages of deployments for ${application}/${group} without one in flight; lbguard cannot tell whether one is`,
+    );
+  }
+
   async #applications(): Promise<string[]> {
-    const out = await call('ListApplications', () => this.#codedeploy.send(new ListApplicationsCommand({})));
+    const out = await this.#codedeploy.call('ListApplications', {});
     if (out.nextToken) {
       throw new OwnerScopeError(
         'more than one page of CodeDeploy applications: name the applications that deploy behind this load balancer in remediation.codeDeployApplications',
@@ -182,11 +190,19 @@ export class AwsDeploymentOwners implements DeploymentOwners {
     return out.applications ?? [];
   }
 
+  /** Every page, up to just past MAX_GROUPS: more than that fails the lookup anyway. */
   async #groupsOf(application: string): Promise<{ application: string; group: string }[]> {
-    const out = await call('ListDeploymentGroups', () =>
-      this.#codedeploy.send(new ListDeploymentGroupsCommand({ applicationName: application })),
-    );
-    return (out.deploymentGroups ?? []).map((group) => ({ application, group }));
+    const groups: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.#codedeploy.call('ListDeploymentGroups', {
+        applicationName: application,
+        ...(nextToken === undefined ? {} : { nextToken }),
+      });
+      groups.push(...(out.deploymentGroups ?? []));
+      nextToken = out.nextToken || undefined;
+    } while (nextToken !== undefined && groups.length <= MAX_GROUPS);
+    return groups.map((group) => ({ application, group }));
   }
 }
 
@@ -194,7 +210,7 @@ export class AwsDeploymentOwners implements DeploymentOwners {
  * The written or forwarded-to target groups a deployment group balances (by name, as CodeDeploy
  * names them), or undefined when it balances none of them and routes no written listener.
  */
-function balancedBy(info: LoadBalancerInfo | undefined, written: WrittenResources): string[] | undefined {
+function balancedBy(info: LoadBalancerInfo, written: WrittenResources): string[] | undefined {
   const pairs = info?.targetGroupPairInfoList ?? [];
   const names = new Set([
     ...(info?.targetGroupInfoList ?? []).map((t) => t.name),

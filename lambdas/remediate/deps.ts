@@ -5,7 +5,6 @@ import {
   createDynamoDbClients,
   createElbv2Client,
   createKmsClient,
-  createOwnerClients,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { realSleep } from '../adapters/clock.ts';
@@ -15,21 +14,21 @@ import { Elbv2LoadBalancerWriter } from '../adapters/elbv2/writer.ts';
 import { HttpProber } from '../adapters/http-prober.ts';
 import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
 import { SnsNotifier } from '../adapters/notifier.ts';
+import { CloudFormationApi, CodeDeployApi } from '../adapters/owner-apis.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
 import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
+import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateDeps } from '../flows/remediate.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
- * Remediate reads and writes routing, records, verifies last good, notifies, and looks for a
- * deployment in flight before it writes; no CloudWatch, no Lambda.
+ * Remediate reads and writes routing, records, verifies last good and notifies; no CloudWatch, no
+ * Lambda. Its calls to CloudFormation, CodeDeploy (a deployment in flight) and ARC (zonal shifts)
+ * are signed with the ELBv2 client's parts (signed-request.ts), not made through SDK clients.
  */
-export type RemediateClients = Pick<
-  AwsClients,
-  'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms' | 'cloudformation' | 'codedeploy'
->;
+export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms'>;
 
 /** The SDK clients remediate uses, with the shared retry and timeout policy. */
 export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
@@ -38,7 +37,6 @@ export function remediateClients(opts: AwsClientOptions = {}): RemediateClients 
     ...createDynamoDbClients(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
-    ...createOwnerClients(opts),
   };
 }
 
@@ -67,7 +65,14 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
         signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
       }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
-    owners: overrides.owners ?? new AwsDeploymentOwners(clients.cloudformation, clients.codedeploy),
+    owners:
+      overrides.owners ??
+      new AwsDeploymentOwners(
+        new CloudFormationApi(clients.elbv2.config),
+        new CodeDeployApi(clients.elbv2.config),
+      ),
+    // The re-plan under the lock respects a zone shifted away, as inspect's plan does.
+    zonalShifts: overrides.zonalShifts ?? new ArcZonalShifts(clients.elbv2.config),
     prober: overrides.prober ?? new HttpProber(),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,

@@ -1,4 +1,5 @@
 import {
+  CodeDeployClient,
   CreateApplicationCommand,
   CreateDeploymentCommand,
   CreateDeploymentGroupCommand,
@@ -7,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import { targetGroupName } from '../../lib/owners.ts';
+import { motoClientConfig } from '../support/aws-env.ts';
 import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';
 
@@ -41,9 +43,13 @@ async function confirmedOutage(world: MotoWorld): Promise<RemediateRequest> {
   return request;
 }
 
-/** A CodeDeploy application whose one deployment group balances `targetGroup`, with a deployment moto leaves in progress. */
-async function deploymentInProgress(world: MotoWorld, targetGroup: string): Promise<string> {
-  const codedeploy = world.admin.codedeploy;
+/**
+ * A CodeDeploy application whose one deployment group balances `targetGroup`, with a deployment
+ * moto leaves in progress. The deployment is the test's, made with the SDK client (a
+ * devDependency); lbguard reads CodeDeploy with its own signed calls (owner-apis.ts).
+ */
+async function deploymentInProgress(targetGroup: string): Promise<string> {
+  const codedeploy = new CodeDeployClient(motoClientConfig());
   await codedeploy.send(
     new CreateApplicationCommand({ applicationName: 'shop-web', computePlatform: 'Server' }),
   );
@@ -62,6 +68,7 @@ async function deploymentInProgress(world: MotoWorld, targetGroup: string): Prom
       revision: { revisionType: 'S3', s3Location: { bucket: 'builds', key: 'web.zip', bundleType: 'zip' } },
     }),
   );
+  codedeploy.destroy();
   if (out.deploymentId === undefined) throw new Error('moto made no deployment');
   return out.deploymentId;
 }
@@ -71,7 +78,7 @@ describe('remediation with a CodeDeploy deployment in progress, against moto', (
     w = await createMotoWorld(outageShop, () => ({}));
     const request = await confirmedOutage(w);
     const webB = targetGroupName(w.shop.groups['web-b']?.arn ?? '');
-    const deploymentId = await deploymentInProgress(w, webB);
+    const deploymentId = await deploymentInProgress(webB);
     const lastGood = await w.lastGoodHash();
 
     const out = await w.remediate(request);
@@ -102,7 +109,7 @@ describe('remediation with a CodeDeploy deployment in progress, against moto', (
   it('acts when the deployment in progress balances a target group the plan does not touch', async () => {
     w = await createMotoWorld(outageShop, () => ({}));
     const request = await confirmedOutage(w);
-    await deploymentInProgress(w, 'checkout');
+    await deploymentInProgress('checkout');
     const lastGood = await w.lastGoodHash();
     expect((await w.remediate(request)).outcome).toBe('resolved');
     expect(w.elbv2Writes().length).toBeGreaterThan(0);

@@ -18,6 +18,12 @@ import { AUTHORISED_AS_PARTS, type FunctionName, SIGNING_NAMES } from './templat
 // The action is named as IAM names it: the prefix from the request's SigV4 signing name (what
 // moto authorises against; `monitoring` is IAM's `cloudwatch`), the operation from the command
 // (the DynamoDB document client's commands run as the low-level ones: GetItem, not Get).
+//
+// Calls a function signs by hand with a client's parts (lambdas/adapters/signed-request.ts: the
+// owner lookup's CloudFormation and CodeDeploy reads) pass no middleware: they are recorded at the
+// client's request handler instead, the operation read from the request as AWS reads it
+// (`X-Amz-Target`, or the Query protocol's `Action=`). ARC's REST call names neither, and moto has
+// no ARC, so it is not recorded (infra/iam-unused-grants.ts).
 
 /** A call moto refused (HTTP 403): the function, the action and moto's error code and message. */
 export interface Refusal {
@@ -64,7 +70,28 @@ function partsOf(action: string, body: unknown): string[] | undefined {
   return [...new Set(names.map((n) => parts[n] ?? n))];
 }
 
+/** The operation of a request no SDK command made: JSON protocols' target, the Query `Action`. */
+function operationOf(request: HttpRequest): string | undefined {
+  const target = request.headers['x-amz-target'];
+  if (target !== undefined) return target.split('.').at(-1);
+  return typeof request.body === 'string'
+    ? (new URLSearchParams(request.body).get('Action') ?? undefined)
+    : undefined;
+}
+
+/** The slice of a built client the handler-level recording needs. */
+type HandlerOwner = {
+  config?: {
+    requestHandler?: {
+      handle: (request: HttpRequest, options?: unknown) => Promise<{ response: HttpResponse }>;
+    };
+  };
+};
+
 export class ActionRecorder {
+  /** Requests an SDK command made (its middleware recorded them): the handler skips these. */
+  readonly #fromCommands = new WeakSet<object>();
+  readonly #handlers = new WeakSet<object>();
   /** Per function, each action used and the suites (scenario groups) that used it. */
   readonly used = new Map<FunctionName, Map<string, Set<string>>>();
   readonly refusals: Refusal[] = [];
@@ -88,7 +115,44 @@ export class ActionRecorder {
         name: 'lbguardIamProofRecorder',
       });
     }
+    for (const value of Object.values(clients)) this.#instrumentHandler(fn, value as HandlerOwner | null);
     return clients;
+  }
+
+  /** Records the hand-signed calls sent through a client's request handler. */
+  #instrumentHandler(fn: FunctionName, client: HandlerOwner | null): void {
+    const handler = client?.config?.requestHandler;
+    if (handler === undefined || this.#handlers.has(handler)) return;
+    this.#handlers.add(handler);
+    const handle = handler.handle.bind(handler);
+    handler.handle = async (request, options) => {
+      const operation = this.#fromCommands.has(request) ? undefined : operationOf(request);
+      const out = await handle(request, options);
+      if (operation === undefined) return out;
+      const authorization = request.headers.authorization ?? '';
+      const signing = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization)?.[1] ?? 'unsigned';
+      await this.#record(fn, `${IAM_PREFIX[signing] ?? signing}:${operation}`, [], out.response);
+      return out;
+    };
+  }
+
+  async #record(
+    fn: FunctionName,
+    action: string,
+    parts: readonly string[],
+    response: HttpResponse,
+  ): Promise<void> {
+    if (response.statusCode === 403) {
+      const bytes = await bodyText(response.body);
+      // Put the body back for the caller's own error parsing.
+      response.body = bytes;
+      this.refusals.push({ fn, action, ...errorOf(Buffer.from(bytes).toString('utf8')) });
+      return;
+    }
+    const used = this.used.get(fn) ?? new Map<string, Set<string>>();
+    for (const a of parts.length > 0 ? parts : [action])
+      used.set(a, (used.get(a) ?? new Set()).add(this.suite));
+    this.used.set(fn, used);
   }
 
   async #observe(
@@ -103,18 +167,9 @@ export class ActionRecorder {
     const signing = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization)?.[1] ?? 'unsigned';
     const action = `${IAM_PREFIX[signing] ?? signing}:${(context.commandName ?? '?').replace(/Command$/, '')}`;
     const actions = partsOf(action, request.body) ?? [action];
+    this.#fromCommands.add(request);
     const out = await next(args);
-    const response = out.response as HttpResponse;
-    if (response.statusCode === 403) {
-      const bytes = await bodyText(response.body);
-      // Put the body back for the SDK's own error parsing.
-      response.body = bytes;
-      this.refusals.push({ fn, action, ...errorOf(Buffer.from(bytes).toString('utf8')) });
-    } else {
-      const used = this.used.get(fn) ?? new Map<string, Set<string>>();
-      for (const a of actions) used.set(a, (used.get(a) ?? new Set()).add(this.suite));
-      this.used.set(fn, used);
-    }
+    await this.#record(fn, action, actions, out.response as HttpResponse);
     return out;
   }
 

@@ -1,23 +1,17 @@
-import {
-  CloudFormationClient,
-  DescribeStackResourcesCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
-import {
-  CodeDeployClient,
-  GetDeploymentGroupCommand,
-  ListApplicationsCommand,
-  ListDeploymentGroupsCommand,
-  ListDeploymentsCommand,
-} from '@aws-sdk/client-codedeploy';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AwsDeploymentOwners } from '../../../lambdas/adapters/deployment-owners.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inspect } from '../../../lambdas/flows/inspect.ts';
 import { probe } from '../../../lambdas/flows/probe.ts';
 import { remediate as run } from '../../../lambdas/flows/remediate.ts';
 import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/runtime/events.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
+import {
+  type AwsStandIn,
+  codeDeployOk,
+  notInAStack,
+  stackResources,
+  stackStatus,
+  startAwsStandIn,
+} from '../../support/aws-stand-in.ts';
 import { listenerArn, outageCurrent, outageLastGood, tgArn } from '../fixtures/topologies.ts';
 import { scheduled, world } from './world.ts';
 
@@ -185,40 +179,34 @@ describe('remediate with an owner in flight', () => {
   });
 });
 
-describe('remediate with the AWS owner lookup (SDK mock)', () => {
-  const cfn = mockClient(CloudFormationClient);
-  const codedeploy = mockClient(CodeDeployClient);
-  afterEach(() => {
-    cfn.reset();
-    codedeploy.reset();
+describe('remediate with the AWS owner lookup (signed calls to a stand-in for CloudFormation and CodeDeploy)', () => {
+  let aws: AwsStandIn;
+  beforeAll(async () => {
+    aws = await startAwsStandIn();
+  });
+  afterAll(() => aws.close());
+  beforeEach(() => {
+    aws.reset();
+    aws.on('DescribeStackResources', notInAStack());
   });
 
-  function notInAStack() {
-    cfn
-      .on(DescribeStackResourcesCommand)
-      .rejects(Object.assign(new Error('Stack for arn does not exist'), { name: 'ValidationError' }));
-  }
-
   function deploymentGroupBalancing(name: string, deployments: string[]) {
-    codedeploy.on(ListApplicationsCommand).resolves({ applications: ['shop'] });
-    codedeploy.on(ListDeploymentGroupsCommand).resolves({ deploymentGroups: ['web'] });
-    codedeploy
-      .on(GetDeploymentGroupCommand)
-      .resolves({ deploymentGroupInfo: { loadBalancerInfo: { targetGroupInfoList: [{ name }] } } });
-    codedeploy.on(ListDeploymentsCommand).resolves({ deployments });
+    aws.on('ListApplications', codeDeployOk({ applications: ['shop'] }));
+    aws.on('ListDeploymentGroups', codeDeployOk({ deploymentGroups: ['web'] }));
+    aws.on(
+      'GetDeploymentGroup',
+      codeDeployOk({ deploymentGroupInfo: { loadBalancerInfo: { targetGroupInfoList: [{ name }] } } }),
+    );
+    aws.on('ListDeployments', codeDeployOk({ deployments }));
   }
 
   function wired(w: World) {
-    return {
-      ...w.remediateDeps(),
-      owners: new AwsDeploymentOwners(new CloudFormationClient({}), new CodeDeployClient({})),
-    };
+    return { ...w.remediateDeps(), owners: aws.owners() };
   }
 
   it('defers while a CodeDeploy deployment is in progress on a group that balances a written target group', async () => {
     const w = world(outageLastGood());
     const request = await confirmedOutage(w);
-    notInAStack();
     deploymentGroupBalancing('web-b', ['d-ABCDEF123']);
     const out = await run(request, wired(w));
     expect(out).toMatchObject({ outcome: 'deferred', owners: ['deployment d-ABCDEF123'] });
@@ -226,7 +214,7 @@ describe('remediate with the AWS owner lookup (SDK mock)', () => {
     expect(w.notifier.sent.at(-1)?.evidence?.join('\n')).toMatch(
       /aws deploy stop-deployment --deployment-id d-ABCDEF123 --auto-rollback-enabled/,
     );
-    expect(codedeploy.commandCalls(ListDeploymentsCommand)[0]?.args[0].input).toMatchObject({
+    expect(aws.callsOf('ListDeployments')[0]?.input).toMatchObject({
       applicationName: 'shop',
       deploymentGroupName: 'web',
       includeOnlyStatuses: expect.arrayContaining(['InProgress', 'Created']),
@@ -236,30 +224,27 @@ describe('remediate with the AWS owner lookup (SDK mock)', () => {
   it('acts when the deployment in progress is on a group that balances an unrelated target group', async () => {
     const w = world(outageLastGood());
     const request = await confirmedOutage(w);
-    notInAStack();
     deploymentGroupBalancing('checkout', ['d-OTHER']);
     const out = await run(request, wired(w));
     expect(out.outcome).toBe('resolved');
     // An unrelated group's deployments are not even listed.
-    expect(codedeploy.commandCalls(ListDeploymentsCommand)).toHaveLength(0);
+    expect(aws.callsOf('ListDeployments')).toHaveLength(0);
   });
 
   it('finds the stack of a listener by its physical id and defers while the stack updates', async () => {
     const w = world(outageLastGood());
     const request = await confirmedOutage(w);
-    cfn
-      .on(DescribeStackResourcesCommand)
-      .rejects(Object.assign(new Error('Stack for arn does not exist'), { name: 'ValidationError' }));
-    cfn
-      .on(DescribeStackResourcesCommand, { PhysicalResourceId: LISTENER })
-      .resolves({ StackResources: [{ StackName: 'shop-edge' } as never] });
-    cfn
-      .on(DescribeStacksCommand)
-      .resolves({ Stacks: [{ StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' } as never] });
-    codedeploy.on(ListApplicationsCommand).resolves({ applications: [] });
+    aws.on('DescribeStackResources', stackResources('shop-edge', [LISTENER]), (c) =>
+      Object.is(c.input.PhysicalResourceId, LISTENER),
+    );
+    aws.on('DescribeStacks', stackStatus('shop-edge', 'UPDATE_ROLLBACK_IN_PROGRESS'));
+    aws.on('ListApplications', codeDeployOk({ applications: [] }));
     const out = await run(request, wired(w));
     expect(out).toMatchObject({ outcome: 'deferred', owners: ['stack shop-edge'] });
     expect(w.lb.writes).toEqual([]);
-    expect(cfn.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({ StackName: 'shop-edge' });
+    expect(aws.callsOf('DescribeStacks')[0]?.input).toEqual({
+      Version: '2010-05-15',
+      StackName: 'shop-edge',
+    });
   });
 });
