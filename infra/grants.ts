@@ -83,16 +83,19 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
     }),
   );
   // Zonal shifts in effect (lambdas/adapters/zonal-shifts.ts), read on the guarded load balancers
-  // alone, by inspect alone: the plan it builds never sends traffic back to a shifted zone.
+  // alone, by inspect for its plan and by remediate for its re-plan under the lock: neither sends
+  // traffic back to a shifted zone.
   const guarded = [...new Set(services.map((s) => s.loadBalancer.arn))];
   if (guarded.length > 0) {
-    inspect.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadZonalShifts',
-        actions: ['arc-zonal-shift:GetManagedResource'],
-        resources: guarded,
-      }),
-    );
+    for (const fn of [inspect, remediate]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadZonalShifts',
+          actions: ['arc-zonal-shift:GetManagedResource'],
+          resources: guarded,
+        }),
+      );
+    }
   }
   state.remediationTopic.grantPublish(inspect);
   state.remediationTopic.addToResourcePolicy(onlyPublisher(state.remediationTopic, roleOf(inspect)));

@@ -63,6 +63,11 @@ export const UNUSED_GRANTS: Readonly<
     'sqs:SendMessage': DEAD_LETTERS,
     'kms:Decrypt': TOPIC_KEY,
     'kms:GenerateDataKey*': TOPIC_KEY,
+    'arc-zonal-shift:GetManagedResource': {
+      kind: 'not-exercised',
+      reason:
+        "Remediate reads the zonal shifts in effect when it re-plans under its lock (lambdas/flows/remediate.ts, one signed GET per remediation), so a restore never sends traffic back to a zone shifted away since inspect planned. moto has no ARC zonal shift, so the proof cannot authorise it; test/unit/lambdas/remediate-zonal-shifts.test.ts checks the re-plan and test/unit/infra/least-privilege.test.ts the grant's scope. Keep: without it remediate re-plans as if no shift were in effect.",
+    },
     'elasticloadbalancing:SetRulePriorities': {
       kind: 'not-exercised',
       reason:

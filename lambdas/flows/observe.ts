@@ -26,14 +26,13 @@ import type {
   StoredSnapshot,
   TargetGroupAttachments,
   TargetHealth,
-  ZonalShift,
 } from '../../lib/types.ts';
 import type { Now } from '../adapters/clock.ts';
 import type { AlbMetricsReader } from '../adapters/cloudwatch.ts';
 import type { LoadBalancerReader } from '../adapters/elbv2/ports.ts';
 import type { EvidenceStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
-import { knownAttributesOf, readServiceState } from './read-service.ts';
+import { knownAttributesOf, readServiceState, readZonalShifts } from './read-service.ts';
 
 /** Everything lbguard knows about one service at one moment, diagnosed. */
 export interface Observation {
@@ -163,21 +162,6 @@ export async function observe(
     signals,
     diagnosis: diagnose(signals, service.thresholds),
   };
-}
-
-/**
- * A secondary read: a region without ARC, or a role without the grant, must not stop the guard.
- * Unread, the shifts are absent, and the diagnosis and plan know of none.
- */
-async function readZonalShifts(
-  port: ZonalShifts | undefined,
-  loadBalancerArn: string,
-): Promise<readonly ZonalShift[] | undefined> {
-  try {
-    return await port?.activeFor(loadBalancerArn);
-  } catch {
-    return undefined;
-  }
 }
 
 async function checked<T>(

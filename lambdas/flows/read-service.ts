@@ -1,12 +1,13 @@
 import type { ServiceConfig } from '../../lib/config/index.ts';
 import { normaliseSnapshot } from '../../lib/snapshot.ts';
-import type { LbSnapshot } from '../../lib/types.ts';
+import type { LbSnapshot, ZonalShift } from '../../lib/types.ts';
 import type {
   LoadBalancerReader,
   LoadBalancerState,
   TargetGroupAttributes,
 } from '../adapters/elbv2/ports.ts';
 import { pickAttributes } from '../adapters/elbv2/ports.ts';
+import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 
 /**
  * Reads a service's load balancer plus the target groups of last known good that no listener
@@ -47,4 +48,19 @@ export async function readServiceState(
  */
 export function knownAttributesOf(snapshot: LbSnapshot): ReadonlyMap<string, TargetGroupAttributes> {
   return new Map(snapshot.targetGroups.map((g) => [g.arn, pickAttributes(g)]));
+}
+
+/**
+ * A secondary read: a region without ARC, or a role without the grant, must not stop the guard.
+ * Unread, the shifts are absent, and the diagnosis and plan know of none.
+ */
+export async function readZonalShifts(
+  port: ZonalShifts | undefined,
+  loadBalancerArn: string,
+): Promise<readonly ZonalShift[] | undefined> {
+  try {
+    return await port?.activeFor(loadBalancerArn);
+  } catch {
+    return undefined;
+  }
 }

@@ -14,7 +14,7 @@ import { type StackOwner, stackDriftLines } from '../../lib/owners.ts';
 import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
-import { type LbSnapshot, targetKey } from '../../lib/types.ts';
+import { type LbSnapshot, targetKey, type ZonalShift } from '../../lib/types.ts';
 import { judgeRecovery, type RecoveryVerdict, reportedProbes } from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
@@ -26,10 +26,11 @@ import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
+import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
-import { readServiceState } from './read-service.ts';
+import { readServiceState, readZonalShifts } from './read-service.ts';
 
 export interface RemediateDeps {
   readonly config: LbGuardConfig;
@@ -42,6 +43,8 @@ export interface RemediateDeps {
   readonly notifier: Notifier;
   /** Who owns the routing a plan writes: a deployment in flight defers every write. */
   readonly owners: DeploymentOwners;
+  /** Zonal shifts in effect: the re-plan sends no traffic back to a zone shifted away. */
+  readonly zonalShifts?: ZonalShifts;
   readonly prober: Prober;
   readonly metrics: MetricsSink;
   readonly logger: Log;
@@ -158,8 +161,11 @@ async function remediateUnderLock(
     throw error;
   }
   if (lastGood === undefined) return fail('no last known good to restore', []);
-  const live = await readServiceState(deps.reader, service, lastGood.snapshot);
-  const outcome = replan(service, live, lastGood);
+  const [live, shifts] = await Promise.all([
+    readServiceState(deps.reader, service, lastGood.snapshot),
+    readZonalShifts(deps.zonalShifts, service.loadBalancerArn),
+  ]);
+  const outcome = replan(service, live, lastGood, shifts);
 
   switch (service.remediation.mode) {
     case 'off':
@@ -265,7 +271,7 @@ async function remediateUnderLock(
     applied.length === 0 ? ['nothing left to apply: live routing already matches last known good'] : applied;
   await advance({ type: 'remediation-applied', at: iso(deps), steps: [...notes, ...summary] });
 
-  const verdict = await awaitRecovery(service, lastGood, iso(deps), deps);
+  const verdict = await awaitRecovery(service, lastGood, shifts, iso(deps), deps);
   // What a stack holds and lbguard rewrote has drifted from its template, fixed or not.
   const drift = applied.length === 0 ? [] : stackDriftLines(stacks);
   if (verdict.ok) {
@@ -284,13 +290,19 @@ async function remediateUnderLock(
   return { outcome: 'verification-failed', incidentId, applied, evidence: verdict.evidence };
 }
 
-function replan(service: ServiceConfig, live: LoadBalancerState, lastGood: LastGood): PlanOutcome {
+function replan(
+  service: ServiceConfig,
+  live: LoadBalancerState,
+  lastGood: LastGood,
+  shifts: readonly ZonalShift[] | undefined,
+): PlanOutcome {
   return planRestore({
     current: live.snapshot,
     lastGood: lastGood.snapshot,
     health: live.health,
     attachments: live.attachments,
     policy: service.remediation,
+    ...(shifts === undefined ? {} : { zonalShifts: shifts }),
   });
 }
 
@@ -327,12 +339,13 @@ async function showPlan(
 async function awaitRecovery(
   service: ServiceConfig,
   lastGood: LastGood,
+  shifts: readonly ZonalShift[] | undefined,
   appliedAt: string,
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
   for (;;) {
-    const verdict = await checkRecovery(service, lastGood, appliedAt, deps);
+    const verdict = await checkRecovery(service, lastGood, shifts, appliedAt, deps);
     const left = deadline - deps.now().getTime();
     if (verdict.ok || left <= 0) return verdict;
     await deps.sleep(Math.min(VERIFY_POLL_MS, left));
@@ -346,6 +359,7 @@ async function awaitRecovery(
 async function checkRecovery(
   service: ServiceConfig,
   lastGood: LastGood,
+  shifts: readonly ZonalShift[] | undefined,
   appliedAt: string,
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
@@ -362,7 +376,8 @@ async function checkRecovery(
   ]);
   const probes = [...ran, ...reportedProbes(service.name, reported, results, appliedAt, iso(deps))];
   return judgeRecovery({
-    replanned: replan(service, live, lastGood),
+    // Converged means nothing left to restore that a plan may restore: not a shifted zone's targets.
+    replanned: replan(service, live, lastGood, shifts),
     live: live.snapshot,
     health: live.health,
     probes,

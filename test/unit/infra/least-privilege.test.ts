@@ -185,16 +185,21 @@ describe('with two services, shop in auto and api in dry-run, and every option',
     expect(Object.values(granting).flat().sort()).toEqual([...LB_WRITES].sort());
   });
 
-  it('lets inspect alone read zonal shifts, on the guarded load balancers only', () => {
+  it('lets inspect and remediate alone read zonal shifts, on the guarded load balancers only', () => {
     const granting = rolesGranting(json, ['arc-zonal-shift:GetManagedResource']);
-    expect(granting).toEqual({ [roleIdOf(json, 'inspect')]: ['arc-zonal-shift:GetManagedResource'] });
-    const reads = roleStatements(json, roleIdOf(json, 'inspect')).filter((s) =>
-      asList(s.Action).includes('arc-zonal-shift:GetManagedResource'),
-    );
-    const resources = JSON.stringify(reads.map((s) => s.Resource));
-    expect(resources).toContain('"Ref":"Alb');
-    expect(resources).toContain(API_LB_ARN);
-    expect(resources).not.toContain('"*"');
+    expect(granting).toEqual({
+      [roleIdOf(json, 'inspect')]: ['arc-zonal-shift:GetManagedResource'],
+      [roleIdOf(json, 'remediate')]: ['arc-zonal-shift:GetManagedResource'],
+    });
+    for (const fn of ['inspect', 'remediate'] as const) {
+      const reads = roleStatements(json, roleIdOf(json, fn)).filter((s) =>
+        asList(s.Action).includes('arc-zonal-shift:GetManagedResource'),
+      );
+      const resources = JSON.stringify(reads.map((s) => s.Resource));
+      expect(resources).toContain('"Ref":"Alb');
+      expect(resources).toContain(API_LB_ARN);
+      expect(resources).not.toContain('"*"');
+    }
   });
 
   it("scopes the writes to shop's load balancer and target groups, never api's", () => {

@@ -76,6 +76,7 @@ export function world(snapshot: LbSnapshot, config: LbGuardConfig = serviceConfi
       writer: lb,
       notifier,
       owners,
+      zonalShifts,
       prober,
       applyOnce,
       sleep: clock.sleep,
