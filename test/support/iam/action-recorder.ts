@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type {
   DeserializeHandler,
   DeserializeHandlerArguments,
@@ -131,7 +132,10 @@ export class ActionRecorder {
       if (operation === undefined) return out;
       const authorization = request.headers.authorization ?? '';
       const signing = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization)?.[1] ?? 'unsigned';
-      await this.#record(fn, `${IAM_PREFIX[signing] ?? signing}:${operation}`, [], out.response);
+      // Put back as a stream: signed-request.ts reads the body as one.
+      await this.#record(fn, `${IAM_PREFIX[signing] ?? signing}:${operation}`, [], out.response, (bytes) =>
+        Readable.from([Buffer.from(bytes)]),
+      );
       return out;
     };
   }
@@ -141,11 +145,12 @@ export class ActionRecorder {
     action: string,
     parts: readonly string[],
     response: HttpResponse,
+    rebody: (bytes: Uint8Array) => unknown = (bytes) => bytes,
   ): Promise<void> {
     if (response.statusCode === 403) {
       const bytes = await bodyText(response.body);
       // Put the body back for the caller's own error parsing.
-      response.body = bytes;
+      response.body = rebody(bytes);
       this.refusals.push({ fn, action, ...errorOf(Buffer.from(bytes).toString('utf8')) });
       return;
     }
