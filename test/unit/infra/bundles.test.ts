@@ -14,8 +14,10 @@ import { coldStartEnvironment, FUNCTIONS, type FunctionName } from '../../../ben
 import {
   BUNDLE_FILE,
   CREDENTIAL_CHAIN_PACKAGE,
+  ENDPOINT_DISCOVERY_MODULE,
   EVENT_STREAMS_MODULE,
   esbuildOptions,
+  NO_ENDPOINT_DISCOVERY_MODULE,
   NO_EVENT_STREAMS_MODULE,
   NO_JMESPATH_MODULE,
 } from '../../../infra/bundling.ts';
@@ -23,6 +25,10 @@ import {
   defaultProvider,
   NO_LAMBDA_CREDENTIALS_MESSAGE,
 } from '../../../lambdas/bundle-shims/lambda-credentials.ts';
+import {
+  NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS,
+  resolveEndpointDiscoveryConfig,
+} from '../../../lambdas/bundle-shims/no-endpoint-discovery.ts';
 import {
   EventStreamSerde,
   eventStreamSerdeProvider,
@@ -253,6 +259,71 @@ describe("Powertools' JMESPath engine, left out of the remediate bundle", () => 
     expect(new PowertoolsFunctions()).toBeInstanceOf(PowertoolsFunctions);
     expect(() => search()).toThrow(NO_JMESPATH_MESSAGE);
     expect(() => search()).toThrow(/apply-once\.ts/);
+  });
+});
+
+describe("DynamoDB's endpoint discovery, left out of every bundle", () => {
+  /** The middleware names each DynamoDB command's own stack holds once resolved against a client. */
+  async function commandMiddleware(): Promise<Map<string, string[]>> {
+    const dynamodb = (await import('@aws-sdk/client-dynamodb')) as unknown as Record<string, unknown>;
+    const client = new (
+      dynamodb.DynamoDBClient as new (
+        c: object,
+      ) => {
+        middlewareStack: unknown;
+        config: unknown;
+        destroy(): void;
+      }
+    )({ region: 'us-east-1', endpointDiscoveryEnabled: true });
+    const found = new Map<string, string[]>();
+    for (const [name, Command] of Object.entries(dynamodb)) {
+      if (!/^[A-Z]\w*Command$/.test(name)) continue;
+      const command = new (
+        Command as new (
+          input: object,
+        ) => {
+          middlewareStack: { identify(): string[] };
+          resolveMiddleware(stack: unknown, config: unknown, options: object): unknown;
+        }
+      )({});
+      command.resolveMiddleware(client.middlewareStack, client.config, {});
+      found.set(name, command.middlewareStack.identify());
+    }
+    client.destroy();
+    return found;
+  }
+
+  it.each(FUNCTIONS)('is replaced by the pass-through in %s', (fn) => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    expect(built_.packages.has(ENDPOINT_DISCOVERY_MODULE)).toBe(false);
+    expect(built_.packages.has('@aws-sdk/endpoint-cache')).toBe(false);
+    expect(built_.inputs).toContain(path.relative(REPO_ROOT, NO_ENDPOINT_DISCOVERY_MODULE));
+  });
+
+  it('is asked for by no DynamoDB command, even with discovery switched on', async () => {
+    const stacks = await commandMiddleware();
+    expect(stacks.size).toBeGreaterThan(50);
+    expect([...stacks].filter(([, ids]) => ids.some((id) => /discovery/i.test(id)))).toEqual([]);
+  });
+
+  it('would be caught: the check sees the middleware when a command has it', async () => {
+    const { getEndpointDiscoveryPlugin } = await import('@aws-sdk/middleware-endpoint-discovery');
+    const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const command = new PutItemCommand({ TableName: 't', Item: {} });
+    command.middlewareStack.use(
+      getEndpointDiscoveryPlugin({} as never, {
+        clientStack: command.middlewareStack,
+        isDiscoveredEndpointRequired: false,
+      }),
+    );
+    expect(command.middlewareStack.identify().some((id) => /discovery/i.test(id))).toBe(true);
+  });
+
+  it('passes the configuration through and reads no setting', () => {
+    const input = { region: 'us-east-1' };
+    expect(resolveEndpointDiscoveryConfig(input)).toBe(input);
+    expect(NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS.environmentVariableSelector()).toBeUndefined();
   });
 });
 
