@@ -191,6 +191,10 @@ function describe(schema: JsonObject, required: boolean, description: string): v
  * The JSON Schema editors validate against, as committed in `schema/lbguard.config.schema.json`.
  * Input mode, so fields with defaults are optional. Throws on a description whose field the
  * schema no longer has, so a renamed field cannot silently lose its documentation.
+ *
+ * Descriptions go onto the finished tree, not through toJSONSchema's `override`: that runs once
+ * per zod schema, and a schema used in several places (nameSchema, under three descriptions) is
+ * one shared JSON object until the output is copied.
  */
 export function renderConfigJsonSchema(
   descriptions: Readonly<Record<FieldPath, string>> = DESCRIPTIONS,
