@@ -39,6 +39,7 @@ import {
   PowertoolsFunctions,
   search,
 } from '../../../lambdas/bundle-shims/no-jmespath.ts';
+import { DESCRIPTIONS } from '../../../lib/config/schema-docs.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundles-test');
@@ -49,6 +50,8 @@ interface Built {
   readonly packages: ReadonlySet<string>;
   /** Every input file that reached the output, relative to the repository. */
   readonly inputs: readonly string[];
+  /** The bundle as this run built it (OUT_DIR may be shared with other checkouts' runs). */
+  readonly text: string;
 }
 
 const built = new Map<FunctionName, Built>();
@@ -63,10 +66,14 @@ async function bundle(fn: FunctionName): Promise<Built> {
     outfile: file,
     metafile: true,
     logLevel: 'error',
+    write: false,
   });
   // Lambda's /var/task has no package.json; the repository's `"type": "module"` must not apply.
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), '{}\n');
+  for (const output of result.outputFiles) writeFileSync(output.path, output.contents);
+  const text = result.outputFiles.find((output) => output.path === file)?.text;
+  if (text === undefined) throw new Error(`${fn}: esbuild wrote no ${file}`);
   const packages = new Set<string>();
   const inputs: string[] = [];
   for (const output of Object.values(result.metafile.outputs)) {
@@ -78,7 +85,7 @@ async function bundle(fn: FunctionName): Promise<Built> {
       packages.add(scope.startsWith('@') ? `${scope}/${name}` : scope);
     }
   }
-  return { file, packages, inputs };
+  return { file, packages, inputs, text };
 }
 
 /** True when an SDK command's operation has an event stream in its input or output. */
@@ -201,6 +208,17 @@ describe.each(FUNCTIONS)('the deployed %s bundle', (fn) => {
         .sort(),
     ).toEqual(['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http']);
     expect(packages.has('@aws-sdk/nested-clients')).toBe(false);
+  });
+
+  it("parses its config without the JSON Schema's documentation, which only the schema generator reads", () => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    // The config schema itself is in: the check looks at the right kind of input path.
+    expect(built_.inputs).toContain('lib/config/schema.ts');
+    expect(built_.inputs).not.toContain('lib/config/schema-docs.ts');
+    expect(Object.values(DESCRIPTIONS).filter((description) => built_.text.includes(description))).toEqual(
+      [],
+    );
   });
 });
 
