@@ -124,7 +124,7 @@ function eventBridgeTime(d: Date): string {
 export async function startGuard(world: World, options: RunOptions): Promise<Guard> {
   const clock = world.clock;
   const clients: AwsClients = createAwsClients({
-    endpoint: world.moto.url,
+    endpoint: world.awsUrl,
     region: 'us-east-1',
     credentials: options.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 2,
