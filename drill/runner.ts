@@ -82,6 +82,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const faultAt = marked?.at ?? injectedAt;
     if (marked === undefined) marks.push({ at: faultAt, kind: 'fault', what: scenario.title });
     await sleep(observeMs);
+    const scenarioChecks = scenario.verify === undefined ? undefined : await scenario.verify(ctx);
     load.stop();
     const endedAt = Date.now();
     const result = await load.done;
@@ -114,6 +115,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       targets: Object.fromEntries(world.control.instances.map((i) => [i.instanceId, i.groupName])),
       fleetEvents: world.fleet.events.map((e) => ({ at: e.at, instanceId: e.instanceId, kind: e.kind })),
       errors: guard?.errors ?? [],
+      ...(scenarioChecks === undefined ? {} : { scenarioChecks }),
     };
     return run;
   } finally {

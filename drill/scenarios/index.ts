@@ -1,5 +1,6 @@
 import { backend500s, backendCrashBalanced } from './app-faults.ts';
 import { blueGreenShift, healthyNoisySoak, staleLastGood } from './changes.ts';
+import { anomalyMitigation, deploymentInFlight, rewriteRuleRestore } from './intent.ts';
 import { fixed503Default, pathRuleFlipped, seedOutage, targetsDeregistered } from './lb-faults.ts';
 import type { Scenario } from './types.ts';
 
@@ -14,6 +15,9 @@ export const SCENARIOS: readonly Scenario[] = [
   healthyNoisySoak,
   staleLastGood,
   blueGreenShift,
+  anomalyMitigation,
+  deploymentInFlight,
+  rewriteRuleRestore,
 ];
 
 /** The scenarios a `--scenario` value names: one by name, or `all`. Undefined for an unknown name. */

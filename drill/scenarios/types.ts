@@ -10,8 +10,18 @@ import type { World } from '../world/world.ts';
 // act through the world (ELBv2 API calls as the deployment pipeline, backend modes); the runner
 // decides whether lbguard is watching.
 
-/** Something worth a line on the timeline and a marker on the chart. */
-export type MarkKind = 'fault' | 'change' | 'note';
+/**
+ * Something worth a line on the timeline and a marker on the chart. `settled`: an owner in
+ * flight (a deployment, a stack update) has ended; `noWritesBefore` is judged against it.
+ */
+export type MarkKind = 'fault' | 'change' | 'note' | 'settled';
+
+/** A scenario's own check of the world at the end of the run (e.g. a rewrite still in effect). */
+export interface ScenarioCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
 
 /**
  * ELBv2 calls made as the deployment pipeline (role `deploy-pipeline`). Each call goes through
@@ -56,9 +66,10 @@ export interface ScenarioContext {
 export interface Expectations {
   /**
    * The incident lbguard should end with: `none` (nothing confirmed, nobody notified),
-   * `resolved` (remediated and verified) or `escalated` (handed to a human).
+   * `resolved` (remediated and verified) or `escalated` (handed to a human); `any` when the
+   * scenario judges lbguard by what it must not say or do (`neverCauses`, `writes`).
    */
-  readonly incident: 'none' | 'resolved' | 'escalated';
+  readonly incident: 'none' | 'resolved' | 'escalated' | 'any';
   /** Root-cause classes the confirmed diagnosis may have (any of). */
   readonly causes?: readonly RootCause[];
   /** ELBv2 writes lbguard may make: `none`, or only these operations. */
@@ -72,6 +83,12 @@ export interface Expectations {
   readonly recovered: boolean | 'either';
   /** Last known good moves to the configuration the scenario deployed (an intended change). */
   readonly promotesNewConfig?: boolean;
+  /** Causes lbguard must never confirm or page for after the fault. */
+  readonly neverCauses?: readonly RootCause[];
+  /** Customers' failure share after the fault is at most this (0–1). */
+  readonly maxFailureRate?: number;
+  /** No ELBv2 write by lbguard before the scenario marks `settled` (and the mark is made). */
+  readonly noWritesBefore?: 'settled';
 }
 
 export interface Scenario {
@@ -94,6 +111,8 @@ export interface Scenario {
   inject(ctx: ScenarioContext): Promise<void>;
   /** Drill ms the world keeps running after `inject` returns. */
   readonly observeMs: number;
+  /** Checks the world at the end of the observation, customers still arriving. */
+  verify?(ctx: ScenarioContext): Promise<readonly ScenarioCheck[]>;
   readonly expect: Expectations;
   /** Run it a second time without lbguard for comparison (`--compare-unguarded`). */
   readonly compareUnguardedByDefault?: boolean;
