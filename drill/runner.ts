@@ -87,6 +87,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const endedAt = Date.now();
     const result = await load.done;
     if (guard !== undefined) await guard.stop();
+    // What the load balancer did on its own (anomaly mitigation) belongs on the timeline too.
+    for (const e of world.mitigation.events) {
+      const who = world.control.instances.find((i) => i.instanceId === e.targetId)?.groupName ?? '';
+      marks.push({
+        at: e.at,
+        kind: 'note',
+        what: `load balancer: ${e.targetId} (${who}) ${e.result}, weight ${e.weight}/100`,
+      });
+    }
+    marks.sort((a, b) => a.at - b.at);
 
     const state = guard === undefined ? undefined : await finalState(world, guard, loadStartedAt);
     const run: ScenarioRun = {

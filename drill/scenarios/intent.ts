@@ -41,14 +41,15 @@ export const anomalyMitigation: Scenario = {
   name: 'anomaly-mitigation',
   title: 'The load balancer mitigates an anomalous server',
   story:
-    'web-a-1 answers 500 to every page for 8 AWS minutes while its health check stays green. Both groups are weighted_random with anomaly mitigation on: the load balancer lowers web-a-1’s share step by step, and ramps it back once it answers like its peers. Traffic is uneven on purpose; lbguard must not page routing skew and must not write.',
+    'web-a-1 answers 500 to every page for 12 AWS minutes while its health check stays green. Both groups are weighted_random with anomaly mitigation on: the load balancer lowers web-a-1’s share step by step, and ramps it back once it answers like its peers. Traffic is uneven on purpose; lbguard must not page routing skew and must not write.',
   shop: mitigatedShop,
   async inject(ctx) {
     const [victim] = ctx.instances('web-a');
     if (victim === undefined) throw new Error('the shop has no web-a instance');
     ctx.mark('fault', `${victim.instanceId} (web-a) answers 500 to every page; its health check passes`);
     ctx.world.fleet.setMode(victim.instanceId, 'fail-500');
-    await ctx.sleep(8_000);
+    // Twelve AWS minutes: long enough for lbguard's served-by samples to see the uneven spread.
+    await ctx.sleep(12_000);
     ctx.mark('note', `${victim.instanceId} recovers; the load balancer ramps its share back`);
     ctx.world.fleet.setMode(victim.instanceId, 'normal');
   },
@@ -58,7 +59,7 @@ export const anomalyMitigation: Scenario = {
     neverCauses: ['routing-skew'],
     writes: 'none',
     recovered: true,
-    // One server of six unmitigated for 8 s of 18 would fail ~7 % of all requests; the
+    // One server of six unmitigated for 12 s of 22 would fail ~9 % of all requests; the
     // mitigation holds it to a fraction of that.
     maxFailureRate: 0.05,
   },
