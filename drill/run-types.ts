@@ -36,6 +36,8 @@ export interface RunOptions {
   readonly credentials?: SigningCredentials;
   /** Each function's own SDK clients (the IAM proof's run under each role), built once per guarded run. */
   readonly functionClients?: () => FunctionClients;
+  /** The scenario's remediation policy over the drill's (e.g. `allowCreateRule`). */
+  readonly remediation?: { readonly allowCreateRule?: boolean };
 }
 
 /** The SDK clients of each function, as its wiring (`lambdas/<fn>/deps.ts`) takes them. */

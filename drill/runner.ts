@@ -40,7 +40,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let guard: Guard | undefined;
   let load: LoadRun | undefined;
   try {
-    if (options.guarded) guard = await startGuard(world, options);
+    if (options.guarded)
+      guard = await startGuard(world, {
+        ...options,
+        ...(scenario.remediation === undefined ? {} : { remediation: scenario.remediation }),
+      });
     const ctx = scenarioContext(world, guard, marks, () => load);
     if (scenario.prepare !== undefined) {
       await scenario.prepare(ctx);

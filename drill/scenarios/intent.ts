@@ -36,6 +36,22 @@ export const mitigatedShop: ShopWorldSpec = {
   ],
 };
 
+/** The world's own part: the data plane turned the failing server down and back up. */
+async function mitigatedAndRestored(ctx: ScenarioContext): Promise<readonly ScenarioCheck[]> {
+  const [victim] = ctx.instances('web-a');
+  const events = ctx.world.mitigation.events.filter((e) => e.targetId === victim?.instanceId);
+  const weights = events.map((e) => e.weight);
+  const group = victim?.targetGroupArn ?? '';
+  const id = victim?.instanceId ?? '';
+  return [
+    {
+      name: 'the load balancer mitigated the failing server',
+      ok: weights.includes(10) && ctx.world.mitigation.weight(group, id) === 100,
+      detail: `weights ${weights.join(' → ') || 'never changed'}; now ${ctx.world.mitigation.weight(group, id)}, ${ctx.world.mitigation.report(group, id)?.result ?? 'no result'}`,
+    },
+  ];
+}
+
 /** One server answers 500s; the load balancer's anomaly mitigation turns it down, then back up. */
 export const anomalyMitigation: Scenario = {
   name: 'anomaly-mitigation',
@@ -54,6 +70,7 @@ export const anomalyMitigation: Scenario = {
     ctx.world.fleet.setMode(victim.instanceId, 'normal');
   },
   observeMs: 10_000,
+  verify: mitigatedAndRestored,
   expect: {
     incident: 'any',
     neverCauses: ['routing-skew'],
@@ -186,6 +203,34 @@ export const rewriteRuleRestore: Scenario = {
     causes: ['routing-skew', 'missing-targets', 'listener-drift'],
     writes: ['ModifyListener', 'ModifyRule', 'RegisterTargets'],
     requiredWrites: ['ModifyListener', 'ModifyRule', 'RegisterTargets'],
+    recovered: true,
+  },
+};
+
+/** The seed change plus the rewrite rule deleted: lbguard recreates it, rewrite included. */
+export const rewriteRuleRecreated: Scenario = {
+  name: 'rewrite-rule-recreated',
+  title: 'A recreated rule keeps its URL rewrite',
+  story:
+    'The same shop with the /shop/* rewrite rule. The seed deployment sends the listener 100/0, deregisters three of four targets and deletes the rewrite rule. The policy lets lbguard recreate deleted rules; the rule it creates must carry the rewrite, or every old /shop/… link answers 404.',
+  shop: rewriteShop,
+  remediation: { allowCreateRule: true },
+  pathMix: rewriteRuleRestore.pathMix ?? shopPathMix,
+  async inject(ctx) {
+    ctx.mark(
+      'fault',
+      'deploy-pipeline: /shop/* rule deleted; listener 100/0 to web-a; 3 of 4 targets deregistered',
+    );
+    await ctx.deploy.deleteRule('legacy-shop');
+    await seedChange(ctx);
+  },
+  observeMs: 15_000,
+  verify: rewriteInEffect,
+  expect: {
+    incident: 'resolved',
+    causes: ['routing-skew', 'missing-targets', 'listener-drift'],
+    writes: ['ModifyListener', 'CreateRule', 'RegisterTargets'],
+    requiredWrites: ['ModifyListener', 'CreateRule', 'RegisterTargets'],
     recovered: true,
   },
 };

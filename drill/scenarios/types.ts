@@ -40,6 +40,8 @@ export interface Deployment {
   createRule(rule: RuleSpec): Promise<string>;
   /** `ModifyRule`: new action for a rule made by `createRule` or the shop spec, conditions kept. */
   modifyRule(ruleName: string, action: ActionSpec): Promise<void>;
+  /** `DeleteRule` of a rule made by `createRule` or the shop spec. */
+  deleteRule(ruleName: string): Promise<void>;
 }
 
 /** Auto scaling acting on its own (CloudTrail principal `service autoscaling.amazonaws.com`). */
@@ -102,6 +104,8 @@ export interface Scenario {
     readonly restartDelayMs?: number;
     readonly backend?: Partial<BackendTuning>;
   };
+  /** lbguard's remediation policy for this scenario over the drill's (drill/lbguard-config.ts). */
+  readonly remediation?: { readonly allowCreateRule?: boolean };
   /** Customer requests per second. Default the runner's rate. */
   readonly ratePerSecond?: number;
   readonly pathMix?: readonly PathMixEntry[];
