@@ -96,7 +96,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       const who = world.control.instances.find((i) => i.instanceId === e.targetId)?.groupName ?? '';
       marks.push({
         at: e.at,
-        kind: 'note',
+        kind: 'change',
         what: `load balancer: ${e.targetId} (${who}) ${e.result}, weight ${e.weight}/100`,
       });
     }
