@@ -2,7 +2,7 @@ import { createPowertoolsApplyOnce } from '../adapters/apply-once.ts';
 import {
   type AwsClientOptions,
   type AwsClients,
-  createDynamoDbClients,
+  createDynamoDbClient,
   createElbv2Client,
   createKmsClient,
   createOwnerClients,
@@ -28,14 +28,14 @@ import { logger, metrics } from '../runtime/middleware.ts';
  */
 export type RemediateClients = Pick<
   AwsClients,
-  'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms' | 'cloudformation' | 'codedeploy'
+  'elbv2' | 'dynamodb' | 'sns' | 'kms' | 'cloudformation' | 'codedeploy'
 >;
 
 /** The SDK clients remediate uses, with the shared retry and timeout policy. */
 export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
   return {
     elbv2: createElbv2Client(opts),
-    ...createDynamoDbClients(opts),
+    dynamodb: createDynamoDbClient(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
     ...createOwnerClients(opts),
@@ -62,7 +62,7 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
     writer: overrides.writer ?? new Elbv2LoadBalancerWriter(clients.elbv2),
     store:
       overrides.store ??
-      new DynamoDbStateStore(clients.documents, env.tableName, {
+      new DynamoDbStateStore(clients.dynamodb, env.tableName, {
         // Remediate verifies the last known good it restores; it can never vouch for one.
         signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
       }),
