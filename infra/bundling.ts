@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AssetHashType } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { BuildOptions } from 'esbuild';
+import { smithyFallbacksPlugin } from './sdk-fallbacks.ts';
 import { sdkTrimPlugin } from './sdk-trim.ts';
 
 /**
@@ -149,7 +150,7 @@ export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
     mainFields: [...b.mainFields],
     external: [...b.external],
     alias: { ...b.alias },
-    plugins: b.trimSdk ? [sdkTrimPlugin()] : [],
+    plugins: b.trimSdk ? [sdkTrimPlugin(), smithyFallbacksPlugin()] : [],
   };
 }
 

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, inject, it } from 'vitest';
 import { esbuildOptions, NO_ENDPOINT_DISCOVERY_MODULE } from '../../infra/bundling.ts';
+import { SMITHY_FALLBACKS } from '../../infra/sdk-fallbacks.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundled-sdk-test');
@@ -31,6 +32,8 @@ describe('the bundled DynamoDB client against moto', () => {
     const inputs = Object.keys(output?.inputs ?? {});
     expect(inputs).toContain(path.relative(REPO_ROOT, NO_ENDPOINT_DISCOVERY_MODULE));
     expect(inputs.filter((i) => i.includes('endpoint-cache') || i.includes('mnemonist'))).toEqual([]);
+    // Signed with the native SHA-256: the JavaScript one is a stand-in that throws.
+    for (const f of SMITHY_FALLBACKS) expect(inputs).toContain(path.relative(REPO_ROOT, f.shim));
     const { stdout } = await run(
       process.execPath,
       [

@@ -3,6 +3,7 @@
 // deployed function starts with. Catches what the TypeScript tests cannot: a CommonJS/ESM mix-up,
 // an alias that no longer matches the SDK, module scope that throws once bundled.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +22,7 @@ import {
   NO_EVENT_STREAMS_MODULE,
   NO_JMESPATH_MODULE,
 } from '../../../infra/bundling.ts';
+import { SMITHY_FALLBACKS } from '../../../infra/sdk-fallbacks.ts';
 import {
   defaultProvider,
   NO_LAMBDA_CREDENTIALS_MESSAGE,
@@ -34,11 +36,13 @@ import {
   eventStreamSerdeProvider,
   NO_EVENT_STREAMS_MESSAGE,
 } from '../../../lambdas/bundle-shims/no-event-streams.ts';
+import { getInstanceMetadataRegion } from '../../../lambdas/bundle-shims/no-imds-region.ts';
 import {
   NO_JMESPATH_MESSAGE,
   PowertoolsFunctions,
   search,
 } from '../../../lambdas/bundle-shims/no-jmespath.ts';
+import { NO_SHA256_JS_MESSAGE, Sha256Js } from '../../../lambdas/bundle-shims/no-sha256-js.ts';
 import { DESCRIPTIONS } from '../../../lib/config/schema-docs.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -337,6 +341,30 @@ describe("DynamoDB's endpoint discovery, left out of every bundle", () => {
     const input = { region: 'us-east-1' };
     expect(resolveEndpointDiscoveryConfig(input)).toBe(input);
     expect(NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS.environmentVariableSelector()).toBeUndefined();
+  });
+});
+
+describe("@smithy/core's fallbacks a Lambda function never takes, left out of every bundle", () => {
+  it.each(FUNCTIONS)('replaces the JavaScript SHA-256 and the instance-metadata region in %s', (fn) => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    for (const f of SMITHY_FALLBACKS) expect(built_.inputs).toContain(path.relative(REPO_ROOT, f.shim));
+    expect(built_.inputs.filter((i) => /Sha256Js\.js$|getInstanceMetadataRegion\.js$/.test(i))).toEqual([]);
+  });
+
+  it('takes the native hash on this Node, so the JavaScript one is never reached', async () => {
+    const { Sha256Node } = await import('@smithy/core/checksum');
+    const hash = new Sha256Node();
+    hash.update(new TextEncoder().encode('lbguard'));
+    expect(Buffer.from(await hash.digest()).toString('hex')).toBe(
+      createHash('sha256').update('lbguard').digest('hex'),
+    );
+    expect(Sha256Node.name).toBe('Sha256Node');
+  });
+
+  it('stands in with a SHA-256 that says why it fails and a region lookup that finds none', async () => {
+    expect(() => new Sha256Js()).toThrow(NO_SHA256_JS_MESSAGE);
+    expect(await getInstanceMetadataRegion()).toBeUndefined();
   });
 });
 
