@@ -488,7 +488,7 @@ async function measureScenario(
   const config = serviceConfig(loadBalancerArn, env.siteUrl);
   const topicArn = topic.TopicArn ?? '';
   // The operator's store: promotes as `lbguard snapshot --promote` does, with the state key.
-  const adminStore = new DynamoDbStateStore(env.admin.documents, TABLE, {
+  const adminStore = new DynamoDbStateStore(env.admin.dynamodb, TABLE, {
     signer: new KmsStateSigner(env.admin.kms, stateKey, { canSign: true }),
   });
   const adminReader = new Elbv2LoadBalancerReader(env.admin.elbv2);

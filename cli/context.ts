@@ -165,7 +165,7 @@ export function createAwsContext(
     reader: new Elbv2LoadBalancerReader(clients.elbv2),
     writer: new Elbv2LoadBalancerWriter(clients.elbv2),
     // An operator may vouch for a snapshot (`lbguard snapshot --promote`), as inspect does.
-    store: new DynamoDbStateStore(clients.documents, tableName, {
+    store: new DynamoDbStateStore(clients.dynamodb, tableName, {
       signer: new KmsStateSigner(clients.kms, resolveStateKey(global, io, tableName), { canSign: true }),
     }),
     metrics: new CloudWatchAlbMetricsReader(clients.cloudwatch),

@@ -132,7 +132,9 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       "Run a local game day: moto as AWS, HAProxy following it as the load balancer, a fleet of shop servers and customers, and lbguard's real lambda handlers on a compressed schedule (1 drill second = 1 AWS minute). Writes report.md, postmortem.md and SVG charts; prints a summary.",
     flags: `  --scenario NAME      seed-outage (default), targets-deregistered, path-rule-flipped,
                        fixed-503-default, backend-crash-balanced, backend-500s,
-                       healthy-noisy-soak, stale-last-good, blue-green-shift, or all
+                       healthy-noisy-soak, stale-last-good, blue-green-shift,
+                       anomaly-mitigation, deployment-in-flight, rewrite-rule-restore,
+                       rewrite-rule-recreated, or all
   -o, --out DIR        where the report goes (default drill-out)
   --compare-unguarded  also run every scenario without lbguard (default: the seed only)
   --no-compare-unguarded  never run the unguarded comparison

@@ -1,5 +1,6 @@
 import type { Incident, IncidentState } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
+import { intentChecks } from './intent-checks.ts';
 import type { ScenarioRun } from './run-types.ts';
 import type { Expectations } from './scenarios/types.ts';
 import type { ResponseRecord } from './world/loadgen.ts';
@@ -344,6 +345,8 @@ export function checkExpectations(run: ScenarioRun, a: RunAnalysis, expect: Expe
             : `incident ended ${state}${wasEscalated ? ' after an escalation' : ', never escalated'}`,
       });
       break;
+    case 'any':
+      break;
   }
   if (expect.causes !== undefined) {
     checks.push({
@@ -417,6 +420,7 @@ export function checkExpectations(run: ScenarioRun, a: RunAnalysis, expect: Expe
     ok: run.errors.length === 0,
     detail: run.errors.length === 0 ? 'no invocation threw' : run.errors.slice(0, 3).join(' | '),
   });
+  checks.push(...intentChecks(run, a, expect));
   return checks;
 }
 

@@ -124,7 +124,7 @@ function eventBridgeTime(d: Date): string {
 export async function startGuard(world: World, options: RunOptions): Promise<Guard> {
   const clock = world.clock;
   const clients: AwsClients = createAwsClients({
-    endpoint: world.moto.url,
+    endpoint: world.awsUrl,
     region: 'us-east-1',
     credentials: options.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 2,
@@ -150,7 +150,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard-drill' }));
   const topicArn = topic.TopicArn ?? `arn:aws:sns:us-east-1:${ACCOUNT}:lbguard-drill`;
 
-  const config = drillConfig(world);
+  const config = drillConfig(world, options.remediation);
   const now = (): Date => clock.awsDate();
   const drillSleep = (ms: number): Promise<void> => sleep(Math.max(0, clock.drillMs(ms)));
   const log = new BoundedLog();

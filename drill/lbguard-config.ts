@@ -10,7 +10,10 @@ export const DRILL_SERVICE = 'shop';
  * per drill second), so probes are kept lean: a round every 20 AWS seconds and 30-request samples,
  * about 40 req/s on top of the customers'.
  */
-export function drillConfig(world: World): LbGuardConfig {
+export function drillConfig(
+  world: World,
+  remediation: { readonly allowCreateRule?: boolean } = {},
+): LbGuardConfig {
   const base = world.listenerUrl();
   const input = {
     version: 1,
@@ -50,7 +53,13 @@ export function drillConfig(world: World): LbGuardConfig {
         ],
         // The shortest soak the schema allows: one AWS minute, one drill second.
         thresholds: { soakSeconds: 60, consecutiveBreaches: 2 },
-        remediation: { mode: 'auto', verifyDeadlineSeconds: 300, cooldownSeconds: 600, maxPerHour: 3 },
+        remediation: {
+          mode: 'auto',
+          verifyDeadlineSeconds: 300,
+          cooldownSeconds: 600,
+          maxPerHour: 3,
+          ...remediation,
+        },
       },
     ],
   };

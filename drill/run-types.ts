@@ -6,7 +6,7 @@ import type { RemediateClients } from '../lambdas/remediate/deps.ts';
 import type { RemediateRequest } from '../lambdas/runtime/events.ts';
 import type { Incident } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
-import type { MarkKind } from './scenarios/types.ts';
+import type { MarkKind, ScenarioCheck } from './scenarios/types.ts';
 import type { ResponseRecord } from './world/loadgen.ts';
 import type { SigningCredentials } from './world/sigv4.ts';
 
@@ -36,6 +36,8 @@ export interface RunOptions {
   readonly credentials?: SigningCredentials;
   /** Each function's own SDK clients (the IAM proof's run under each role), built once per guarded run. */
   readonly functionClients?: () => FunctionClients;
+  /** The scenario's remediation policy over the drill's (e.g. `allowCreateRule`). */
+  readonly remediation?: { readonly allowCreateRule?: boolean };
 }
 
 /** The SDK clients of each function, as its wiring (`lambdas/<fn>/deps.ts`) takes them. */
@@ -125,4 +127,6 @@ export interface ScenarioRun {
   }[];
   /** Handler errors (an invocation that threw); a healthy run has none. */
   readonly errors: readonly string[];
+  /** The scenario's own end-of-run checks (`Scenario.verify`). */
+  readonly scenarioChecks?: readonly ScenarioCheck[];
 }

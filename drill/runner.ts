@@ -40,7 +40,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let guard: Guard | undefined;
   let load: LoadRun | undefined;
   try {
-    if (options.guarded) guard = await startGuard(world, options);
+    if (options.guarded)
+      guard = await startGuard(world, {
+        ...options,
+        ...(scenario.remediation === undefined ? {} : { remediation: scenario.remediation }),
+      });
     const ctx = scenarioContext(world, guard, marks, () => load);
     if (scenario.prepare !== undefined) {
       await scenario.prepare(ctx);
@@ -82,10 +86,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const faultAt = marked?.at ?? injectedAt;
     if (marked === undefined) marks.push({ at: faultAt, kind: 'fault', what: scenario.title });
     await sleep(observeMs);
+    const scenarioChecks = scenario.verify === undefined ? undefined : await scenario.verify(ctx);
     load.stop();
     const endedAt = Date.now();
     const result = await load.done;
     if (guard !== undefined) await guard.stop();
+    // What the load balancer did on its own (anomaly mitigation) belongs on the timeline too.
+    for (const e of world.mitigation.events) {
+      const who = world.control.instances.find((i) => i.instanceId === e.targetId)?.groupName ?? '';
+      marks.push({
+        at: e.at,
+        kind: 'change',
+        what: `load balancer: ${e.targetId} (${who}) ${e.result}, weight ${e.weight}/100`,
+      });
+    }
+    marks.sort((a, b) => a.at - b.at);
 
     const state = guard === undefined ? undefined : await finalState(world, guard, loadStartedAt);
     const run: ScenarioRun = {
@@ -114,6 +129,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       targets: Object.fromEntries(world.control.instances.map((i) => [i.instanceId, i.groupName])),
       fleetEvents: world.fleet.events.map((e) => ({ at: e.at, instanceId: e.instanceId, kind: e.kind })),
       errors: guard?.errors ?? [],
+      ...(scenarioChecks === undefined ? {} : { scenarioChecks }),
     };
     return run;
   } finally {

@@ -1,5 +1,6 @@
 import {
   CreateRuleCommand,
+  DeleteRuleCommand,
   DeregisterTargetsCommand,
   ModifyListenerCommand,
   ModifyRuleCommand,
@@ -107,6 +108,14 @@ export function scenarioContext(
           `ModifyRule: ${ruleName} → ${describeSdkAction(actions[0], (a) => targetGroupName(world, a))}`,
         );
         guard?.cloudTrail('ModifyRule', { ruleArn: arn, actions });
+      },
+      async deleteRule(ruleName) {
+        const arn = ruleArns[ruleName];
+        if (arn === undefined) throw new Error(`the drill shop has no rule ${ruleName}`);
+        await elbv2.send(new DeleteRuleCommand({ RuleArn: arn }));
+        delete ruleArns[ruleName];
+        changed(`DeleteRule: ${ruleName}`);
+        guard?.cloudTrail('DeleteRule', { ruleArn: arn });
       },
     },
     autoscaling: {

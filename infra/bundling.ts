@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AssetHashType } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { BuildOptions } from 'esbuild';
+import { smithyFallbacksPlugin } from './sdk-fallbacks.ts';
 import { sdkTrimPlugin } from './sdk-trim.ts';
 
 /**
@@ -39,16 +40,16 @@ export const NO_EVENT_STREAMS_MODULE = path.resolve(
   'no-event-streams.ts',
 );
 
-/** The LRU cache the DynamoDB client's endpoint-discovery cache is built on (never used by lbguard). */
-export const LRU_CACHE_MODULE = 'mnemonist/lru-cache';
+/** The DynamoDB client's endpoint discovery, which no command of it uses (see the module below). */
+export const ENDPOINT_DISCOVERY_MODULE = '@aws-sdk/middleware-endpoint-discovery';
 
-/** What the bundles carry in its place: the same behaviour on a Map, 7 KiB smaller. */
-export const LRU_CACHE_SHIM = path.resolve(
+/** What the bundles carry in its place: the configuration passing through, no endpoint cache. */
+export const NO_ENDPOINT_DISCOVERY_MODULE = path.resolve(
   import.meta.dirname,
   '..',
   'lambdas',
   'bundle-shims',
-  'lru-cache.ts',
+  'no-endpoint-discovery.ts',
 );
 
 /** Powertools' JMESPath engine, which Idempotency imports but lbguard's apply never reaches. */
@@ -93,7 +94,8 @@ export interface FunctionBundling {
   /**
    * Bundled mode only: the SDK's full credential chain → lbguard's Lambda-only one, and the SDK's
    * event-stream codec (~15 KiB, reached only by streaming operations) → a module that throws;
-   * mnemonist's LRU cache (7 KiB with obliterator) → a Map-based one with the same behaviour;
+   * DynamoDB's endpoint discovery (its endpoint cache and LRU, ~2 KiB), which no command uses →
+   * a pass-through configuration;
    * Powertools' JMESPath engine (23 KiB, remediate only) → a module whose `search` throws.
    */
   readonly alias: Readonly<Record<string, string>>;
@@ -123,7 +125,7 @@ export function functionBundling(mode: SdkMode = 'bundled'): FunctionBundling {
         ? {
             [CREDENTIAL_CHAIN_PACKAGE]: LAMBDA_CREDENTIALS_MODULE,
             [EVENT_STREAMS_MODULE]: NO_EVENT_STREAMS_MODULE,
-            [LRU_CACHE_MODULE]: LRU_CACHE_SHIM,
+            [ENDPOINT_DISCOVERY_MODULE]: NO_ENDPOINT_DISCOVERY_MODULE,
             ...Object.fromEntries(JMESPATH_MODULES.map((m) => [m, NO_JMESPATH_MODULE])),
           }
         : {},
@@ -148,7 +150,7 @@ export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
     mainFields: [...b.mainFields],
     external: [...b.external],
     alias: { ...b.alias },
-    plugins: b.trimSdk ? [sdkTrimPlugin()] : [],
+    plugins: b.trimSdk ? [sdkTrimPlugin(), smithyFallbacksPlugin()] : [],
   };
 }
 

@@ -95,7 +95,17 @@ const targetGroup = z.strictObject({
       minimumHealthyTargetsPercentage: z.optional(z.number()),
     }),
   ),
+  dnsFailover: z.optional(
+    z.strictObject({
+      minimumHealthyTargetsCount: z.optional(z.number()),
+      minimumHealthyTargetsPercentage: z.optional(z.number()),
+    }),
+  ),
   loadBalancingAlgorithm: z.optional(text),
+  anomalyMitigation: z.optional(z.literal(true)),
+  slowStartSeconds: z.optional(z.number().check(z.int(), z.gte(1))),
+  stickiness: z.optional(z.strictObject({ type: text, durationSeconds: z.optional(z.number()) })),
+  targetControlPort: z.optional(port),
 });
 
 const action = z.discriminatedUnion('type', [

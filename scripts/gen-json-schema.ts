@@ -2,7 +2,7 @@
 // points yaml-language-server at it). A unit test fails when the committed file is stale.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderConfigJsonSchema } from '../lib/config/index.ts';
+import { renderConfigJsonSchema } from '../lib/config/schema-docs.ts';
 
 const dir = fileURLToPath(new URL('../schema/', import.meta.url));
 const target = `${dir}lbguard.config.schema.json`;

@@ -1,5 +1,6 @@
 import { backend500s, backendCrashBalanced } from './app-faults.ts';
 import { blueGreenShift, healthyNoisySoak, staleLastGood } from './changes.ts';
+import { anomalyMitigation, deploymentInFlight, rewriteRuleRecreated, rewriteRuleRestore } from './intent.ts';
 import { fixed503Default, pathRuleFlipped, seedOutage, targetsDeregistered } from './lb-faults.ts';
 import type { Scenario } from './types.ts';
 
@@ -14,6 +15,10 @@ export const SCENARIOS: readonly Scenario[] = [
   healthyNoisySoak,
   staleLastGood,
   blueGreenShift,
+  anomalyMitigation,
+  deploymentInFlight,
+  rewriteRuleRestore,
+  rewriteRuleRecreated,
 ];
 
 /** The scenarios a `--scenario` value names: one by name, or `all`. Undefined for an unknown name. */

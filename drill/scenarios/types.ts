@@ -10,8 +10,18 @@ import type { World } from '../world/world.ts';
 // act through the world (ELBv2 API calls as the deployment pipeline, backend modes); the runner
 // decides whether lbguard is watching.
 
-/** Something worth a line on the timeline and a marker on the chart. */
-export type MarkKind = 'fault' | 'change' | 'note';
+/**
+ * Something worth a line on the timeline and a marker on the chart. `settled`: an owner in
+ * flight (a deployment, a stack update) has ended; `noWritesBefore` is judged against it.
+ */
+export type MarkKind = 'fault' | 'change' | 'note' | 'settled';
+
+/** A scenario's own check of the world at the end of the run (e.g. a rewrite still in effect). */
+export interface ScenarioCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
 
 /**
  * ELBv2 calls made as the deployment pipeline (role `deploy-pipeline`). Each call goes through
@@ -30,6 +40,8 @@ export interface Deployment {
   createRule(rule: RuleSpec): Promise<string>;
   /** `ModifyRule`: new action for a rule made by `createRule` or the shop spec, conditions kept. */
   modifyRule(ruleName: string, action: ActionSpec): Promise<void>;
+  /** `DeleteRule` of a rule made by `createRule` or the shop spec. */
+  deleteRule(ruleName: string): Promise<void>;
 }
 
 /** Auto scaling acting on its own (CloudTrail principal `service autoscaling.amazonaws.com`). */
@@ -56,9 +68,10 @@ export interface ScenarioContext {
 export interface Expectations {
   /**
    * The incident lbguard should end with: `none` (nothing confirmed, nobody notified),
-   * `resolved` (remediated and verified) or `escalated` (handed to a human).
+   * `resolved` (remediated and verified) or `escalated` (handed to a human); `any` when the
+   * scenario judges lbguard by what it must not say or do (`neverCauses`, `writes`).
    */
-  readonly incident: 'none' | 'resolved' | 'escalated';
+  readonly incident: 'none' | 'resolved' | 'escalated' | 'any';
   /** Root-cause classes the confirmed diagnosis may have (any of). */
   readonly causes?: readonly RootCause[];
   /** ELBv2 writes lbguard may make: `none`, or only these operations. */
@@ -72,6 +85,12 @@ export interface Expectations {
   readonly recovered: boolean | 'either';
   /** Last known good moves to the configuration the scenario deployed (an intended change). */
   readonly promotesNewConfig?: boolean;
+  /** Causes lbguard must never confirm or page for after the fault. */
+  readonly neverCauses?: readonly RootCause[];
+  /** Customers' failure share after the fault is at most this (0–1). */
+  readonly maxFailureRate?: number;
+  /** No ELBv2 write by lbguard before the scenario marks `settled` (and the mark is made). */
+  readonly noWritesBefore?: 'settled';
 }
 
 export interface Scenario {
@@ -85,6 +104,8 @@ export interface Scenario {
     readonly restartDelayMs?: number;
     readonly backend?: Partial<BackendTuning>;
   };
+  /** lbguard's remediation policy for this scenario over the drill's (drill/lbguard-config.ts). */
+  readonly remediation?: { readonly allowCreateRule?: boolean };
   /** Customer requests per second. Default the runner's rate. */
   readonly ratePerSecond?: number;
   readonly pathMix?: readonly PathMixEntry[];
@@ -94,6 +115,8 @@ export interface Scenario {
   inject(ctx: ScenarioContext): Promise<void>;
   /** Drill ms the world keeps running after `inject` returns. */
   readonly observeMs: number;
+  /** Checks the world at the end of the observation, customers still arriving. */
+  verify?(ctx: ScenarioContext): Promise<readonly ScenarioCheck[]>;
   readonly expect: Expectations;
   /** Run it a second time without lbguard for comparison (`--compare-unguarded`). */
   readonly compareUnguardedByDefault?: boolean;

@@ -1,6 +1,7 @@
 import {
   CreateTargetGroupCommand,
   type ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Ec2QueryClient } from './ec2-query.ts';
@@ -30,6 +31,8 @@ import { freePort } from './net.ts';
 export interface WorldGroupSpec extends TargetGroupSpec {
   /** Instances launched and registered; each becomes one local backend process. */
   readonly instances: number;
+  /** Target group attributes set after creation, e.g. `load_balancing.algorithm.type`. */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -111,6 +114,14 @@ export async function createControlPlane(
     const arn = out.TargetGroups?.[0]?.TargetGroupArn;
     if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${g.name}`);
     targetGroups[g.name] = { name: g.name, arn, port: 80 };
+    if (g.attributes !== undefined) {
+      await elbv2.send(
+        new ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: arn,
+          Attributes: Object.entries(g.attributes).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    }
     const ids: string[] = [];
     for (let i = 0; i < g.instances; i++) {
       const azIndex = instances.length % availabilityZones.length;

@@ -4,6 +4,7 @@ import {
   CreateRuleCommand,
   type CreateTargetGroupCommandInput,
   type ElasticLoadBalancingV2Client,
+  type RuleTransform,
   type Action as SdkAction,
   type RuleCondition as SdkRuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -66,6 +67,8 @@ export interface RuleSpec {
   readonly priority: number;
   readonly conditions: ConditionSpec;
   readonly action: ActionSpec;
+  /** `url-rewrite` / `host-header-rewrite`, as the API takes them (moto drops them; see alb-stand-in.ts). */
+  readonly transforms?: readonly RuleTransform[];
 }
 
 /** One internet-facing ALB with one HTTP listener; each builder adds what its groups need. */
@@ -255,6 +258,7 @@ export async function createListener(
         Priority: r.priority,
         Conditions: toSdkConditions(r.conditions),
         Actions: toSdkActions(r.action, listener.groups),
+        ...(r.transforms === undefined ? {} : { Transforms: [...r.transforms] }),
       }),
     );
     const arn = rule.Rules?.[0]?.RuleArn;

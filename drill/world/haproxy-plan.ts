@@ -1,4 +1,5 @@
 import type { LbSnapshot, Target, TargetGroup, TargetHealth } from '../../lib/types.ts';
+import type { StoredTransform } from './alb-stand-in.ts';
 
 // The HAProxy plan: what rendering takes (the ELBv2 state, where targets listen, admin states)
 // and what it hands the sync loop (the text, the weight maps, and every server, backend and
@@ -38,6 +39,11 @@ export interface HaproxyRenderInput {
   readonly configStates?: ReadonlyMap<string, ServerState>;
   /** `timeout server`, ms: what the load balancer waits for a target. Default 10000. */
   readonly serverTimeoutMs?: number;
+  /**
+   * Rule ARN → its transforms (url-rewrite, host-header-rewrite). Kept beside the snapshot
+   * because moto drops them and the stand-in (alb-stand-in.ts) holds them.
+   */
+  readonly ruleTransforms?: ReadonlyMap<string, readonly StoredTransform[]>;
 }
 
 export interface RenderedServer {
@@ -92,5 +98,7 @@ export interface HaproxyPlan {
 export const NO_ROUTE_BACKEND = 'elb_no_route';
 /** Buckets of the per-request random draw; ALB weights are integers 0–999. */
 export const WEIGHT_BUCKETS = 1000;
+/** Every checked server's configured weight: anomaly mitigation lowers it at run time. */
+export const SERVER_WEIGHT = 100;
 /** An address nothing listens on: targets the drill does not run fail their health checks. */
 export const UNRESOLVED_ADDRESS: ResolvedAddress = { host: '127.0.0.1', port: 1 };

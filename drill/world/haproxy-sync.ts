@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadBalancerReader, LoadBalancerState } from '../../lambdas/adapters/elbv2/ports.ts';
 import type { Target, TargetGroup } from '../../lib/types.ts';
+import type { StoredTransform } from './alb-stand-in.ts';
 import { Haproxy } from './haproxy.ts';
 import { BAD_GATEWAY_ERRORFILE, renderHaproxy, renderMapFile } from './haproxy-config.ts';
 import type { HaproxyPlan, MapEntry, ResolvedAddress, ServerState } from './haproxy-plan.ts';
@@ -31,6 +32,11 @@ export interface HaproxySyncOptions {
   readonly healthCheckScale?: number;
   readonly serverTimeoutMs?: number;
   readonly haproxyBinary?: string;
+  /**
+   * Rule transforms by rule ARN. lbguard's reader does not carry them (yet), and moto drops
+   * them: the control-plane stand-in (alb-stand-in.ts) is where they live.
+   */
+  readonly ruleTransforms?: () => ReadonlyMap<string, readonly StoredTransform[]>;
 }
 
 export type SyncChangeKind = 'start' | 'reload' | 'weights' | 'server-state';
@@ -308,6 +314,7 @@ function render(
     healthCheckScale: opts.healthCheckScale ?? 60,
     configStates: applied,
     ...(opts.serverTimeoutMs === undefined ? {} : { serverTimeoutMs: opts.serverTimeoutMs }),
+    ...(opts.ruleTransforms === undefined ? {} : { ruleTransforms: opts.ruleTransforms() }),
   });
 }
 

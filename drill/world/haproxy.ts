@@ -33,6 +33,8 @@ export interface StatRow {
   readonly counters: Readonly<Record<CounterName, number>>;
   /** Average response time over the last 1024 requests, ms (servers and backends). */
   readonly rtimeMs: number;
+  /** Effective weight (servers; a backend's is its servers' sum). */
+  readonly weight: number;
 }
 
 export const COUNTER_NAMES = [
@@ -72,6 +74,7 @@ export function parseShowStat(csv: string): StatRow[] {
       status: f[idx('status')] ?? '',
       counters,
       rtimeMs: num('rtime'),
+      weight: num('weight'),
     });
   }
   return rows;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
 import type { Target, TargetGroup } from '../../lib/types.ts';
+import { AlbControlPlaneStandIn } from './alb-stand-in.ts';
+import { AnomalyMitigation, type MitigationSettings } from './anomaly-mitigation.ts';
 import { type ControlPlane, createControlPlane, defaultShopSpec, type ShopWorldSpec } from './aws-world.ts';
 import type { BackendTuning } from './backend.ts';
 import { DrillClock, type DrillClockOptions } from './clock.ts';
@@ -45,11 +47,21 @@ export interface WorldOptions {
    * moto's `testing`, which only a moto without IAM enforcement accepts.
    */
   readonly credentials?: SigningCredentials;
+  /** Anomaly mitigation's detection and steps (anomaly-mitigation.ts); default its own. */
+  readonly mitigation?: Partial<MitigationSettings>;
 }
 
 export interface World {
   readonly clock: DrillClock;
   readonly moto: MotoServer;
+  /**
+   * Where AWS API calls go: the control-plane stand-in in front of moto (alb-stand-in.ts), which
+   * keeps what moto drops (rule transforms, anomaly results, stopped deployments).
+   */
+  readonly awsUrl: string;
+  readonly standIn: AlbControlPlaneStandIn;
+  /** ALB's automatic target weights on the data plane (`weighted_random` groups). */
+  readonly mitigation: AnomalyMitigation;
   readonly clients: AwsClients;
   readonly ec2: Ec2QueryClient;
   readonly control: ControlPlane;
@@ -106,10 +118,16 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     const moto = opts.motoUrl === undefined ? await startMoto() : attachMoto(opts.motoUrl);
     teardown.push(() => moto.stop());
     if (opts.resetMoto !== false) await moto.reset();
+    let mitigation: AnomalyMitigation | undefined;
+    const standIn = await AlbControlPlaneStandIn.start({
+      motoUrl: moto.url,
+      anomaly: (group, target) => mitigation?.report(group, target),
+    });
+    teardown.push(() => standIn.stop());
 
     const region = opts.region ?? 'us-east-1';
     const clients = createAwsClients({
-      endpoint: moto.url,
+      endpoint: standIn.url,
       region,
       credentials: opts.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' },
       maxAttempts: 2,
@@ -141,10 +159,20 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       dir,
       resolve: worldResolver(control.backendPorts),
       healthCheckScale: clock.factor,
+      ruleTransforms: () => standIn.transforms,
       ...(opts.syncIntervalMs === undefined ? {} : { intervalMs: opts.syncIntervalMs }),
     });
     teardown.push(() => sync.stop());
     await sync.waitUntilServing();
+    const mitigating = new AnomalyMitigation({
+      haproxy: sync.haproxy,
+      plan: () => sync.plan,
+      elbv2: clients.elbv2,
+      ...(opts.mitigation === undefined ? {} : { settings: opts.mitigation }),
+    });
+    mitigating.start();
+    mitigation = mitigating;
+    teardown.push(() => mitigating.stop());
 
     let metrics: MetricsPublisher | undefined;
     if (opts.publishMetrics !== false) {
@@ -170,6 +198,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     return {
       clock,
       moto,
+      awsUrl: standIn.url,
+      standIn,
+      mitigation: mitigating,
       clients,
       ec2,
       control,

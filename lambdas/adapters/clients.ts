@@ -3,15 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The SDK clients lbguard's adapters need, built once per process and shared. */
 export interface AwsClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
+  /** The state store and Powertools Idempotency both speak through this one. */
   readonly dynamodb: DynamoDBClient;
-  /** Marshals plain JS objects; the state store speaks through this one. */
-  readonly documents: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   /** The state table's MAC key (GenerateMac, VerifyMac); see state-store/state-signer.ts. */
   readonly kms: KMSClient;
@@ -36,9 +34,6 @@ export interface AwsClientOptions {
   /** TCP connect timeout in ms. Default 2000. */
   readonly connectionTimeoutMs?: number;
 }
-
-/** DynamoDB's two clients: the low-level one (Powertools Idempotency) and the marshalling one. */
-export type DynamoDbClients = Pick<AwsClients, 'dynamodb' | 'documents'>;
 
 /**
  * The configuration every SDK client is built with: adaptive retries (client-side rate limiting
@@ -74,16 +69,12 @@ export function createCloudWatchClient(opts: AwsClientOptions = {}): CloudWatchC
   return new CloudWatchClient(awsClientConfig(opts));
 }
 
-/** DynamoDB and the document client over it, with the shared policy (`awsClientConfig`). */
-export function createDynamoDbClients(opts: AwsClientOptions = {}): DynamoDbClients {
-  const dynamodb = new DynamoDBClient(awsClientConfig(opts));
-  return {
-    dynamodb,
-    documents: DynamoDBDocumentClient.from(dynamodb, {
-      // Optional fields are omitted rather than stored as NULL, matching exactOptionalPropertyTypes.
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    }),
-  };
+/**
+ * DynamoDB with the shared policy (`awsClientConfig`). No document client: its ~7 KB per bundle
+ * buys nothing the state store's own marshalling (state-store/attributes.ts) does not do.
+ */
+export function createDynamoDbClient(opts: AwsClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient(awsClientConfig(opts));
 }
 
 /** SNS with the shared policy (`awsClientConfig`). */
@@ -101,7 +92,7 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   return {
     elbv2: createElbv2Client(opts),
     cloudwatch: createCloudWatchClient(opts),
-    ...createDynamoDbClients(opts),
+    dynamodb: createDynamoDbClient(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
   };
@@ -111,7 +102,6 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
 export function destroyAwsClients(clients: Partial<AwsClients>): void {
   clients.elbv2?.destroy();
   clients.cloudwatch?.destroy();
-  clients.documents?.destroy();
   clients.dynamodb?.destroy();
   clients.sns?.destroy();
   clients.kms?.destroy();

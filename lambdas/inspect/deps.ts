@@ -2,7 +2,7 @@ import {
   type AwsClientOptions,
   type AwsClients,
   createCloudWatchClient,
-  createDynamoDbClients,
+  createDynamoDbClient,
   createElbv2Client,
   createKmsClient,
   createSnsClient,
@@ -24,17 +24,14 @@ import { logger, metrics } from '../runtime/middleware.ts';
  * Inspect reads, notifies and hands off to remediate (through SNS); it never writes to the load
  * balancer. Only these clients are built, so its bundle carries no other SDK package.
  */
-export type InspectClients = Pick<
-  AwsClients,
-  'elbv2' | 'cloudwatch' | 'dynamodb' | 'documents' | 'sns' | 'kms'
->;
+export type InspectClients = Pick<AwsClients, 'elbv2' | 'cloudwatch' | 'dynamodb' | 'sns' | 'kms'>;
 
 /** The SDK clients inspect uses, with the shared retry and timeout policy. */
 export function inspectClients(opts: AwsClientOptions = {}): InspectClients {
   return {
     elbv2: createElbv2Client(opts),
     cloudwatch: createCloudWatchClient(opts),
-    ...createDynamoDbClients(opts),
+    dynamodb: createDynamoDbClient(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
   };
@@ -56,7 +53,7 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
     albMetrics: overrides.albMetrics ?? new CloudWatchAlbMetricsReader(clients.cloudwatch),
     store:
       overrides.store ??
-      new DynamoDbStateStore(clients.documents, env.tableName, {
+      new DynamoDbStateStore(clients.dynamodb, env.tableName, {
         // Inspect alone (with an operator) vouches for snapshots and last known good.
         signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: true }),
       }),

@@ -1,4 +1,4 @@
-import { type AwsClientOptions, createDynamoDbClients, type DynamoDbClients } from '../adapters/clients.ts';
+import { type AwsClientOptions, type AwsClients, createDynamoDbClient } from '../adapters/clients.ts';
 import { realSleep } from '../adapters/clock.ts';
 import { HttpProber } from '../adapters/http-prober.ts';
 import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
@@ -10,11 +10,11 @@ import type { WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /** Probe writes results and samples only: its module graph holds the DynamoDB client alone. */
-export type ProbeClients = DynamoDbClients;
+export type ProbeClients = Pick<AwsClients, 'dynamodb'>;
 
 /** The SDK clients probe uses, with the shared retry and timeout policy. */
 export function probeClients(opts: AwsClientOptions = {}): ProbeClients {
-  return createDynamoDbClients(opts);
+  return { dynamodb: createDynamoDbClient(opts) };
 }
 
 export type ProbeOverrides = Partial<ProbeDeps> & { readonly clients?: ProbeClients };
@@ -28,7 +28,7 @@ export function probeDeps(env: WiringEnv, overrides: ProbeOverrides = {}): Probe
     prober: overrides.prober ?? new HttpProber(),
     // Only probe reads the secrets its probes send (grants for exactly those in the config).
     secrets: overrides.secrets ?? new PowertoolsSecretReader(),
-    store: overrides.store ?? new DynamoDbStateStore(clients.documents, env.tableName),
+    store: overrides.store ?? new DynamoDbStateStore(clients.dynamodb, env.tableName),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,
     now: overrides.now ?? (() => new Date()),

@@ -2,7 +2,7 @@ import { createPowertoolsApplyOnce } from '../adapters/apply-once.ts';
 import {
   type AwsClientOptions,
   type AwsClients,
-  createDynamoDbClients,
+  createDynamoDbClient,
   createElbv2Client,
   createKmsClient,
   createSnsClient,
@@ -28,13 +28,13 @@ import { logger, metrics } from '../runtime/middleware.ts';
  * Lambda. Its calls to CloudFormation, CodeDeploy (a deployment in flight) and ARC (zonal shifts)
  * are signed with the ELBv2 client's parts (signed-request.ts), not made through SDK clients.
  */
-export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'documents' | 'sns' | 'kms'>;
+export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'sns' | 'kms'>;
 
 /** The SDK clients remediate uses, with the shared retry and timeout policy. */
 export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
   return {
     elbv2: createElbv2Client(opts),
-    ...createDynamoDbClients(opts),
+    dynamodb: createDynamoDbClient(opts),
     sns: createSnsClient(opts),
     kms: createKmsClient(opts),
   };
@@ -60,7 +60,7 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
     writer: overrides.writer ?? new Elbv2LoadBalancerWriter(clients.elbv2),
     store:
       overrides.store ??
-      new DynamoDbStateStore(clients.documents, env.tableName, {
+      new DynamoDbStateStore(clients.dynamodb, env.tableName, {
         // Remediate verifies the last known good it restores; it can never vouch for one.
         signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
       }),

@@ -31,7 +31,6 @@ export {
   type ProbeConfig,
   type ProbeStepConfig,
   type RemediationConfig,
-  renderConfigJsonSchema,
   type ScheduleConfig,
   type ServedBySampleConfig,
   type ServiceConfig,

@@ -12,13 +12,14 @@ import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lamb
 import { IDEMPOTENCY_PARTITION } from '../../lambdas/adapters/state-store/layout.ts';
 import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
+import { documentClient } from '../support/document-client.ts';
 
 const TABLE = 'lbguard-state';
 const clients: AwsClients = createAwsClients(motoClientConfig());
 afterAll(() => destroyAwsClients(clients));
 
 async function storedKeys(): Promise<string[]> {
-  const out = await clients.documents.send(
+  const out = await documentClient(clients.dynamodb).send(
     new QueryCommand({
       TableName: TABLE,
       KeyConditionExpression: 'pk = :pk',

@@ -75,7 +75,7 @@ beforeAll(async () => {
     timeline: [],
   };
   id = incident.id;
-  await new DynamoDbStateStore(clients.documents, 'lbguard-state').putIncident(incident);
+  await new DynamoDbStateStore(clients.dynamodb, 'lbguard-state').putIncident(incident);
 
   const { accountId, region, name, id: lbId } = parseLoadBalancerArn(shop.loadBalancerArn);
   const line = (time: string, target: string) =>

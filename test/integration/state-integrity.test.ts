@@ -95,7 +95,7 @@ describe('the state table: snapshots and last known good are checked when read',
     await resetMoto();
     await createStateTable(clients.dynamodb, TABLE);
     key = await createStateKey(clients.kms, TABLE);
-    store = new DynamoDbStateStore(clients.documents, TABLE, {
+    store = new DynamoDbStateStore(clients.dynamodb, TABLE, {
       signer: new KmsStateSigner(clients.kms, key, { canSign: true }),
     });
     await store.promoteLastGood('shop', stored(SNAPSHOT), 'soaked', '2026-11-02T10:10:00.000Z');
@@ -145,7 +145,7 @@ describe('the state table: snapshots and last known good are checked when read',
   });
 
   it("lets remediate's verify-only signer read, never write", async () => {
-    const reader = new DynamoDbStateStore(clients.documents, TABLE, {
+    const reader = new DynamoDbStateStore(clients.dynamodb, TABLE, {
       signer: new KmsStateSigner(clients.kms, key, { canSign: false }),
     });
     expect((await reader.getLastGood('shop'))?.hash).toBe(hashSnapshot(SNAPSHOT));
@@ -154,7 +154,7 @@ describe('the state table: snapshots and last known good are checked when read',
   });
 
   it('tells a KMS failure apart from tampering: an unknown key is an AWS error, not an incident', async () => {
-    const lost = new DynamoDbStateStore(clients.documents, TABLE, {
+    const lost = new DynamoDbStateStore(clients.dynamodb, TABLE, {
       signer: new KmsStateSigner(clients.kms, 'alias/lbguard/no-such-key', { canSign: false }),
     });
     const read = lost.getLastGood('shop');
@@ -182,7 +182,7 @@ describe('the state table: snapshots and last known good are checked when read',
   });
 
   it('fails loudly without a key rather than trusting what it reads', async () => {
-    const keyless = new DynamoDbStateStore(clients.documents, TABLE);
+    const keyless = new DynamoDbStateStore(clients.dynamodb, TABLE);
     await expect(keyless.getLastGood('shop')).rejects.toThrow(/without the state key/);
   });
 });

@@ -52,7 +52,7 @@ describe('DynamoDbStateStore against moto', () => {
     await resetMoto();
     await createStateTable(clients.dynamodb, TABLE);
     const key = await createStateKey(clients.kms, TABLE);
-    store = new DynamoDbStateStore(clients.documents, TABLE, {
+    store = new DynamoDbStateStore(clients.dynamodb, TABLE, {
       signer: new KmsStateSigner(clients.kms, key, { canSign: true }),
     });
   });

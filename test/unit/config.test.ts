@@ -14,11 +14,11 @@ import {
   type ProbeConfig,
   type ProbeStepConfig,
   parseConfig,
-  renderConfigJsonSchema,
   type ServiceConfig,
   suggestKey,
 } from '../../lib/config/index.ts';
 import { loadConfigJsonOrThrow, parseConfigJson } from '../../lib/config/json.ts';
+import { renderConfigJsonSchema } from '../../lib/config/schema-docs.ts';
 import {
   AwsApiError,
   ConfigError,

@@ -320,7 +320,7 @@ function row(
     eresp: 0,
     ereq: 0,
   };
-  return { proxy, server, status, counters: { ...zero, ...counters }, rtimeMs };
+  return { proxy, server, status, counters: { ...zero, ...counters }, rtimeMs, weight: 100 };
 }
 
 describe('HAProxy counters', () => {

@@ -7,6 +7,7 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   toTargetGroup,
@@ -16,6 +17,7 @@ import {
 import { Elbv2LoadBalancerReader } from '../../lambdas/adapters/elbv2/reader.ts';
 import { knownAttributesOf } from '../../lambdas/flows/read-service.ts';
 import { hashSnapshot } from '../../lib/snapshot.ts';
+import { checkStoredSnapshot } from '../../lib/state-integrity.ts';
 
 // The load balancer's intent as ELBv2 reports it: moto ignores `Include: AnomalyDetection` and
 // has no target optimizer, so these shapes come from the SDK's own types.
@@ -176,5 +178,76 @@ describe('anomaly detection from DescribeTargetHealth', () => {
       expect(state.health.map((h) => h.anomaly?.mitigationInEffect ?? null)).toEqual([true, null]);
       expect(state.snapshot.targetGroups[0]?.anomalyMitigation).toBe(true);
     });
+  });
+});
+
+describe('a target group with its intent, as stored', () => {
+  // Every attribute value ALB accepts for the intent settings, read and then stored as last known
+  // good: the state table's strict schema must take whatever the reader produces, or a group
+  // with anomaly mitigation (say) would make last known good fail its integrity check.
+  const arbAttributes = fc.record(
+    {
+      'load_balancing.algorithm.type': fc.constantFrom(
+        'round_robin',
+        'least_outstanding_requests',
+        'weighted_random',
+      ),
+      'load_balancing.algorithm.anomaly_mitigation': fc.constantFrom('on', 'off'),
+      'slow_start.duration_seconds': fc.oneof(
+        fc.constant('0'),
+        fc.integer({ min: 30, max: 900 }).map(String),
+      ),
+      'stickiness.enabled': fc.constantFrom('true', 'false'),
+      'stickiness.type': fc.constantFrom('lb_cookie', 'app_cookie'),
+      'stickiness.lb_cookie.duration_seconds': fc.integer({ min: 1, max: 604_800 }).map(String),
+      'stickiness.app_cookie.duration_seconds': fc.integer({ min: 1, max: 604_800 }).map(String),
+      'target_group_health.dns_failover.minimum_healthy_targets.count': fc.oneof(
+        fc.constant('off'),
+        fc.integer({ min: 1, max: 100 }).map(String),
+      ),
+      'target_group_health.dns_failover.minimum_healthy_targets.percentage': fc.oneof(
+        fc.constant('off'),
+        fc.integer({ min: 1, max: 100 }).map(String),
+      ),
+      'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': fc
+        .integer({ min: 1, max: 100 })
+        .map(String),
+      'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': fc.oneof(
+        fc.constant('off'),
+        fc.integer({ min: 1, max: 100 }).map(String),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('passes the state table integrity check whatever the attributes', () => {
+    fc.assert(
+      fc.property(
+        arbAttributes,
+        fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+        (a, control) => {
+          const group = toTargetGroup(
+            {
+              TargetGroupArn: TG,
+              TargetGroupName: 'web-a',
+              TargetType: 'ip',
+              Protocol: 'HTTP',
+              Port: 8443,
+              ...(control === undefined ? {} : { TargetControlPort: control }),
+            },
+            [
+              {
+                Target: { Id: '10.0.1.7', Port: 8443, AvailabilityZone: 'us-east-1a' },
+                TargetHealth: { State: 'healthy' },
+              },
+            ],
+            attrs(a as Record<string, string>),
+          );
+          const snapshot = { loadBalancerArn: LB, listeners: [], targetGroups: [group] };
+          expect(checkStoredSnapshot(snapshot, hashSnapshot(snapshot), 'test')).toEqual(snapshot);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,14 +1,16 @@
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+  TransactWriteItemsCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { AwsApiError, LbGuardError } from '../../../lib/errors.ts';
 import type { ProbeHysteresisStates } from '../../../lib/hysteresis.ts';
 import type { Incident } from '../../../lib/incident.ts';
@@ -16,6 +18,7 @@ import type { LastGood, SoakMarker } from '../../../lib/last-good.ts';
 import { checkRecord } from '../../../lib/stored-records.ts';
 import type { ConfigChange, ProbeResult, ServedBySample, StoredSnapshot } from '../../../lib/types.ts';
 import { call } from '../aws-call.ts';
+import { attributeNumber, attributeString, fromItem, isConditionFailure, toItem } from './attributes.ts';
 import { pk, type RecordKind, SK } from './layout.ts';
 import type {
   LockResult,
@@ -28,7 +31,7 @@ import { ProtectedItems } from './protected-items.ts';
 import type { StateSigner } from './state-signer.ts';
 
 // One table, keyed pk = <writer's partition>#<service>, sk = <record kind>#… (layout.ts); see
-// docs/state-table.md.
+// docs/state-table.md. It sends DynamoDB's own commands; attributes.ts marshals what they carry.
 
 export interface DynamoDbStateStoreOptions {
   /** How long probe results and served-by samples live. Default 1 day. */
@@ -58,14 +61,14 @@ function epochSeconds(iso: string): number {
  * holder cannot block remediation forever; short-lived records carry a TTL (`expiresAt`).
  */
 export class DynamoDbStateStore implements StateStore {
-  readonly #docs: DynamoDBDocumentClient;
+  readonly #db: DynamoDBClient;
   readonly #table: string;
   readonly #probeTtl: number;
   readonly #changeTtl: number;
   readonly #protected: ProtectedItems;
 
-  constructor(documents: DynamoDBDocumentClient, tableName: string, options: DynamoDbStateStoreOptions = {}) {
-    this.#docs = documents;
+  constructor(dynamodb: DynamoDBClient, tableName: string, options: DynamoDbStateStoreOptions = {}) {
+    this.#db = dynamodb;
     this.#table = tableName;
     this.#probeTtl = options.probeTtlSeconds ?? 86_400;
     this.#changeTtl = options.changeTtlSeconds ?? 7 * 86_400;
@@ -109,23 +112,23 @@ export class DynamoDbStateStore implements StateStore {
     const attributes = await this.#protected.encode(identity, stored);
     // Both or neither: a last known good without its recorded reason would be unexplained.
     await call('TransactWriteItems', () =>
-      this.#docs.send(
-        new TransactWriteCommand({
+      this.#db.send(
+        new TransactWriteItemsCommand({
           TransactItems: [
             {
               Put: {
                 TableName: this.#table,
-                Item: { pk: pk(service, SK.lastGood), sk: SK.lastGood, ...record, ...attributes },
+                Item: toItem({ pk: pk(service, SK.lastGood), sk: SK.lastGood, ...record, ...attributes }),
               },
             },
             {
               Put: {
                 TableName: this.#table,
-                Item: {
+                Item: toItem({
                   pk: pk(service, SK.promotionPrefix),
                   sk: `${SK.promotionPrefix}${at}#${stored.hash}`,
                   ...record,
-                },
+                }),
               },
             },
           ],
@@ -152,37 +155,37 @@ export class DynamoDbStateStore implements StateStore {
     const expected = options.expectUpdatedAt;
     const put = {
       TableName: this.#table,
-      Item: { ...key, openedAt: incident.openedAt, state: incident.state, incident },
+      Item: toItem({ ...key, openedAt: incident.openedAt, state: incident.state, incident }),
       ...(expected === undefined
         ? {}
         : {
             ConditionExpression: 'attribute_not_exists(pk) OR #doc.#updatedAt = :expected',
             ExpressionAttributeNames: { '#doc': 'incident', '#updatedAt': 'updatedAt' },
-            ExpressionAttributeValues: { ':expected': expected },
+            ExpressionAttributeValues: toItem({ ':expected': expected }),
           }),
     };
     const open = incident.closedAt === undefined;
     try {
       if (open) {
-        await this.#docs.send(
-          new TransactWriteCommand({
+        await this.#db.send(
+          new TransactWriteItemsCommand({
             TransactItems: [
               { Put: put },
               {
                 Put: {
                   TableName: this.#table,
-                  Item: {
+                  Item: toItem({
                     pk: pk(incident.service, SK.openIncident),
                     sk: SK.openIncident,
                     incidentId: incident.id,
-                  },
+                  }),
                 },
               },
             ],
           }),
         );
       } else {
-        await this.#docs.send(new PutCommand(put));
+        await this.#db.send(new PutItemCommand(put));
         await this.#clearOpenPointer(incident);
       }
       return { written: true };
@@ -197,13 +200,13 @@ export class DynamoDbStateStore implements StateStore {
 
   async #clearOpenPointer(incident: Incident): Promise<void> {
     try {
-      await this.#docs.send(
-        new DeleteCommand({
+      await this.#db.send(
+        new DeleteItemCommand({
           TableName: this.#table,
-          Key: { pk: pk(incident.service, SK.openIncident), sk: SK.openIncident },
+          Key: toItem({ pk: pk(incident.service, SK.openIncident), sk: SK.openIncident }),
           // A newer incident may own the pointer by now; leave it alone then.
           ConditionExpression: 'incidentId = :id',
-          ExpressionAttributeValues: { ':id': incident.id },
+          ExpressionAttributeValues: toItem({ ':id': incident.id }),
         }),
       );
     } catch (cause) {
@@ -234,14 +237,14 @@ export class DynamoDbStateStore implements StateStore {
     const nowSeconds = epochSeconds(now);
     const expiresAt = nowSeconds + ttlSeconds;
     try {
-      await this.#docs.send(
-        new PutCommand({
+      await this.#db.send(
+        new PutItemCommand({
           TableName: this.#table,
-          Item: { pk: pk(service, SK.lock), sk: SK.lock, owner, acquiredAt: now, expiresAt },
+          Item: toItem({ pk: pk(service, SK.lock), sk: SK.lock, owner, acquiredAt: now, expiresAt }),
           // Free, expired, or already ours (a retried invocation re-acquires its own lock).
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': nowSeconds, ':owner': owner },
+          ExpressionAttributeValues: toItem({ ':now': nowSeconds, ':owner': owner }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -259,13 +262,13 @@ export class DynamoDbStateStore implements StateStore {
 
   async releaseLock(service: string, owner: string): Promise<ReleaseResult> {
     try {
-      await this.#docs.send(
-        new DeleteCommand({
+      await this.#db.send(
+        new DeleteItemCommand({
           TableName: this.#table,
-          Key: { pk: pk(service, SK.lock), sk: SK.lock },
+          Key: toItem({ pk: pk(service, SK.lock), sk: SK.lock }),
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
+          ExpressionAttributeValues: toItem({ ':owner': owner }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -340,8 +343,11 @@ export class DynamoDbStateStore implements StateStore {
 
   async clearSoak(service: string): Promise<void> {
     await call('DeleteItem', () =>
-      this.#docs.send(
-        new DeleteCommand({ TableName: this.#table, Key: { pk: pk(service, SK.soak), sk: SK.soak } }),
+      this.#db.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: toItem({ pk: pk(service, SK.soak), sk: SK.soak }),
+        }),
       ),
     );
   }
@@ -361,21 +367,21 @@ export class DynamoDbStateStore implements StateStore {
     expectVersion: number | undefined,
   ): Promise<{ readonly written: boolean }> {
     try {
-      await this.#docs.send(
-        new PutCommand({
+      await this.#db.send(
+        new PutItemCommand({
           TableName: this.#table,
-          Item: {
+          Item: toItem({
             pk: pk(service, SK.hysteresis),
             sk: SK.hysteresis,
             states,
             version: (expectVersion ?? 0) + 1,
-          },
+          }),
           ...(expectVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
                 ConditionExpression: '#version = :expected',
                 ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectVersion },
+                ExpressionAttributeValues: toItem({ ':expected': expectVersion }),
               }),
         }),
       );
@@ -387,7 +393,9 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async #put(item: Record<string, unknown>): Promise<void> {
-    await call('PutItem', () => this.#docs.send(new PutCommand({ TableName: this.#table, Item: item })));
+    await call('PutItem', () =>
+      this.#db.send(new PutItemCommand({ TableName: this.#table, Item: toItem(item) })),
+    );
   }
 
   async #get(
@@ -396,11 +404,15 @@ export class DynamoDbStateStore implements StateStore {
     sk: string = kind,
   ): Promise<Record<string, unknown> | undefined> {
     const out = await call('GetItem', () =>
-      this.#docs.send(
-        new GetCommand({ TableName: this.#table, Key: { pk: pk(service, kind), sk }, ConsistentRead: true }),
+      this.#db.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: toItem({ pk: pk(service, kind), sk }),
+          ConsistentRead: true,
+        }),
       ),
     );
-    return out.Item;
+    return out.Item === undefined ? undefined : fromItem(out.Item);
   }
 
   /** Items under one sk prefix; `since` reads a time range, oldest first. Bounded in pages. */
@@ -414,26 +426,27 @@ export class DynamoDbStateStore implements StateStore {
       ...(opts.since === undefined
         ? {
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk(service, prefix), ':prefix': prefix },
+            ExpressionAttributeValues: toItem({ ':pk': pk(service, prefix), ':prefix': prefix }),
           }
         : {
             // '~' sorts after every character an ISO time uses, so this is "since … forever".
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: {
+            ExpressionAttributeValues: toItem({
               ':pk': pk(service, prefix),
               ':from': `${prefix}${opts.since}`,
               ':to': `${prefix}~`,
-            },
+            }),
           }),
       ScanIndexForward: opts.newestFirst !== true,
       ConsistentRead: true,
     };
     const out: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    // The page key goes back as DynamoDB returned it: it is never read, so never unmarshalled.
+    let startKey: Record<string, AttributeValue> | undefined;
     for (let page = 0; page < MAX_QUERY_PAGES; page++) {
       const remaining = opts.limit === undefined ? undefined : opts.limit - out.length;
       const res = await call('Query', () =>
-        this.#docs.send(
+        this.#db.send(
           new QueryCommand({
             ...base,
             ...(remaining === undefined ? {} : { Limit: remaining }),
@@ -441,7 +454,7 @@ export class DynamoDbStateStore implements StateStore {
           }),
         ),
       );
-      out.push(...(res.Items ?? []));
+      out.push(...(res.Items ?? []).map(fromItem));
       startKey = res.LastEvaluatedKey;
       if (startKey === undefined || (opts.limit !== undefined && out.length >= opts.limit)) break;
     }
@@ -450,18 +463,19 @@ export class DynamoDbStateStore implements StateStore {
 
   async #batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
     for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) {
-      let pending = items.slice(i, i + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } }));
+      let pending: WriteRequest[] = items
+        .slice(i, i + BATCH_WRITE_MAX)
+        .map((item) => ({ PutRequest: { Item: toItem(item) } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= BATCH_WRITE_ATTEMPTS) {
           throw new LbGuardError(`BatchWriteItem left ${pending.length} items unprocessed`);
         }
         if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
         const res = await call('BatchWriteItem', () =>
-          this.#docs.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } })),
+          this.#db.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } })),
         );
-        pending = (res.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
-          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-        );
+        // Unprocessed requests come back already marshalled: resent as they are.
+        pending = res.UnprocessedItems?.[this.#table] ?? [];
       }
     }
   }
@@ -469,21 +483,3 @@ export class DynamoDbStateStore implements StateStore {
 
 /** Incidents listed at most; a service with more has a bigger problem than this list. */
 const MAX_LIST = 500;
-
-function isConditionFailure(err: unknown): boolean {
-  if (err instanceof ConditionalCheckFailedException) return true;
-  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
-  return (
-    e?.name === 'ConditionalCheckFailedException' ||
-    (e?.name === 'TransactionCanceledException' &&
-      (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'))
-  );
-}
-
-function attributeString(v: AttributeValue | undefined): string | undefined {
-  return v !== undefined && 'S' in v ? v.S : undefined;
-}
-
-function attributeNumber(v: AttributeValue | undefined): string | undefined {
-  return v !== undefined && 'N' in v ? v.N : undefined;
-}

@@ -1,7 +1,9 @@
 /**
  * The few combinators every section of the config schema is built from: strict objects whose
- * unknown keys get a "did you mean", bounded integers, JSON Schema descriptions, and the guards
- * that let cross-field checks run on broken input without piling up follow-on errors.
+ * unknown keys get a "did you mean", bounded integers and lists, and the guards that let
+ * cross-field checks run on broken input without piling up follow-on errors. They build
+ * validation only: what the JSON Schema says beyond it (descriptions, formats, `maxProperties`)
+ * lives in ../schema-docs.ts, which no Lambda bundle imports.
  */
 import * as z from 'zod/mini';
 import { suggestKey } from '../../suggest.ts';
@@ -59,8 +61,8 @@ export function maxChars(limit: LimitName, fix: string) {
 }
 
 /**
- * A mapping (headers) of at most one of `LIMITS` entries, its message naming the limit; the JSON
- * Schema says `maxProperties` so editors flag it too.
+ * A mapping (headers) of at most one of `LIMITS` entries, its message naming the limit. zod has no
+ * such check, so the JSON Schema learns the bound from ../schema-docs.ts (`maxProperties`).
  */
 export function withMaxEntries<T extends z.ZodMiniType<Record<string, unknown>>>(
   record: T,
@@ -69,7 +71,7 @@ export function withMaxEntries<T extends z.ZodMiniType<Record<string, unknown>>>
   fix: string,
 ): T {
   const max = LIMITS[limit];
-  const bounded = record.check(
+  return record.check(
     z.superRefine((value: Record<string, unknown>, ctx) => {
       if (Object.keys(value).length > max) {
         ctx.addIssue({
@@ -79,23 +81,6 @@ export function withMaxEntries<T extends z.ZodMiniType<Record<string, unknown>>>
       }
     }, whenObject),
   );
-  return withMeta(bounded, { maxProperties: max });
-}
-
-/**
- * A copy of `schema` carrying `meta` in the global registry (where JSON Schema generation reads
- * descriptions and formats), as classic zod's `.meta()` does: the copy inherits the original's
- * metadata, and the original, shared by several fields, keeps its own.
- */
-export function withMeta<T extends z.ZodMiniType>(schema: T, meta: z.core.GlobalMeta): T {
-  const copy = schema.clone();
-  z.globalRegistry.add(copy, meta);
-  return copy;
-}
-
-/** Classic zod's `.describe()`: the JSON Schema `description` editors show for a field. */
-export function described<T extends z.ZodMiniType>(schema: T, description: string): T {
-  return withMeta(schema, { description });
 }
 
 /**

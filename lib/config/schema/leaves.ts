@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { findRegexRisk, type RegexRisk } from '../regex-safety.ts';
 import '../zod-english.ts';
 import { LIMITS } from '../limits.ts';
-import { maxChars, strict, withMaxEntries, withMeta } from './helpers.ts';
+import { maxChars, strict, withMaxEntries } from './helpers.ts';
 import { orSecretReference } from './secret-refs.ts';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -82,46 +82,40 @@ export const regexSchema = z.string().check(
   }),
 );
 
-export const httpUrlSchema = withMeta(
-  z.string().check(
-    maxChars('urlChars', 'shorten the URL; long query strings belong in a request body'),
-    z.superRefine((text, ctx) => {
-      const url = parseUrl(text);
-      if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be an absolute http(s) URL like https://shop.example.com/health',
-        });
-      } else if (url.username !== '' || url.password !== '') {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must not carry credentials (user:password@); send them in headers, e.g. Authorization',
-        });
-      }
-    }),
-  ),
-  { format: 'uri' },
+export const httpUrlSchema = z.string().check(
+  maxChars('urlChars', 'shorten the URL; long query strings belong in a request body'),
+  z.superRefine((text, ctx) => {
+    const url = parseUrl(text);
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an absolute http(s) URL like https://shop.example.com/health',
+      });
+    } else if (url.username !== '' || url.password !== '') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not carry credentials (user:password@); send them in headers, e.g. Authorization',
+      });
+    }
+  }),
 );
 
-export const httpsEndpointSchema = withMeta(
-  z.string().check(
-    z.superRefine((text, ctx) => {
-      const protocol = parseUrl(text)?.protocol;
-      if (protocol === 'http:') {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            'must use https, not http: change http:// to https:// (notifications carry incident details and the URL may carry a token)',
-        });
-      } else if (protocol !== 'https:') {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be an absolute https URL like https://hooks.example.com/lbguard',
-        });
-      }
-    }),
-  ),
-  { format: 'uri', pattern: '^https://' },
+export const httpsEndpointSchema = z.string().check(
+  z.superRefine((text, ctx) => {
+    const protocol = parseUrl(text)?.protocol;
+    if (protocol === 'http:') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must use https, not http: change http:// to https:// (notifications carry incident details and the URL may carry a token)',
+      });
+    } else if (protocol !== 'https:') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an absolute https URL like https://hooks.example.com/lbguard',
+      });
+    }
+  }),
 );
 
 const NOT_AN_ALB: readonly [RegExp, string][] = [
@@ -131,18 +125,15 @@ const NOT_AN_ALB: readonly [RegExp, string][] = [
   [/:listener\//, 'is a listener ARN; put it in listenerArns and give the load balancer ARN here'],
 ];
 
-export const loadBalancerArnSchema = withMeta(
-  z.string().check(
-    z.superRefine((arn, ctx) => {
-      if (ALB_ARN.test(arn)) return;
-      const known = NOT_AN_ALB.find(([pattern]) => pattern.test(arn));
-      ctx.addIssue({
-        code: 'custom',
-        message: known?.[1] ?? `must be an Application Load Balancer ARN like ${EXAMPLE_ALB_ARN}`,
-      });
-    }),
-  ),
-  { pattern: ALB_ARN.source },
+export const loadBalancerArnSchema = z.string().check(
+  z.superRefine((arn, ctx) => {
+    if (ALB_ARN.test(arn)) return;
+    const known = NOT_AN_ALB.find(([pattern]) => pattern.test(arn));
+    ctx.addIssue({
+      code: 'custom',
+      message: known?.[1] ?? `must be an Application Load Balancer ARN like ${EXAMPLE_ALB_ARN}`,
+    });
+  }),
 );
 
 export const listenerArnSchema = z

@@ -11,7 +11,6 @@ import {
 import '../zod-english.ts';
 import {
   checkUniqueNames,
-  described,
   hasIssuesAt,
   intIn,
   isRecord,
@@ -37,38 +36,28 @@ const REQUEST_FIELDS = ['method', 'headers', 'body', 'expect'] as const;
 
 const STATUS_MESSAGE = 'must be an HTTP status code from 100 to 599';
 
+/** The response headers a probe checks; exported for the JSON Schema's `maxProperties` (schema-docs.ts). */
+export const expectedHeadersSchema = withMaxEntries(
+  z.record(headerNameSchema, headerExpectationSchema),
+  'expectedHeaders',
+  'headers',
+  'check the headers that tell a good answer from a bad one',
+);
+
 const expectSchema = strict({
-  status: described(
-    z._default(
-      z
-        .array(z.int().check(z.minimum(100, STATUS_MESSAGE), z.maximum(599, STATUS_MESSAGE)), {
-          error: 'must be a list of HTTP status codes like [200] or [200, 302]',
-        })
-        .check(z.minLength(1, 'must list at least one status code, like [200]')),
-      () => [...DEFAULTS.probe.expect.status],
-    ),
-    'Status codes that count as success.',
+  status: z._default(
+    z
+      .array(z.int().check(z.minimum(100, STATUS_MESSAGE), z.maximum(599, STATUS_MESSAGE)), {
+        error: 'must be a list of HTTP status codes like [200] or [200, 302]',
+      })
+      .check(z.minLength(1, 'must list at least one status code, like [200]')),
+    () => [...DEFAULTS.probe.expect.status],
   ),
-  bodyContains: described(
-    z.optional(z.string().check(maxChars('expectationChars', 'check a short, distinctive part of the text'))),
-    'Text the response body must contain.',
+  bodyContains: z.optional(
+    z.string().check(maxChars('expectationChars', 'check a short, distinctive part of the text')),
   ),
-  bodyMatches: described(
-    z.optional(regexSchema),
-    'JavaScript regular expression the response body must match.',
-  ),
-  headers: described(
-    z._default(
-      withMaxEntries(
-        z.record(headerNameSchema, headerExpectationSchema),
-        'expectedHeaders',
-        'headers',
-        'check the headers that tell a good answer from a bad one',
-      ),
-      () => ({}),
-    ),
-    'Response headers: exact value, or { matches: regex }.',
-  ),
+  bodyMatches: z.optional(regexSchema),
+  headers: z._default(expectedHeadersSchema, () => ({})),
 });
 
 // A body that carries a credential: its reference (resolved by probe at run time, never stored).
@@ -107,26 +96,17 @@ function checkBodyAllowed(
 }
 
 const stepSchema = strict({
-  name: described(nameSchema, 'Step name, unique within the probe (e.g. home, product, cart).'),
+  name: nameSchema,
   url: httpUrlSchema,
   method: z._default(methodSchema, DEFAULTS.probe.method),
-  headers: described(
-    z._default(headersSchema, () => ({})),
-    'Request headers. Values are never logged.',
-  ),
-  body: described(z.optional(bodySchema), 'Request body. Never logged.'),
+  headers: z._default(headersSchema, () => ({})),
+  body: z.optional(bodySchema),
   expect: z.prefault(expectSchema, {}),
 }).check(z.superRefine(checkBodyAllowed, whenObject));
 
 const servedBySampleSchema = strict({
-  requests: described(
-    z._default(intIn(1, 1000), DEFAULTS.probe.servedBySample.requests),
-    'Requests sent per sample to count which target answered.',
-  ),
-  concurrency: described(
-    z._default(intIn(1, 50), DEFAULTS.probe.servedBySample.concurrency),
-    'Requests in flight at once.',
-  ),
+  requests: z._default(intIn(1, 1000), DEFAULTS.probe.servedBySample.requests),
+  concurrency: z._default(intIn(1, 50), DEFAULTS.probe.servedBySample.concurrency),
 }).check(
   z.superRefine((sample, ctx) => {
     if (!hasIssuesAt(ctx, 'requests', 'concurrency') && sample.concurrency > sample.requests) {
@@ -180,36 +160,24 @@ function checkTargets(
 }
 
 const probeObjectSchema = strict({
-  name: described(nameSchema, 'Probe name, unique within the service.'),
-  url: described(z.optional(httpUrlSchema), 'A single request. Give url or steps, not both.'),
+  name: nameSchema,
+  url: z.optional(httpUrlSchema),
   method: z.optional(methodSchema),
   headers: z.optional(headersSchema),
   body: z.optional(bodySchema),
   expect: z.optional(expectSchema),
-  steps: described(
-    z.optional(
-      z
-        .array(stepSchema)
-        .check(
-          z.minLength(1, 'must have at least one step'),
-          maxItems('stepsPerProbe', 'steps', 'split the journey into two probes'),
-        ),
-    ),
-    'A journey of requests run in order (home → product → cart → checkout).',
+  steps: z.optional(
+    z
+      .array(stepSchema)
+      .check(
+        z.minLength(1, 'must have at least one step'),
+        maxItems('stepsPerProbe', 'steps', 'split the journey into two probes'),
+      ),
   ),
-  allowLoopback: described(
-    z.optional(z.boolean()),
-    "Let this probe reach loopback addresses (127.0.0.0/8, ::1, localhost): for a local drill, test or bench whose site runs on the same machine. Never in a deployed lbguard: inside Lambda, loopback is the runtime's own API.",
-  ),
-  timeoutMs: described(z._default(intIn(100, 60_000), DEFAULTS.probe.timeoutMs), 'Per-request timeout.'),
-  latencyBudgetMs: described(
-    z._default(intIn(1, 60_000), DEFAULTS.probe.latencyBudgetMs),
-    'A request slower than this fails the probe.',
-  ),
-  servedBySample: described(
-    z.optional(servedBySampleSchema),
-    "Sample a burst of the probe's first request and count the service's servedByHeader values.",
-  ),
+  allowLoopback: z.optional(z.boolean()),
+  timeoutMs: z._default(intIn(100, 60_000), DEFAULTS.probe.timeoutMs),
+  latencyBudgetMs: z._default(intIn(1, 60_000), DEFAULTS.probe.latencyBudgetMs),
+  servedBySample: z.optional(servedBySampleSchema),
 }).check(
   z.superRefine((probe, ctx) => {
     const hasUrl = probe.url !== undefined;

@@ -2,32 +2,20 @@
 import * as z from 'zod/mini';
 import { DEFAULTS } from '../defaults.ts';
 import '../zod-english.ts';
-import { described, hasIssuesAt, intIn, strict, whenObject } from './helpers.ts';
+import { hasIssuesAt, intIn, strict, whenObject } from './helpers.ts';
 
 export const scheduleSchema = strict({
-  probeIntervalSeconds: described(
-    z._default(intIn(5, 60), DEFAULTS.schedule.probeIntervalSeconds),
-    'Seconds between probe runs inside one probe invocation.',
+  probeIntervalSeconds: z._default(intIn(5, 60), DEFAULTS.schedule.probeIntervalSeconds),
+  probeLoopSeconds: z._default(
+    intIn(5, 59, ' (the probe lambda is started every minute and must finish before the next)'),
+    DEFAULTS.schedule.probeLoopSeconds,
   ),
-  probeLoopSeconds: described(
-    z._default(
-      intIn(5, 59, ' (the probe lambda is started every minute and must finish before the next)'),
-      DEFAULTS.schedule.probeLoopSeconds,
+  inspectRateMinutes: z._default(intIn(1, 60), DEFAULTS.schedule.inspectRateMinutes),
+  metricsPeriodSeconds: z._default(
+    intIn(60, 3600).check(
+      z.multipleOf(60, 'must be a multiple of 60 (CloudWatch periods are whole minutes), like 300'),
     ),
-    'How long one probe invocation keeps probing.',
-  ),
-  inspectRateMinutes: described(
-    z._default(intIn(1, 60), DEFAULTS.schedule.inspectRateMinutes),
-    'Minutes between scheduled inspections (config changes also trigger one at once).',
-  ),
-  metricsPeriodSeconds: described(
-    z._default(
-      intIn(60, 3600).check(
-        z.multipleOf(60, 'must be a multiple of 60 (CloudWatch periods are whole minutes), like 300'),
-      ),
-      DEFAULTS.schedule.metricsPeriodSeconds,
-    ),
-    'Seconds between ALB metric fetches (GetMetricData is billed per metric).',
+    DEFAULTS.schedule.metricsPeriodSeconds,
   ),
 }).check(
   z.superRefine((schedule, ctx) => {

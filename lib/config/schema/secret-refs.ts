@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import '../zod-english.ts';
 import { describeReceived } from '../issues.ts';
-import { described, strict } from './helpers.ts';
+import { strict } from './helpers.ts';
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -17,29 +17,20 @@ const REFERENCE_FORMS =
 export const secretReferenceSchema = z.union(
   [
     strict({
-      secret: described(
-        z.string().check(
-          z.refine((s) => SECRET_ARN.test(s) || (SECRET_NAME.test(s) && !s.startsWith('arn:')), {
-            message: 'must be a Secrets Manager secret name (shop/probe-token) or its ARN',
-          }),
-        ),
-        'Secrets Manager secret name or ARN; its SecretString is the value.',
+      secret: z.string().check(
+        z.refine((s) => SECRET_ARN.test(s) || (SECRET_NAME.test(s) && !s.startsWith('arn:')), {
+          message: 'must be a Secrets Manager secret name (shop/probe-token) or its ARN',
+        }),
       ),
-      jsonKey: described(
-        z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-        'When the secret holds JSON: the key whose value to send.',
-      ),
+      jsonKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
     }),
     strict({
-      parameter: described(
-        z
-          .string()
-          .check(
-            z.maxLength(1011),
-            z.regex(PARAMETER_NAME, 'must be an SSM parameter name like /shop/probe/api-key'),
-          ),
-        'SSM Parameter Store SecureString name, decrypted at run time.',
-      ),
+      parameter: z
+        .string()
+        .check(
+          z.maxLength(1011),
+          z.regex(PARAMETER_NAME, 'must be an SSM parameter name like /shop/probe/api-key'),
+        ),
     }),
   ],
   {

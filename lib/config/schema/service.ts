@@ -1,15 +1,7 @@
 /** One guarded service: its load balancer, listeners, probes and per-service policy. */
 import * as z from 'zod/mini';
 import '../zod-english.ts';
-import {
-  checkUniqueNames,
-  described,
-  hasIssuesAt,
-  isRecord,
-  maxItems,
-  strict,
-  whenObject,
-} from './helpers.ts';
+import { checkUniqueNames, hasIssuesAt, isRecord, maxItems, strict, whenObject } from './helpers.ts';
 import {
   headerNameSchema,
   LISTENER_ARN,
@@ -23,43 +15,21 @@ import { remediationSchema } from './remediation.ts';
 import { thresholdsSchema } from './thresholds.ts';
 
 export const serviceSchema = strict({
-  name: described(
-    nameSchema,
-    'Service name, unique in the file; used in metric dimensions and resource names.',
-  ),
-  loadBalancerArn: described(
-    loadBalancerArnSchema,
-    'ARN of the Application Load Balancer in front of the service.',
-  ),
-  listenerArns: described(
-    z.optional(
-      z
-        .array(listenerArnSchema)
-        .check(z.minLength(1, 'must list at least one listener ARN, or be left out to guard every listener')),
-    ),
-    'Listeners to guard (default: all listeners of the load balancer).',
-  ),
-  probes: described(
+  name: nameSchema,
+  loadBalancerArn: loadBalancerArnSchema,
+  listenerArns: z.optional(
     z
-      .array(probeSchema)
-      .check(
-        z.minLength(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health'),
-        maxItems(
-          'probesPerService',
-          'probes',
-          'keep the probes that tell a healthy routing from a broken one',
-        ),
-      ),
-    'Synthetic checks and journeys.',
+      .array(listenerArnSchema)
+      .check(z.minLength(1, 'must list at least one listener ARN, or be left out to guard every listener')),
   ),
-  servedByHeader: described(
-    z.optional(headerNameSchema),
-    'Response header naming the target that answered (e.g. X-Served-By).',
-  ),
-  instanceCounters: described(
-    z._default(z.boolean(), false),
-    'Read the per-instance request counters the application prints (docs/per-target-distribution.md) with the ALB metrics. Each registered target is one more metric fetched per read ($0.01 per 1,000), so it is off unless the application prints them.',
-  ),
+  probes: z
+    .array(probeSchema)
+    .check(
+      z.minLength(1, 'must have at least one probe, e.g. a GET of https://shop.example.com/health'),
+      maxItems('probesPerService', 'probes', 'keep the probes that tell a healthy routing from a broken one'),
+    ),
+  servedByHeader: z.optional(headerNameSchema),
+  instanceCounters: z._default(z.boolean(), false),
   thresholds: z.prefault(thresholdsSchema, {}),
   remediation: z.prefault(remediationSchema, {}),
   notifications: z.prefault(notificationsSchema, {}),

@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 import { DEFAULTS } from '../defaults.ts';
 import '../zod-english.ts';
-import { described, intIn, strict, whenObject } from './helpers.ts';
+import { intIn, strict, whenObject } from './helpers.ts';
 
 /** A number greater than 0 and at most `max`, with one message for both bounds. */
 function fractionUpTo(max: number, message: string) {
@@ -10,47 +10,23 @@ function fractionUpTo(max: number, message: string) {
 }
 
 const skewSchema = strict({
-  minSamples: described(
-    z._default(intIn(10, 1_000_000), DEFAULTS.thresholds.skew.minSamples),
-    'Fewer observed requests than this is insufficient data, never skew.',
+  minSamples: z._default(intIn(10, 1_000_000), DEFAULTS.thresholds.skew.minSamples),
+  falsePositiveRate: z._default(
+    fractionUpTo(0.05, 'must be greater than 0 and at most 0.05, like 0.0001'),
+    DEFAULTS.thresholds.skew.falsePositiveRate,
   ),
-  falsePositiveRate: described(
-    z._default(
-      fractionUpTo(0.05, 'must be greater than 0 and at most 0.05, like 0.0001'),
-      DEFAULTS.thresholds.skew.falsePositiveRate,
-    ),
-    'Significance level of the skew test: tolerated false-positive rate per test.',
-  ),
-  minEffectSize: described(
-    z._default(
-      fractionUpTo(1, 'must be greater than 0 and at most 1 (a total variation distance), like 0.2'),
-      DEFAULTS.thresholds.skew.minEffectSize,
-    ),
-    'Smallest difference in traffic shares (0–1) worth raising.',
+  minEffectSize: z._default(
+    fractionUpTo(1, 'must be greater than 0 and at most 1 (a total variation distance), like 0.2'),
+    DEFAULTS.thresholds.skew.minEffectSize,
   ),
 });
 
 const hysteresisSchema = strict({
-  consecutiveFailures: described(
-    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.consecutiveFailures),
-    'Probe failures in a row that declare a passing probe failing.',
-  ),
-  failuresInWindow: described(
-    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.failuresInWindow),
-    'Failures among the last windowSize results that declare a passing probe failing.',
-  ),
-  windowSize: described(
-    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.windowSize),
-    'How many recent results "failuresInWindow of the last windowSize" looks at.',
-  ),
-  consecutiveSuccesses: described(
-    z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.consecutiveSuccesses),
-    'Successes in a row before a failing probe is declared recovered.',
-  ),
-  maxChangesPerHour: described(
-    z._default(intIn(2, 60), DEFAULTS.thresholds.hysteresis.maxChangesPerHour),
-    'State changes per hour at which a probe is flapping: one notification, not a stream.',
-  ),
+  consecutiveFailures: z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.consecutiveFailures),
+  failuresInWindow: z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.failuresInWindow),
+  windowSize: z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.windowSize),
+  consecutiveSuccesses: z._default(intIn(1, 100), DEFAULTS.thresholds.hysteresis.consecutiveSuccesses),
+  maxChangesPerHour: z._default(intIn(2, 60), DEFAULTS.thresholds.hysteresis.maxChangesPerHour),
 }).check(
   z.superRefine((h, ctx) => {
     if (
@@ -70,20 +46,11 @@ const hysteresisSchema = strict({
 export const thresholdsSchema = strict({
   skew: z.prefault(skewSchema, {}),
   hysteresis: z.prefault(hysteresisSchema, {}),
-  errorRate: described(
-    z._default(
-      fractionUpTo(1, 'must be a fraction greater than 0 and at most 1, like 0.05 for 5%'),
-      DEFAULTS.thresholds.errorRate,
-    ),
-    '5xx share of requests above which a window breaches.',
+  errorRate: z._default(
+    fractionUpTo(1, 'must be a fraction greater than 0 and at most 1, like 0.05 for 5%'),
+    DEFAULTS.thresholds.errorRate,
   ),
-  consecutiveBreaches: described(
-    z._default(intIn(1, 60), DEFAULTS.thresholds.consecutiveBreaches),
-    'Breaching observations in a row before an incident is confirmed.',
-  ),
-  soakSeconds: described(
-    z._default(intIn(60, 86_400), DEFAULTS.thresholds.soakSeconds),
-    'Healthy seconds before a snapshot becomes last known good.',
-  ),
+  consecutiveBreaches: z._default(intIn(1, 60), DEFAULTS.thresholds.consecutiveBreaches),
+  soakSeconds: z._default(intIn(60, 86_400), DEFAULTS.thresholds.soakSeconds),
 });
 export type ThresholdsConfig = z.output<typeof thresholdsSchema>;

@@ -18,7 +18,7 @@ import { AUTHORISED_AS_PARTS, type FunctionName, SIGNING_NAMES } from './templat
 //
 // The action is named as IAM names it: the prefix from the request's SigV4 signing name (what
 // moto authorises against; `monitoring` is IAM's `cloudwatch`), the operation from the command
-// (the DynamoDB document client's commands run as the low-level ones: GetItem, not Get).
+// (a document client, should a client set hold one, runs as the low-level commands: GetItem).
 //
 // Calls a function signs by hand with a client's parts (lambdas/adapters/signed-request.ts: the
 // owner lookup's CloudFormation and CodeDeploy reads) pass no middleware: they are recorded at the
@@ -100,8 +100,8 @@ export class ActionRecorder {
   suite = 'unlabelled';
 
   /**
-   * Adds the recorder to every SDK client among `clients`' values (the document client shares
-   * its DynamoDB client's stack, so each stack is instrumented once) and returns `clients`.
+   * Adds the recorder to every SDK client among `clients`' values (each stack once: a document
+   * client would share its DynamoDB client's) and returns `clients`.
    */
   instrument<T extends object>(fn: FunctionName, clients: T): T {
     const stacks = new Set<Stack>();

@@ -3,6 +3,7 @@
 // deployed function starts with. Catches what the TypeScript tests cannot: a CommonJS/ESM mix-up,
 // an alias that no longer matches the SDK, module scope that throws once bundled.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,25 +15,35 @@ import { coldStartEnvironment, FUNCTIONS, type FunctionName } from '../../../ben
 import {
   BUNDLE_FILE,
   CREDENTIAL_CHAIN_PACKAGE,
+  ENDPOINT_DISCOVERY_MODULE,
   EVENT_STREAMS_MODULE,
   esbuildOptions,
+  NO_ENDPOINT_DISCOVERY_MODULE,
   NO_EVENT_STREAMS_MODULE,
   NO_JMESPATH_MODULE,
 } from '../../../infra/bundling.ts';
+import { SMITHY_FALLBACKS } from '../../../infra/sdk-fallbacks.ts';
 import {
   defaultProvider,
   NO_LAMBDA_CREDENTIALS_MESSAGE,
 } from '../../../lambdas/bundle-shims/lambda-credentials.ts';
 import {
+  NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS,
+  resolveEndpointDiscoveryConfig,
+} from '../../../lambdas/bundle-shims/no-endpoint-discovery.ts';
+import {
   EventStreamSerde,
   eventStreamSerdeProvider,
   NO_EVENT_STREAMS_MESSAGE,
 } from '../../../lambdas/bundle-shims/no-event-streams.ts';
+import { getInstanceMetadataRegion } from '../../../lambdas/bundle-shims/no-imds-region.ts';
 import {
   NO_JMESPATH_MESSAGE,
   PowertoolsFunctions,
   search,
 } from '../../../lambdas/bundle-shims/no-jmespath.ts';
+import { NO_SHA256_JS_MESSAGE, Sha256Js } from '../../../lambdas/bundle-shims/no-sha256-js.ts';
+import { DESCRIPTIONS } from '../../../lib/config/schema-docs.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundles-test');
@@ -43,6 +54,8 @@ interface Built {
   readonly packages: ReadonlySet<string>;
   /** Every input file that reached the output, relative to the repository. */
   readonly inputs: readonly string[];
+  /** The bundle as this run built it (OUT_DIR may be shared with other checkouts' runs). */
+  readonly text: string;
 }
 
 const built = new Map<FunctionName, Built>();
@@ -57,10 +70,14 @@ async function bundle(fn: FunctionName): Promise<Built> {
     outfile: file,
     metafile: true,
     logLevel: 'error',
+    write: false,
   });
   // Lambda's /var/task has no package.json; the repository's `"type": "module"` must not apply.
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), '{}\n');
+  for (const output of result.outputFiles) writeFileSync(output.path, output.contents);
+  const text = result.outputFiles.find((output) => output.path === file)?.text;
+  if (text === undefined) throw new Error(`${fn}: esbuild wrote no ${file}`);
   const packages = new Set<string>();
   const inputs: string[] = [];
   for (const output of Object.values(result.metafile.outputs)) {
@@ -72,7 +89,7 @@ async function bundle(fn: FunctionName): Promise<Built> {
       packages.add(scope.startsWith('@') ? `${scope}/${name}` : scope);
     }
   }
-  return { file, packages, inputs };
+  return { file, packages, inputs, text };
 }
 
 /** True when an SDK command's operation has an event stream in its input or output. */
@@ -196,6 +213,24 @@ describe.each(FUNCTIONS)('the deployed %s bundle', (fn) => {
     ).toEqual(['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http']);
     expect(packages.has('@aws-sdk/nested-clients')).toBe(false);
   });
+
+  it("parses its config without the JSON Schema's documentation, which only the schema generator reads", () => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    // The config schema itself is in: the check looks at the right kind of input path.
+    expect(built_.inputs).toContain('lib/config/schema.ts');
+    expect(built_.inputs).not.toContain('lib/config/schema-docs.ts');
+    expect(Object.values(DESCRIPTIONS).filter((description) => built_.text.includes(description))).toEqual(
+      [],
+    );
+  });
+
+  it('carries no DynamoDB document client: the state store marshals with util-dynamodb itself', () => {
+    const packages = built.get(fn)?.packages ?? new Set<string>();
+    // The document client cost ~7 KB per bundle for marshalling the store now does in a few lines.
+    expect(packages.has('@aws-sdk/lib-dynamodb')).toBe(false);
+    expect(packages.has('@aws-sdk/util-dynamodb')).toBe(true);
+  });
 });
 
 describe("the SDK's event-stream codec, left out of every bundle", () => {
@@ -206,26 +241,14 @@ describe("the SDK's event-stream codec, left out of every bundle", () => {
     expect(built_.inputs).toContain(path.relative(REPO_ROOT, NO_EVENT_STREAMS_MODULE));
     const sources = built_.inputs.filter((i) => !i.includes('node_modules/') && i.endsWith('.ts'));
     const imported = commandsImported(sources);
-    // Something must be checked: probe's sources name no client command of their own (its state
-    // store speaks through the document client, whose commands are all checked below).
-    const documentClient = built_.packages.has('@aws-sdk/lib-dynamodb');
-    expect(imported.size > 0 || documentClient).toBe(true);
+    // Something must be checked: every function's state store names DynamoDB's commands itself.
+    expect(imported.get('@aws-sdk/client-dynamodb')?.size ?? 0).toBeGreaterThan(0);
     for (const [pkg, names] of imported) {
       const client = (await import(pkg)) as Record<string, new (input: object) => { schema?: unknown }>;
       for (const name of names) {
         const Command = client[name];
         if (Command === undefined) throw new Error(`${pkg} exports no ${name}`);
         expect({ pkg, name, streams: streamsEvents(new Command({})) }).toEqual({ pkg, name, streams: false });
-      }
-    }
-    // The document client's commands wrap DynamoDB's, none of which streams.
-    if (documentClient) {
-      const dynamodb = (await import('@aws-sdk/client-dynamodb')) as unknown as Record<string, unknown>;
-      const commands = Object.entries(dynamodb).filter(([name]) => /^[A-Z]\w*Command$/.test(name));
-      expect(commands.length).toBeGreaterThan(50);
-      for (const [name, Command] of commands) {
-        const command = new (Command as new (input: object) => { schema?: unknown })({});
-        expect({ name, streams: streamsEvents(command) }).toEqual({ name, streams: false });
       }
     }
   });
@@ -253,6 +276,95 @@ describe("Powertools' JMESPath engine, left out of the remediate bundle", () => 
     expect(new PowertoolsFunctions()).toBeInstanceOf(PowertoolsFunctions);
     expect(() => search()).toThrow(NO_JMESPATH_MESSAGE);
     expect(() => search()).toThrow(/apply-once\.ts/);
+  });
+});
+
+describe("DynamoDB's endpoint discovery, left out of every bundle", () => {
+  /** The middleware names each DynamoDB command's own stack holds once resolved against a client. */
+  async function commandMiddleware(): Promise<Map<string, string[]>> {
+    const dynamodb = (await import('@aws-sdk/client-dynamodb')) as unknown as Record<string, unknown>;
+    const client = new (
+      dynamodb.DynamoDBClient as new (
+        c: object,
+      ) => {
+        middlewareStack: unknown;
+        config: unknown;
+        destroy(): void;
+      }
+    )({ region: 'us-east-1', endpointDiscoveryEnabled: true });
+    const found = new Map<string, string[]>();
+    for (const [name, Command] of Object.entries(dynamodb)) {
+      if (!/^[A-Z]\w*Command$/.test(name)) continue;
+      const command = new (
+        Command as new (
+          input: object,
+        ) => {
+          middlewareStack: { identify(): string[] };
+          resolveMiddleware(stack: unknown, config: unknown, options: object): unknown;
+        }
+      )({});
+      command.resolveMiddleware(client.middlewareStack, client.config, {});
+      found.set(name, command.middlewareStack.identify());
+    }
+    client.destroy();
+    return found;
+  }
+
+  it.each(FUNCTIONS)('is replaced by the pass-through in %s', (fn) => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    expect(built_.packages.has(ENDPOINT_DISCOVERY_MODULE)).toBe(false);
+    expect(built_.packages.has('@aws-sdk/endpoint-cache')).toBe(false);
+    expect(built_.inputs).toContain(path.relative(REPO_ROOT, NO_ENDPOINT_DISCOVERY_MODULE));
+  });
+
+  it('is asked for by no DynamoDB command, even with discovery switched on', async () => {
+    const stacks = await commandMiddleware();
+    expect(stacks.size).toBeGreaterThan(50);
+    expect([...stacks].filter(([, ids]) => ids.some((id) => /discovery/i.test(id)))).toEqual([]);
+  });
+
+  it('would be caught: the check sees the middleware when a command has it', async () => {
+    const { getEndpointDiscoveryPlugin } = await import('@aws-sdk/middleware-endpoint-discovery');
+    const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const command = new PutItemCommand({ TableName: 't', Item: {} });
+    command.middlewareStack.use(
+      getEndpointDiscoveryPlugin({} as never, {
+        clientStack: command.middlewareStack,
+        isDiscoveredEndpointRequired: false,
+      }),
+    );
+    expect(command.middlewareStack.identify().some((id) => /discovery/i.test(id))).toBe(true);
+  });
+
+  it('passes the configuration through and reads no setting', () => {
+    const input = { region: 'us-east-1' };
+    expect(resolveEndpointDiscoveryConfig(input)).toBe(input);
+    expect(NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS.environmentVariableSelector()).toBeUndefined();
+  });
+});
+
+describe("@smithy/core's fallbacks a Lambda function never takes, left out of every bundle", () => {
+  it.each(FUNCTIONS)('replaces the JavaScript SHA-256 and the instance-metadata region in %s', (fn) => {
+    const built_ = built.get(fn);
+    if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    for (const f of SMITHY_FALLBACKS) expect(built_.inputs).toContain(path.relative(REPO_ROOT, f.shim));
+    expect(built_.inputs.filter((i) => /Sha256Js\.js$|getInstanceMetadataRegion\.js$/.test(i))).toEqual([]);
+  });
+
+  it('takes the native hash on this Node, so the JavaScript one is never reached', async () => {
+    const { Sha256Node } = await import('@smithy/core/checksum');
+    const hash = new Sha256Node();
+    hash.update(new TextEncoder().encode('lbguard'));
+    expect(Buffer.from(await hash.digest()).toString('hex')).toBe(
+      createHash('sha256').update('lbguard').digest('hex'),
+    );
+    expect(Sha256Node.name).toBe('Sha256Node');
+  });
+
+  it('stands in with a SHA-256 that says why it fails and a region lookup that finds none', async () => {
+    expect(() => new Sha256Js()).toThrow(NO_SHA256_JS_MESSAGE);
+    expect(await getInstanceMetadataRegion()).toBeUndefined();
   });
 });
 

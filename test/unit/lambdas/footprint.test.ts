@@ -5,7 +5,6 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -99,9 +98,8 @@ describe('function wiring', () => {
   it('builds probe around DynamoDB alone', () => {
     const clients = probeClients();
     try {
-      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb']);
+      expect(Object.keys(clients)).toEqual(['dynamodb']);
       expect(clients.dynamodb).toBeInstanceOf(DynamoDBClient);
-      expect(clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
       const deps = probeDeps(env, { clients });
       expect(deps.prober).toBeInstanceOf(HttpProber);
       expect(deps.config).toBe(env.config);
@@ -113,14 +111,7 @@ describe('function wiring', () => {
   it('builds inspect with the clients it reads, notifies and hands off through (SNS, no Lambda client)', () => {
     const clients = inspectClients();
     try {
-      expect(Object.keys(clients).sort()).toEqual([
-        'cloudwatch',
-        'documents',
-        'dynamodb',
-        'elbv2',
-        'kms',
-        'sns',
-      ]);
+      expect(Object.keys(clients).sort()).toEqual(['cloudwatch', 'dynamodb', 'elbv2', 'kms', 'sns']);
       expect(clients.cloudwatch).toBeInstanceOf(CloudWatchClient);
       expect(clients.sns).toBeInstanceOf(SNSClient);
       const deps = inspectDeps({ ...env, remediationTopicArn: `${env.topicArn}-remediation` }, { clients });
@@ -151,7 +142,7 @@ describe('function wiring', () => {
   it('builds remediate without CloudWatch, Lambda, CloudFormation or CodeDeploy clients, with the owner lookup and zonal shifts', () => {
     const clients = remediateClients();
     try {
-      expect(Object.keys(clients).sort()).toEqual(['documents', 'dynamodb', 'elbv2', 'kms', 'sns']);
+      expect(Object.keys(clients).sort()).toEqual(['dynamodb', 'elbv2', 'kms', 'sns']);
       expect(clients.elbv2).toBeInstanceOf(ElasticLoadBalancingV2Client);
       expect(clients.sns).toBeInstanceOf(SNSClient);
       const deps = remediateDeps(env, { clients, lockOwner: 'req-1' });
@@ -183,7 +174,8 @@ describe('function wiring', () => {
       for (const client of [clients.elbv2, clients.cloudwatch, clients.dynamodb, clients.sns]) {
         expect(await client.config.maxAttempts()).toBe(4);
       }
-      expect(clients.documents).toBeInstanceOf(DynamoDBDocumentClient);
+      // The state store marshals for itself: no document client among them (its ~7 KB per bundle).
+      expect(Object.keys(clients)).not.toContain('documents');
     } finally {
       destroyAwsClients(clients);
     }

@@ -1,0 +1,49 @@
+// Two fallbacks inside @smithy/core that a Lambda function can never take, replaced at bundle time
+// (bundled mode only; esbuild's `alias` cannot, since both are reached by relative imports):
+//
+// - `checksum/sha256/Sha256Js.js` (3.3 KiB): a pure-JavaScript SHA-256 that `Sha256Node` falls back
+//   to only when `node:crypto` cannot create a sha256 hash. Node on Lambda always can; the stand-in
+//   throws, naming this file, should that ever change.
+// - `config-resolver/regionConfig/getInstanceMetadataRegion.js` (1.2 KiB): asks EC2 instance
+//   metadata for the region when neither `AWS_REGION` nor a profile names one. Lambda sets
+//   `AWS_REGION` in every function and has no instance metadata (the real lookup times out to
+//   `undefined`); the stand-in answers `undefined` at once, so a missing region fails as before,
+//   with the SDK's "Region is missing".
+//
+// test/unit/infra/bundles.test.ts checks both are replaced in every function, and
+// test/integration/bundled-sdk.test.ts signs and sends real requests to moto through them.
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
+
+const SHIMS = path.resolve(import.meta.dirname, '..', 'lambdas', 'bundle-shims');
+
+/** Each fallback: the importer it is reached from, the relative path, and its stand-in. */
+export const SMITHY_FALLBACKS = [
+  {
+    importer: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/]sha256[\\/]Sha256Node\.js$/,
+    request: './Sha256Js',
+    shim: path.join(SHIMS, 'no-sha256-js.ts'),
+  },
+  {
+    importer:
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]config[\\/](config-resolver[\\/]regionConfig[\\/]config|defaults-mode[\\/]resolveDefaultsModeConfig)\.js$/,
+    request: /(^|\/)getInstanceMetadataRegion$/,
+    shim: path.join(SHIMS, 'no-imds-region.ts'),
+  },
+] as const;
+
+export function smithyFallbacksPlugin(): Plugin {
+  return {
+    name: 'lbguard-smithy-fallbacks',
+    setup(build) {
+      build.onResolve({ filter: /(Sha256Js|getInstanceMetadataRegion)$/ }, (args) => {
+        for (const f of SMITHY_FALLBACKS) {
+          const requested =
+            typeof f.request === 'string' ? args.path === f.request : f.request.test(args.path);
+          if (requested && f.importer.test(args.importer)) return { path: f.shim };
+        }
+        return undefined;
+      });
+    },
+  };
+}
