@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { LbGuardError } from '../../lib/errors.ts';
 import { type BorrowedClientConfig, SignedRequests } from './signed-request.ts';
 
-// The five read calls the owner lookup makes (deployment-owners.ts), signed by hand rather than
+// The six read calls the owner lookup makes (deployment-owners.ts), signed by hand rather than
 // through the CloudFormation and CodeDeploy SDK clients (README "Deployments in flight"): CodeDeploy
 // speaks JSON 1.1, CloudFormation the Query protocol (form-encoded in, XML out, parsed with the XML
 // parser ELBv2's client already bundles). Each answer is validated for the fields lbguard reads.

@@ -16,7 +16,7 @@ import { isPermanent } from './aws-call.ts';
 // A few AWS calls made without their SDK client: one SigV4-signed HTTP request, sent with what a
 // built client already carries (the signer, the Node HTTP handler and its timeouts, the region,
 // credentials, attempts and endpoint override). ARC zonal shift has no SDK package here; the
-// CloudFormation and CodeDeploy clients would add ~45 KB to remediate for five read calls
+// CloudFormation and CodeDeploy clients would add ~41 KB to remediate for five read calls
 // (README "Deployments in flight").
 
 /** What a signed call borrows from a built SDK client's resolved config (any client's will do). */
