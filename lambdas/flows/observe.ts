@@ -30,6 +30,7 @@ import type {
 import type { Now } from '../adapters/clock.ts';
 import type { AlbMetricsReader } from '../adapters/cloudwatch.ts';
 import type { LoadBalancerReader } from '../adapters/elbv2/ports.ts';
+import type { Log } from '../adapters/log.ts';
 import type { EvidenceStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import { knownAttributesOf, readServiceState, readZonalShifts } from './read-service.ts';
@@ -63,6 +64,8 @@ export interface ObserveDeps {
   readonly now: Now;
   /** Zonal shifts in effect (ARC); absent where nothing reads them (the CLI without a grant). */
   readonly zonalShifts?: ZonalShifts;
+  /** Where a secondary read that failed (the zonal shifts) is reported. */
+  readonly logger?: Log;
 }
 
 export interface ObserveOptions {
@@ -121,7 +124,7 @@ export async function observe(
     ),
     deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
     deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
-    readZonalShifts(deps.zonalShifts, service.loadBalancerArn),
+    readZonalShifts(deps.zonalShifts, service.loadBalancerArn, deps.logger),
   ]);
   const since = routingSince(latest, snapshotHash, at);
   const underCurrentRouting = (t: { readonly at: string }) => t.at >= since;

@@ -7,6 +7,7 @@ import type {
   TargetGroupAttributes,
 } from '../adapters/elbv2/ports.ts';
 import { pickAttributes } from '../adapters/elbv2/ports.ts';
+import type { Log } from '../adapters/log.ts';
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 
 /**
@@ -52,15 +53,21 @@ export function knownAttributesOf(snapshot: LbSnapshot): ReadonlyMap<string, Tar
 
 /**
  * A secondary read: a region without ARC, or a role without the grant, must not stop the guard.
- * Unread, the shifts are absent, and the diagnosis and plan know of none.
+ * Unread, the shifts are absent, and the diagnosis and plan know of none; the log says so.
  */
 export async function readZonalShifts(
   port: ZonalShifts | undefined,
   loadBalancerArn: string,
+  logger?: Log,
 ): Promise<readonly ZonalShift[] | undefined> {
   try {
     return await port?.activeFor(loadBalancerArn);
-  } catch {
+  } catch (error) {
+    // Unknown, not "none": said in the log so that a missing grant or an ARC outage is seen.
+    logger?.warn('zonal shifts unknown: the ARC read failed; judging without them', {
+      loadBalancerArn,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
     return undefined;
   }
 }

@@ -163,7 +163,7 @@ async function remediateUnderLock(
   if (lastGood === undefined) return fail('no last known good to restore', []);
   const [live, shifts] = await Promise.all([
     readServiceState(deps.reader, service, lastGood.snapshot),
-    readZonalShifts(deps.zonalShifts, service.loadBalancerArn),
+    readZonalShifts(deps.zonalShifts, service.loadBalancerArn, deps.logger),
   ]);
   const outcome = replan(service, live, lastGood, shifts);
 

@@ -32,5 +32,9 @@ describe('inspect and zonal shifts', () => {
     w.zonalShifts.failure = new Error('AccessDeniedException');
     const inspection = await inspectOnce(w);
     expect(inspection.diagnosis.cause).toBe('healthy');
+    // Unknown is said, not taken for "no shift".
+    expect(w.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toContain(
+      'zonal shifts unknown: the ARC read failed; judging without them',
+    );
   });
 });
