@@ -43,11 +43,12 @@ function waitingOf(options: CommandOptions): Waiting | undefined {
   };
 }
 
-function failingLine(verdicts: readonly GateVerdict[]): string {
-  return verdicts
-    .filter((v) => !v.ok)
-    .map((v) => `${v.service}: ${v.cause}: ${v.summary}`)
-    .join('; ');
+function failingLine(verdicts: readonly GateVerdict[], lint: readonly ServiceLint[]): string {
+  const lintFailure = describeLintFailure(lint);
+  return [
+    ...verdicts.filter((v) => !v.ok).map((v) => `${v.service}: ${v.cause}: ${v.summary}`),
+    ...(lintFailure === undefined ? [] : [lintFailure]),
+  ].join('; ');
 }
 
 function renderVerify(
@@ -87,16 +88,19 @@ export async function verify(ctx: CommandContext): Promise<CommandResult> {
     const deps = { ...runtime.inspectDeps, ...(options.probe ? { prober: new HttpProber() } : {}) };
     const say = progressTo(io, global.json);
     const started = Date.parse(io.now());
-    const lint = await lintServices(aws, services);
+    let lint: ServiceLint[] = [];
     let verdicts: GateVerdict[] = [];
     let polls = 0;
     let timedOut = false;
     for (;;) {
       polls++;
-      verdicts = await spin(io, 'verifying', () => gateServices(services, deps));
-      const converged = verdicts.every((v) => v.ok);
+      // Lint reads live health too (LBG-L10): judged again on every poll, like the gate.
+      [verdicts, lint] = await spin(io, 'verifying', () =>
+        Promise.all([gateServices(services, deps), lintServices(aws, services)]),
+      );
+      const converged = verdicts.every((v) => v.ok) && describeLintFailure(lint) === undefined;
       if (waiting === undefined) break;
-      say(`verify poll ${polls}: ${converged ? 'converged' : failingLine(verdicts)}`);
+      say(`verify poll ${polls}: ${converged ? 'converged' : failingLine(verdicts, lint)}`);
       if (converged) break;
       const left = started + waiting.timeoutSeconds * 1000 - Date.parse(io.now());
       if (left <= 0) {
