@@ -62,7 +62,7 @@ function renderVerify(
   const lintFailure = describeLintFailure(lint);
   const failed = verdicts.filter((v) => !v.ok);
   if (timedOut) lines.push('verify FAILED: not converged before --timeout.');
-  for (const v of failed) lines.push(`verify FAILED: ${v.service}: ${v.cause}: ${v.summary}. ${v.action}.`);
+  for (const v of failed) lines.push(`verify FAILED: ${v.service}: ${v.cause}: ${v.summary}.`);
   if (lintFailure !== undefined) {
     lines.push(
       `verify FAILED: ${lintFailure}. See lbguard lint; docs/lint-rules.md says how to fix each rule.`,

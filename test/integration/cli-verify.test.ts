@@ -52,9 +52,23 @@ afterAll(async () => {
   await site.close();
 });
 
-async function world(spec: ShopSpec): Promise<{ shop: Shop; cwd: string }> {
+/**
+ * moto builds its EC2 backend on the first EC2 call of a fresh server, which on a loaded machine
+ * can outlast the Query client's 5 s bound: one clean retry, so the world is built, never skipped.
+ */
+async function freshShop(spec: ShopSpec): Promise<Shop> {
   await resetMoto();
-  const shop = await createShop(clients, spec);
+  try {
+    return await createShop(clients, spec);
+  } catch (error) {
+    if ((error as Error).name !== 'TimeoutError') throw error;
+    await resetMoto();
+    return createShop(clients, spec);
+  }
+}
+
+async function world(spec: ShopSpec): Promise<{ shop: Shop; cwd: string }> {
+  const shop = await freshShop(spec);
   const cwd = workspaceWithConfig(configFor({ loadBalancerArn: shop.loadBalancerArn, probeUrl: site.url }));
   expect((await runCli(['init'], { cwd })).code).toBe(0);
   expect((await runCli(['snapshot', '--promote'], { cwd })).code).toBe(0);
