@@ -24,7 +24,11 @@ export function renderGate(render: Renderer, v: GateVerdict): string[] {
   const lines = [head, ...evidence];
   if (!v.ok) lines.push(`    ${render.paint('accent', 'what to do:')} ${v.action}`);
   lines.push(`  health: ${describeHealth(v.health)}`);
-  if (v.differences.length === 0) lines.push('  differences from last known good: none');
+  if (!v.lastGood)
+    lines.push(
+      '  differences from last known good: unknown, there is none yet (lbguard snapshot --promote once healthy)',
+    );
+  else if (v.differences.length === 0) lines.push('  differences from last known good: none');
   else {
     lines.push(`  differences from last known good (${v.differences.length}):`);
     for (const d of v.differences) {

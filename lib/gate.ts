@@ -58,6 +58,8 @@ export interface GateVerdict {
   readonly concentrations: readonly Concentration[];
   readonly health: GateHealth;
   readonly differences: readonly GateDifference[];
+  /** Whether a last known good exists: without one, no difference can be listed. */
+  readonly lastGood: boolean;
   readonly diagnosis: Pick<Diagnosis, 'cause' | 'summary' | 'evidence'>;
 }
 
@@ -122,6 +124,7 @@ export function judgeGate(input: {
     concentrations,
     health,
     differences,
+    lastGood: facts.lastGood !== undefined,
     diagnosis: { cause: diagnosis.cause, summary: diagnosis.summary, evidence: diagnosis.evidence },
   };
 }

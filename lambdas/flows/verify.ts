@@ -76,7 +76,12 @@ export async function gateServices(
       const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
       const prober = deps.prober;
       const [o, ran] = await Promise.all([
-        observe(service, deps, { fetchMetrics: 'never', attributes: 'reread' }),
+        // Per-instance counters are per-target evidence (a capacity concentration); ALB metrics
+        // come with them in the same GetMetricData calls.
+        observe(service, deps, {
+          fetchMetrics: service.instanceCounters ? 'always' : 'never',
+          attributes: 'reread',
+        }),
         prober === undefined
           ? []
           : Promise.all(

@@ -166,6 +166,26 @@ describe('judgeGate', () => {
     expect(gate(outageLastGood(), { probes: [probe(false, SINCE), probe(true)] }).ok).toBe(true);
   });
 
+  it('says when there is no last known good to list differences against', () => {
+    const current = outageLastGood();
+    const signals: Signals = {
+      at: AT,
+      service: 'shop',
+      snapshot: current,
+      health: healthOf(current),
+      probes: [],
+    };
+    const v = judgeGate({
+      signals,
+      thresholds,
+      diagnosis: diagnose(signals, thresholds),
+      probes: [probe(true)],
+      since: SINCE,
+    });
+    expect(v).toMatchObject({ ok: true, lastGood: false, differences: [] });
+    expect(gate(current).lastGood).toBe(true);
+  });
+
   it('takes twice the longest gap between probe rounds as the health window', () => {
     expect(healthWindowMs(DEFAULTS.schedule)).toBe(40_000);
     expect(healthWindowMs({ ...DEFAULTS.schedule, probeIntervalSeconds: 30, probeLoopSeconds: 30 })).toBe(
