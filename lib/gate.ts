@@ -105,7 +105,7 @@ export function judgeGate(input: {
   const concentrations = findConcentrations(facts);
   const health = judgeHealth(input.probes, input.since);
   const differences = facts.drift.map((d) => judgeDifference(d, facts, concentrations));
-  const cause = gateCause(concentrations, diagnosis, health);
+  const cause = gateCause(concentrations, diagnosis, health, facts.configSkew.length === 0);
   const first = concentrations[0];
   const summary =
     cause === null
@@ -138,9 +138,12 @@ function gateCause(
   concentrations: readonly Concentration[],
   diagnosis: Diagnosis,
   health: GateHealth,
+  configurationSpreads: boolean,
 ): GateCause | null {
   const first = concentrations[0];
   if (first !== undefined) return first.cause;
+  // Skew only observed (the configuration spreads traffic as modelled) is not the configuration's.
+  if (diagnosis.cause === 'routing-skew' && configurationSpreads) return 'capacity';
   if (diagnosis.lbFault || diagnosis.cause === 'state-integrity') return 'configuration';
   if (health.kind === 'failing' || !HEALTHY_CAUSES.has(diagnosis.cause)) return 'health';
   return health.kind === 'unknown' ? 'health-unknown' : null;

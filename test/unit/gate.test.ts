@@ -140,6 +140,24 @@ describe('judgeGate', () => {
     expect(v.action).toMatch(/does not change the load balancer/);
   });
 
+  it('names capacity for observed skew that piles on no single target when the configuration spreads traffic', () => {
+    const web = targetGroup('web', ['i-1:80', 'i-2:80', 'i-3:80']);
+    const pair = snapshot([listener(80, [forward([web, 1])])], [web]);
+    const signals: Signals = {
+      at: AT,
+      service: 'shop',
+      snapshot: pair,
+      lastGood: { hash: 'h0', takenAt: '2025-02-25T13:00:00.000Z', snapshot: pair },
+      health: healthOf(pair),
+      probes: [],
+      servedBy: { service: 'shop', at: AT, counts: { 'i-1:80': 450, 'i-2:80': 450, 'i-3:80': 100 } },
+    };
+    const diagnosis = diagnose(signals, thresholds);
+    expect(diagnosis.cause).toBe('routing-skew');
+    const v = judgeGate({ signals, thresholds, diagnosis, probes: [probe(true)], since: SINCE });
+    expect(v).toMatchObject({ ok: false, cause: 'capacity', concentrations: [] });
+  });
+
   it('does not call an even observed spread concentration', () => {
     const v = gate(outageLastGood(), {
       servedBy: { 'i-0a:80': 100, 'i-0b:80': 104, 'i-0c:80': 98, 'i-0d:80': 101 },
