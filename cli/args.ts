@@ -41,7 +41,13 @@ const SERVICE = { service: { type: 'string', short: 's' } } as const satisfies R
 /** Flags of each command, on top of the global ones. */
 const COMMAND_OPTIONS = {
   status: SERVICE,
-  verify: SERVICE,
+  verify: {
+    ...SERVICE,
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+    interval: { type: 'string' },
+    'no-probe': { type: 'boolean' },
+  },
   lint: SERVICE,
   diff: SERVICE,
   snapshot: {
@@ -97,6 +103,14 @@ export interface CommandOptions {
   readonly out?: string;
   /** `postmortem`: false with `--no-access-logs`, else undefined (read them when enabled). */
   readonly accessLogs?: boolean;
+  /** `verify`: poll until converged or `--timeout`. */
+  readonly wait: boolean;
+  /** `verify --wait`: seconds before giving up, as typed (validated by the command). */
+  readonly timeout?: string;
+  /** `verify --wait`: seconds between polls, as typed. */
+  readonly interval?: string;
+  /** `verify`: false with `--no-probe` (health from the probe function's recent results only). */
+  readonly probe: boolean;
   /** `drill`: a scenario name or `all`. */
   readonly scenario?: string;
   /** `drill`: `--compare-unguarded` (true), `--no-compare-unguarded` (false), or neither. */
@@ -197,6 +211,12 @@ function checkCombinations(command: CommandName, options: CommandOptions): void 
   if (options.service !== undefined && options.service.trim() === '') {
     throw usageError('--service needs a service name', `e.g. lbguard ${command} --service shop`);
   }
+  if (!options.wait && (options.timeout !== undefined || options.interval !== undefined)) {
+    throw usageError(
+      '--timeout and --interval only make sense with --wait',
+      'lbguard verify --wait --timeout 300 --interval 10',
+    );
+  }
   if (command === 'snapshot') {
     if (options.force && !options.promote) {
       throw usageError(
@@ -284,6 +304,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     ...defined('accessLogs', v['no-access-logs'] === true ? false : undefined),
     ...defined('scenario', typeof v.scenario === 'string' ? v.scenario : undefined),
     ...defined('rate', typeof v.rate === 'string' ? v.rate : undefined),
+    ...defined('timeout', typeof v.timeout === 'string' ? v.timeout : undefined),
+    ...defined('interval', typeof v.interval === 'string' ? v.interval : undefined),
     ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),
     ...defined(
       'compareUnguarded',
@@ -293,6 +315,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     force: v.force === true,
     apply: v.apply === true,
     yes: v.yes === true,
+    wait: v.wait === true,
+    probe: v['no-probe'] !== true,
   };
   checkCombinations(command, options);
   return { kind: 'run', command, global, options, positionals: parsed.positionals };

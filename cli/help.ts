@@ -40,14 +40,19 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     example: 'lbguard status --service shop',
   },
   verify: {
-    short: 'post-deployment gate: exit 0 balanced and healthy, 1 with findings',
-    usage: 'lbguard verify [--service NAME]',
+    short: 'pipeline gate: exit 0 only when traffic is spread as configured and healthy',
+    usage: 'lbguard verify [--service NAME] [--wait [--timeout SECONDS] [--interval SECONDS]] [--no-probe]',
     summary:
-      'The post-deployment gate: exit 0 when routing is balanced and healthy; exit 1 with the findings when it is skewed, a group is empty, or drift would break traffic.',
-    flags: '  -s, --service NAME   one service from the config (default: all)',
+      'The pipeline gate: exit 0 only when traffic is spread as configured and recent probe results are green. Traffic on one target fails it whatever the cause, named as configuration, health or capacity with what to do; every difference from last known good is listed as benign or harmful.',
+    flags: `  -s, --service NAME   one service from the config (default: all)
+  --wait               poll until converged or --timeout; one timestamped line per poll
+  --timeout SECONDS    with --wait: give up after this long, exit 1 (default 300)
+  --interval SECONDS   with --wait: seconds between polls (default 10)
+  --no-probe           do not run the probes from here; health then comes only from the
+                       probe function's results of the last two probe rounds, else "health unknown"`,
     details:
-      'Also runs the configuration linter (lbguard lint): a lint error fails verify, warnings are shown but do not.',
-    example: 'lbguard verify --service shop --json',
+      'Runs the probes it can (not those sending a secret) and also lints the configuration: a lint error fails verify, warnings do not. No probe result in the window fails verify as "health unknown". With --json, progress lines go to stderr.',
+    example: 'lbguard verify --service shop --wait --timeout 600 --json',
   },
   lint: {
     short: 'lint the live load balancer configuration (rules LBG-L*)',
@@ -88,7 +93,7 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   --apply              apply the plan (asks for confirmation on a terminal)
   -y, --yes            do not ask; required with --apply when stdin is not a terminal`,
     details:
-      'Exit 0 when there is nothing to restore or the plan was applied and verified; exit 1 when a plan exists but was not applied (dry run, refused, or verification failed).',
+      'Exit 0 when there is nothing to restore or the plan was applied and verified; exit 1 when a plan exists but was not applied (dry run, refused, or verification failed). --apply prints a timestamped line per step and per wait for recovery (to stderr with --json).',
     example:
       'lbguard restore --service shop            # dry run\n  lbguard restore --service shop --apply --yes',
   },

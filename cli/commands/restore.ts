@@ -1,8 +1,15 @@
 import { hostname } from 'node:os';
 import type { Context } from 'aws-lambda';
 import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
+import { realSleep } from '../../lambdas/adapters/clock.ts';
+import type { LoadBalancerWriter } from '../../lambdas/adapters/elbv2/ports.ts';
 import { advanceIncident } from '../../lambdas/flows/incidents.ts';
-import { LOCK_SLACK_SECONDS, type RemediateOutcome, remediate } from '../../lambdas/flows/remediate.ts';
+import {
+  LOCK_SLACK_SECONDS,
+  type RemediateDeps,
+  type RemediateOutcome,
+  remediate,
+} from '../../lambdas/flows/remediate.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
 import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
@@ -12,6 +19,7 @@ import { type AwsContext, spin, withServices } from '../context.ts';
 import { EXIT, type ExitCode, usageError } from '../exit.ts';
 import type { CliIo } from '../io.ts';
 import { observeService, type ServiceObservation } from '../observe.ts';
+import { type Progress, progressTo } from '../progress.ts';
 import type { Renderer } from '../render.ts';
 import { type CliRuntime, createCliRuntime } from '../runtime.ts';
 import { type DiagnosisView, indent, renderDiagnosis, toDiagnosisView } from '../views.ts';
@@ -110,6 +118,7 @@ async function applyRestore(
   config: LbGuardConfig,
   o: ServiceObservation,
   cli: CliRuntime,
+  say: Progress,
 ): Promise<ApplyView> {
   const service = o.service;
   const approved: ServiceConfig = { ...service, remediation: { ...service.remediation, mode: 'auto' } };
@@ -173,15 +182,43 @@ async function applyRestore(
   applyOnce.registerContext?.({
     getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - started)),
   } as unknown as Context);
+  say(`restore ${service.name}: taking the lock and re-planning (incident ${incident.id})`);
   const outcome = await remediate(
     request,
     cli.remediateDeps({
       config: { ...config, services: config.services.map((s) => (s.name === service.name ? approved : s)) },
       applyOnce,
       lockOwner: `lbguard-cli:${io.user}@${hostname()}:${process.pid}`,
+      ...progressHooks(service.name, aws.writer, say),
     }),
   );
+  say(`restore ${service.name}: ${outcome.outcome}`);
   return describeOutcome(outcome);
+}
+
+/**
+ * Remediate's own steps, told as they happen: each ELBv2 write, and each wait between checks of
+ * the recovery (a re-registered target stays `initial` for minutes), so `--apply` is never silent.
+ */
+function progressHooks(
+  service: string,
+  writer: LoadBalancerWriter,
+  say: Progress,
+): Pick<RemediateDeps, 'writer' | 'sleep'> {
+  return {
+    writer: {
+      apply: (step) => {
+        say(`restore ${service}: applying ${step.op}`);
+        return writer.apply(step);
+      },
+    },
+    sleep: (ms) => {
+      say(
+        `restore ${service}: verifying: not converged yet (configuration and probes), checking again in ${Math.round(ms / 1000)} s`,
+      );
+      return realSleep(ms);
+    },
+  };
 }
 
 function describeOutcome(outcome: RemediateOutcome): ApplyView {
@@ -285,6 +322,7 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
     const views = observed.map((o) => toRestoreView(o, planFor(o)));
     const cli = createCliRuntime(aws, config, io, ctx.global.debug);
     const notifier = cli.notifier;
+    const say = progressTo(io, ctx.global.json);
     if (options.apply) {
       for (const [i, o] of observed.entries()) {
         const view = views[i];
@@ -314,7 +352,7 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
           }
         }
         const applied = await spin(io, `restoring ${o.service.name} (lock, apply, verify)`, () =>
-          applyRestore(io, aws, config, o, cli),
+          applyRestore(io, aws, config, o, cli, say),
         );
         views[i] = { ...view, applied: applied.outcome === 'resolved', apply: applied };
       }

@@ -1,5 +1,9 @@
+import type { ServiceConfig } from '../../lib/config/index.ts';
+import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
 import { LbGuardError } from '../../lib/errors.ts';
+import { type GateVerdict, healthWindowMs, judgeGate } from '../../lib/gate.ts';
 import { judgeDeployment, unknownServiceFinding, type VerifyFinding } from '../../lib/verification.ts';
+import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
 import type { VerifyRequest } from '../runtime/events.ts';
 import { type ObserveDeps, observe } from './observe.ts';
@@ -50,4 +54,50 @@ export async function verifyDeployment(event: VerifyRequest, deps: VerifyDeps): 
     findings: findings.map((f) => ({ service: f.service, cause: f.cause })),
   });
   return { kind: 'verify', ok, findings, failOnFindings };
+}
+
+/** What the gate reads through: a fresh observation, and a prober when it runs the probes itself. */
+export interface GateDeps extends ObserveDeps {
+  /** Absent: health comes only from the probe function's results in the health window. */
+  readonly prober?: Prober;
+}
+
+/**
+ * `lbguard verify`'s gate for each service asked for: a fresh observation, the probes it can run
+ * from here (a probe sending a secret is judged on the probe function's results), and the stored
+ * results of the health window, judged by `judgeGate`. Reads only.
+ */
+export async function gateServices(
+  services: readonly ServiceConfig[],
+  deps: GateDeps,
+): Promise<GateVerdict[]> {
+  return Promise.all(
+    services.map(async (service) => {
+      const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
+      const prober = deps.prober;
+      const [o, ran] = await Promise.all([
+        // Per-instance counters are per-target evidence (a capacity concentration); ALB metrics
+        // come with them in the same GetMetricData calls.
+        observe(service, deps, {
+          fetchMetrics: service.instanceCounters ? 'always' : 'never',
+          attributes: 'reread',
+        }),
+        prober === undefined
+          ? []
+          : Promise.all(
+              service.probes
+                .filter((p) => !usesSecrets(p))
+                .map((p) => prober.run(service.name, plainProbe(p, new Map()), options)),
+            ),
+      ]);
+      const since = new Date(o.at.getTime() - healthWindowMs(deps.config.schedule)).toISOString();
+      return judgeGate({
+        signals: o.signals,
+        thresholds: service.thresholds,
+        diagnosis: o.diagnosis,
+        probes: [...o.recentProbes, ...ran],
+        since,
+      });
+    }),
+  );
 }

@@ -15,10 +15,18 @@ import { type Facts, orderDrift, type Survivor } from './facts.ts';
 export function summarise(cause: RootCause, f: Facts): string {
   const who = changeClause(f);
   switch (cause) {
-    case 'healthy':
-      return f.drift.length === 0
-        ? 'Healthy: probes green and routing as expected'
-        : `Healthy: probes green; ${plural(f.drift.length, 'benign difference')} from last known good`;
+    case 'healthy': {
+      // Green is a claim about probe results: with none in the window, only routing is known.
+      const unknown = f.signals.probes.length === 0;
+      if (f.drift.length === 0)
+        return unknown
+          ? 'Routing as expected; no probe results, health unknown'
+          : 'Healthy: probes green and routing as expected';
+      const benign = `${plural(f.drift.length, 'benign difference')} from last known good`;
+      return unknown
+        ? `Routing as expected, ${benign}; no probe results, health unknown`
+        : `Healthy: probes green; ${benign}`;
+    }
     case 'routing-skew': {
       const finding = f.configSkew[0];
       if (finding === undefined)
@@ -185,7 +193,9 @@ export function explain(cause: RootCause, f: Facts): string[] {
       ];
     case 'healthy':
       return [
-        `probes: ${f.signals.probes.length} result(s), none failing`,
+        f.signals.probes.length === 0
+          ? 'probes: no results in the window, health unknown'
+          : `probes: ${f.signals.probes.length} result(s), none failing`,
         ...f.intended,
         ...driftLines,
         ...change,

@@ -208,12 +208,13 @@ describe('lbguard against a shop in moto', () => {
     it('fails verify with the findings (exit 1)', async () => {
       const run = await runCli(['verify', '--json'], { cwd });
       expect(run.code).toBe(1);
-      const doc = jsonOf<{ ok: boolean; findings: { service: string; ok: boolean; evidence: string[] }[] }>(
-        run,
-      );
+      const doc = jsonOf<{
+        ok: boolean;
+        findings: { service: string; ok: boolean; cause: string; diagnosis: { evidence: string[] } }[];
+      }>(run);
       expect(doc.ok).toBe(false);
-      expect(doc.findings[0]).toMatchObject({ service: 'shop', ok: false });
-      expect(doc.findings[0]?.evidence.length).toBeGreaterThan(0);
+      expect(doc.findings[0]).toMatchObject({ service: 'shop', ok: false, cause: 'configuration' });
+      expect(doc.findings[0]?.diagnosis.evidence.length).toBeGreaterThan(0);
     });
 
     it('refuses to promote the broken configuration without --force', async () => {
@@ -250,7 +251,13 @@ describe('lbguard against a shop in moto', () => {
       const doc = jsonOf<{ services: { outcome: string; applied: boolean; apply: unknown }[] }>(run);
       expect(doc.services[0]).toMatchObject({ applied: true, apply: { outcome: 'resolved' } });
       expect(run.code).toBe(0);
-      expect(run.stderr).toBe('');
+      // Progress, one timestamped line per step, goes to stderr under --json; nothing else does.
+      expect(run.stderr.trim().split('\n')).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^\[[\dT:-]+Z\] restore shop: applying ModifyListener$/),
+        ]),
+      );
+      expect(run.stderr).not.toMatch(/^(?!\[[\dT:-]+Z\] ).+$/m);
       expect(await defaultWeights()).toEqual({ 'web-a': 50, 'web-b': 50 });
       expect(await registeredIds('web-a')).toEqual(
         group('web-a')

@@ -17,7 +17,12 @@ describe('parseCliArgs', () => {
   it.each([
     [['status'], 'status', {}],
     [['status', '--service', 'shop'], 'status', { service: 'shop' }],
-    [['verify', '-s', 'shop', '--json'], 'verify', { service: 'shop' }],
+    [['verify', '-s', 'shop', '--json'], 'verify', { service: 'shop', wait: false, probe: true }],
+    [
+      ['verify', '--wait', '--timeout', '600', '--interval', '5', '--no-probe'],
+      'verify',
+      { wait: true, timeout: '600', interval: '5', probe: false },
+    ],
     [
       ['snapshot', '--promote', '--force', '--reason', 'rolled back by hand'],
       'snapshot',
@@ -53,6 +58,13 @@ describe('parseCliArgs', () => {
       command: 'diff',
       global: { config: 'ops/lbguard.yaml', endpointUrl: 'http://127.0.0.1:5000', table: 't1', json: false },
     });
+  });
+
+  it('refuses --timeout or --interval without --wait, naming the fix', () => {
+    const error = usageFailure(['verify', '--timeout', '60']);
+    expect(error.message).toBe('--timeout and --interval only make sense with --wait');
+    expect(error.hints).toEqual(['lbguard verify --wait --timeout 300 --interval 10']);
+    expect(usageFailure(['status', '--wait']).message).toMatch(/unknown option --wait for lbguard status/);
   });
 
   it('reads --json, --no-color and --debug as global flags', () => {

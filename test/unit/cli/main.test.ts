@@ -72,6 +72,26 @@ describe('main', () => {
     expect(stderr.text()).toBe('lbguard: error: unknown command stauts\n  → did you mean lbguard status?\n');
   });
 
+  it.each([
+    [
+      '--timeout',
+      'soon',
+      '--timeout soon is not a whole number of seconds from 1 to 3600\n  → e.g. --timeout 300',
+    ],
+    [
+      '--interval',
+      '0',
+      '--interval 0 is not a whole number of seconds from 1 to 300\n  → e.g. --interval 10',
+    ],
+  ])(
+    'refuses verify --wait %s %s before touching AWS, naming the fix (exit 2)',
+    async (flag, value, message) => {
+      const { io, stderr } = fakeIo({ cwd: workspace(VALID) });
+      expect(await main(['verify', '--wait', flag, value], io)).toBe(2);
+      expect(stderr.text()).toBe(`lbguard: error: ${message}\n`);
+    },
+  );
+
   it('with --json also prints the error as one JSON document naming the command', async () => {
     const { io, stdout } = fakeIo();
     expect(await main(['status', '--bogus', '--json'], io)).toBe(2);
