@@ -1,4 +1,5 @@
 import type { LoadBalancerState } from '../lambdas/adapters/elbv2/ports.ts';
+import type { Log } from '../lambdas/adapters/log.ts';
 import { observe } from '../lambdas/flows/observe.ts';
 import { inspectDeps } from '../lambdas/inspect/deps.ts';
 import type { LbGuardConfig, ServiceConfig } from '../lib/config/index.ts';
@@ -25,6 +26,14 @@ export interface ServiceObservation {
  * per-instance counters), except that an operator always gets fresh metrics and every group's
  * attributes, and adds the open incident.
  */
+/** What a read-only observation logs to: nothing (a failed secondary read is shown with --debug elsewhere). */
+const QUIET_LOG: Log = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
 export async function observeService(
   aws: AwsContext,
   config: LbGuardConfig,
@@ -42,6 +51,8 @@ export async function observeService(
       notifier: new CollectingNotifier(),
       invoker: new CapturingInvoker(),
       metrics: silentMetrics,
+      // The Lambda's JSON logger must not reach an operator's stderr; `--debug` shows these.
+      logger: QUIET_LOG,
       now: () => new Date(at),
     },
   );
