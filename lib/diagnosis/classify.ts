@@ -19,7 +19,11 @@ export function classify(f: Facts): RootCause {
   if (f.survivors.length > 0) return 'single-survivor';
   if (f.groups.some(hasNoHealthyTargets)) return 'no-healthy-targets';
   if (f.groups.some((g) => (g.health?.unhealthy ?? 0) > 0)) return 'targets-unhealthy-balanced';
-  if (f.observedSkew.length > 0) return 'routing-skew';
+  // After a write: traffic still concentrated past the deadline is the data plane's fault, and
+  // inside it, observed shares that have not caught up with a balanced model are no skew yet.
+  const dataPlane = f.signals.dataPlane?.kind;
+  if (dataPlane === 'not-following') return 'data-plane-not-following';
+  if (f.observedSkew.length > 0 && dataPlane !== 'converging') return 'routing-skew';
   // Deliberate: unevenness it explains is not skew, and its targets are not sent traffic back.
   if (f.protections.length > 0) return 'lb-protecting';
   if (f.impact) {
