@@ -1,6 +1,7 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 // Not through index.ts, whose YAML parser no function bundles.
 import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
+import { type DataPlaneLook, judgeDataPlane, trackConvergence } from '../../lib/convergence.ts';
 import {
   INCIDENT_HISTORY,
   type Incident,
@@ -15,7 +16,12 @@ import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import { type LbSnapshot, targetKey } from '../../lib/types.ts';
-import { judgeRecovery, type RecoveryVerdict, reportedProbes } from '../../lib/verification.ts';
+import {
+  dataPlaneNotFollowing,
+  judgeRecovery,
+  type RecoveryVerdict,
+  reportedProbes,
+} from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
@@ -27,6 +33,7 @@ import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
+import { sampleDataPlane } from './data-plane.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
 import { readServiceState } from './read-service.ts';
@@ -38,7 +45,7 @@ export interface RemediateDeps {
   /** Evidence: the probe function's results, for the probes remediate cannot run itself. */
   readonly store: SnapshotStore &
     IncidentStore &
-    Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges'>;
+    Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges' | 'recentServedBySamples'>;
   readonly notifier: Notifier;
   /** Who owns the routing a plan writes: a deployment in flight defers every write. */
   readonly owners: DeploymentOwners;
@@ -268,6 +275,15 @@ async function remediateUnderLock(
   const verdict = await awaitRecovery(service, lastGood, iso(deps), deps);
   // What a stack holds and lbguard rewrote has drifted from its template, fixed or not.
   const drift = applied.length === 0 ? [] : stackDriftLines(stacks);
+  if (verdict.dataPlane?.kind === 'converged') {
+    deps.metrics.emit(service.name, [
+      {
+        name: 'PropagationLag',
+        unit: 'Milliseconds',
+        value: Math.round(verdict.dataPlane.lagSeconds * 1000),
+      },
+    ]);
+  }
   if (verdict.ok) {
     await advance({ type: 'verified', at: iso(deps), evidence: [...verdict.evidence, ...drift] });
     deps.logger.info('remediation verified', { incidentId, applied });
@@ -278,7 +294,21 @@ async function remediateUnderLock(
       applied,
     };
   }
-  await advance({ type: 'verification-failed', at: iso(deps), evidence: [...verdict.evidence, ...drift] });
+  // The API took the plan and the traffic did not move: a cause of its own, never "verified".
+  const diagnosis =
+    verdict.configConverged && verdict.dataPlane?.kind === 'not-following'
+      ? dataPlaneNotFollowing({
+          dataPlane: verdict.dataPlane,
+          written: summary,
+          deadlineSeconds: service.remediation.verifyDeadlineSeconds,
+        })
+      : undefined;
+  await advance({
+    type: 'verification-failed',
+    at: iso(deps),
+    evidence: [...(diagnosis?.evidence ?? []), ...verdict.evidence, ...drift],
+    ...(diagnosis === undefined ? {} : { diagnosis }),
+  });
   deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
   deps.logger.error('remediation did not verify', { incidentId, evidence: verdict.evidence });
   return { outcome: 'verification-failed', incidentId, applied, evidence: verdict.evidence };
@@ -320,9 +350,11 @@ async function showPlan(
 }
 
 /**
- * Polls until config has converged on last known good and every probe passes, or the deadline
- * passes. Re-registered targets stay `initial` for healthy-threshold × interval, which is what
- * `verifyDeadlineSeconds` is sized for.
+ * Polls until config has converged on last known good, the data plane serves the modelled shares
+ * and every probe passes, or the deadline passes. Re-registered targets stay `initial` for
+ * healthy-threshold × interval, which is what `verifyDeadlineSeconds` is sized for. The looks at
+ * the data plane accumulate: the propagation lag runs from the write to the first look of the
+ * run of following looks that ends the wait.
  */
 async function awaitRecovery(
   service: ServiceConfig,
@@ -331,8 +363,9 @@ async function awaitRecovery(
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
+  const looks: DataPlaneLook[] = [];
   for (;;) {
-    const verdict = await checkRecovery(service, lastGood, appliedAt, deps);
+    const verdict = await checkRecovery(service, lastGood, appliedAt, looks, deps);
     const left = deadline - deps.now().getTime();
     if (verdict.ok || left <= 0) return verdict;
     await deps.sleep(Math.min(VERIFY_POLL_MS, left));
@@ -347,12 +380,14 @@ async function checkRecovery(
   service: ServiceConfig,
   lastGood: LastGood,
   appliedAt: string,
+  looks: DataPlaneLook[],
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const live = await readServiceState(deps.reader, service, lastGood.snapshot);
   const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
   const reported = service.probes.filter(usesSecrets).map((p) => p.name);
-  const [ran, results] = await Promise.all([
+  const [samples, ran, results] = await Promise.all([
+    sampleDataPlane(service, looks.at(-1)?.at ?? appliedAt, deps),
     Promise.all(
       service.probes
         .filter((p) => !usesSecrets(p))
@@ -361,11 +396,24 @@ async function checkRecovery(
     reported.length === 0 ? [] : deps.store.recentProbeResults(service.name, appliedAt),
   ]);
   const probes = [...ran, ...reportedProbes(service.name, reported, results, appliedAt, iso(deps))];
+  const at = iso(deps);
+  const deadlineSeconds = service.remediation.verifyDeadlineSeconds;
+  if (service.servedByHeader !== undefined) {
+    const intent = {
+      snapshot: live.snapshot,
+      health: live.health,
+      lastGood: lastGood.snapshot,
+      zonalShifts: [],
+    };
+    looks.push(judgeDataPlane(samples, intent, service.thresholds.skew, at));
+  }
   return judgeRecovery({
     replanned: replan(service, live, lastGood),
     live: live.snapshot,
     health: live.health,
     probes,
+    ...(looks.length === 0 ? {} : { dataPlane: trackConvergence(looks, appliedAt, at, deadlineSeconds) }),
+    deadlineSeconds,
   });
 }
 
