@@ -23,7 +23,7 @@ import {
   sharesFromServedBy,
   targetKeyResolver,
 } from './served-by.ts';
-import type { SkewThresholds } from './types.ts';
+import type { ServedBySample, SkewThresholds } from './types.ts';
 
 /** Per-target counts the data plane was seen serving, from one source at one moment. */
 export interface DataPlaneSample {
@@ -197,4 +197,91 @@ function parseTime(iso: string, field: string): number {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new RangeError(`${field} is not an ISO-8601 time: ${iso}`);
   return ms;
+}
+
+/** When the routing in force was written, and how that is known. */
+export interface WriteTime {
+  readonly at: string;
+  /** `cloudtrail`: the call's own time; `first-seen`: when lbguard first saw the routing (the write was before). */
+  readonly source: 'cloudtrail' | 'first-seen';
+}
+
+/**
+ * When the routing in force was written, for inspect: the newest CloudTrail change no older than
+ * one inspect period before the routing was first seen (an event may also arrive after it), else
+ * that first sighting. Undefined on a first observation, when nothing says a write happened.
+ */
+export function lastWriteAt(input: {
+  readonly changes: readonly { readonly at: string }[];
+  /** When the live routing was first observed (lib/observation.ts `routingSince`). */
+  readonly routingSince: string;
+  readonly firstObservation: boolean;
+  readonly inspectPeriodMs: number;
+}): WriteTime | undefined {
+  if (input.firstObservation) return undefined;
+  const earliest = new Date(Date.parse(input.routingSince) - input.inspectPeriodMs).toISOString();
+  const change = input.changes.filter((c) => c.at >= earliest).at(-1);
+  return change === undefined
+    ? { at: input.routingSince, source: 'first-seen' }
+    : { at: change.at, source: 'cloudtrail' };
+}
+
+/**
+ * Inspect's convergence after the newest write (a deployment's or lbguard's): every sample since
+ * the write is one look, judged under the configuration in force now; nothing judged inside the
+ * deadline is `converging`. Once the write is older than the deadline plus `graceMs` only
+ * `not-following` is reported (a stuck data plane must never read as healthy); anything else is
+ * undefined, as it is when no write is known.
+ */
+export function convergenceSinceWrite(input: {
+  readonly writtenAt: string | undefined;
+  readonly at: string;
+  readonly deadlineSeconds: number;
+  readonly graceMs: number;
+  /** Served-by bursts, any time: those since the write are looks. */
+  readonly servedBy: readonly ServedBySample[];
+  /** The instances' counters over a window: a look only when the whole window follows the write. */
+  readonly counters?: { readonly counts: Readonly<Record<string, number>>; readonly windowStart: string };
+  readonly intent: Intent;
+  readonly thresholds: SkewThresholds;
+}): Convergence | undefined {
+  const { writtenAt, at } = input;
+  if (writtenAt === undefined) return undefined;
+  const age = parseTime(at, 'at') - parseTime(writtenAt, 'writtenAt');
+  const counters = input.counters;
+  const samples: DataPlaneSample[] = [
+    ...input.servedBy.map((s): DataPlaneSample => ({ source: 'served-by', at: s.at, counts: s.counts })),
+    ...(counters !== undefined && counters.windowStart >= writtenAt
+      ? [{ source: 'instance-counters' as const, at, counts: counters.counts }]
+      : []),
+  ];
+  const looks = samples
+    .filter((s) => s.at >= writtenAt)
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .map((s) => judgeDataPlane([s], input.intent, input.thresholds, s.at));
+  const convergence = trackConvergence(looks, writtenAt, at, input.deadlineSeconds);
+  // Inspect has no loop of its own to wait in: inside the deadline, nothing judged yet means
+  // the next probe burst may still tell, so the write is given its time.
+  if (convergence.kind === 'unobserved' && age < input.deadlineSeconds * 1000)
+    return { kind: 'converging', writtenAt, evidence: [] };
+  // A data plane that never followed stays named however old the write; anything else is news
+  // only while the write is.
+  if (convergence.kind !== 'not-following' && age > input.deadlineSeconds * 1000 + input.graceMs)
+    return undefined;
+  return convergence;
+}
+
+/**
+ * The propagation lag to publish, in milliseconds: only when convergence was first seen since the
+ * previous observation (`previousAt`), so a lag is published once, not every cycle, and only when
+ * the write's own time is known (a first sighting would publish a lag it cannot measure).
+ */
+export function lagToPublish(
+  c: Convergence | undefined,
+  write: WriteTime | undefined,
+  previousAt: string,
+): number | undefined {
+  if (write?.source !== 'cloudtrail' || c?.kind !== 'converged' || c.convergedAt <= previousAt)
+    return undefined;
+  return Math.round(c.lagSeconds * 1000);
 }

@@ -36,10 +36,16 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
   return {
     cause,
     lbFault,
-    // Restoring a configuration the data plane already ignores would only write again.
+    // Restoring a configuration the data plane ignores would only write again; and skew seen only
+    // in traffic while a write propagates may be the old routing still draining, not the new one.
     remediable:
       lbFault &&
       cause !== 'data-plane-not-following' &&
+      !(
+        cause === 'routing-skew' &&
+        facts.configSkew.length === 0 &&
+        signals.dataPlane?.kind === 'converging'
+      ) &&
       facts.lastGood !== undefined &&
       facts.drift.some((d) => d.remediable),
     severity: severityOf(cause, facts),

@@ -405,6 +405,8 @@ export interface Signals {
 export interface DataPlaneVerdict {
   readonly kind: 'converged' | 'converging' | 'not-following' | 'unobserved';
   readonly line: string;
+  /** What the newest judged look saw (per-target shares), when it saw anything. */
+  readonly evidence: readonly string[];
 }
 
 /** Stable key of a target within its group: `id:port` (`id` alone for lambda targets). */

@@ -109,6 +109,7 @@ export function explain(cause: RootCause, f: Facts): string[] {
         ...f.configSkew.map((s) => s.evidence),
         ...groupLines(f),
         ...f.observedSkew,
+        ...(f.signals.dataPlane === undefined ? [] : [f.signals.dataPlane.line]),
         ...undated,
         ...driftLines,
         ...observed,
@@ -176,7 +177,9 @@ export function explain(cause: RootCause, f: Facts): string[] {
       ];
     case 'data-plane-not-following':
       return [
-        ...(f.signals.dataPlane === undefined ? [] : [f.signals.dataPlane.line]),
+        ...(f.signals.dataPlane === undefined
+          ? []
+          : [f.signals.dataPlane.line, ...f.signals.dataPlane.evidence]),
         ...f.observedSkew,
         ...observed,
         ...change,

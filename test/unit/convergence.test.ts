@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lib/config/defaults.ts';
 import {
+  convergenceSinceWrite,
   type DataPlaneLook,
   type DataPlaneSample,
   describeConvergence,
   judgeDataPlane,
+  lagToPublish,
+  lastWriteAt,
   trackConvergence,
 } from '../../lib/convergence.ts';
 import type { Intent } from '../../lib/intent.ts';
@@ -182,5 +185,60 @@ describe('trackConvergence', () => {
     expect(() => trackConvergence([], 'yesterday', secondsIn(1), 300)).toThrow(
       /writtenAt is not an ISO-8601 time/,
     );
+  });
+});
+
+describe("inspect's view of the newest write", () => {
+  const restored = intentOf(outageLastGood());
+  const burst = (seconds: number, counts: Record<string, number>) => ({
+    service: 'shop',
+    at: secondsIn(seconds),
+    counts,
+  });
+  const spread = { 'i-0a': 13, 'i-0b': 12, 'i-0c': 12, 'i-0d': 13 };
+  const since = (seconds: number, servedBy: ReturnType<typeof burst>[]) =>
+    convergenceSinceWrite({
+      writtenAt: WRITTEN,
+      at: secondsIn(seconds),
+      deadlineSeconds: 120,
+      graceMs: 300_000,
+      servedBy,
+      intent: restored,
+      thresholds,
+    });
+
+  it('dates the write by the CloudTrail call when one is near, else by when the routing was first seen', () => {
+    const base = { routingSince: secondsIn(30), firstObservation: false, inspectPeriodMs: 60_000 };
+    expect(lastWriteAt({ ...base, changes: [{ at: secondsIn(-600) }, { at: WRITTEN }] })).toEqual({
+      at: WRITTEN,
+      source: 'cloudtrail',
+    });
+    expect(lastWriteAt({ ...base, changes: [{ at: secondsIn(-600) }] })).toEqual({
+      at: secondsIn(30),
+      source: 'first-seen',
+    });
+    expect(lastWriteAt({ ...base, changes: [], firstObservation: true })).toBeUndefined();
+  });
+
+  it('gives a write with no judged burst yet its deadline, then says it was not observed', () => {
+    expect(since(60, [])).toEqual({ kind: 'converging', writtenAt: WRITTEN, evidence: [] });
+    expect(since(130, [])).toMatchObject({ kind: 'unobserved' });
+  });
+
+  it('keeps naming a stuck data plane however old the write, and forgets a converged one after the grace', () => {
+    const stuck = [burst(10, { 'i-0a': 40 }), burst(2_000, { 'i-0a': 40 })];
+    expect(since(2_000, stuck)?.kind).toBe('not-following');
+    const followed = [burst(10, spread), burst(400, spread)];
+    expect(since(400, followed)).toMatchObject({ kind: 'converged', lagSeconds: 10 });
+    expect(since(2_000, followed)).toBeUndefined();
+  });
+
+  it('publishes a lag once, and only when CloudTrail dated the write', () => {
+    const c = since(60, [burst(10, { 'i-0a': 40 }), burst(50, spread)]);
+    expect(c).toMatchObject({ kind: 'converged', lagSeconds: 50 });
+    const cloudtrail = { at: WRITTEN, source: 'cloudtrail' as const };
+    expect(lagToPublish(c, cloudtrail, secondsIn(0))).toBe(50_000);
+    expect(lagToPublish(c, cloudtrail, secondsIn(50))).toBeUndefined();
+    expect(lagToPublish(c, { at: WRITTEN, source: 'first-seen' }, secondsIn(0))).toBeUndefined();
   });
 });
