@@ -65,12 +65,16 @@ export type RemediateOutcome =
       readonly incidentId: string;
       readonly planHash?: string;
       readonly applied: readonly string[];
+      /** Write → first observation of the data plane serving the modelled shares; absent when unobserved. */
+      readonly propagationLagSeconds?: number;
     }
   | {
       readonly outcome: 'verification-failed';
       readonly incidentId: string;
       readonly applied: readonly string[];
       readonly evidence: readonly string[];
+      /** Set when the configuration converged and the traffic did not follow it by the deadline. */
+      readonly cause?: 'data-plane-not-following';
     }
   | {
       readonly outcome: 'failed';
@@ -292,6 +296,9 @@ async function remediateUnderLock(
       incidentId,
       ...(plan === undefined ? {} : { planHash: plan.hash }),
       applied,
+      ...(verdict.dataPlane?.kind === 'converged'
+        ? { propagationLagSeconds: verdict.dataPlane.lagSeconds }
+        : {}),
     };
   }
   // The API took the plan and the traffic did not move: a cause of its own, never "verified".
@@ -311,7 +318,13 @@ async function remediateUnderLock(
   });
   deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
   deps.logger.error('remediation did not verify', { incidentId, evidence: verdict.evidence });
-  return { outcome: 'verification-failed', incidentId, applied, evidence: verdict.evidence };
+  return {
+    outcome: 'verification-failed',
+    incidentId,
+    applied,
+    evidence: verdict.evidence,
+    ...(diagnosis === undefined ? {} : { cause: 'data-plane-not-following' as const }),
+  };
 }
 
 function replan(service: ServiceConfig, live: LoadBalancerState, lastGood: LastGood): PlanOutcome {

@@ -71,7 +71,7 @@ describe('remediate verifies by observing the data plane', () => {
     const w = laggingWorld(25_000);
     const request = await confirmedOutage(w);
     const out = await run(request, w.remediateDeps());
-    expect(out).toMatchObject({ outcome: 'resolved' });
+    expect(out).toMatchObject({ outcome: 'resolved', propagationLagSeconds: 30 });
     const incident = w.store.incidents.get(`shop|${request.incidentId}`);
     const verified = incident?.timeline.at(-1);
     expect(verified?.to).toBe('resolved');
@@ -86,7 +86,7 @@ describe('remediate verifies by observing the data plane', () => {
     const w = laggingWorld(Number.POSITIVE_INFINITY);
     const request = await confirmedOutage(w);
     const out = await run(request, w.remediateDeps());
-    expect(out).toMatchObject({ outcome: 'verification-failed' });
+    expect(out).toMatchObject({ outcome: 'verification-failed', cause: 'data-plane-not-following' });
     // The configuration did converge: the API took the plan.
     expect(hashSnapshot(w.lb.snapshot)).toBe(hashSnapshot(outageLastGood()));
     const incident = w.store.incidents.get(`shop|${request.incidentId}`);
