@@ -182,6 +182,7 @@ export function causeTone(cause: RootCause): Tone {
     case 'no-healthy-targets':
     case 'single-survivor':
     case 'state-integrity':
+    case 'data-plane-not-following':
       return 'bad';
   }
 }

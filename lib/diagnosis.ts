@@ -28,11 +28,26 @@ import type { Diagnosis, Signals, Thresholds } from './types.ts';
 export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
   const facts = gatherFacts(signals, thresholds);
   const cause = classify(facts);
-  const lbFault = cause === 'routing-skew' || cause === 'missing-targets' || cause === 'listener-drift';
+  const lbFault =
+    cause === 'routing-skew' ||
+    cause === 'missing-targets' ||
+    cause === 'listener-drift' ||
+    cause === 'data-plane-not-following';
   return {
     cause,
     lbFault,
-    remediable: lbFault && facts.lastGood !== undefined && facts.drift.some((d) => d.remediable),
+    // Restoring a configuration the data plane ignores would only write again; and skew seen only
+    // in traffic while a write propagates may be the old routing still draining, not the new one.
+    remediable:
+      lbFault &&
+      cause !== 'data-plane-not-following' &&
+      !(
+        cause === 'routing-skew' &&
+        facts.configSkew.length === 0 &&
+        signals.dataPlane?.kind === 'converging'
+      ) &&
+      facts.lastGood !== undefined &&
+      facts.drift.some((d) => d.remediable),
     severity: severityOf(cause, facts),
     summary: summarise(cause, facts),
     evidence: dedupe(explain(cause, facts)),

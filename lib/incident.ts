@@ -90,7 +90,15 @@ export function transition(
       });
     case 'verification-failed':
       if (incident.state !== 'verifying') return ignore(incident);
-      return escalate(incident, event.at, 'verification failed after remediation', event.evidence);
+      return escalate(
+        incident,
+        event.at,
+        event.diagnosis === undefined
+          ? 'verification failed after remediation'
+          : `verification failed after remediation: ${event.diagnosis.summary}`,
+        event.evidence,
+        event.diagnosis === undefined ? {} : { diagnosis: event.diagnosis },
+      );
     case 'remediation-deferred':
       if (incident.state !== 'confirmed' && incident.state !== 'mitigating') return ignore(incident);
       return onDeferred(incident, event);
@@ -400,11 +408,13 @@ function escalate(
   at: string,
   reason: string,
   evidence: readonly string[],
+  patch: Move['patch'] = {},
 ): TransitionResult {
   const moved = move(incident, at, 'escalated', {
     what: `Escalated: ${reason}`,
     evidence,
     severity: 'critical',
+    patch,
   });
   return { incident: moved.incident, effects: [...moved.effects, { type: 'escalate', reason }] };
 }

@@ -22,6 +22,11 @@ export const LBGUARD_METRICS = {
   remediationFailed: 'RemediationFailed',
   /** 1 per incident escalated to people (inspect, remediate). Read as Sum. */
   incidentEscalated: 'IncidentEscalated',
+  /**
+   * Milliseconds from an ELBv2 write to the first observation of the data plane serving the
+   * modelled shares (remediate after its own write, inspect after a deployment's). Read as Maximum.
+   */
+  propagationLag: 'PropagationLag',
 } as const;
 
 export type LbGuardMetricName = (typeof LBGUARD_METRICS)[keyof typeof LBGUARD_METRICS];

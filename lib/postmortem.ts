@@ -65,6 +65,7 @@ const TITLES: Readonly<Record<RootCause, string>> = {
   'targets-unhealthy-balanced': 'targets failing health checks behind balanced routing',
   'backend-errors-balanced': 'backend errors behind a correctly balanced load balancer',
   'lb-protecting': 'the load balancer steered traffic away from a target or zone on purpose',
+  'data-plane-not-following': 'the load balancer accepted a configuration its data plane did not follow',
   unknown: 'failing probes with no identified cause',
   'state-integrity': "lbguard's own state failed its integrity check, so it did not act",
 };
@@ -316,6 +317,14 @@ function measuresFor(cause: RootCause, service: string): Measures {
           'Find why the load balancer flagged the target (its 5xx, latency and logs) or why the zone was shifted; the routing configuration was not at fault.',
         ],
         tasks: ['Alarm on AnomalousHostCount and MitigatedHostCount per target group.'],
+      };
+    case 'data-plane-not-following':
+      return {
+        improvements: [
+          'Gate deployments on observed traffic (lbguard verify --wait), not on the API accepting the change.',
+          'Keep old targets until the new shares are observed: scale away only after convergence.',
+        ],
+        tasks: ['Open an AWS support case with the write time and the propagation lag lbguard measured.'],
       };
     case 'unknown':
       return {

@@ -340,6 +340,12 @@ export type RootCause =
    * shift): not a fault of its configuration, never remediated, and never sent traffic back.
    */
   | 'lb-protecting'
+  /**
+   * After an ELBv2 write, the observed per-target shares still depart from the shares the new
+   * configuration models past the deadline (lib/convergence.ts): the API took the write, the
+   * traffic did not move. Never remediated, never resolved until the traffic follows.
+   */
+  | 'data-plane-not-following'
   | 'unknown';
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -388,6 +394,19 @@ export interface Signals {
   readonly stateIntegrity?: readonly { readonly item: string; readonly problem: string }[];
   /** Zonal shifts and autoshifts in effect for the load balancer; absent when not read. */
   readonly zonalShifts?: readonly ZonalShift[];
+  /**
+   * Whether the data plane follows the newest write (lib/convergence.ts), judged by the caller
+   * that knows the write's time and deadline; absent when no write is recent.
+   */
+  readonly dataPlane?: DataPlaneVerdict;
+}
+
+/** Convergence after a write, as diagnosis sees it: where it stands, and its evidence line. */
+export interface DataPlaneVerdict {
+  readonly kind: 'converged' | 'converging' | 'not-following' | 'unobserved';
+  readonly line: string;
+  /** What the newest judged look saw (per-target shares), when it saw anything. */
+  readonly evidence: readonly string[];
 }
 
 /** Stable key of a target within its group: `id:port` (`id` alone for lambda targets). */

@@ -1,40 +1,91 @@
+import { type Convergence, describeConvergence } from './convergence.ts';
 import { describeStep, type PlanOutcome } from './plan.ts';
 import type { Diagnosis, LbSnapshot, ProbeResult, Severity, TargetHealth } from './types.ts';
 
 // Two judgements that both answer "is it right now?", for two different moments:
-// - recovery: after lbguard applied a plan, has the load balancer come back to last known good
-//   and do the probes pass? (remediate polls this until its deadline);
+// - recovery: after lbguard applied a plan, has the load balancer come back to last known good,
+//   does the data plane serve what it now models, and do the probes pass? (remediate polls this
+//   until its deadline);
 // - deployment: after someone else changed the load balancer (a deploy), is its routing such
 //   that the deployment may pass the gate? (`lbguard verify`, the post-deploy trigger).
 
-/** Recovery after a plan: ok only when the configuration converged and every probe passed. */
+/** Recovery after a plan: ok only when the configuration converged, traffic followed and every probe passed. */
 export interface RecoveryVerdict {
   readonly ok: boolean;
+  /** The live configuration equals last known good: the API side of the recovery. */
+  readonly configConverged: boolean;
+  /** The data plane side, when it was looked at (lib/convergence.ts). */
+  readonly dataPlane?: Convergence;
   readonly evidence: readonly string[];
 }
 
 /**
  * Judges one look at the load balancer after a plan was applied. `replanned` is the plan that
- * would restore last known good from the live state now: nothing to do means converged.
+ * would restore last known good from the live state now: nothing to do means the configuration
+ * converged. The API accepting the plan is not enough: `dataPlane` must say the observed shares
+ * follow the model, or that nothing could observe them (the evidence then says it was verified on
+ * configuration and probes alone).
  */
 export function judgeRecovery(input: {
   readonly replanned: PlanOutcome;
   readonly live: LbSnapshot;
   readonly health: readonly TargetHealth[];
   readonly probes: readonly ProbeResult[];
+  readonly dataPlane?: Convergence;
+  /** The deadline the data plane is held to, for its evidence line. */
+  readonly deadlineSeconds?: number;
 }): RecoveryVerdict {
-  const { replanned, live, health, probes } = input;
+  const { replanned, live, health, probes, dataPlane } = input;
   const converged = replanned.kind === 'nothing-to-do';
   const states = new Map<string, number>();
   for (const h of health) states.set(h.state, (states.get(h.state) ?? 0) + 1);
+  const followed =
+    dataPlane === undefined || dataPlane.kind === 'converged' || dataPlane.kind === 'unobserved';
   const evidence = [
     converged
       ? 'config: live routing matches last known good (nothing left to restore)'
       : `config: not converged (${replanned.kind === 'plan' ? replanned.plan.steps.map((s) => describeStep(s, live)).join('; ') : replanned.detail})`,
+    ...(dataPlane === undefined
+      ? []
+      : [
+          describeConvergence(dataPlane, input.deadlineSeconds ?? 0),
+          ...(dataPlane.kind === 'unobserved' ? [] : dataPlane.evidence),
+        ]),
     `targets: ${[...states].map(([state, n]) => `${n} ${state}`).join(', ') || 'none registered'}`,
     ...probes.map(describeProbe),
   ];
-  return { ok: converged && probes.every((p) => p.ok), evidence };
+  return {
+    ok: converged && followed && probes.every((p) => p.ok),
+    configConverged: converged,
+    ...(dataPlane === undefined ? {} : { dataPlane }),
+    evidence,
+  };
+}
+
+/**
+ * The diagnosis when the configuration lbguard wrote converged and the data plane did not follow
+ * it by the deadline: what was written when, what the data plane still serves, what to do.
+ */
+export function dataPlaneNotFollowing(input: {
+  readonly dataPlane: Extract<Convergence, { kind: 'not-following' }>;
+  readonly written: readonly string[];
+  readonly deadlineSeconds: number;
+}): Diagnosis {
+  const { dataPlane, written, deadlineSeconds } = input;
+  return {
+    cause: 'data-plane-not-following',
+    lbFault: true,
+    remediable: false,
+    severity: 'critical',
+    summary: `The data plane is not following the configuration: written at ${dataPlane.writtenAt}, traffic has not moved ${deadlineSeconds} s later`,
+    evidence: [
+      `written at ${dataPlane.writtenAt}: ${written.length === 0 ? 'nothing (live routing already matched last known good)' : written.join('; ')}`,
+      describeConvergence(dataPlane, deadlineSeconds),
+      ...dataPlane.evidence,
+      'What to do: keep the targets the data plane still serves (do not scale them away), compare the listener with what the served-by samples show, and open an AWS support case with the write time above; lbguard does not write again and does not resolve this incident until traffic is observed to follow.',
+    ],
+    drift: [],
+  };
 }
 
 /** What stands in for a probe the probe function has not reported on since the plan was applied. */

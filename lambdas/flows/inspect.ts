@@ -1,8 +1,10 @@
 import type { ServiceConfig } from '../../lib/config/index.ts';
+import { lagToPublish } from '../../lib/convergence.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
 import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
 import { judgeSoak } from '../../lib/last-good.ts';
 import { baselineNotification } from '../../lib/messages.ts';
+import { isoBefore } from '../../lib/observation.ts';
 import { describeStep, planRestore } from '../../lib/plan.ts';
 import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
 import type { ConfigChange, Diagnosis } from '../../lib/types.ts';
@@ -236,9 +238,15 @@ async function inspectService(
   // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never
   // keeps the incident and its remediation from moving this cycle.
   await notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps);
+  const lag = lagToPublish(
+    o.convergence,
+    o.write,
+    isoBefore(o.at, deps.config.schedule.inspectRateMinutes * 60_000),
+  );
   deps.metrics.emit(name, [
     { name: 'SkewDetected', unit: 'Count', value: o.diagnosis.cause === 'routing-skew' ? 1 : 0 },
     { name: 'DriftCount', unit: 'Count', value: o.diagnosis.drift.length },
+    ...(lag === undefined ? [] : [{ name: 'PropagationLag', unit: 'Milliseconds', value: lag } as const]),
   ]);
   deps.logger.info('inspected', {
     service: name,

@@ -1,4 +1,11 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
+import {
+  type Convergence,
+  convergenceSinceWrite,
+  describeConvergence,
+  lastWriteAt,
+  type WriteTime,
+} from '../../lib/convergence.ts';
 import { diagnose } from '../../lib/diagnosis.ts';
 import { countsByInstance } from '../../lib/instance-counters.ts';
 import type { LastGood } from '../../lib/last-good.ts';
@@ -50,6 +57,10 @@ export interface Observation {
   readonly probes: readonly ProbeResult[];
   /** Every probe result in the window, whatever the routing: a probe's history is the site's. */
   readonly recentProbes: readonly ProbeResult[];
+  /** Whether the data plane follows the newest write, while it is recent (lib/convergence.ts). */
+  readonly convergence?: Convergence;
+  /** When that write happened, and how it is known. */
+  readonly write?: WriteTime;
   /** What the diagnosis was given. */
   readonly signals: Signals;
   readonly diagnosis: Diagnosis;
@@ -85,6 +96,7 @@ export async function observe(
   options: ObserveOptions,
 ): Promise<Observation> {
   const at = deps.now();
+  const deadlineMs = service.remediation.verifyDeadlineSeconds * 1000;
   const name = service.name;
   // An item that fails its integrity check is not used (no plan can come from it) and becomes the
   // diagnosis; a missing key or an unreachable KMS fails the invocation instead.
@@ -122,14 +134,20 @@ export async function observe(
       name,
       isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis)),
     ),
-    deps.store.recentServedBySamples(name, isoBefore(at, SERVED_BY_WINDOW_MS)),
+    // Back to the write's deadline at least: the lag is measured from its first following sample.
+    deps.store.recentServedBySamples(
+      name,
+      isoBefore(at, Math.max(SERVED_BY_WINDOW_MS, deadlineMs + GRACE_MS)),
+    ),
     deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
     readZonalShifts(deps.zonalShifts, service.loadBalancerArn, deps.logger),
   ]);
   const since = routingSince(latest, snapshotHash, at);
   const underCurrentRouting = (t: { readonly at: string }) => t.at >= since;
   const probes = recentProbes.filter(underCurrentRouting);
-  const samples = recentSamples.filter(underCurrentRouting);
+  const samples = recentSamples.filter(
+    (s) => underCurrentRouting(s) && s.at >= isoBefore(at, SERVED_BY_WINDOW_MS),
+  );
   const read = wantsMetrics(options.fetchMetrics, probes, at, deps.config.schedule)
     ? await readMetrics(service, state.snapshot, at, deps)
     : undefined;
@@ -137,6 +155,29 @@ export async function observe(
   const instanceCounts = read?.instanceCounts;
   const servedBy = samples.at(-1);
   const lastChange = changes.at(-1);
+  const write = lastWriteAt({
+    changes,
+    routingSince: since,
+    firstObservation: latest === undefined,
+    inspectPeriodMs: deps.config.schedule.inspectRateMinutes * 60_000,
+  });
+  const convergence = convergenceSinceWrite({
+    writtenAt: write?.at,
+    at: at.toISOString(),
+    deadlineSeconds: service.remediation.verifyDeadlineSeconds,
+    graceMs: GRACE_MS,
+    servedBy: recentSamples,
+    ...(instanceCounts === undefined || metrics === undefined
+      ? {}
+      : { counters: { counts: instanceCounts, windowStart: metrics.windowStart } }),
+    intent: {
+      snapshot: state.snapshot,
+      health: state.health,
+      ...(lastGood === undefined ? {} : { lastGood: lastGood.snapshot }),
+      zonalShifts: zonalShifts ?? [],
+    },
+    thresholds: service.thresholds.skew,
+  });
   const signals: Signals = {
     at: at.toISOString(),
     service: name,
@@ -151,6 +192,15 @@ export async function observe(
     ...(changes.length === 0 ? {} : { changes }),
     ...(stateIntegrity.length === 0 ? {} : { stateIntegrity }),
     ...(zonalShifts === undefined ? {} : { zonalShifts }),
+    ...(convergence === undefined
+      ? {}
+      : {
+          dataPlane: {
+            kind: convergence.kind,
+            line: describeConvergence(convergence, service.remediation.verifyDeadlineSeconds),
+            evidence: convergence.kind === 'unobserved' ? [] : convergence.evidence,
+          },
+        }),
   };
   return {
     at,
@@ -162,10 +212,15 @@ export async function observe(
     ...(lastGood === undefined ? {} : { lastGood }),
     probes,
     recentProbes,
+    ...(convergence === undefined ? {} : { convergence }),
+    ...(write === undefined ? {} : { write }),
     signals,
     diagnosis: diagnose(signals, service.thresholds),
   };
 }
+
+/** How long after a write's deadline its convergence is still reported (then skew is skew). */
+const GRACE_MS = SERVED_BY_WINDOW_MS;
 
 async function checked<T>(
   read: Promise<T | undefined>,

@@ -1,6 +1,7 @@
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 // Not through index.ts, whose YAML parser no function bundles.
 import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
+import { type DataPlaneLook, judgeDataPlane, trackConvergence } from '../../lib/convergence.ts';
 import {
   INCIDENT_HISTORY,
   type Incident,
@@ -15,7 +16,12 @@ import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
 import { type LbSnapshot, targetKey, type ZonalShift } from '../../lib/types.ts';
-import { judgeRecovery, type RecoveryVerdict, reportedProbes } from '../../lib/verification.ts';
+import {
+  dataPlaneNotFollowing,
+  judgeRecovery,
+  type RecoveryVerdict,
+  reportedProbes,
+} from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
@@ -28,6 +34,7 @@ import type { Notifier } from '../adapters/notifier.ts';
 import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
+import { sampleDataPlane } from './data-plane.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
 import { readServiceState, readZonalShifts } from './read-service.ts';
@@ -39,7 +46,7 @@ export interface RemediateDeps {
   /** Evidence: the probe function's results, for the probes remediate cannot run itself. */
   readonly store: SnapshotStore &
     IncidentStore &
-    Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges'>;
+    Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges' | 'recentServedBySamples'>;
   readonly notifier: Notifier;
   /** Who owns the routing a plan writes: a deployment in flight defers every write. */
   readonly owners: DeploymentOwners;
@@ -61,12 +68,16 @@ export type RemediateOutcome =
       readonly incidentId: string;
       readonly planHash?: string;
       readonly applied: readonly string[];
+      /** Write → first observation of the data plane serving the modelled shares; absent when unobserved. */
+      readonly propagationLagSeconds?: number;
     }
   | {
       readonly outcome: 'verification-failed';
       readonly incidentId: string;
       readonly applied: readonly string[];
       readonly evidence: readonly string[];
+      /** Set when the configuration converged and the traffic did not follow it by the deadline. */
+      readonly cause?: 'data-plane-not-following';
     }
   | {
       readonly outcome: 'failed';
@@ -274,6 +285,15 @@ async function remediateUnderLock(
   const verdict = await awaitRecovery(service, lastGood, shifts, iso(deps), deps);
   // What a stack holds and lbguard rewrote has drifted from its template, fixed or not.
   const drift = applied.length === 0 ? [] : stackDriftLines(stacks);
+  if (verdict.dataPlane?.kind === 'converged') {
+    deps.metrics.emit(service.name, [
+      {
+        name: 'PropagationLag',
+        unit: 'Milliseconds',
+        value: Math.round(verdict.dataPlane.lagSeconds * 1000),
+      },
+    ]);
+  }
   if (verdict.ok) {
     await advance({ type: 'verified', at: iso(deps), evidence: [...verdict.evidence, ...drift] });
     deps.logger.info('remediation verified', { incidentId, applied });
@@ -282,12 +302,35 @@ async function remediateUnderLock(
       incidentId,
       ...(plan === undefined ? {} : { planHash: plan.hash }),
       applied,
+      ...(verdict.dataPlane?.kind === 'converged'
+        ? { propagationLagSeconds: verdict.dataPlane.lagSeconds }
+        : {}),
     };
   }
-  await advance({ type: 'verification-failed', at: iso(deps), evidence: [...verdict.evidence, ...drift] });
+  // The API took the plan and the traffic did not move: a cause of its own, never "verified".
+  const diagnosis =
+    verdict.configConverged && verdict.dataPlane?.kind === 'not-following'
+      ? dataPlaneNotFollowing({
+          dataPlane: verdict.dataPlane,
+          written: summary,
+          deadlineSeconds: service.remediation.verifyDeadlineSeconds,
+        })
+      : undefined;
+  await advance({
+    type: 'verification-failed',
+    at: iso(deps),
+    evidence: [...(diagnosis?.evidence ?? []), ...verdict.evidence, ...drift],
+    ...(diagnosis === undefined ? {} : { diagnosis }),
+  });
   deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
   deps.logger.error('remediation did not verify', { incidentId, evidence: verdict.evidence });
-  return { outcome: 'verification-failed', incidentId, applied, evidence: verdict.evidence };
+  return {
+    outcome: 'verification-failed',
+    incidentId,
+    applied,
+    evidence: verdict.evidence,
+    ...(diagnosis === undefined ? {} : { cause: 'data-plane-not-following' as const }),
+  };
 }
 
 function replan(
@@ -332,9 +375,11 @@ async function showPlan(
 }
 
 /**
- * Polls until config has converged on last known good and every probe passes, or the deadline
- * passes. Re-registered targets stay `initial` for healthy-threshold × interval, which is what
- * `verifyDeadlineSeconds` is sized for.
+ * Polls until config has converged on last known good, the data plane serves the modelled shares
+ * and every probe passes, or the deadline passes. Re-registered targets stay `initial` for
+ * healthy-threshold × interval, which is what `verifyDeadlineSeconds` is sized for. The looks at
+ * the data plane accumulate: the propagation lag runs from the write to the first look of the
+ * run of following looks that ends the wait.
  */
 async function awaitRecovery(
   service: ServiceConfig,
@@ -344,8 +389,9 @@ async function awaitRecovery(
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
+  const looks: DataPlaneLook[] = [];
   for (;;) {
-    const verdict = await checkRecovery(service, lastGood, shifts, appliedAt, deps);
+    const verdict = await checkRecovery(service, lastGood, shifts, appliedAt, looks, deps);
     const left = deadline - deps.now().getTime();
     if (verdict.ok || left <= 0) return verdict;
     await deps.sleep(Math.min(VERIFY_POLL_MS, left));
@@ -361,12 +407,14 @@ async function checkRecovery(
   lastGood: LastGood,
   shifts: readonly ZonalShift[] | undefined,
   appliedAt: string,
+  looks: DataPlaneLook[],
   deps: RemediateDeps,
 ): Promise<RecoveryVerdict> {
   const live = await readServiceState(deps.reader, service, lastGood.snapshot);
   const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
   const reported = service.probes.filter(usesSecrets).map((p) => p.name);
-  const [ran, results] = await Promise.all([
+  const [samples, ran, results] = await Promise.all([
+    sampleDataPlane(service, looks.at(-1)?.at ?? appliedAt, deps),
     Promise.all(
       service.probes
         .filter((p) => !usesSecrets(p))
@@ -375,12 +423,26 @@ async function checkRecovery(
     reported.length === 0 ? [] : deps.store.recentProbeResults(service.name, appliedAt),
   ]);
   const probes = [...ran, ...reportedProbes(service.name, reported, results, appliedAt, iso(deps))];
+  const at = iso(deps);
+  const deadlineSeconds = service.remediation.verifyDeadlineSeconds;
+  if (service.servedByHeader !== undefined) {
+    const intent = {
+      snapshot: live.snapshot,
+      health: live.health,
+      lastGood: lastGood.snapshot,
+      // A shifted zone's targets serve less on purpose: that is not "not following".
+      zonalShifts: shifts ?? [],
+    };
+    looks.push(judgeDataPlane(samples, intent, service.thresholds.skew, at));
+  }
   return judgeRecovery({
     // Converged means nothing left to restore that a plan may restore: not a shifted zone's targets.
     replanned: replan(service, live, lastGood, shifts),
     live: live.snapshot,
     health: live.health,
     probes,
+    ...(looks.length === 0 ? {} : { dataPlane: trackConvergence(looks, appliedAt, at, deadlineSeconds) }),
+    deadlineSeconds,
   });
 }
 

@@ -112,7 +112,7 @@ export const DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
   'services[].remediation.maxSteps': 'Largest plan (in API calls) lbguard may apply.',
   'services[].remediation.allowCreateRule': 'Let a plan recreate a deleted listener rule.',
   'services[].remediation.verifyDeadlineSeconds':
-    'Seconds after apply by which config must converge and probes be green.',
+    "Seconds after a write (lbguard's or a deployment's) by which config must converge, observed traffic follow it and probes be green.",
   'services[].remediation.codeDeployApplications':
     'CodeDeploy applications to check for a deployment in flight before any write (default: every application, one page of them).',
   'services[].remediation.deploymentQuietSeconds':

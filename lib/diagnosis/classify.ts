@@ -19,6 +19,8 @@ export function classify(f: Facts): RootCause {
   if (f.survivors.length > 0) return 'single-survivor';
   if (f.groups.some(hasNoHealthyTargets)) return 'no-healthy-targets';
   if (f.groups.some((g) => (g.health?.unhealthy ?? 0) > 0)) return 'targets-unhealthy-balanced';
+  // After a write, traffic still departing from the model past the deadline is the data plane's fault.
+  if (f.signals.dataPlane?.kind === 'not-following') return 'data-plane-not-following';
   if (f.observedSkew.length > 0) return 'routing-skew';
   // Deliberate: unevenness it explains is not skew, and its targets are not sent traffic back.
   if (f.protections.length > 0) return 'lb-protecting';

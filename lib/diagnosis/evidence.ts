@@ -74,6 +74,8 @@ export function summarise(cause: RootCause, f: Facts): string {
       return `The load balancer is protecting the site on purpose: ${f.protections.map(describeProtection).join('; ')}; not a routing fault, not remediated`;
     case 'unknown':
       return 'Probes failing with no explanation in routing, target health or drift';
+    case 'data-plane-not-following':
+      return `The data plane is not following the configuration${who}: the routing model says balanced, observed traffic is still concentrated past the deadline; not remediated`;
     case 'state-integrity':
       return `lbguard's state failed its integrity check (${(f.signals.stateIntegrity ?? [])
         .map((x) => x.item)
@@ -115,6 +117,7 @@ export function explain(cause: RootCause, f: Facts): string[] {
         ...f.configSkew.map((s) => s.evidence),
         ...groupLines(f),
         ...f.observedSkew,
+        ...(f.signals.dataPlane === undefined ? [] : [f.signals.dataPlane.line]),
         ...undated,
         ...driftLines,
         ...observed,
@@ -180,6 +183,18 @@ export function explain(cause: RootCause, f: Facts): string[] {
         ...change,
         ...driftLines,
       ];
+    case 'data-plane-not-following':
+      return [
+        ...(f.signals.dataPlane === undefined
+          ? []
+          : [f.signals.dataPlane.line, ...f.signals.dataPlane.evidence]),
+        ...f.observedSkew,
+        ...observed,
+        ...change,
+        ...health,
+        'Not remediated: the configuration already says what it should. Compare the load balancer with what the data plane serves (served-by samples, access logs), then open an AWS support case with the write time and the request ids above; do not scale the old targets away until traffic has moved.',
+        ...driftLines,
+      ];
     case 'lb-protecting':
       return [
         ...f.protections.map(describeProtection),
@@ -196,6 +211,7 @@ export function explain(cause: RootCause, f: Facts): string[] {
         f.signals.probes.length === 0
           ? 'probes: no results in the window, health unknown'
           : `probes: ${f.signals.probes.length} result(s), none failing`,
+        ...(f.signals.dataPlane === undefined ? [] : [f.signals.dataPlane.line]),
         ...f.intended,
         ...driftLines,
         ...change,

@@ -60,7 +60,16 @@ export type IncidentEvent =
   | { readonly type: 'remediation-applied'; readonly at: string; readonly steps: readonly string[] }
   | { readonly type: 'remediation-failed'; readonly at: string; readonly error: string }
   | { readonly type: 'verified'; readonly at: string; readonly evidence: readonly string[] }
-  | { readonly type: 'verification-failed'; readonly at: string; readonly evidence: readonly string[] }
+  | {
+      readonly type: 'verification-failed';
+      readonly at: string;
+      readonly evidence: readonly string[];
+      /**
+       * A cause found while verifying that replaces the incident's (the data plane not following
+       * the configuration lbguard wrote): the escalation names it, and the postmortem tells it.
+       */
+      readonly diagnosis?: Diagnosis;
+    }
   | { readonly type: 'lock-held'; readonly at: string }
   /**
    * Remediate found an owner in flight (a deployment changing this routing) and wrote nothing;

@@ -79,6 +79,8 @@ export interface MotoWorld {
   readonly deliveries: SnsDelivery[];
   /** The site answers 500 to everything while set (a database outage, say). */
   backendFault: boolean;
+  /** The target that answers a request, sent as `X-Served-By` while set: the test's data plane. */
+  servedBy: ((path: string) => string) | undefined;
   /** Set to inject faults into lbguard's ELBv2 calls at the transport (retried by the SDK). */
   transportFault: Fault | undefined;
   /** Set to inject faults above the SDK's retries (a crash or network loss mid-plan). */
@@ -142,6 +144,7 @@ export async function createMotoWorld(
     transportFault: undefined as Fault | undefined,
     callFault: undefined as Fault | undefined,
     backendFault: false,
+    servedBy: undefined as ((path: string) => string) | undefined,
   };
   const attempts = new Map<string, number>();
   // Every ELBv2 client lbguard's functions (and the test's reads) use, counted and faulted alike.
@@ -201,7 +204,13 @@ export async function createMotoWorld(
       const path = req.url ?? '/';
       const route = routeFor(shop, path);
       const ok = (now.get(route) ?? 0) >= (healthy?.get(route) ?? 0);
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'Service Unavailable');
+      const servedBy = world.servedBy?.(path);
+      res
+        .writeHead(ok ? 200 : 503, {
+          'content-type': 'text/plain',
+          ...(servedBy === undefined ? {} : { 'x-served-by': servedBy }),
+        })
+        .end(ok ? 'ok' : 'Service Unavailable');
     })();
   });
   await listen(site);
@@ -273,6 +282,12 @@ export async function createMotoWorld(
     },
     set backendFault(v: boolean) {
       world.backendFault = v;
+    },
+    get servedBy() {
+      return world.servedBy;
+    },
+    set servedBy(f: ((path: string) => string) | undefined) {
+      world.servedBy = f;
     },
     get transportFault() {
       return world.transportFault;

@@ -41,6 +41,7 @@ describe('judgeRecovery: configuration', () => {
     });
     expect(verdict).toEqual({
       ok: true,
+      configConverged: true,
       evidence: [
         'config: live routing matches last known good (nothing left to restore)',
         'targets: 4 healthy',

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { inspect } from '../../lambdas/flows/inspect.ts';
+import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
+import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
+import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';
+
+// The data plane is the test's: the site names the target that "answered" in X-Served-By, spread
+// over the shop's four instances while traffic follows the configuration, all on web-a's first
+// instance while it does not. moto holds the configuration lbguard reads and writes.
+
+let w: MotoWorld | undefined;
+afterEach(async () => {
+  await w?.close();
+  w = undefined;
+});
+
+const WRITES = new Set([
+  'RegisterTargets',
+  'ModifyListener',
+  'ModifyRule',
+  'SetRulePriorities',
+  'CreateRule',
+]);
+
+/** The shop with served-by sampling; its data plane serves round robin until told otherwise. */
+async function shopWithServedBy(): Promise<{ world: MotoWorld; instances: string[] }> {
+  const world = await createMotoWorld(outageShop, (_shop, siteUrl) => ({
+    servedByHeader: 'X-Served-By',
+    probes: [{ name: 'home', url: `${siteUrl}/`, servedBySample: { requests: 40, concurrency: 4 } }],
+  }));
+  const instances = ['web-a', 'web-b'].flatMap((g) => (world.shop.groups[g]?.targets ?? []).map((t) => t.id));
+  let next = 0;
+  world.servedBy = () => instances[next++ % instances.length] ?? '';
+  return { world, instances };
+}
+
+/** The postmortem's deployment, and the data plane following it onto web-a's first instance. */
+async function outage(world: MotoWorld, lone: string): Promise<RemediateRequest> {
+  await world.modifyListener({ forward: { 'web-a': 100, 'web-b': 0 } });
+  const { groups } = world.shop;
+  await deregisterTargets(world.admin, groups['web-a']?.arn ?? '', (groups['web-a']?.targets ?? []).slice(1));
+  await deregisterTargets(world.admin, groups['web-b']?.arn ?? '', groups['web-b']?.targets ?? []);
+  world.servedBy = () => lone;
+  world.clock.advance(5_000);
+  await inspect(
+    world.changeEvent('ModifyListener', { listenerArn: world.shop.listenerArn }),
+    world.inspectDeps(),
+  );
+  await world.tick(60_000);
+  const request = world.invoker.requests[0];
+  if (request === undefined) throw new Error('inspect did not request remediation');
+  return request;
+}
+
+describe('verification by observation, against moto', () => {
+  it('escalates a plan the API took and the traffic never followed, as data-plane-not-following, never resolved', async () => {
+    const { world, instances } = await shopWithServedBy();
+    w = world;
+    await world.promote();
+    const lastGood = await world.lastGoodHash();
+    const request = await outage(world, instances[0] ?? '');
+    // Inspect measured the outage's own write converging (the data plane followed it at once).
+    const lags = world.metrics.values('shop', 'PropagationLag').length;
+
+    const out = await world.remediate(request);
+    expect(out.outcome).toBe('verification-failed');
+    // The configuration converged on last known good: only the traffic did not move.
+    expect(await world.liveHash()).toBe(lastGood);
+    const incident = await world.runtime.store.getIncident('shop', request.incidentId);
+    expect(incident?.state).toBe('escalated');
+    expect(incident?.diagnosis?.cause).toBe('data-plane-not-following');
+    expect(incident?.timeline.some((e) => e.to === 'resolved')).toBe(false);
+    expect(world.metrics.values('shop', 'PropagationLag').slice(lags)).toEqual([]);
+
+    const sent = await world.notifications(4);
+    const page = sent.map((d) => d.Message).join('\n');
+    expect(page).toMatch(/data plane is not following the configuration/i);
+    expect(page).toMatch(new RegExp(`${instances[0]}:80 received 100% of 40 requests`));
+    expect(page).toMatch(/What to do: keep the targets the data plane still serves/);
+
+    // Minutes later the traffic is still on one instance: inspect keeps the incident open.
+    for (let i = 0; i < 3; i++) await world.tick(60_000);
+    const later = await world.runtime.store.getIncident('shop', request.incidentId);
+    expect(later?.state).toBe('escalated');
+  });
+
+  it('resolves once the traffic follows, with the propagation lag as evidence and metric', async () => {
+    const { world, instances } = await shopWithServedBy();
+    w = world;
+    await world.promote();
+    const request = await outage(world, instances[0] ?? '');
+    const lags = world.metrics.values('shop', 'PropagationLag').length;
+    let writtenAt: number | undefined;
+    world.callFault = (name) => {
+      if (WRITES.has(name)) writtenAt ??= world.clock.now().getTime();
+      return undefined;
+    };
+    let next = 0;
+    world.servedBy = () =>
+      writtenAt !== undefined && world.clock.now().getTime() - writtenAt >= 15_000
+        ? (instances[next++ % instances.length] ?? '')
+        : (instances[0] ?? '');
+
+    const out = await world.remediate(request);
+    expect(out.outcome).toBe('resolved');
+    const incident = await world.runtime.store.getIncident('shop', request.incidentId);
+    expect(incident?.timeline.at(-1)?.evidence.join('\n')).toMatch(
+      /20 s after the write at .* \(propagation lag\)/,
+    );
+    expect(world.metrics.values('shop', 'PropagationLag').slice(lags)).toEqual([20_000]);
+  });
+});
