@@ -17,6 +17,7 @@
  */
 
 import { classify, severityOf } from './diagnosis/classify.ts';
+import { findDecisiveEvidence } from './diagnosis/decisive.ts';
 import { explain, summarise } from './diagnosis/evidence.ts';
 import { gatherFacts } from './diagnosis/facts.ts';
 import type { Diagnosis, Signals, Thresholds } from './types.ts';
@@ -29,6 +30,7 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
   const facts = gatherFacts(signals, thresholds);
   const cause = classify(facts);
   const lbFault = cause === 'routing-skew' || cause === 'missing-targets' || cause === 'listener-drift';
+  const decisive = findDecisiveEvidence(cause, facts);
   return {
     cause,
     lbFault,
@@ -37,6 +39,7 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
     summary: summarise(cause, facts),
     evidence: dedupe(explain(cause, facts)),
     drift: facts.drift,
+    ...(decisive === undefined ? {} : { decisive }),
   };
 }
 
