@@ -1,3 +1,5 @@
+import { ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListApplicationsCommand } from '@aws-sdk/client-codedeploy';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { createPowertoolsApplyOnce } from '../lambdas/adapters/apply-once.ts';
@@ -150,6 +152,14 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard-drill' }));
   const topicArn = topic.TopicArn ?? `arn:aws:sns:us-east-1:${ACCOUNT}:lbguard-drill`;
 
+  // moto loads a service's backend on its first request: ~1 s of a busy machine's CPU, during
+  // which every other call waits. AWS has no such cost. Remediate's deployment-owner check is the
+  // only reader of CloudFormation and CodeDeploy, so without this its first lookup, mid-incident,
+  // would charge the drill a minute of AWS-equivalent time that lbguard never spends.
+  await Promise.all([
+    clients.cloudformation.send(new ListStacksCommand({})),
+    clients.codedeploy.send(new ListApplicationsCommand({})),
+  ]);
   const config = drillConfig(world, options.remediation);
   const now = (): Date => clock.awsDate();
   const drillSleep = (ms: number): Promise<void> => sleep(Math.max(0, clock.drillMs(ms)));
