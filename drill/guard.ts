@@ -50,6 +50,9 @@ import type { World } from './world/world.ts';
 // delay (15 AWS seconds by default: EventBridge's CloudTrail delivery is best effort, usually
 // seconds).
 
+/** CloudTrail → EventBridge delivery delay the drill models unless a run says otherwise (AWS seconds). */
+export const CLOUDTRAIL_DELAY_AWS_SECONDS = 15;
+
 const TABLE = 'lbguard-drill-state';
 const ACCOUNT = '123456789012';
 const DEPLOY_ROLE_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/deploy-pipeline/release-2026-11-02`;
@@ -275,7 +278,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
 
   let timer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
-  const delayMs = clock.drillMs((options.cloudTrailDelayAwsSeconds ?? 15) * 1000);
+  const delayMs = clock.drillMs((options.cloudTrailDelayAwsSeconds ?? CLOUDTRAIL_DELAY_AWS_SECONDS) * 1000);
   const deliveries = new Set<NodeJS.Timeout>();
   return {
     runtime,
