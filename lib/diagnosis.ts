@@ -13,7 +13,9 @@
  *
  * Every diagnosis involving drift names the change behind it: the CloudTrail call, principal,
  * source and time, with the drift it explains (before → after); drift no event explains is dated
- * between the last observation that matched last known good and now.
+ * between the last observation that matched last known good and now. A load-balancer fault the
+ * configuration alone settles says why (`decisive`, lib/diagnosis/decisive.ts): it is confirmed
+ * without waiting for a second breach.
  */
 
 import { classify, severityOf } from './diagnosis/classify.ts';

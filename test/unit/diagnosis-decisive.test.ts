@@ -16,6 +16,7 @@ import {
   listener,
   outageCurrent,
   outageLastGood,
+  path,
   redirectToHttps,
   rule,
   snapshot,
@@ -85,6 +86,19 @@ function weighted(a: number, b: number, groups = { a: webA(), b: webB() }): LbSn
 
 const FOUR = ['i-0a:80', 'i-0b:80', 'i-0c:80', 'i-0d:80'];
 
+const canaryOf = (targets: string[]) => targetGroup('canary', targets, { targetType: 'ip', port: 9001 });
+
+/** :443 forwards to web; its /checkout/* rule (priority 10) forwards to `to`: checkout (2 targets) or an empty canary. */
+function checkout(to: 'checkout' | 'canary'): LbSnapshot {
+  const web = targetGroup('web', ['i-0a:8080', 'i-0b:8080']);
+  const group =
+    to === 'checkout' ? targetGroup('checkout', ['10.0.1.17:31337', '10.0.2.9:8443']) : canaryOf([]);
+  return snapshot(
+    [listener(443, [forward([web, 1])], [rule(443, 10, [path('/checkout/*')], [forward([group, 1])])])],
+    [web, group],
+  );
+}
+
 /** One group, `web-a` with `targets`, taking all of listener :80. */
 function single(targets: readonly string[]): LbSnapshot {
   const group = webA([...targets]);
@@ -129,6 +143,12 @@ const decisive: readonly Case[] = [
     signals: signals(snapshot([listener(80, [fixedResponse('503')])], [webA(), webB()]), good),
     cause: 'listener-drift',
     decisive: 'reaches 0 of the 4 targets',
+  },
+  {
+    name: 'a path rule flipped to an empty canary group',
+    signals: signals(checkout('canary'), checkout('checkout')),
+    cause: 'missing-targets',
+    decisive: 'listener :443 rule 10 reaches 0 of the 2 targets',
   },
   {
     name: 'a group cut from four targets to one while it takes all the traffic',
@@ -203,6 +223,17 @@ const notDecisive: readonly Case[] = [
     name: 'a forward that drops one of two equal groups, all targets registered (half the reach)',
     signals: signals(weighted(100, 0), good),
     cause: 'routing-skew',
+  },
+  {
+    name: 'an emptied canary group that takes a sliver (1 in 1000) of the traffic',
+    signals: signals(
+      snapshot([listener(80, [forward([webA(), 999], [canaryOf([]), 1])])], [webA(), canaryOf([])]),
+      snapshot(
+        [listener(80, [forward([webA(), 999], [canaryOf(['10.0.3.4:9001']), 1])])],
+        [webA(), canaryOf(['10.0.3.4:9001'])],
+      ),
+    ),
+    cause: 'missing-targets',
   },
   {
     name: 'a route that now redirects, with probes failing',
