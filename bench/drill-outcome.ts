@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CLOUDTRAIL_DELAY_AWS_SECONDS } from '../drill/guard.ts';
 import type { ScenarioResult } from '../drill/report.ts';
 import { runDrill } from '../drill/runner.ts';
 import { seedOutage } from '../drill/scenarios/lb-faults.ts';
@@ -41,6 +42,11 @@ export interface DrillRunFigures {
   readonly lastGood?: 'soak' | 'explicit';
   /** Fault → lbguard's first inspection that saw it (drill ms); absent when never detected. */
   readonly mttdMs?: number;
+  /**
+   * The first CloudTrail event's arrival at inspect (the deployment's first call plus the drill's
+   * delivery delay) → detection (drill ms); 0 when a scheduled inspection saw the fault first.
+   */
+  readonly mttdAfterEventMs?: number;
   /** Fault → customers' failure rate back to baseline for good (drill ms); absent when never. */
   readonly mttrMs?: number;
   /** Fault → 5xx back to baseline and per-target spread back to the baseline's (the README's "within three periods"). */
@@ -61,6 +67,8 @@ export interface DrillOutcome {
   /** One inspect period in drill ms. */
   readonly inspectPeriodMs: number;
   readonly ratePerSecond: number;
+  /** CloudTrail → inspect delivery delay the drill modelled, in AWS seconds. */
+  readonly cloudTrailDelayAwsSeconds: number;
   /** Drill seconds the fault was held after injection in each arm. */
   readonly observeSeconds: number;
   /** The scenario's own hold (`observeMs`), which `npm run drill` uses. */
@@ -68,6 +76,7 @@ export interface DrillOutcome {
   readonly runs: readonly DrillRunFigures[];
   readonly median: {
     readonly mttdMs?: number;
+    readonly mttdAfterEventMs?: number;
     readonly mttrMs?: number;
     readonly settledMs?: number;
     readonly guardedFailed: number;
@@ -104,9 +113,26 @@ export function failedRatio(guardedFailed: number, unguardedFailed: number): num
   return unguardedFailed === 0 ? undefined : guardedFailed / unguardedFailed;
 }
 
+/**
+ * When the first CloudTrail event of the fault reached inspect, in drill ms after the fault: the
+ * deployment's first call plus the modelled delivery delay. Undefined when the fault made no call.
+ */
+export function eventArrivalMs(
+  run: ScenarioResult['guarded']['run'],
+  delayAwsSeconds: number = CLOUDTRAIL_DELAY_AWS_SECONDS,
+): number | undefined {
+  const first = run.marks.find((m) => m.kind === 'change' && m.at >= run.faultAt);
+  return first === undefined
+    ? undefined
+    : first.at - run.faultAt + (delayAwsSeconds * 1000) / run.clock.factor;
+}
+
 /** The bench's figures of one drill result (guarded and unguarded arms of one scenario). */
 export function toDrillRunFigures(result: ScenarioResult, run: number, wallSeconds: number): DrillRunFigures {
   const a = result.guarded.analysis;
+  const arrival = eventArrivalMs(result.guarded.run);
+  const afterEvent =
+    a.detected === undefined || arrival === undefined ? undefined : Math.max(0, a.detected - arrival);
   const u = result.unguarded?.analysis;
   if (u === undefined) {
     throw new Error(
@@ -123,6 +149,7 @@ export function toDrillRunFigures(result: ScenarioResult, run: number, wallSecon
     ...(a.cause === undefined ? {} : { cause: a.cause }),
     ...(lastGood === undefined ? {} : { lastGood }),
     ...(a.detected === undefined ? {} : { mttdMs: a.detected }),
+    ...(afterEvent === undefined ? {} : { mttdAfterEventMs: afterEvent }),
     ...(a.recovered === undefined ? {} : { mttrMs: a.recovered }),
     ...(settled === undefined ? {} : { settledMs: settled }),
     guarded: { requestsAfterFault: a.requestsAfterFault, failedAfterFault: a.failedAfterFault },
@@ -139,6 +166,7 @@ export function summariseDrillOutcome(
 ): DrillOutcome {
   if (runs.length === 0) throw new Error('the drill outcome needs at least one run');
   const mttd = medianOfDurations(runs.map((r) => r.mttdMs));
+  const afterEvent = medianOfDurations(runs.map((r) => r.mttdAfterEventMs));
   const mttr = medianOfDurations(runs.map((r) => r.mttrMs));
   const settled = medianOfDurations(runs.map((r) => r.settledMs));
   // A run whose unguarded arm never failed has no ratio: lbguard had nothing to save there.
@@ -150,6 +178,7 @@ export function summariseDrillOutcome(
     runs,
     median: {
       ...(mttd === undefined ? {} : { mttdMs: mttd }),
+      ...(afterEvent === undefined ? {} : { mttdAfterEventMs: afterEvent }),
       ...(mttr === undefined ? {} : { mttrMs: mttr }),
       ...(settled === undefined ? {} : { settledMs: settled }),
       guardedFailed: median(runs.map((r) => r.guarded.failedAfterFault)),
@@ -230,7 +259,7 @@ export async function measureDrillOutcome(options: DrillOutcomeOptions): Promise
       factor = result.guarded.run.clock.factor;
       rate = result.guarded.run.ratePerSecond;
       log(
-        `drill: run ${i}: ${figures.ok ? 'expectations met' : `FAILED ${figures.failedChecks.join('; ')}`}; MTTD ${figures.mttdMs ?? '—'} ms, MTTR ${figures.mttrMs ?? '—'} ms, failed ${figures.guarded.failedAfterFault}/${figures.guarded.requestsAfterFault} vs ${figures.unguarded.failedAfterFault}/${figures.unguarded.requestsAfterFault} in ${figures.wallSeconds.toFixed(0)} s`,
+        `drill: run ${i}: ${figures.ok ? 'expectations met' : `FAILED ${figures.failedChecks.join('; ')}`}; MTTD ${figures.mttdMs ?? '—'} ms (${figures.mttdAfterEventMs ?? '—'} ms after the CloudTrail event), MTTR ${figures.mttrMs ?? '—'} ms, failed ${figures.guarded.failedAfterFault}/${figures.guarded.requestsAfterFault} vs ${figures.unguarded.failedAfterFault}/${figures.unguarded.requestsAfterFault} in ${figures.wallSeconds.toFixed(0)} s`,
       );
       runs.push(figures);
     }
@@ -242,6 +271,7 @@ export async function measureDrillOutcome(options: DrillOutcomeOptions): Promise
     title: scenario.title,
     factor,
     ratePerSecond: rate,
+    cloudTrailDelayAwsSeconds: CLOUDTRAIL_DELAY_AWS_SECONDS,
     observeSeconds: observeMs / 1000,
     scenarioObserveSeconds: scenario.observeMs / 1000,
     wallSeconds: (performance.now() - started) / 1000,

@@ -6,6 +6,7 @@ import type { LoadBalancerReader } from '../lambdas/adapters/elbv2/ports.ts';
 import { HttpProber } from '../lambdas/adapters/http-prober.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
 import { SnsNotifier } from '../lambdas/adapters/notifier.ts';
+import { CloudFormationApi, CodeDeployApi } from '../lambdas/adapters/owner-apis.ts';
 import { NO_SECRETS } from '../lambdas/adapters/secrets.ts';
 import type { StateStore } from '../lambdas/adapters/state-store/ports.ts';
 import { createStateKey, createStateTable } from '../lambdas/adapters/state-store/table.ts';
@@ -47,6 +48,9 @@ import type { World } from './world/world.ts';
 // schedules become a tick every drill second; CloudTrail events reach inspect after a delivery
 // delay (15 AWS seconds by default: EventBridge's CloudTrail delivery is best effort, usually
 // seconds).
+
+/** CloudTrail → EventBridge delivery delay the drill models unless a run says otherwise (AWS seconds). */
+export const CLOUDTRAIL_DELAY_AWS_SECONDS = 15;
 
 const TABLE = 'lbguard-drill-state';
 const ACCOUNT = '123456789012';
@@ -150,6 +154,15 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'lbguard-drill' }));
   const topicArn = topic.TopicArn ?? `arn:aws:sns:us-east-1:${ACCOUNT}:lbguard-drill`;
 
+  // moto loads a service's backend on its first request: ~1 s of a busy machine's CPU, during
+  // which every other call waits. AWS has no such cost. Remediate's deployment-owner check is the
+  // only reader of CloudFormation and CodeDeploy, so without this its first lookup, mid-incident,
+  // would charge the drill a minute of AWS-equivalent time that lbguard never spends.
+  // Through the owner lookup's own signed calls; a stack that does not exist is the answer expected.
+  await Promise.all([
+    new CodeDeployApi(clients.elbv2.config).call('ListApplications', {}),
+    new CloudFormationApi(clients.elbv2.config).describeStack('lbguard-drill-warm-up').catch(() => undefined),
+  ]);
   const config = drillConfig(world, options.remediation);
   const now = (): Date => clock.awsDate();
   const drillSleep = (ms: number): Promise<void> => sleep(Math.max(0, clock.drillMs(ms)));
@@ -265,7 +278,7 @@ export async function startGuard(world: World, options: RunOptions): Promise<Gua
 
   let timer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
-  const delayMs = clock.drillMs((options.cloudTrailDelayAwsSeconds ?? 15) * 1000);
+  const delayMs = clock.drillMs((options.cloudTrailDelayAwsSeconds ?? CLOUDTRAIL_DELAY_AWS_SECONDS) * 1000);
   const deliveries = new Set<NodeJS.Timeout>();
   return {
     runtime,

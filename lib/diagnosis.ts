@@ -13,10 +13,13 @@
  *
  * Every diagnosis involving drift names the change behind it: the CloudTrail call, principal,
  * source and time, with the drift it explains (before → after); drift no event explains is dated
- * between the last observation that matched last known good and now.
+ * between the last observation that matched last known good and now. A load-balancer fault the
+ * configuration alone settles says why (`decisive`, lib/diagnosis/decisive.ts): it is confirmed
+ * without waiting for a second breach.
  */
 
 import { classify, severityOf } from './diagnosis/classify.ts';
+import { findDecisiveEvidence } from './diagnosis/decisive.ts';
 import { explain, summarise } from './diagnosis/evidence.ts';
 import { gatherFacts } from './diagnosis/facts.ts';
 import type { Diagnosis, Signals, Thresholds } from './types.ts';
@@ -33,6 +36,7 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
     cause === 'missing-targets' ||
     cause === 'listener-drift' ||
     cause === 'data-plane-not-following';
+  const decisive = findDecisiveEvidence(cause, facts);
   return {
     cause,
     lbFault,
@@ -52,6 +56,7 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
     summary: summarise(cause, facts),
     evidence: dedupe(explain(cause, facts)),
     drift: facts.drift,
+    ...(decisive === undefined ? {} : { decisive }),
   };
 }
 

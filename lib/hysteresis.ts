@@ -16,6 +16,7 @@
 
 import { DEFAULTS } from './config/defaults.ts';
 import { LbGuardError } from './errors.ts';
+import type { Diagnosis } from './types.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -285,6 +286,22 @@ function parseTime(at: string): number {
   const ms = Date.parse(at);
   if (Number.isNaN(ms)) throw new LbGuardError(`probe result time is not an ISO-8601 timestamp: ${at}`);
   return ms;
+}
+
+/**
+ * Breaches in a row before a suspected cause is confirmed (the incident's `suspected →
+ * confirmed`). Noisy signals (probes, observed shares, error rates) need `consecutiveBreaches`, so
+ * one bad minute pages nobody. Configuration evidence is deterministic: when the diagnosis found
+ * the configuration alone decisive (`Diagnosis.decisive`, lib/diagnosis/decisive.ts), a second
+ * look would read the same configuration and only lengthen the outage, so the first breach
+ * confirms. A configuration that changes again before the next look is a new observation either way.
+ */
+export function breachesToConfirm(
+  diagnosis: Pick<Diagnosis, 'decisive' | 'lbFault'>,
+  consecutiveBreaches: number,
+): number {
+  // Only the configuration can be decisive: a cause outside it never skips the hysteresis.
+  return diagnosis.decisive !== undefined && diagnosis.lbFault ? 1 : consecutiveBreaches;
 }
 
 /** A hysteresis notification, for one probe. */

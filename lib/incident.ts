@@ -6,6 +6,7 @@
  * cooldown, hourly budget — are decided here so that they are tested once, not per lambda.
  */
 import { plural } from './format.ts';
+import { breachesToConfirm } from './hysteresis.ts';
 import type {
   Incident,
   IncidentEvent,
@@ -138,7 +139,9 @@ function onObserved(
         quiet: true,
         severity: 'info',
       });
-      return ctx.thresholds.consecutiveBreaches <= 1 ? confirm(suspected.incident, event, ctx) : suspected;
+      return breachesToConfirm(event.diagnosis, ctx.thresholds.consecutiveBreaches) <= 1
+        ? confirm(suspected.incident, event, ctx)
+        : suspected;
     }
     case 'suspected': {
       if (healthy) {
@@ -153,7 +156,8 @@ function onObserved(
         });
       }
       const next = withObservation(incident, event, incident.breaches + 1);
-      if (next.breaches < ctx.thresholds.consecutiveBreaches) return { incident: next, effects: [] };
+      if (next.breaches < breachesToConfirm(event.diagnosis, ctx.thresholds.consecutiveBreaches))
+        return { incident: next, effects: [] };
       return confirm(next, event, ctx);
     }
     case 'confirmed': {
@@ -195,7 +199,7 @@ function confirm(
   const diagnosis = event.diagnosis;
   const decision = decideRemediation(incident, diagnosis, event.at, ctx);
   const confirmed = move(incident, event.at, 'confirmed', {
-    what: `Confirmed after ${plural(incident.breaches, 'consecutive breach', 'consecutive breaches')}: ${diagnosis.summary} (${describeDecision(decision)})`,
+    what: `Confirmed ${diagnosis.decisive === undefined ? `after ${plural(incident.breaches, 'consecutive breach', 'consecutive breaches')}` : `on configuration evidence alone (${diagnosis.decisive})`}: ${diagnosis.summary} (${describeDecision(decision)})`,
     evidence: diagnosis.evidence,
     severity: diagnosis.severity === 'info' ? 'warning' : diagnosis.severity,
   });

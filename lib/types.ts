@@ -362,6 +362,11 @@ export interface Diagnosis {
   /** Lines a human can check, most telling first. */
   readonly evidence: readonly string[];
   readonly drift: readonly Drift[];
+  /**
+   * Why the configuration alone settles this load-balancer fault, when it does: it is then
+   * confirmed on the first breach (lib/hysteresis.ts `breachesToConfirm`). Absent otherwise.
+   */
+  readonly decisive?: string;
 }
 
 /** Everything inspect knows at one moment; the input of `diagnose`. */

@@ -204,16 +204,18 @@ async function inspectService(
     attributes: { rereadOf: options.rereadAttributesOf },
   });
   const atIso = o.at.toISOString();
-  if (o.latest?.hash !== o.snapshotHash) {
-    await notifyReadOnlyChange(name, o.latest?.snapshot, o.snapshot, deps);
-    await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
-  }
-
   const planned = planFor(service, o);
-  const open = await deps.store.getOpenIncident(name);
+  const unhealthy = planned.diagnosis.cause !== 'healthy';
+  // Independent of each other, so one round trip rather than four before a confirmed incident
+  // hands off to remediate: on decisive evidence that hand-off is this very inspection.
+  const [open, earlier] = await Promise.all([
+    deps.store.getOpenIncident(name),
+    unhealthy ? deps.store.listIncidents(name, INCIDENT_HISTORY) : undefined,
+    recordSnapshot(name, o, atIso, deps),
+  ]);
   let incident: Incident | undefined = open;
-  if (open !== undefined || planned.diagnosis.cause !== 'healthy') {
-    const history = await deps.store.listIncidents(name, INCIDENT_HISTORY);
+  if (open !== undefined || unhealthy) {
+    const history = earlier ?? (await deps.store.listIncidents(name, INCIDENT_HISTORY));
     const result = await advanceIncident(
       deps,
       open ?? startIncident(name, atIso),
@@ -267,6 +269,13 @@ async function inspectService(
     incidentState: state,
     promoted,
   };
+}
+
+/** A new snapshot joins the history (and a read-only change is told) when its hash changed. */
+async function recordSnapshot(name: string, o: Observation, atIso: string, deps: InspectDeps): Promise<void> {
+  if (o.latest?.hash === o.snapshotHash) return;
+  await notifyReadOnlyChange(name, o.latest?.snapshot, o.snapshot, deps);
+  await deps.store.putSnapshot(name, { hash: o.snapshotHash, takenAt: atIso, snapshot: o.snapshot });
 }
 
 /** Records what the soak rule (lib/last-good.ts) says of this observation; true when it promoted. */

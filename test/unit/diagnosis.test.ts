@@ -747,6 +747,8 @@ describe('diagnose properties', () => {
           const lb =
             d.cause === 'routing-skew' || d.cause === 'missing-targets' || d.cause === 'listener-drift';
           expect(d.lbFault).toBe(lb);
+          // Only configuration compared with last known good can skip the hysteresis.
+          if (d.decisive !== undefined) expect(d.lbFault && hasLastGood).toBe(true);
           expect(d.severity === 'info').toBe(d.cause === 'healthy');
           expect(d.evidence.length).toBeGreaterThan(0);
         },
@@ -769,6 +771,7 @@ describe('diagnose properties', () => {
           thresholds,
         );
         expect(d.remediable).toBe(false);
+        expect(d.decisive).toBeUndefined();
         expect(d.drift).toEqual([]);
       }),
     );

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   advanceProbeHysteresis,
+  breachesToConfirm,
   checkHysteresisSettings,
   DEFAULT_HYSTERESIS,
   type DeclaredStatus,
@@ -440,5 +441,36 @@ describe('advanceProbeHysteresis: stored states, overlapping windows', () => {
       new Date(START + 25 * HOUR).toISOString(),
     );
     expect(Object.keys(later.states)).toEqual(['home']);
+  });
+});
+
+describe('breachesToConfirm: configuration evidence skips the hysteresis, noisy signals keep it', () => {
+  it.each([
+    {
+      what: 'a decisive load-balancer fault',
+      decisive: 'reaches 1 of the 4 targets',
+      lbFault: true,
+      n: 3,
+      want: 1,
+    },
+    { what: 'a load-balancer fault that is not decisive', decisive: undefined, lbFault: true, n: 3, want: 3 },
+    { what: 'a cause outside the load balancer', decisive: undefined, lbFault: false, n: 2, want: 2 },
+    {
+      what: 'a cause outside the load balancer claiming decisiveness',
+      decisive: 'x',
+      lbFault: false,
+      n: 2,
+      want: 2,
+    },
+    {
+      what: 'a decisive fault where one breach already confirms',
+      decisive: 'x',
+      lbFault: true,
+      n: 1,
+      want: 1,
+    },
+  ])('needs $want breach(es) for $what (consecutiveBreaches $n)', ({ decisive, lbFault, n, want }) => {
+    const diagnosis = decisive === undefined ? { lbFault } : { lbFault, decisive };
+    expect(breachesToConfirm(diagnosis, n)).toBe(want);
   });
 });

@@ -195,6 +195,48 @@ describe('detection: ok → suspected → confirmed', () => {
     expect(types(r.effects)).toEqual(['notify', 'invoke-remediation']);
   });
 
+  it('confirms and remediates on the first breach when the configuration alone is decisive', () => {
+    const decisive = diag('routing-skew', {
+      decisive: 'listener :80 default action reaches 1 of the 4 targets last known good spread it over',
+    });
+    const r = run([observed(60, decisive, 'p1')], ctxOf());
+    expect(r.incident.state).toBe('confirmed');
+    expect(r.incident.breaches).toBe(1);
+    expect(r.incident.timeline.map((e) => `${e.from}→${e.to}`)).toEqual([
+      'ok→suspected',
+      'suspected→confirmed',
+    ]);
+    expect(r.incident.timeline.at(-1)?.what).toContain(
+      'Confirmed on configuration evidence alone (listener :80 default action reaches 1 of the 4 targets',
+    );
+    expect(types(r.effects)).toEqual(['notify', 'invoke-remediation']);
+  });
+
+  it('confirms a suspicion raised on noisy signals as soon as the configuration becomes decisive', () => {
+    const decisive = diag('missing-targets', { decisive: 'target group web-b keeps 0 of its 2' });
+    const r = run([observed(60, skew, 'p1'), observed(120, decisive, 'p2')], ctxOf());
+    expect(r.incident.state).toBe('confirmed');
+    expect(r.incident.breaches).toBe(2);
+    expect(r.effects).toContainEqual({
+      type: 'invoke-remediation',
+      incidentId: r.incident.id,
+      planHash: 'p2',
+    });
+  });
+
+  it('keeps the hysteresis for a diagnosis that is not decisive', () => {
+    const r = run([observed(60, skew, 'p1'), observed(120, skew, 'p1')], ctxOf());
+    expect(r.incident.state).toBe('suspected');
+    expect(r.effects).toEqual([]);
+  });
+
+  it('never confirms a non-LB cause early, even if a diagnosis claimed decisiveness', () => {
+    const backend = diag('backend-errors-balanced', { decisive: 'a claim only the configuration may make' });
+    const r = run([observed(60, backend)], ctxOf());
+    expect(r.incident.state).toBe('suspected');
+    expect(r.effects).toEqual([]);
+  });
+
   it('pages at warning severity for a config-only problem with no customer impact yet', () => {
     const early = diag('routing-skew', { severity: 'info' });
     const r = run(threeBreaches(early, 'p1'), ctxOf({ mode: 'off' }));

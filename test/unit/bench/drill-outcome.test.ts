@@ -17,6 +17,7 @@ const SETTING = {
   title: 'A deployment routes all traffic to one server',
   factor: 60,
   ratePerSecond: 150,
+  cloudTrailDelayAwsSeconds: 15,
   observeSeconds: 40,
   scenarioObserveSeconds: 60,
   wallSeconds: 290,
@@ -123,7 +124,7 @@ describe('summariseDrillOutcome', () => {
 
 describe('toDrillRunFigures', () => {
   // Only the fields the bench reads; the drill's own tests cover how they are computed.
-  const result = (unguarded: boolean): ScenarioResult =>
+  const result = (unguarded: boolean, detected = 950): ScenarioResult =>
     ({
       scenario: { name: 'seed-outage' },
       ok: false,
@@ -132,9 +133,19 @@ describe('toDrillRunFigures', () => {
         { name: 'customers recovered', ok: false, detail: 'failures above baseline until the end' },
       ],
       guarded: {
-        run: { lastGood: [{ how: 'explicit' }] },
+        // The deployment's first call 40 ms after the fault; 15 AWS s of delivery is 250 drill ms.
+        run: {
+          lastGood: [{ how: 'explicit' }],
+          faultAt: 10_000,
+          clock: { factor: 60 },
+          marks: [
+            { at: 9_000, kind: 'change', what: 'an earlier change' },
+            { at: 10_040, kind: 'change', what: 'ModifyListener' },
+            { at: 10_060, kind: 'change', what: 'DeregisterTargets' },
+          ],
+        },
         analysis: {
-          detected: 950,
+          detected,
           recovered: 2_500,
           rebalanced: 3_200,
           cause: 'missing-targets',
@@ -155,6 +166,7 @@ describe('toDrillRunFigures', () => {
       cause: 'missing-targets',
       lastGood: 'explicit',
       mttdMs: 950,
+      mttdAfterEventMs: 660,
       mttrMs: 2_500,
       settledMs: 3_200,
       guarded: { requestsAfterFault: 6_000, failedAfterFault: 180 },
@@ -162,6 +174,10 @@ describe('toDrillRunFigures', () => {
       failedRatio: 0.05,
       wallSeconds: 97.5,
     });
+  });
+
+  it('counts detection after the CloudTrail event as 0 when a scheduled inspection saw the fault first', () => {
+    expect(toDrillRunFigures(result(true, 120), 1, 60).mttdAfterEventMs).toBe(0);
   });
 
   it('refuses a result without the unguarded arm, naming the option that adds it', () => {
@@ -190,27 +206,30 @@ describe('renderResults, drill outcome', () => {
     const results: Results = {
       ...base,
       drill: outcome([
-        run(1, { mttdMs: 1_200, failedRatio: 0.07 }),
-        run(2, { mttdMs: 800, failedRatio: 0.03 }),
-        run(3),
+        run(1, { mttdMs: 1_200, mttdAfterEventMs: 300, failedRatio: 0.007 }),
+        run(2, { mttdMs: 800, mttdAfterEventMs: 100, failedRatio: 0.003 }),
+        run(3, { mttdAfterEventMs: 200, failedRatio: 0.005 }),
       ]),
     };
     const md = renderResults(results);
     expect(md).toContain('## 6. Drill outcome');
     expect(md).toContain(
-      '| 1 | met | routing-skew | 1.20 s (1 min 12 s) | 3.00 s (3 min 0 s) | 200 / 6,000 (3.3%) | 4,000 / 6,000 (66.7%) | 7.0% | 95 s |',
+      '| 1 | met | routing-skew | 1.20 s (1 min 12 s) | 0.30 s (18 s) | 3.00 s (3 min 0 s) | 200 / 6,000 (3.3%) | 4,000 / 6,000 (66.7%) | 0.7% | 95 s |',
     );
     expect(md).toContain(
-      '| **Median** | 3 of 3 met | | 0.90 s (54 s) | 3.00 s (3 min 0 s) | 200 / 6,000 (3.3%) | 4,000 / 6,000 (66.7%) | 5.0% | |',
+      '| **Median** | 3 of 3 met | | 0.90 s (54 s) | 0.20 s (12 s) | 3.00 s (3 min 0 s) | 200 / 6,000 (3.3%) | 4,000 / 6,000 (66.7%) | 0.5% | |',
     );
     expect(md).toContain(
       '| Drill, seed outage: detection within one inspect period of the change (median of 3) | ≤ 1.00 s (1 min 0 s) | 0.90 s (54 s); runs 0.80 s–1.20 s | met |',
     );
     expect(md).toContain(
+      '| Drill, seed outage: detection after the CloudTrail event reaches inspect (median of 3) | ≤ 0.25 s (15 s) | 0.20 s (12 s); runs 0.10 s–0.30 s | met |',
+    );
+    expect(md).toContain(
       '| Drill, seed outage: rebalanced and 5xx at baseline within three periods (median of 3) | ≤ 3.00 s (3 min 0 s) | 3.00 s (3 min 0 s); every run 3.00 s | met |',
     );
     expect(md).toContain(
-      "| Drill, seed outage: failed customer requests with lbguard ≤ 5% of unguarded (median of 3, 40 s hold, shortened from the scenario's 60 s) | ≤ 5.0% | 5.0% (200 vs 4,000); runs 3.0%–7.0% | met |",
+      "| Drill, seed outage: failed customer requests with lbguard ≤ 1% of unguarded (median of 3, 40 s hold, shortened from the scenario's 60 s) | ≤ 1.0% | 0.5% (200 vs 4,000); runs 0.3%–0.7% | met |",
     );
     expect(md).toContain("shortened from the scenario's 60 s so that the bench stays within its time budget");
   });
@@ -220,9 +239,10 @@ describe('renderResults, drill outcome', () => {
       ...base,
       drill: outcome(
         [
-          run(1, { mttdMs: 1_500, failedRatio: 0.09 }),
-          run(2, { mttdMs: 1_100, failedRatio: 0.06 }),
+          run(1, { mttdMs: 1_500, mttdAfterEventMs: 900, failedRatio: 0.09 }),
+          run(2, { mttdMs: 1_100, mttdAfterEventMs: 400, failedRatio: 0.06 }),
           run(3, {
+            mttdAfterEventMs: 300,
             ok: false,
             failedChecks: ['root cause: unknown (expected routing-skew or missing-targets)'],
           }),
@@ -234,7 +254,10 @@ describe('renderResults, drill outcome', () => {
       /detection within one inspect period .*\| 1\.10 s \(1 min 6 s\).* \| \*\*not met\*\* \|/,
     );
     expect(md).toMatch(
-      /≤ 5% of unguarded \(median of 3, 60 s hold\) \| ≤ 5\.0% \| 6\.0% .* \| \*\*not met\*\* \|/,
+      /≤ 1% of unguarded \(median of 3, 60 s hold\) \| ≤ 1\.0% \| 6\.0% .* \| \*\*not met\*\* \|/,
+    );
+    expect(md).toMatch(
+      /detection after the CloudTrail event reaches inspect .*\| 0\.40 s \(24 s\).* \| \*\*not met\*\* \|/,
     );
     expect(md).toContain('| **Median** | 2 of 3 met |');
     expect(md).toContain('- run 3: root cause: unknown (expected routing-skew or missing-targets)');

@@ -119,30 +119,53 @@ describe('inspect on schedule', () => {
     expect(w.store.snapshots.get('shop')).toHaveLength(2);
   });
 
-  it('confirms the outage after consecutive breaches and hands a plan to remediate', async () => {
+  it('confirms the outage at the first inspection, on the configuration alone, and hands a plan to remediate', async () => {
     const w = world(outageLastGood());
     await promoted(w);
     w.lb.snapshot = outageCurrent();
     w.prober.answer = () => ({ ok: false, status: 503 });
     const first = await tick(w);
-    expect(first.incidentState).toBe('suspected');
-    expect(w.notifier.sent).toHaveLength(0);
-    expect(w.invoker.requests).toHaveLength(0);
-    const second = await tick(w);
-    expect(second.incidentState).toBe('confirmed');
-    expect(['routing-skew', 'missing-targets']).toContain(second.diagnosis.cause);
+    expect(first.incidentState).toBe('confirmed');
+    expect(['routing-skew', 'missing-targets']).toContain(first.diagnosis.cause);
+    expect(first.diagnosis.decisive).toMatch(/reaches 1 of the 4 targets/);
     expect(w.invoker.requests).toEqual([
       {
         kind: 'remediate',
         service: 'shop',
-        incidentId: second.incidentId,
-        planHash: second.planHash,
+        incidentId: first.incidentId,
+        planHash: first.planHash,
         requestedAt: w.clock.now().toISOString(),
       },
     ]);
     expect(w.notifier.sent.map((n) => n.state)).toEqual(['confirmed']);
     expect(w.notifier.sent[0]?.plan?.join('\n')).toMatch(/RegisterTargets web-b/);
     expect(w.metrics.values('shop', 'DriftCount').at(-1)).toBeGreaterThan(0);
+  });
+
+  it('confirms a skew the configuration does not settle only after consecutive breaches', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    // 100/0 with every target still registered: half the reach, as often a drain as a mistake.
+    const good = outageLastGood();
+    w.lb.snapshot = snapshot(
+      good.listeners.map((l) => ({
+        ...l,
+        defaultActions: [
+          forward([good.targetGroups[0]?.arn ?? '', 100], [good.targetGroups[1]?.arn ?? '', 0]),
+        ],
+      })),
+      good.targetGroups,
+    );
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    const first = await tick(w);
+    expect(first.diagnosis.cause).toBe('routing-skew');
+    expect(first.diagnosis.decisive).toBeUndefined();
+    expect(first.incidentState).toBe('suspected');
+    expect(w.notifier.sent).toHaveLength(0);
+    expect(w.invoker.requests).toHaveLength(0);
+    const second = await tick(w);
+    expect(second.incidentState).toBe('confirmed');
+    expect(w.invoker.requests).toHaveLength(1);
   });
 
   it('escalates when the backend fails behind balanced routing, and plans nothing', async () => {
