@@ -87,11 +87,27 @@ export function restoreWrites(
   return { first, last };
 }
 
-/** The data-plane change that applied a state read after lbguard's last restore write began. */
+/**
+ * How long before a write a sync read may have begun and still see it: a read is several calls
+ * (listeners first), so the pass in flight when lbguard writes can carry the write. Once it has
+ * applied the new state, no later pass records a change, so the search must include that pass.
+ */
+export const PASS_IN_FLIGHT_MS = 500;
+
+/**
+ * The data-plane change that applied lbguard's restore: the first applied after lbguard began
+ * writing, from a read begun at most one pass in flight before that. The scenarios arm the lag
+ * once the fault reached HAProxy and change nothing else, so no older change is still waiting.
+ */
 export function appliedRestore(run: ScenarioRun): SyncChange | undefined {
   const restore = restoreWrites(run);
   if (restore === undefined || run.dataPlane === undefined) return undefined;
-  return run.dataPlane.changes.find((c) => c.kind !== 'start' && c.readStartedAt >= restore.last);
+  return run.dataPlane.changes.find(
+    (c) =>
+      c.kind !== 'start' &&
+      c.appliedAt > restore.first &&
+      c.readStartedAt >= restore.first - PASS_IN_FLIGHT_MS,
+  );
 }
 
 /** What the data plane did and what lbguard said, in drill ms. */

@@ -202,7 +202,7 @@ async function armDataPlane(world: World, following: DataPlaneFollowing, marks: 
   );
   world.sync.follow(following);
   const at = Date.now();
-  marks.push({ at, kind: 'note', what: `data plane (HAProxy) ${describeFollowing(following)} from here` });
+  marks.push({ at, kind: 'change', what: `data plane (HAProxy) ${describeFollowing(following)} from here` });
   return at;
 }
 

@@ -210,9 +210,19 @@ describe('the data-plane checks of a run', () => {
     ]);
   });
 
-  it('ignores data-plane changes read before lbguard’s write', () => {
-    const r = run({ changes: [change(REAL0 + 11_000, REAL0 + 13_000)] });
-    expect(dataPlaneFigures(r).trueLagMs).toBeUndefined();
+  it('ignores data-plane changes read well before lbguard’s write, or applied before it', () => {
+    expect(
+      dataPlaneFigures(run({ changes: [change(REAL0 + 11_000, REAL0 + 13_000)] })).trueLagMs,
+    ).toBeUndefined();
+    expect(
+      dataPlaneFigures(run({ changes: [change(REAL0 + 11_900, REAL0 + 11_950)] })).trueLagMs,
+    ).toBeUndefined();
+  });
+
+  it('counts the pass in flight at the write, whose read can carry it', () => {
+    // Read began 40 ms before the write was sent and still saw it; nothing later changed.
+    const r = run({ changes: [change(REAL0 + 11_960, REAL0 + 14_000)] });
+    expect(dataPlaneFigures(r).trueLagMs).toBe(2_000);
   });
 
   it('passes a stuck run escalated with the new cause and never resolved', () => {
