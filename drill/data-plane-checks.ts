@@ -225,7 +225,7 @@ export function dataPlaneChecks(run: ScenarioRun, expect: Expectations): Scenari
           ? 'never resolved'
           : applied === undefined
             ? 'resolved, but the data plane never followed'
-            : `resolved ${((resolvedAt - applied.appliedAt) / 1000).toFixed(2)} s after the data plane followed`,
+            : `resolved ${Math.abs((resolvedAt - applied.appliedAt) / 1000).toFixed(2)} s ${resolvedAt >= applied.appliedAt ? 'after' : 'before'} the data plane followed`,
     },
   ];
 }
