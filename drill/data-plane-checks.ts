@@ -203,7 +203,9 @@ export function dataPlaneChecks(run: ScenarioRun, expect: Expectations): Scenari
   return [
     {
       name: 'the data plane followed the restore late',
-      ok: f.trueLagMs !== undefined && f.trueLagMs >= (f.injectedMs ?? 0),
+      // The world's own guarantee: applied at least the delay after the read that first saw it
+      // (that read may have begun a moment before the write, and carried it).
+      ok: applied !== undefined && applied.appliedAt - applied.readStartedAt >= (f.injectedMs ?? 0),
       detail:
         f.trueLagMs === undefined
           ? 'HAProxy never applied lbguard’s restore'

@@ -200,6 +200,11 @@ describe('the data-plane checks of a run', () => {
     ]);
   });
 
+  it('fails a world that applied the restore sooner than the delay after its read', () => {
+    const r = run({ changes: [change(REAL0 + 12_050, REAL0 + 13_000)] });
+    expect(dataPlaneChecks(r, lagExpect)[0]).toMatchObject({ ok: false });
+  });
+
   it('fails when lbguard reports no lag at all', () => {
     const r = run({
       changes: [change(REAL0 + 12_050, REAL0 + 14_100)],
@@ -221,8 +226,9 @@ describe('the data-plane checks of a run', () => {
 
   it('counts the pass in flight at the write, whose read can carry it', () => {
     // Read began 40 ms before the write was sent and still saw it; nothing later changed.
-    const r = run({ changes: [change(REAL0 + 11_960, REAL0 + 14_000)] });
-    expect(dataPlaneFigures(r).trueLagMs).toBe(2_000);
+    const r = run({ changes: [change(REAL0 + 11_960, REAL0 + 13_970)] });
+    expect(dataPlaneFigures(r).trueLagMs).toBe(1_970);
+    expect(dataPlaneChecks(r, lagExpect)[0]).toMatchObject({ ok: true });
   });
 
   it('passes a stuck run escalated with the new cause and never resolved', () => {
