@@ -167,7 +167,7 @@ export function convergenceTargets(c: ConvergenceResults): string[] {
 /** The section: one row per run. */
 export function renderConvergence(c: ConvergenceResults): string[] {
   const rows = [
-    `\`data-plane-lag\` once per injected delay and \`data-plane-stuck\` ${c.stuck.length} times, lbguard watching, each in a fresh world; one drill second is ${c.factor} AWS seconds, one probe interval ${drillS(c.probeIntervalMs, c.factor)}. True lag: lbguard's restore write → HAProxy routing by it (the sync's change log); reported: the first propagation lag in lbguard's incident or inspection evidence (\`REPORTED_LAG_PATTERN\` in drill/data-plane-checks.ts). ${c.wallSeconds.toFixed(0)} s in all.`,
+    `\`data-plane-lag\` once per injected delay and \`data-plane-stuck\` ${c.stuck.length} times, lbguard watching, each in a fresh world; one drill second is ${c.factor} AWS seconds, one probe interval ${drillS(c.probeIntervalMs, c.factor)}. True lag: lbguard's restore write → HAProxy routing by it (the sync's change log); reported: the first propagation lag in lbguard's incident or inspection evidence (\`REPORTED_LAG_PATTERNS\` in drill/data-plane-checks.ts). ${c.wallSeconds.toFixed(0)} s in all.`,
     '',
     '| Scenario | Injected delay | True lag | Reported lag | Error (reported − true) | Error vs injected | Verified | Escalated naming the data plane | Expectations |',
     '|---|---:|---:|---:|---:|---:|---|---|---|',

@@ -18,14 +18,24 @@ export const DATA_PLANE_NOT_FOLLOWING: string = 'data-plane-not-following';
 /** The same cause in words, for a line that carries no cause class (an escalation's evidence). */
 const NOT_FOLLOWING_TEXT = /data[- ]plane[- ](?:is[- ])?not[- ]following/i;
 
+const DURATION = String.raw`(?:\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds?|min|minutes?|h)\b[\s,]*)+`;
+
 /**
- * The propagation lag in an evidence line: `propagation lag 95 s`, `propagation lag (write →
- * converged): 1 min 35 s`, `converged 95 s after the write`, `lag 1500 ms`. The first duration
- * after the words is read; units ms, s, min, h, summed when several follow each other. The
- * lbguard side's wording is not fixed yet: align this constant with it.
+ * The propagation lag in an evidence line, in either of two shapes, the first that matches:
+ * - `<duration> after the write`: lbguard's own line (lib/convergence.ts on the observe branch),
+ *   `data plane: observed shares match the configuration since …, 95 s after the write at
+ *   2026-12-05T00:17:12.000Z (propagation lag)`, or `converged 95 s after the write`;
+ * - a keyword then a duration: `propagation lag 95 s`, `propagation lag (write → converged): 1 min
+ *   35 s`, `lag 1500 ms`.
+ * Units ms, s, min, h, summed when several follow each other. Align these with lbguard's wording.
  */
-export const REPORTED_LAG_PATTERN =
-  /\b(?:propagation lag|converged|lag)\b[^0-9\n]{0,40}?((?:\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds?|min|minutes?|h)\b[\s,]*)+)/i;
+export const REPORTED_LAG_PATTERNS: readonly RegExp[] = [
+  new RegExp(`(${DURATION})after the write\\b`, 'i'),
+  new RegExp(`\\b(?:propagation lag|converged|lag)\\b[^0-9\\n]{0,40}?(${DURATION})`, 'i'),
+];
+
+/** `the write at <ISO time>` in a lag line: which write the lag is of. */
+const WRITE_AT = /\bwrite at (\d{4}-\d\d-\d\dT[\d:.]+Z)/i;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, min: 60_000, h: 3_600_000 };
 
@@ -46,17 +56,39 @@ export function parseDuration(text: string): number | undefined {
 export interface ReportedLag {
   readonly awsMs: number;
   readonly line: string;
+  /** Epoch ms (AWS time) of the write the line names, when it names one. */
+  readonly writeAt?: number;
 }
 
-/** The first propagation lag in a list of lines. */
-export function readLag(lines: readonly string[]): ReportedLag | undefined {
-  for (const line of lines) {
-    const m = REPORTED_LAG_PATTERN.exec(line);
+/** The lag a line reports, if any. */
+export function lagOf(line: string): ReportedLag | undefined {
+  for (const pattern of REPORTED_LAG_PATTERNS) {
+    const m = pattern.exec(line);
     const ms = m?.[1] === undefined ? undefined : parseDuration(m[1]);
-    if (ms !== undefined) return { awsMs: ms, line };
+    if (ms === undefined) continue;
+    const writeAt = Date.parse(WRITE_AT.exec(line)?.[1] ?? '');
+    return { awsMs: ms, line, ...(Number.isNaN(writeAt) ? {} : { writeAt }) };
   }
   return undefined;
 }
+
+/**
+ * The first propagation lag in a list of lines, skipping lines that name a write before
+ * `notBefore` (AWS epoch ms): a deployment's own write has its lag reported too.
+ */
+export function readLag(
+  lines: readonly string[],
+  notBefore = Number.NEGATIVE_INFINITY,
+): ReportedLag | undefined {
+  for (const line of lines) {
+    const lag = lagOf(line);
+    if (lag !== undefined && (lag.writeAt === undefined || lag.writeAt >= notBefore)) return lag;
+  }
+  return undefined;
+}
+
+/** Slack on lbguard's stamp of its own write (AWS ms): it dates the write by its clock or CloudTrail. */
+const WRITE_STAMP_SLACK_AWS_MS = 30_000;
 
 function incidentLines(i: Incident): string[] {
   return [
@@ -71,10 +103,15 @@ function incidentLines(i: Incident): string[] {
  */
 export function reportedLag(run: ScenarioRun): ReportedLag | undefined {
   const firstWrite = run.writes[0]?.at ?? run.faultAt;
-  return readLag([
-    ...run.incidents.flatMap(incidentLines),
-    ...run.inspections.filter((i) => i.startedAt >= firstWrite).flatMap((i) => i.evidence ?? []),
-  ]);
+  const c = run.clock;
+  const awsOfFirstWrite = c.awsStartMs + (firstWrite - c.realStartMs) * c.factor;
+  return readLag(
+    [
+      ...run.incidents.flatMap(incidentLines),
+      ...run.inspections.filter((i) => i.startedAt >= firstWrite).flatMap((i) => i.evidence ?? []),
+    ],
+    awsOfFirstWrite - WRITE_STAMP_SLACK_AWS_MS,
+  );
 }
 
 /** lbguard's restore: its writes within one drill second of the first (one plan's steps). */

@@ -77,7 +77,27 @@ describe('reading the propagation lag lbguard reports', () => {
     expect(readLag([line])?.awsMs).toBe(ms);
   });
 
-  it('reads nothing from lines that name no lag', () => {
+  it('reads lbguard’s own convergence line, "<lag> after the write at <time> (propagation lag)"', () => {
+    const line =
+      'data plane: observed shares match the configuration since 2026-12-05T00:17:12.960Z, 95 s after the write at 2026-12-05T00:15:37.000Z (propagation lag)';
+    expect(readLag([line])).toEqual({ awsMs: 95_000, line, writeAt: Date.parse('2026-12-05T00:15:37.000Z') });
+  });
+
+  it('skips the lag of a write older than lbguard’s restore (the deployment’s own)', () => {
+    const deployment =
+      'data plane: observed shares match the configuration since t, 6 s after the write at 2026-12-05T00:10:00.000Z (propagation lag)';
+    const restore =
+      'data plane: observed shares match the configuration since t, 125 s after the write at 2026-12-05T00:15:00.000Z (propagation lag)';
+    expect(readLag([deployment, restore], Date.parse('2026-12-05T00:14:50.000Z'))?.awsMs).toBe(125_000);
+  });
+
+  it('reads nothing from lines that name no lag, or only a deadline', () => {
+    expect(
+      readLag([
+        'data plane: not yet serving the configured shares; converging since the write at 2026-12-05T00:15:00.000Z (deadline 300 s)',
+        'data plane is not following the configuration: written at 2026-12-05T00:15:00.000Z, observed shares still depart from the model 300 s later',
+      ]),
+    ).toBeUndefined();
     expect(readLag(['listener :80 forwards 100% to web-a', 'probe home green in 12 ms'])).toBeUndefined();
   });
 
