@@ -201,7 +201,7 @@ function onPath(command: string, args: readonly string[]): boolean {
  * The drill's world spawns `haproxy` and `moto_server` from PATH. Debian puts haproxy in
  * /usr/sbin, which a non-root shell's PATH often lacks: add it rather than fail on a technicality.
  */
-function ensureDrillTools(log: (line: string) => void): void {
+export function ensureDrillTools(log: (line: string) => void): void {
   if (!onPath('haproxy', ['-v'])) {
     const dir = ['/usr/sbin', '/usr/local/sbin'].find((d) => existsSync(path.join(d, 'haproxy')));
     if (dir === undefined) {

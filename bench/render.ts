@@ -2,6 +2,7 @@
 
 import { awsEquivalent } from '../drill/analysis.ts';
 import { ATTRIBUTE_REREADS_PER_CYCLE } from '../lib/observation.ts';
+import { type ConvergenceResults, convergenceTargets, renderConvergence } from './convergence.ts';
 import type { CostBreakdown, CostEstimate } from './cost-model.ts';
 import type { DrillOutcome } from './drill-outcome.ts';
 import type { FleetResults } from './fleet.ts';
@@ -43,6 +44,8 @@ export interface Results {
     readonly perExtraTargetGroupUsd: number;
   };
   readonly drill?: DrillOutcome;
+  /** Verification by observation: reported propagation lag and a stuck data plane (bench/convergence.ts). */
+  readonly convergence?: ConvergenceResults;
 }
 
 export const TARGETS = {
@@ -140,6 +143,7 @@ function summary(r: Results): string[] {
     );
   }
   if (r.drill) rows.push(...drillTargets(r.drill));
+  if (r.convergence) rows.push(...convergenceTargets(r.convergence));
   return rows;
 }
 
@@ -398,5 +402,12 @@ export function renderResults(r: Results): string {
       ...cost(r.cost),
     );
   if (r.drill) out.push('', '## 6. Drill outcome', '', ...renderDrillOutcome(r.drill));
+  if (r.convergence)
+    out.push(
+      '',
+      '## 7. Convergence: the data plane follows late, or not at all',
+      '',
+      ...renderConvergence(r.convergence),
+    );
   return `${out.join('\n')}\n`;
 }

@@ -3,7 +3,10 @@
  * drill outcome, on this machine. Prints Markdown, writes bench/results.json and bench/results.md.
  * Benchmarks report; they never fail a build on a figure.
  *
- *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,probe,skew,intent,cost,drill] [--drill-observe-seconds N]
+ *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,probe,skew,intent,cost,drill,convergence] [--drill-observe-seconds N]
+ *
+ * With `--only`, the parts not run are kept from the existing bench/results.json (the command
+ * line records which part was added when), so one part can be re-measured without the rest.
  *
  * `--quick` runs fewer repetitions, skips the 100-group fleet and replays the drill once (a smoke
  * run, not figures to quote). `--drill-observe-seconds` sets the drill's hold after the fault.
@@ -13,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { measureConvergence } from './convergence.ts';
 import { type CostInputs, estimateMonthlyCost, metricReadsPerMonth } from './cost-model.ts';
 import { measureDrillOutcome } from './drill-outcome.ts';
 import { FLEET_SCENARIOS, measureFleet } from './fleet.ts';
@@ -25,7 +29,7 @@ import type { BenchResults as SkewResults } from './skew.ts';
 import { countTemplateResources } from './template-count.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
-const PARTS = ['footprint', 'fleet', 'probe', 'skew', 'intent', 'cost', 'drill'] as const;
+const PARTS = ['footprint', 'fleet', 'probe', 'skew', 'intent', 'cost', 'drill', 'convergence'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Memory sizes from infra/lbguard-construct.ts (probe: `probeMemorySize` default; inspect fixed). */
@@ -91,6 +95,15 @@ async function runSkew(): Promise<SkewResults> {
     });
   });
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'bench', 'results-skew.json'), 'utf8')) as SkewResults;
+}
+
+/** The last results, whose parts a partial run keeps; undefined when there are none. */
+function previousResults(jsonPath: string): Results | undefined {
+  try {
+    return JSON.parse(readFileSync(jsonPath, 'utf8')) as Results;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -178,11 +191,22 @@ async function main(argv: readonly string[]): Promise<void> {
       })
     : undefined;
 
+  // Drills too: after every timing.
+  const convergence = only.has('convergence')
+    ? await measureConvergence({ ...(quick ? { delaysMs: [2_000], stuckRuns: 1 } : {}), log })
+    : undefined;
+
+  const jsonPath = path.join(REPO_ROOT, 'bench', 'results.json');
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  const date = new Date().toISOString();
+  const kept = only.size < PARTS.length ? previousResults(jsonPath) : undefined;
   const results: Results = {
-    date: new Date().toISOString(),
-    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    ...kept,
+    date,
+    command: kept === undefined ? command : `${kept.command} (${kept.date}); then ${command} (${date})`,
     machine,
-    seconds: (performance.now() - started) / 1000,
+    // A partial run adds its time to the kept parts': the header's total stays the sum.
+    seconds: (kept?.seconds ?? 0) + (performance.now() - started) / 1000,
     ...(footprint === undefined ? {} : { footprint }),
     ...(fleet === undefined ? {} : { fleet }),
     ...(probeEngine === undefined ? {} : { probeEngine }),
@@ -190,9 +214,9 @@ async function main(argv: readonly string[]): Promise<void> {
     ...(intent === undefined ? {} : { intent }),
     ...(cost === undefined ? {} : { cost }),
     ...(drill === undefined ? {} : { drill }),
+    ...(convergence === undefined ? {} : { convergence }),
   };
   const markdown = renderResults(results);
-  const jsonPath = path.join(REPO_ROOT, 'bench', 'results.json');
   const mdPath = path.join(REPO_ROOT, 'bench', 'results.md');
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(mdPath, markdown);

@@ -139,7 +139,8 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
                        fixed-503-default, backend-crash-balanced, backend-500s,
                        healthy-noisy-soak, stale-last-good, blue-green-shift,
                        anomaly-mitigation, deployment-in-flight, rewrite-rule-restore,
-                       rewrite-rule-recreated, or all
+                       rewrite-rule-recreated, data-plane-lag,
+                       data-plane-stuck, or all
   -o, --out DIR        where the report goes (default drill-out)
   --compare-unguarded  also run every scenario without lbguard (default: the seed only)
   --no-compare-unguarded  never run the unguarded comparison

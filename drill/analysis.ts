@@ -1,5 +1,6 @@
 import type { Incident, IncidentState } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
+import { dataPlaneChecks } from './data-plane-checks.ts';
 import { intentChecks } from './intent-checks.ts';
 import type { ScenarioRun } from './run-types.ts';
 import type { Expectations } from './scenarios/types.ts';
@@ -420,7 +421,7 @@ export function checkExpectations(run: ScenarioRun, a: RunAnalysis, expect: Expe
     ok: run.errors.length === 0,
     detail: run.errors.length === 0 ? 'no invocation threw' : run.errors.slice(0, 3).join(' | '),
   });
-  checks.push(...intentChecks(run, a, expect));
+  checks.push(...intentChecks(run, a, expect), ...dataPlaneChecks(run, expect));
   return checks;
 }
 

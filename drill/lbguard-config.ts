@@ -4,6 +4,9 @@ import type { World } from './world/world.ts';
 /** Service name in the drill's lbguard config. */
 export const DRILL_SERVICE = 'shop';
 
+/** AWS seconds between probe rounds in the drill's config: the resolution of observed convergence. */
+export const DRILL_PROBE_INTERVAL_SECONDS = 10;
+
 /**
  * The drill's lbguard config: the shop, auto remediation, probes through the HAProxy listener.
  * Compressing time compresses lbguard's own traffic too (a served-by sample per AWS minute is one
@@ -18,7 +21,7 @@ export function drillConfig(
   const input = {
     version: 1,
     schedule: {
-      probeIntervalSeconds: 10,
+      probeIntervalSeconds: DRILL_PROBE_INTERVAL_SECONDS,
       probeLoopSeconds: 50,
       inspectRateMinutes: 1,
       metricsPeriodSeconds: 60,

@@ -390,6 +390,17 @@ function traceOf(run: ScenarioRun): Record<string, unknown> {
     fleet: run.fleetEvents.map((e) => ({ ...e, at: rel(e.at) })),
     incidents: run.incidents,
     errors: run.errors,
+    ...(run.dataPlane === undefined
+      ? {}
+      : {
+          dataPlane: {
+            following: run.dataPlane.following,
+            armedAt: rel(run.dataPlane.armedAt),
+            changes: run.dataPlane.changes
+              .filter((c) => c.appliedAt >= run.faultAt)
+              .map((c) => ({ ...c, readStartedAt: rel(c.readStartedAt), appliedAt: rel(c.appliedAt) })),
+          },
+        }),
   };
 }
 

@@ -7,6 +7,8 @@ import type { RemediateRequest } from '../lambdas/runtime/events.ts';
 import type { Incident } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
 import type { MarkKind, ScenarioCheck } from './scenarios/types.ts';
+import type { DataPlaneFollowing } from './world/data-plane-following.ts';
+import type { SyncChange } from './world/haproxy-sync.ts';
 import type { ResponseRecord } from './world/loadgen.ts';
 import type { SigningCredentials } from './world/sigv4.ts';
 
@@ -97,6 +99,15 @@ export interface LastGoodRecord {
   readonly reason: string;
 }
 
+/** The data plane of a scenario that makes it follow late or not at all (`Scenario.world.dataPlane`). */
+export interface DataPlaneRecord {
+  readonly following: DataPlaneFollowing;
+  /** Epoch ms from which HAProxy followed moto that way (the fault had reached it). */
+  readonly armedAt: number;
+  /** Every change the sync applied to HAProxy during the run, in order. */
+  readonly changes: readonly SyncChange[];
+}
+
 /** Everything one run of one scenario left behind. Times are wall-clock epoch ms. */
 export interface ScenarioRun {
   readonly scenario: string;
@@ -129,4 +140,5 @@ export interface ScenarioRun {
   readonly errors: readonly string[];
   /** The scenario's own end-of-run checks (`Scenario.verify`). */
   readonly scenarioChecks?: readonly ScenarioCheck[];
+  readonly dataPlane?: DataPlaneRecord;
 }

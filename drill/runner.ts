@@ -9,8 +9,9 @@ import type { Mark, RunOptions, ScenarioRun } from './run-types.ts';
 import { scenarioContext } from './scenario-context.ts';
 import type { Scenario } from './scenarios/types.ts';
 import { defaultShopSpec } from './world/aws-world.ts';
+import { type DataPlaneFollowing, describeFollowing } from './world/data-plane-following.ts';
 import type { LoadRun } from './world/loadgen.ts';
-import { sleep } from './world/net.ts';
+import { sleep, waitFor } from './world/net.ts';
 import { startWorld, type World } from './world/world.ts';
 
 // Runs one scenario in a fresh world, with lbguard's real lambda handlers invoked in process on
@@ -85,6 +86,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const marked = marks.find((m) => m.kind === 'fault' && m.at >= injectedAt);
     const faultAt = marked?.at ?? injectedAt;
     if (marked === undefined) marks.push({ at: faultAt, kind: 'fault', what: scenario.title });
+    const following = scenario.world?.dataPlane;
+    const armedAt = following === undefined ? undefined : await armDataPlane(world, following, marks);
     await sleep(observeMs);
     const scenarioChecks = scenario.verify === undefined ? undefined : await scenario.verify(ctx);
     load.stop();
@@ -130,6 +133,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       fleetEvents: world.fleet.events.map((e) => ({ at: e.at, instanceId: e.instanceId, kind: e.kind })),
       errors: guard?.errors ?? [],
       ...(scenarioChecks === undefined ? {} : { scenarioChecks }),
+      ...(following === undefined || armedAt === undefined
+        ? {}
+        : { dataPlane: { following, armedAt, changes: [...world.sync.changes] } }),
     };
     return run;
   } finally {
@@ -181,6 +187,23 @@ async function establishLastGood(
   });
   say(`warning: ${reason}`);
   return hash;
+}
+
+/**
+ * Lets the fault reach HAProxy (a sync pass begun after `inject` returned has completed), then
+ * makes the data plane follow late or not at all from there: lbguard's restore is what lags.
+ */
+async function armDataPlane(world: World, following: DataPlaneFollowing, marks: Mark[]): Promise<number> {
+  const settling = world.sync.passesStarted + 1;
+  await waitFor(
+    'the data plane to apply the fault before it starts lagging',
+    async () => (world.sync.lastCompletedPass >= settling ? true : undefined),
+    { timeoutMs: 10_000, intervalMs: 10 },
+  );
+  world.sync.follow(following);
+  const at = Date.now();
+  marks.push({ at, kind: 'change', what: `data plane (HAProxy) ${describeFollowing(following)} from here` });
+  return at;
 }
 
 /** The guarded listener's routing as lbguard reads it now. */

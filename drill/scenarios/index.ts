@@ -1,5 +1,6 @@
 import { backend500s, backendCrashBalanced } from './app-faults.ts';
 import { blueGreenShift, healthyNoisySoak, staleLastGood } from './changes.ts';
+import { dataPlaneLag, dataPlaneStuck } from './data-plane.ts';
 import { anomalyMitigation, deploymentInFlight, rewriteRuleRecreated, rewriteRuleRestore } from './intent.ts';
 import { fixed503Default, pathRuleFlipped, seedOutage, targetsDeregistered } from './lb-faults.ts';
 import type { Scenario } from './types.ts';
@@ -19,6 +20,8 @@ export const SCENARIOS: readonly Scenario[] = [
   deploymentInFlight,
   rewriteRuleRestore,
   rewriteRuleRecreated,
+  dataPlaneLag(),
+  dataPlaneStuck,
 ];
 
 /** The scenarios a `--scenario` value names: one by name, or `all`. Undefined for an unknown name. */

@@ -1,6 +1,7 @@
 import type { PlanStep, RootCause } from '../../lib/types.ts';
 import type { ShopWorldSpec, WorldInstance } from '../world/aws-world.ts';
 import type { BackendTuning } from '../world/backend.ts';
+import type { DataPlaneFollowing } from '../world/data-plane-following.ts';
 import type { ActionSpec, RuleSpec } from '../world/elbv2-spec.ts';
 import type { PathMixEntry } from '../world/loadgen.ts';
 import type { World } from '../world/world.ts';
@@ -91,6 +92,12 @@ export interface Expectations {
   readonly maxFailureRate?: number;
   /** No ELBv2 write by lbguard before the scenario marks `settled` (and the mark is made). */
   readonly noWritesBefore?: 'settled';
+  /**
+   * The data plane after lbguard's restore (drill/data-plane-checks.ts): `follows-late` — the lag
+   * lbguard reports is the true one within a probe interval and the incident resolves only after
+   * the data plane followed; `stuck` — never verified or resolved, escalated naming the data plane.
+   */
+  readonly dataPlane?: 'follows-late' | 'stuck';
 }
 
 export interface Scenario {
@@ -103,6 +110,11 @@ export interface Scenario {
   readonly world?: {
     readonly restartDelayMs?: number;
     readonly backend?: Partial<BackendTuning>;
+    /**
+     * How the data plane follows the control plane once the fault has reached it (the runner
+     * switches it right after `inject`): late by a delay, or not at all.
+     */
+    readonly dataPlane?: DataPlaneFollowing;
   };
   /** lbguard's remediation policy for this scenario over the drill's (drill/lbguard-config.ts). */
   readonly remediation?: { readonly allowCreateRule?: boolean };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LoadBalancerReader, LoadBalancerState } from '../../lambdas/adapters/elbv2/ports.ts';
 import type { Target, TargetGroup } from '../../lib/types.ts';
 import type { StoredTransform } from './alb-stand-in.ts';
+import { type DataPlaneFollowing, FollowingGate } from './data-plane-following.ts';
 import { Haproxy } from './haproxy.ts';
 import { BAD_GATEWAY_ERRORFILE, renderHaproxy, renderMapFile } from './haproxy-config.ts';
 import type { HaproxyPlan, MapEntry, ResolvedAddress, ServerState } from './haproxy-plan.ts';
@@ -17,6 +18,8 @@ import { freePort, sleep, waitFor } from './net.ts';
 // - only registrations or instance states changed → `set server … state maint|ready`.
 // A target (re-)entering service is put `health down` before `state ready`, so HAProxy's
 // checks must pass `rise` times first: ALB's `initial` state, not HAProxy's optimistic UP.
+// What is read passes a gate first (data-plane-following.ts): the data plane may follow late, or
+// not at all, while moto already reports the new configuration.
 
 export interface HaproxySyncOptions {
   readonly reader: LoadBalancerReader;
@@ -37,6 +40,8 @@ export interface HaproxySyncOptions {
    * them: the control-plane stand-in (alb-stand-in.ts) is where they live.
    */
   readonly ruleTransforms?: () => ReadonlyMap<string, readonly StoredTransform[]>;
+  /** How the data plane follows what is read. Default `follow`; change it with `follow()`. */
+  readonly following?: DataPlaneFollowing;
 }
 
 export type SyncChangeKind = 'start' | 'reload' | 'weights' | 'server-state';
@@ -46,7 +51,8 @@ export interface SyncChange {
   /** Sequence number of the sync pass that applied it (0 is the start; see `passesStarted`). */
   readonly pass: number;
   /**
-   * Epoch ms when the read that saw the change began. Not proof that the ELBv2 change came
+   * Epoch ms when the read that saw the change began (with a delay, the read of the state now
+   * applied, not the pass's own). Not proof that the ELBv2 change came
    * first: a read takes several calls, so one already under way can still see a later change.
    */
   readonly readStartedAt: number;
@@ -86,6 +92,7 @@ export class HaproxySync {
   #cycleMs: number[] = [];
   #reloadMs: number[] = [];
   #lastState: LoadBalancerState | undefined;
+  readonly #gate: FollowingGate<LoadBalancerState>;
 
   private constructor(
     opts: HaproxySyncOptions,
@@ -97,6 +104,7 @@ export class HaproxySync {
     this.#binds = binds;
     this.haproxy = haproxy;
     this.#plan = plan;
+    this.#gate = new FollowingGate((s) => JSON.stringify(s), opts.following);
   }
 
   /** Reads the ALB, starts HAProxy routing by it, then keeps it in sync until `stop`. */
@@ -153,7 +161,17 @@ export class HaproxySync {
     return this.#lastCompletedPass;
   }
 
-  /** The last ELBv2 state the sync read. */
+  /** How the data plane follows the control plane now. */
+  get following(): DataPlaneFollowing {
+    return this.#gate.following;
+  }
+
+  /** From the next pass on, follows the control plane as `following` says (late, or not at all). */
+  follow(following: DataPlaneFollowing): void {
+    this.#gate.set(following);
+  }
+
+  /** The last ELBv2 state the sync read (the control plane's, whether applied or not). */
   get lastState(): LoadBalancerState | undefined {
     return this.#lastState;
   }
@@ -198,9 +216,15 @@ export class HaproxySync {
   /** One read-render-apply cycle; returns what it changed. Exposed for tests and scenarios. */
   async syncOnce(): Promise<SyncChange[]> {
     const pass = ++this.#passesStarted;
-    const readStartedAt = Date.now();
-    const state = await this.#opts.reader.readSnapshot(this.#opts.loadBalancerArn);
-    this.#lastState = state;
+    const readBegan = Date.now();
+    const read = await this.#opts.reader.readSnapshot(this.#opts.loadBalancerArn);
+    const admitted = this.#gate.offer(read, readBegan, Date.now());
+    this.#lastState = read;
+    if (admitted === undefined) {
+      this.#lastCompletedPass = Math.max(this.#lastCompletedPass, pass);
+      return [];
+    }
+    const { state, readAt: readStartedAt } = admitted;
     await allocateBinds(this.#binds, state);
     rememberTargets(this.#known, state);
     const plan = render(this.#opts, state, this.#binds, this.#known, this.#applied);

@@ -10,6 +10,7 @@ import { AnomalyMitigation, type MitigationSettings } from './anomaly-mitigation
 import { type ControlPlane, createControlPlane, defaultShopSpec, type ShopWorldSpec } from './aws-world.ts';
 import type { BackendTuning } from './backend.ts';
 import { DrillClock, type DrillClockOptions } from './clock.ts';
+import type { DataPlaneFollowing } from './data-plane-following.ts';
 import { Ec2QueryClient } from './ec2-query.ts';
 import { BackendFleet } from './fleet.ts';
 import type { ResolvedAddress } from './haproxy-plan.ts';
@@ -49,6 +50,8 @@ export interface WorldOptions {
   readonly credentials?: SigningCredentials;
   /** Anomaly mitigation's detection and steps (anomaly-mitigation.ts); default its own. */
   readonly mitigation?: Partial<MitigationSettings>;
+  /** How HAProxy follows moto from the start (default `follow`); `world.sync.follow()` changes it. */
+  readonly dataPlane?: DataPlaneFollowing;
 }
 
 export interface World {
@@ -161,6 +164,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       healthCheckScale: clock.factor,
       ruleTransforms: () => standIn.transforms,
       ...(opts.syncIntervalMs === undefined ? {} : { intervalMs: opts.syncIntervalMs }),
+      ...(opts.dataPlane === undefined ? {} : { following: opts.dataPlane }),
     });
     teardown.push(() => sync.stop());
     await sync.waitUntilServing();

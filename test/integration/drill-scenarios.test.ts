@@ -52,7 +52,12 @@ describe('the drill, end to end', () => {
   it.each(SCENARIOS.filter((s) => s !== seedOutage).map((s) => [s.name, s] as const))(
     '%s meets its expectations',
     async (_name, scenario) => {
-      const result = await drill(scenario, false);
+      // A lagging or stuck data plane needs the verify deadline (5 drill s) after the restore.
+      const result = await drill(
+        scenario,
+        false,
+        scenario.expect.dataPlane === undefined ? OBSERVE_MS : scenario.observeMs,
+      );
       expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     },
     120_000,
