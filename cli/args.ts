@@ -105,6 +105,8 @@ export interface CommandOptions {
   readonly rate?: string;
   /** `drill`: seconds to observe after the fault, as typed. */
   readonly observeSeconds?: string;
+  /** `drill`: `--real-clock`, one drill second per AWS second. */
+  readonly realClock?: boolean;
 }
 
 export type ParsedArgs =
@@ -285,6 +287,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     ...defined('scenario', typeof v.scenario === 'string' ? v.scenario : undefined),
     ...defined('rate', typeof v.rate === 'string' ? v.rate : undefined),
     ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),
+    ...defined('realClock', v['real-clock'] === true ? true : undefined),
     ...defined(
       'compareUnguarded',
       v['no-compare-unguarded'] === true ? false : v['compare-unguarded'] === true ? true : undefined,
