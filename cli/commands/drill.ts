@@ -65,6 +65,9 @@ export async function drill(ctx: CommandContext): Promise<CommandResult> {
         cause: r.guarded.analysis.cause ?? null,
         mttdMs: r.guarded.analysis.detected ?? null,
         mttrMs: r.guarded.analysis.recovered ?? null,
+        rebalancedMs: r.guarded.analysis.rebalanced ?? null,
+        // When a CloudWatch 5xx alarm (1-minute period, 1 datapoint, > 0) would have fired on the same traffic.
+        alarmMs: r.guarded.analysis.baselineAlarm.firedAt ?? null,
         failed: r.guarded.analysis.failedAfterFault,
         requests: r.guarded.analysis.requestsAfterFault,
         unguardedFailed: r.unguarded?.analysis.failedAfterFault ?? null,
