@@ -119,6 +119,8 @@ export interface CommandOptions {
   readonly rate?: string;
   /** `drill`: seconds to observe after the fault, as typed. */
   readonly observeSeconds?: string;
+  /** `drill`: `--real-clock`, one drill second per AWS second. */
+  readonly realClock?: boolean;
 }
 
 export type ParsedArgs =
@@ -307,6 +309,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     ...defined('timeout', typeof v.timeout === 'string' ? v.timeout : undefined),
     ...defined('interval', typeof v.interval === 'string' ? v.interval : undefined),
     ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),
+    ...defined('realClock', v['real-clock'] === true ? true : undefined),
     ...defined(
       'compareUnguarded',
       v['no-compare-unguarded'] === true ? false : v['compare-unguarded'] === true ? true : undefined,

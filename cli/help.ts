@@ -132,7 +132,7 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   drill: {
     short: 'local game day: replay outages on a real load balancer, with and without lbguard',
     usage:
-      'lbguard drill [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N]',
+      'lbguard drill [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N] [--real-clock]',
     summary:
       "Run a local game day: moto as AWS, HAProxy following it as the load balancer, a fleet of shop servers and customers, and lbguard's real lambda handlers on a compressed schedule (1 drill second = 1 AWS minute). Writes report.md, postmortem.md and SVG charts; prints a summary.",
     flags: `  --scenario NAME      seed-outage (default), targets-deregistered, path-rule-flipped,
@@ -145,7 +145,11 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   --compare-unguarded  also run every scenario without lbguard (default: the seed only)
   --no-compare-unguarded  never run the unguarded comparison
   --rate N             customer requests per second (default 150)
-  --observe-seconds N  drill seconds to keep running after the fault (default per scenario)`,
+  --observe-seconds N  drill seconds to keep running after the fault (default per scenario;
+                       360 with --real-clock)
+  --real-clock         seed outage in real time: probes every 10 s, inspect every minute,
+                       health checks at their configured timings, CloudTrail events 30 s
+                       late; MTTD and MTTR in wall-clock seconds (takes ~15 minutes)`,
     details:
       'Needs moto_server and haproxy (lbguard doctor names them). Exit 1 when a scenario did not meet its expectations.',
     example: 'lbguard drill --scenario all --out drill-out',

@@ -1,7 +1,9 @@
 import type { Incident, IncidentState } from '../lib/incident.ts';
 import type { RootCause } from '../lib/types.ts';
+import { type BaselineAlarm, baselineAlarm } from './baseline-alarm.ts';
 import { dataPlaneChecks } from './data-plane-checks.ts';
 import { intentChecks } from './intent-checks.ts';
+import { DEFAULT_REBALANCE, rebalancedAt, sharesOf } from './rebalance.ts';
 import type { ScenarioRun } from './run-types.ts';
 import type { Expectations } from './scenarios/types.ts';
 import type { ResponseRecord } from './world/loadgen.ts';
@@ -39,8 +41,10 @@ export interface RunAnalysis {
   readonly escalated?: RelMs;
   /** Customers' failure rate back to baseline, and staying there to the end. */
   readonly recovered?: RelMs;
-  /** Per-target spread of traffic back to the baseline's, and staying there. */
+  /** Per-target spread of traffic back to the baseline's, held, and no sustained skew after (rebalance.ts). */
   readonly rebalanced?: RelMs;
+  /** When the 5xx alarm most teams rely on would have fired on this run's traffic. */
+  readonly baselineAlarm: BaselineAlarm;
   /** The customers never noticed (no bucket above the baseline's failure rate). */
   readonly noImpact: boolean;
   /** The first incident opened after the fault. */
@@ -59,11 +63,9 @@ export interface Check {
 }
 
 /** Width of the buckets recovery and rebalancing are judged on. */
-export const BUCKET_MS = 500;
+export const BUCKET_MS = DEFAULT_REBALANCE.bucketMs;
 /** A bucket is failing above this share of requests, or twice the baseline if that is higher. */
 const MIN_FAILURE_THRESHOLD = 0.01;
-/** Total variation distance from the baseline spread below which traffic counts as rebalanced. */
-const REBALANCED_TVD = 0.2;
 const MIN_FAILED_PER_BUCKET = 2;
 const BASELINE_WINDOW_MS = 2_000;
 
@@ -105,19 +107,6 @@ export function bucketise(run: ScenarioRun, widthMs: number = BUCKET_MS): Bucket
   return buckets;
 }
 
-function shares(counts: Readonly<Record<string, number>>): Map<string, number> {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  return new Map(Object.entries(counts).map(([k, v]) => [k, total === 0 ? 0 : v / total]));
-}
-
-/** Total variation distance between two distributions over targets. */
-export function totalVariation(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
-  const keys = new Set([...a.keys(), ...b.keys()]);
-  let sum = 0;
-  for (const k of keys) sum += Math.abs((a.get(k) ?? 0) - (b.get(k) ?? 0));
-  return sum / 2;
-}
-
 /**
  * The end of the last bucket that fails `bad`, provided a later bucket exists that does not (so
  * the run ends recovered); `0` when no bucket is bad; undefined when the run ends bad.
@@ -149,7 +138,7 @@ export function analyseRun(run: ScenarioRun): RunAnalysis {
   const after = run.records.filter((r) => r.at >= run.faultAt);
   const before = run.records.filter((r) => r.at < run.faultAt && r.at >= run.faultAt - BASELINE_WINDOW_MS);
   const baselineFailureRate = before.length === 0 ? 0 : before.filter(isFailure).length / before.length;
-  const baselineShares = shares(
+  const baselineShares = sharesOf(
     before.reduce<Record<string, number>>((acc, r) => {
       if (r.servedBy !== undefined) acc[r.servedBy] = (acc[r.servedBy] ?? 0) + 1;
       return acc;
@@ -162,10 +151,8 @@ export function analyseRun(run: ScenarioRun): RunAnalysis {
     b.requests > 0 && b.failed >= MIN_FAILED_PER_BUCKET && b.failed / b.requests > threshold;
   const noImpact = !buckets.some(failing);
   const recovered = settledAfter(buckets, failing);
-  const skewed = (b: Bucket): boolean =>
-    baselineShares.size > 0 &&
-    (b.requests === 0 || totalVariation(shares(b.byTarget), baselineShares) > REBALANCED_TVD);
-  const rebalanced = settledAfter(buckets, skewed);
+  const rebalanced = rebalancedAt(buckets, baselineShares);
+  const alarm = baselineAlarm(run);
   const firstFailure = after.find(isFailure);
 
   const incident = run.incidents.find((i) => realMsOfAws(run, i.openedAt) >= run.faultAt - 1_000);
@@ -244,13 +231,22 @@ export function analyseRun(run: ScenarioRun): RunAnalysis {
             detail: '5xx back to baseline from here to the end',
           },
         ]),
+    ...(alarm.firedAt === undefined
+      ? []
+      : [
+          {
+            at: alarm.firedAt,
+            label: '5xx alarm',
+            detail: `a CloudWatch alarm on 5xx > ${alarm.spec.threshold} per minute would fire (${alarm.elb5xx} ELB + ${alarm.target5xx} target 5xx in that minute)`,
+          },
+        ]),
     ...(rebalanced === undefined || rebalanced === 0
       ? []
       : [
           {
             at: rebalanced,
             label: 'rebalanced',
-            detail: 'per-target spread back to the baseline from here to the end',
+            detail: 'per-target spread back to the baseline’s, held 2 s, no sustained skew after',
           },
         ]),
   ];
@@ -271,6 +267,7 @@ export function analyseRun(run: ScenarioRun): RunAnalysis {
     ...(escalated === undefined ? {} : { escalated }),
     ...(recovered === undefined ? {} : { recovered }),
     ...(rebalanced === undefined ? {} : { rebalanced }),
+    baselineAlarm: alarm,
     noImpact,
     ...(incident === undefined ? {} : { incident }),
     ...(incident?.diagnosis === undefined ? {} : { cause: incident.diagnosis.cause }),

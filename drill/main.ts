@@ -21,6 +21,8 @@ export interface DrillCommandOptions {
   readonly ratePerSecond?: number;
   /** Overrides every scenario's observation time after the fault. */
   readonly observeSeconds?: number;
+  /** The honest clock: one drill second is one AWS second (seed outage only). */
+  readonly realClock?: boolean;
   /** Attach to a running moto_server instead of starting one. */
   readonly motoUrl?: string;
 }
@@ -31,6 +33,12 @@ export interface DrillCommandOutcome {
   readonly files: readonly string[];
   readonly summary: string;
 }
+
+/**
+ * Scenarios whose timings hold on the real clock. The others wait in compressed drill time
+ * (`ctx.sleep(12_000)` stands for 12 AWS minutes) and would mean something else at 1:1.
+ */
+export const REAL_CLOCK_SCENARIOS: readonly string[] = ['seed-outage'];
 
 /** Scenario names and titles, for help and usage errors. */
 export function describeScenarios(): string {
@@ -55,6 +63,15 @@ export async function drill(
       summary: `unknown scenario ${options.scenario}; scenarios:\n${describeScenarios()}\n  all`,
     };
   }
+  const notReal = scenarios.filter((s) => !REAL_CLOCK_SCENARIOS.includes(s.name));
+  if (options.realClock === true && notReal.length > 0) {
+    return {
+      exitCode: 2,
+      results: [],
+      files: [],
+      summary: `--real-clock runs ${REAL_CLOCK_SCENARIOS.join(', ')} only (${notReal.map((s) => s.name).join(', ')} wait in compressed drill time); use --scenario seed-outage`,
+    };
+  }
   const startedAt = now();
   const moto = options.motoUrl === undefined ? await startMoto() : undefined;
   const motoUrl = options.motoUrl ?? moto?.url ?? '';
@@ -65,6 +82,7 @@ export async function drill(
       progress: (line) => progress(`drill: ${line}`),
       ...(options.ratePerSecond === undefined ? {} : { ratePerSecond: options.ratePerSecond }),
       ...(options.observeSeconds === undefined ? {} : { observeMs: options.observeSeconds * 1000 }),
+      ...(options.realClock === true ? { realClock: true } : {}),
     });
     const rate = options.ratePerSecond ?? 150;
     const { files } = await writeReport(resolve(options.out), results, {
@@ -83,7 +101,7 @@ export async function drill(
   }
 }
 
-const USAGE = `Usage: tsx drill/main.ts [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N] [--moto-url URL]
+const USAGE = `Usage: tsx drill/main.ts [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N] [--real-clock] [--moto-url URL]
 
 Scenarios:
 ${describeScenarios()}
@@ -123,6 +141,7 @@ export function parseDrillArgs(argv: readonly string[]): DrillCommandOptions | {
             : 'scenario-default',
       ...(rate === undefined ? {} : { ratePerSecond: rate }),
       ...(observe === undefined ? {} : { observeSeconds: observe }),
+      ...(values['real-clock'] === true ? { realClock: true } : {}),
       ...(values['moto-url'] === undefined ? {} : { motoUrl: values['moto-url'] }),
     };
   } catch (error) {

@@ -10,4 +10,5 @@ export const DRILL_OPTIONS = {
   'no-compare-unguarded': { type: 'boolean' },
   rate: { type: 'string' },
   'observe-seconds': { type: 'string' },
+  'real-clock': { type: 'boolean' },
 } as const;

@@ -12,8 +12,10 @@ import {
   seconds,
   type TargetFigures,
 } from './analysis.ts';
+import { detectionRatio } from './baseline-alarm.ts';
 import type { ScenarioRun } from './run-types.ts';
 import type { Scenario } from './scenarios/types.ts';
+import { REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS } from './world/clock.ts';
 
 // The drill's outputs: report.md (every scenario: timeline, MTTD/MTTR, root cause with evidence,
 // ELBv2 writes, guarded vs unguarded), postmortem.md (lbguard's own incident, as lbguard drafts
@@ -62,6 +64,8 @@ export function renderSummaryTable(results: readonly ScenarioResult[]): string {
     'result',
     'cause',
     'MTTD',
+    '5xx alarm',
+    'MTTD ÷ alarm',
     'MTTR',
     'failed (guarded)',
     'failed (unguarded)',
@@ -79,6 +83,8 @@ export function renderSummaryTable(results: readonly ScenarioResult[]): string {
       r.ok ? 'PASS' : 'FAIL',
       a.cause ?? 'none',
       a.detected === undefined ? '—' : seconds(a.detected),
+      a.baselineAlarm.firedAt === undefined ? 'never' : seconds(a.baselineAlarm.firedAt),
+      detectionRatio(a.detected, a.baselineAlarm),
       mttr,
       `${a.failedAfterFault}/${a.requestsAfterFault}`,
       r.unguarded === undefined
@@ -141,6 +147,7 @@ function renderScenario(r: ScenarioResult, chartFiles: readonly string[]): strin
       [
         ['first symptom', ...pair(a.firstSymptom, f)],
         ['detected (MTTD)', ...pair(a.detected, f)],
+        ['5xx alarm would fire (baseline)', ...pair(a.baselineAlarm.firedAt, f)],
         ['diagnosed', ...pair(a.diagnosed, f)],
         ['remediated (plan applied)', ...pair(a.remediated, f)],
         ['verified', ...pair(a.verified, f)],
@@ -149,6 +156,8 @@ function renderScenario(r: ScenarioResult, chartFiles: readonly string[]): strin
         ['traffic rebalanced', ...pair(a.rebalanced, f)],
       ],
     ),
+    '',
+    alarmSentence(a),
     '',
     `Customer requests after the fault: ${a.failedAfterFault} failed of ${a.requestsAfterFault} (${percent(a.failedAfterFault, a.requestsAfterFault)}); baseline failure rate ${(100 * a.baselineFailureRate).toFixed(2)}%.`,
   ];
@@ -170,6 +179,11 @@ function renderScenario(r: ScenarioResult, chartFiles: readonly string[]): strin
             'failure rate',
             percent(a.failedAfterFault, a.requestsAfterFault),
             percent(u.failedAfterFault, u.requestsAfterFault),
+          ],
+          [
+            '5xx alarm would fire',
+            dur(a.baselineAlarm.firedAt, f),
+            u.baselineAlarm.firedAt === undefined ? 'never' : dur(u.baselineAlarm.firedAt, f),
           ],
           [
             'customers recovered',
@@ -234,6 +248,19 @@ function renderScenario(r: ScenarioResult, chartFiles: readonly string[]): strin
   return lines;
 }
 
+/** What the baseline alarm is and how lbguard's detection compares with it. */
+function alarmSentence(a: RunAnalysis): string {
+  const alarm = a.baselineAlarm;
+  const what = `The alarm most teams would otherwise rely on (CloudWatch, HTTPCode_ELB_5XX_Count or HTTPCode_Target_5XX_Count > ${alarm.spec.threshold}, Sum over ${alarm.spec.periodAwsMs / 1000} s, 1 of 1 datapoints; replayed on this run's own requests, firing at the end of the breaching minute, its best case)`;
+  const falseAlarms =
+    alarm.falseAlarmsBeforeFault === 0
+      ? ''
+      : ` It would also have fired ${alarm.falseAlarmsBeforeFault} time(s) in the healthy traffic before the fault.`;
+  if (alarm.firedAt === undefined) return `${what} would never have fired.${falseAlarms}`;
+  const ratio = detectionRatio(a.detected, alarm);
+  return `${what} would have fired ${seconds(alarm.firedAt)} (${awsEquivalent(alarm.firedAt, a.factor)}) after the fault${ratio === '—' ? '' : `; lbguard's detection took ${ratio} that time`}.${falseAlarms}`;
+}
+
 function pair(ms: RelMs | undefined, factor: number): [string, string] {
   return ms === undefined ? ['—', '—'] : [seconds(ms), awsEquivalent(ms, factor)];
 }
@@ -245,10 +272,14 @@ export function renderReport(
   meta: { readonly startedAt: string; readonly factor: number; readonly rate: number },
 ): string {
   const failed = results.filter((r) => !r.ok);
+  const time =
+    meta.factor === 1
+      ? `Time is real (--real-clock): inspect runs every minute, a probe round every 10 s, HAProxy's health checks at the target groups' configured interval and thresholds, CloudTrail events reach lbguard ${REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS} s after the call; every figure is wall-clock seconds. Customer traffic: ${meta.rate} req/s.`
+      : `Time is compressed: one drill second stands for ${meta.factor} AWS seconds (the 1-minute inspect and probe schedules tick every drill second; ALB health checks run ${meta.factor}× faster). Customer traffic is not compressed: ${meta.rate} req/s in the drill is ${meta.rate} req/s. lbguard's own processing time (moto round trips under load) is not compressed either, so every lbguard step here costs ${meta.factor}× more AWS-equivalent time than it would in AWS.`;
   const lines = [
     '# lbguard drill report',
     '',
-    `Run ${meta.startedAt}. Time is compressed: one drill second stands for ${meta.factor} AWS seconds (the 1-minute inspect and probe schedules tick every drill second; ALB health checks run ${meta.factor}× faster). Customer traffic is not compressed: ${meta.rate} req/s in the drill is ${meta.rate} req/s. lbguard's own processing time (moto round trips under load) is not compressed either, so every lbguard step here costs ${meta.factor}× more AWS-equivalent time than it would in AWS.`,
+    `Run ${meta.startedAt}. ${time}`,
     '',
     `${results.length - failed.length} of ${results.length} scenarios met their expectations.`,
     '',
@@ -256,7 +287,7 @@ export function renderReport(
     renderSummaryTable(results),
     '```',
     '',
-    'MTTD: fault injected → lbguard detects (incident suspected). MTTR: fault injected → customers’ failure rate back to the baseline for good. Failed requests: 5xx or no answer, from the fault to the end of the run.',
+    'MTTD: fault injected → lbguard detects (incident suspected). 5xx alarm: when a CloudWatch alarm on the load balancer’s 5xx count (ELB or target, > 0 in a one-minute period, one datapoint) would have fired on the same traffic; MTTD ÷ alarm below 1 means lbguard knew first. MTTR: fault injected → customers’ failure rate back to the baseline for good. Failed requests: 5xx or no answer, from the fault to the end of the run.',
     '',
   ];
   for (const r of results) lines.push(...renderScenario(r, charts.get(r.scenario.name) ?? []));
@@ -273,6 +304,7 @@ const MARKER_COLOURS: Readonly<Record<string, string>> = {
   verified: '#2ca02c',
   escalated: '#9467bd',
   'customers recovered': '#2ca02c',
+  '5xx alarm': '#e377c2',
 };
 
 function escapeXml(s: string): string {

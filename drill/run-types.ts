@@ -28,7 +28,12 @@ export interface RunOptions {
   readonly baselineMs?: number;
   /** Longest wait for the soak to promote last known good before promoting explicitly. Default 15 s. */
   readonly warmupTimeoutMs?: number;
-  /** CloudTrail → EventBridge delivery delay in AWS seconds. Default 15. */
+  /**
+   * Run on the honest clock (`REAL_TIME`: one drill second is one AWS second) instead of the
+   * compressed one. Default false.
+   */
+  readonly realClock?: boolean;
+  /** CloudTrail → EventBridge delivery delay in AWS seconds. Default 15 (30 on the real clock). */
   readonly cloudTrailDelayAwsSeconds?: number;
   /** Progress lines (`drill: …`). */
   readonly progress?: (line: string) => void;

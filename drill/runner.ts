@@ -9,6 +9,7 @@ import type { Mark, RunOptions, ScenarioRun } from './run-types.ts';
 import { scenarioContext } from './scenario-context.ts';
 import type { Scenario } from './scenarios/types.ts';
 import { defaultShopSpec } from './world/aws-world.ts';
+import { REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS, REAL_TIME } from './world/clock.ts';
 import { type DataPlaneFollowing, describeFollowing } from './world/data-plane-following.ts';
 import type { LoadRun } from './world/loadgen.ts';
 import { sleep, waitFor } from './world/net.ts';
@@ -19,6 +20,27 @@ import { startWorld, type World } from './world/world.ts';
 // needs: every customer response, every ELBv2 write lbguard made, every inspection, remediation,
 // notification and incident transition, and the moments the scenario marked.
 
+const MINUTE = 60_000;
+/** Observation after the fault on the real clock unless overridden: enough for a 5 × 30 s re-registration and a crashed server's restart. */
+export const REAL_CLOCK_OBSERVE_MS = 6 * MINUTE;
+
+/**
+ * Waits before the fault, on either clock: the warm-up's longest wait for the soak (15 AWS
+ * minutes, at most 5 real ones) and the balanced baseline (2 AWS minutes, at most 30 real
+ * seconds: the analysis judges the baseline on its last 2 s and the real clock's minutes are
+ * spent where they matter, after the fault).
+ */
+function preFaultMs(
+  world: World,
+  options: RunOptions,
+): { readonly warmupMs: number; readonly baselineMs: number } {
+  const c = world.clock;
+  return {
+    warmupMs: options.warmupTimeoutMs ?? Math.min(c.drillMs(15 * MINUTE), 5 * MINUTE),
+    baselineMs: options.baselineMs ?? Math.min(c.drillMs(2 * MINUTE), 30_000),
+  };
+}
+
 /**
  * Runs one scenario end to end in a fresh world and returns what happened. Never leaves a
  * process behind: the world is stopped whatever happens.
@@ -26,8 +48,10 @@ import { startWorld, type World } from './world/world.ts';
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioRun> {
   const say = options.progress ?? (() => {});
   const rate = scenario.ratePerSecond ?? options.ratePerSecond ?? 150;
-  const observeMs = options.observeMs ?? scenario.observeMs;
+  const observeMs =
+    options.observeMs ?? (options.realClock === true ? REAL_CLOCK_OBSERVE_MS : scenario.observeMs);
   const world = await startWorld({
+    ...(options.realClock === true ? { clock: REAL_TIME } : {}),
     ...(options.motoUrl === undefined ? {} : { motoUrl: options.motoUrl }),
     ...(options.resetMoto === undefined ? {} : { resetMoto: options.resetMoto }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
@@ -40,10 +64,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const marks: Mark[] = [];
   let guard: Guard | undefined;
   let load: LoadRun | undefined;
+  const { warmupMs, baselineMs } = preFaultMs(world, options);
   try {
     if (options.guarded)
       guard = await startGuard(world, {
         ...options,
+        ...(options.realClock === true && options.cloudTrailDelayAwsSeconds === undefined
+          ? { cloudTrailDelayAwsSeconds: REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS }
+          : {}),
         ...(scenario.remediation === undefined ? {} : { remediation: scenario.remediation }),
       });
     const ctx = scenarioContext(world, guard, marks, () => load);
@@ -51,7 +79,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       await scenario.prepare(ctx);
       await world.sync.waitUntilServing();
     }
-    const totalMs = 120_000 + observeMs;
+    // An upper bound: the runner stops the load itself once the observation is over.
+    const totalMs = warmupMs + 2 * baselineMs + observeMs + 120_000;
     load = world.load({
       ratePerSecond: rate,
       durationMs: totalMs,
@@ -64,18 +93,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     let lastGoodHashBeforeFault: string | undefined;
     if (guard !== undefined) {
       guard.start();
-      lastGoodHashBeforeFault = await establishLastGood(
-        world,
-        guard,
-        marks,
-        options.warmupTimeoutMs ?? 15_000,
-        say,
-      );
+      if (world.clock.realTime)
+        say(
+          `${scenario.name}: warming up until the soak promotes last known good (at most ${warmupMs / 1000} s)`,
+        );
+      lastGoodHashBeforeFault = await establishLastGood(world, guard, marks, warmupMs, say);
     } else {
-      // Same traffic history as a guarded run before the fault: a couple of seconds of warm-up.
-      await sleep(2_000);
+      // Same traffic history as a guarded run before the fault: two AWS minutes of warm-up
+      // (at most 30 real seconds).
+      await sleep(Math.min(world.clock.drillMs(2 * MINUTE), 30_000));
     }
-    await sleep(options.baselineMs ?? 2_000);
+    await sleep(baselineMs);
     marks.push({ at: Date.now(), kind: 'baseline', what: 'baseline measured' });
 
     const injectedAt = Date.now();
@@ -88,7 +116,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (marked === undefined) marks.push({ at: faultAt, kind: 'fault', what: scenario.title });
     const following = scenario.world?.dataPlane;
     const armedAt = following === undefined ? undefined : await armDataPlane(world, following, marks);
-    await sleep(observeMs);
+    await observe(observeMs, world.clock.realTime ? MINUTE : 0, (s) =>
+      say(
+        `${scenario.name}${options.guarded ? '' : ' (unguarded)'}: ${s} s of ${observeMs / 1000} s observed`,
+      ),
+    );
     const scenarioChecks = scenario.verify === undefined ? undefined : await scenario.verify(ctx);
     load.stop();
     const endedAt = Date.now();
@@ -146,6 +178,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
     await world.stop();
   }
+}
+
+/** Sleeps through the observation, with a progress line every `everyMs` (none when 0): no silent minutes on the real clock. */
+async function observe(ms: number, everyMs: number, say: (elapsedSeconds: number) => void): Promise<void> {
+  const start = Date.now();
+  while (everyMs > 0 && Date.now() - start + everyMs < ms) {
+    await sleep(everyMs);
+    say(Math.round((Date.now() - start) / 1000));
+  }
+  await sleep(Math.max(0, ms - (Date.now() - start)));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { drill as runDrillCommand } from '../../drill/main.ts';
+import { REAL_CLOCK_SCENARIOS, drill as runDrillCommand } from '../../drill/main.ts';
 import { SCENARIOS, selectScenarios } from '../../drill/scenarios/index.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import { EXIT, usageError } from '../exit.ts';
@@ -30,6 +30,12 @@ export async function drill(ctx: CommandContext): Promise<CommandResult> {
       `scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}, all`,
     );
   }
+  if (options.realClock === true && !REAL_CLOCK_SCENARIOS.includes(scenario)) {
+    throw usageError(
+      `--real-clock runs ${REAL_CLOCK_SCENARIOS.join(', ')} only: the other scenarios wait in compressed drill time`,
+      'lbguard drill --scenario seed-outage --real-clock',
+    );
+  }
   const rate = numberFlag('rate', options.rate, 10, 1000);
   const observe = numberFlag('observe-seconds', options.observeSeconds, 1, 3600);
   const endpoint = global.endpointUrl ?? io.env.AWS_ENDPOINT_URL;
@@ -40,6 +46,7 @@ export async function drill(ctx: CommandContext): Promise<CommandResult> {
       compareUnguarded: options.compareUnguarded ?? 'scenario-default',
       ...(rate === undefined ? {} : { ratePerSecond: rate }),
       ...(observe === undefined ? {} : { observeSeconds: observe }),
+      ...(options.realClock === true ? { realClock: true } : {}),
       ...(endpoint === undefined ? {} : { motoUrl: endpoint }),
     },
     (line) => io.stderr.write(`${line}\n`),
@@ -58,6 +65,9 @@ export async function drill(ctx: CommandContext): Promise<CommandResult> {
         cause: r.guarded.analysis.cause ?? null,
         mttdMs: r.guarded.analysis.detected ?? null,
         mttrMs: r.guarded.analysis.recovered ?? null,
+        rebalancedMs: r.guarded.analysis.rebalanced ?? null,
+        // When a CloudWatch 5xx alarm (1-minute period, 1 datapoint, > 0) would have fired on the same traffic.
+        alarmMs: r.guarded.analysis.baselineAlarm.firedAt ?? null,
         failed: r.guarded.analysis.failedAfterFault,
         requests: r.guarded.analysis.requestsAfterFault,
         unguardedFailed: r.unguarded?.analysis.failedAfterFault ?? null,

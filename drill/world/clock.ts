@@ -5,6 +5,22 @@
 // into moto (CloudWatch datapoints, lambda event times) follow the AWS-side clock, so a
 // 2-minute drill writes two hours of CloudWatch history.
 
+/**
+ * The honest clock (`lbguard drill --real-clock`): one drill second is one AWS second. Schedules
+ * run at their configured cadence (inspect every minute, a probe round every 10 s), HAProxy's
+ * health checks at the target group's configured interval and thresholds, a crashed server stays
+ * down its three real minutes, and every figure is wall-clock seconds a team would live through.
+ */
+export const REAL_TIME: DrillClockOptions = { awsSecondsPerDrillSecond: 1 };
+
+/**
+ * CloudTrail → EventBridge delivery on the real clock. AWS documents this path as best effort and
+ * publishes no latency figure, so this is an assumption, chosen on the slow side: twice the
+ * compressed drill's 15 AWS seconds, so the real-clock MTTD is not flattered by an optimistic
+ * feed. A later event changes little: the one-minute inspect schedule bounds detection anyway.
+ */
+export const REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS = 30;
+
 export interface DrillClockOptions {
   /** AWS seconds per drill (wall-clock) second. Default 60. */
   readonly awsSecondsPerDrillSecond?: number;
@@ -71,6 +87,11 @@ export class DrillClock {
   /** AWS duration that a wall-clock duration stands for. */
   awsDurationMs(drillDurationMs: number): number {
     return drillDurationMs * this.factor;
+  }
+
+  /** True when drill time is AWS time (`REAL_TIME`): nothing is compressed. */
+  get realTime(): boolean {
+    return this.factor === 1;
   }
 
   /** Wall-clock length of one AWS minute (a CloudWatch period, a 1-minute schedule). */

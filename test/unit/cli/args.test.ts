@@ -35,6 +35,11 @@ describe('parseCliArgs', () => {
       'postmortem',
       { accessLogs: false },
     ],
+    [
+      ['drill', '--real-clock', '--observe-seconds', '300'],
+      'drill',
+      { realClock: true, observeSeconds: '300' },
+    ],
   ] as const)('parses %j as the %s command', (argv, command, options) => {
     const parsed = parseCliArgs(argv);
     expect(parsed.kind).toBe('run');
