@@ -9,6 +9,11 @@
 //   `AWS_REGION` in every function and has no instance metadata (the real lookup times out to
 //   `undefined`); the stand-in answers `undefined` at once, so a missing region fails as before,
 //   with the SDK's "Region is missing".
+// - `retry/util-retry/AdaptiveRetryStrategy.js` and the rate limiter behind it (~3 KiB): built only
+//   in the `adaptive` retry mode; lbguard's clients retry in the standard mode. The stand-in throws,
+//   naming AWS_RETRY_MODE, should the mode be set on a function.
+// - `serde/util-stream/sdk-stream-mixin.browser.js` (~1.6 KiB with its base64): adapts web-stream
+//   response bodies; the node HTTP handler only ever gives node streams.
 //
 // test/unit/infra/bundles.test.ts checks both are replaced in every function, and
 // test/integration/bundled-sdk.test.ts signs and sends real requests to moto through them.
@@ -30,20 +35,35 @@ export const SMITHY_FALLBACKS = [
     request: /(^|\/)getInstanceMetadataRegion$/,
     shim: path.join(SHIMS, 'no-imds-region.ts'),
   },
+  {
+    importer:
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]retry[\\/]middleware-retry[\\/]configurations\.js$/,
+    request: '../util-retry/AdaptiveRetryStrategy',
+    shim: path.join(SHIMS, 'no-adaptive-retry.ts'),
+  },
+  {
+    importer:
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]serde[\\/]util-stream[\\/]sdk-stream-mixin\.js$/,
+    request: './sdk-stream-mixin.browser',
+    shim: path.join(SHIMS, 'no-web-streams.ts'),
+  },
 ] as const;
 
 export function smithyFallbacksPlugin(): Plugin {
   return {
     name: 'lbguard-smithy-fallbacks',
     setup(build) {
-      build.onResolve({ filter: /(Sha256Js|getInstanceMetadataRegion)$/ }, (args) => {
-        for (const f of SMITHY_FALLBACKS) {
-          const requested =
-            typeof f.request === 'string' ? args.path === f.request : f.request.test(args.path);
-          if (requested && f.importer.test(args.importer)) return { path: f.shim };
-        }
-        return undefined;
-      });
+      build.onResolve(
+        { filter: /(Sha256Js|getInstanceMetadataRegion|AdaptiveRetryStrategy|sdk-stream-mixin\.browser)$/ },
+        (args) => {
+          for (const f of SMITHY_FALLBACKS) {
+            const requested =
+              typeof f.request === 'string' ? args.path === f.request : f.request.test(args.path);
+            if (requested && f.importer.test(args.importer)) return { path: f.shim };
+          }
+          return undefined;
+        },
+      );
     },
   };
 }

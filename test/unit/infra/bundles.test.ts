@@ -28,6 +28,10 @@ import {
   NO_LAMBDA_CREDENTIALS_MESSAGE,
 } from '../../../lambdas/bundle-shims/lambda-credentials.ts';
 import {
+  AdaptiveRetryStrategy,
+  NO_ADAPTIVE_RETRY_MESSAGE,
+} from '../../../lambdas/bundle-shims/no-adaptive-retry.ts';
+import {
   NODE_ENDPOINT_DISCOVERY_CONFIG_OPTIONS,
   resolveEndpointDiscoveryConfig,
 } from '../../../lambdas/bundle-shims/no-endpoint-discovery.ts';
@@ -43,6 +47,7 @@ import {
   search,
 } from '../../../lambdas/bundle-shims/no-jmespath.ts';
 import { NO_SHA256_JS_MESSAGE, Sha256Js } from '../../../lambdas/bundle-shims/no-sha256-js.ts';
+import { sdkStreamMixin } from '../../../lambdas/bundle-shims/no-web-streams.ts';
 import { DESCRIPTIONS } from '../../../lib/config/schema-docs.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -349,7 +354,13 @@ describe("@smithy/core's fallbacks a Lambda function never takes, left out of ev
     const built_ = built.get(fn);
     if (built_ === undefined) throw new Error(`${fn} was not bundled`);
     for (const f of SMITHY_FALLBACKS) expect(built_.inputs).toContain(path.relative(REPO_ROOT, f.shim));
-    expect(built_.inputs.filter((i) => /Sha256Js\.js$|getInstanceMetadataRegion\.js$/.test(i))).toEqual([]);
+    expect(
+      built_.inputs.filter((i) =>
+        /Sha256Js\.js$|getInstanceMetadataRegion\.js$|AdaptiveRetryStrategy\.js$|DefaultRateLimiter\.js$|sdk-stream-mixin\.browser\.js$/.test(
+          i,
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('takes the native hash on this Node, so the JavaScript one is never reached', async () => {
@@ -365,6 +376,18 @@ describe("@smithy/core's fallbacks a Lambda function never takes, left out of ev
   it('stands in with a SHA-256 that says why it fails and a region lookup that finds none', async () => {
     expect(() => new Sha256Js()).toThrow(NO_SHA256_JS_MESSAGE);
     expect(await getInstanceMetadataRegion()).toBeUndefined();
+    expect(() => new AdaptiveRetryStrategy()).toThrow(NO_ADAPTIVE_RETRY_MESSAGE);
+    expect(() => sdkStreamMixin()).toThrow(/web-stream/);
+  });
+
+  it("builds the standard retry strategy for lbguard's clients, never the adaptive one", async () => {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const client = new DynamoDBClient({ region: 'us-east-1', maxAttempts: 2 });
+    const strategy = await (
+      client.config.retryStrategy as () => Promise<{ constructor: { name: string } }>
+    )();
+    expect(strategy.constructor.name).toBe('StandardRetryStrategy');
+    client.destroy();
   });
 });
 
