@@ -14,6 +14,7 @@
  *   deadline) or not following (past it: the data plane is not following the configuration).
  */
 import { explainPerTargetSkew, type Intent } from './intent.ts';
+import { formatPercent, modelRouting } from './routing.ts';
 import {
   describePerTargetShares,
   type PerTargetShares,
@@ -22,7 +23,6 @@ import {
   sharesFromServedBy,
   targetKeyResolver,
 } from './served-by.ts';
-import { formatPercent, modelRouting } from './routing.ts';
 import type { ServedBySample, SkewResult, SkewThresholds } from './types.ts';
 
 /** Per-target counts the data plane was seen serving, from one source at one moment. */

@@ -79,7 +79,9 @@ describe('judgeDataPlane', () => {
     const ids = Array.from({ length: 10 }, (_, i) => `i-1${i}:80`);
     const web = targetGroup('web', ids);
     const ten = intentOf(snapshot([listener(80, [forward([web, 1])])], [web]));
-    const oneIdle = Object.fromEntries(ids.slice(0, 9).map((id, i) => [id.replace(':80', ''), i < 3 ? 4 : 3]));
+    const oneIdle = Object.fromEntries(
+      ids.slice(0, 9).map((id, i) => [id.replace(':80', ''), i < 3 ? 4 : 3]),
+    );
     const fiveIdle = Object.fromEntries(ids.slice(0, 5).map((id) => [id.replace(':80', ''), 6]));
     expect(judgeDataPlane([served(oneIdle)], ten, thresholds, secondsIn(10)).kind).toBe('following');
     expect(judgeDataPlane([served(fiveIdle)], ten, thresholds, secondsIn(10)).kind).toBe('not-following');

@@ -130,6 +130,24 @@ describe('remediate verifies by observing the data plane', () => {
     expect(later?.timeline.some((e) => e.to === 'resolved')).toBe(false);
   });
 
+  it('escalates a data plane stuck on half the targets (15/15/0/0 of 30), and inspect never closes it as recovered', async () => {
+    const w = laggingWorld(Number.POSITIVE_INFINITY);
+    // The canary's routing: web-a's two targets take everything, web-b's two nothing.
+    const spreadBeforeTheCanary = () =>
+      w.lb.writes.length === 0 && hashSnapshot(w.lb.snapshot) === hashSnapshot(outageLastGood());
+    Object.defineProperty(w.prober, 'servedBy', {
+      get: () => (spreadBeforeTheCanary() ? SPREAD : { 'i-0a': 15, 'i-0b': 15 }),
+    });
+    const request = await confirmedOutage(w);
+    const out = await run(request, w.remediateDeps());
+    expect(out).toMatchObject({ outcome: 'verification-failed', cause: 'data-plane-not-following' });
+    for (let i = 0; i < 8; i++) await tick(w);
+    const incident = w.store.incidents.get(`shop|${request.incidentId}`);
+    expect(incident?.state).toBe('escalated');
+    expect(incident?.timeline.some((e) => e.to === 'resolved')).toBe(false);
+    expect(incident?.diagnosis?.cause).toBe('data-plane-not-following');
+  });
+
   it('verifies on configuration and probes alone when the served-by values name no target, and says so', async () => {
     const w = world(outageLastGood(), serviceConfig({ servedByHeader: 'X-Served-By' }));
     // The fake site answers web-1/web-2: application names, not target ids.
