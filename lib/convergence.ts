@@ -133,42 +133,39 @@ function idleTargets(
   shares: PerTargetShares,
   expected: Readonly<Record<string, number>>,
 ): Extract<SkewResult, { kind: 'skewed' }> | undefined {
-  const total = Object.values(expected).reduce((a, b) => a + b, 0);
-  const counts = new Map(shares.shares.map((s) => [s.key, s.count]));
-  const n = Object.keys(expected).reduce((sum, key) => sum + (counts.get(key) ?? 0), 0);
-  const idle = Object.keys(expected).filter((key) => (counts.get(key) ?? 0) === 0);
-  const k = Object.keys(expected).length;
-  const m = idle.length;
-  if (m === 0 || m === k || total <= 0) return undefined;
-  const smallest = Object.values(expected)
-    .map((v) => v / total)
+  const keys = Object.keys(expected);
+  const total = keys.reduce((sum, key) => sum + (expected[key] ?? 0), 0);
+  // Heaviest first: the first row the model expects is the heaviest target.
+  const rows = shares.shares.filter((r) => r.key in expected);
+  const n = rows.reduce((sum, r) => sum + r.count, 0);
+  const idle = rows.filter((r) => r.count === 0).map((r) => r.key);
+  const [k, m] = [keys.length, idle.length];
+  if (m === 0 || m === k || !(total > 0)) return undefined;
+  const smallest = keys
+    .map((key) => (expected[key] ?? 0) / total)
     .sort((a, b) => a - b)
     .slice(0, m)
     .reduce((a, b) => a + b, 0);
-  const pValue = Math.min(1, choose(k, m) * (1 - smallest) ** n);
+  // (1 − S)ⁿ times C(k, m), the number of sets of m targets.
+  let pValue = (1 - smallest) ** n;
+  for (let i = 1; i <= m; i++) pValue = (pValue * (k - m + i)) / i;
   if (pValue >= IDLE_TARGETS_SIGNIFICANCE) return undefined;
   const idleShare = idle.reduce((sum, key) => sum + (expected[key] ?? 0) / total, 0);
-  const heaviest = [...counts].filter(([key]) => key in expected).sort((a, b) => b[1] - a[1])[0];
+  const top = rows[0];
   return {
     kind: 'skewed',
     samples: n,
     pValue,
     effectSize: idleShare,
     heaviest: {
-      key: heaviest?.[0] ?? '',
-      observedShare: n === 0 ? 0 : (heaviest?.[1] ?? 0) / n,
-      expectedShare: (expected[heaviest?.[0] ?? ''] ?? 0) / total,
+      key: top?.key ?? '',
+      observedShare: n === 0 ? 0 : (top?.count ?? 0) / n,
+      expectedShare: (expected[top?.key ?? ''] ?? 0) / total,
     },
     evidence: [
       `${m} of ${k} targets the configuration gives ${formatPercent(idleShare)} of the traffic answered none of ${n} requests: ${idle.join(', ')} (p ≤ ${pValue.toExponential(1)} < ${IDLE_TARGETS_SIGNIFICANCE})`,
     ],
   };
-}
-
-function choose(k: number, m: number): number {
-  let c = 1;
-  for (let i = 1; i <= m; i++) c = (c * (k - m + i)) / i;
-  return c;
 }
 
 /** Requests answered by identities that name a target of last known good but none of the live snapshot. */
