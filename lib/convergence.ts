@@ -14,7 +14,7 @@
  *   deadline) or not following (past it: the data plane is not following the configuration).
  */
 import { explainPerTargetSkew, type Intent } from './intent.ts';
-import { modelRouting } from './routing.ts';
+import { formatPercent, modelRouting } from './routing.ts';
 import {
   describePerTargetShares,
   type PerTargetShares,
@@ -23,7 +23,7 @@ import {
   sharesFromServedBy,
   targetKeyResolver,
 } from './served-by.ts';
-import type { ServedBySample, SkewThresholds } from './types.ts';
+import type { ServedBySample, SkewResult, SkewThresholds } from './types.ts';
 
 /** Per-target counts the data plane was seen serving, from one source at one moment. */
 export interface DataPlaneSample {
@@ -84,6 +84,14 @@ export function judgeDataPlane(
       else unobserved.push(`${shares.source}: ${test.reason}`);
       continue;
     }
+    const idle = test.skew.kind === 'balanced' ? idleTargets(shares, test.expected) : undefined;
+    if (idle !== undefined) {
+      // The same intent that excuses a skew excuses an idle target (slow start, a shifted zone).
+      const intended = explainPerTargetSkew({ ...shares, test: { ...test, skew: idle } }, intent, thresholds);
+      if (intended !== undefined) following.push(intended, describePerTargetShares(shares));
+      else departing.push(`${describePerTargetShares(shares)}:`, ...idle.evidence.map((e) => `  ${e}`));
+      continue;
+    }
     switch (test.skew.kind) {
       case 'insufficient-data':
         unobserved.push(
@@ -104,6 +112,60 @@ export function judgeDataPlane(
   if (departing.length > 0) return { kind: 'not-following', at, evidence: departing };
   if (following.length > 0) return { kind: 'following', at, evidence: following };
   return { kind: 'unobserved', at, reason: unobserved.join('; ') };
+}
+
+/**
+ * Significance at which a set of idle targets says the data plane departs from the model. Looser
+ * than the skew test's false-positive rate on purpose: here a false alarm only defers "verified"
+ * by one look, while a miss calls a stuck data plane verified.
+ */
+export const IDLE_TARGETS_SIGNIFICANCE = 0.01;
+
+/**
+ * The skew test cannot see the outage this module exists for at burst sizes: the old routing
+ * still served, half the targets idle (15/15/0/0 of 30 against 25% each is p = 1.4e-3 after the
+ * Bonferroni correction, "balanced" at 1e-4). So the number of targets that answered nothing is
+ * tested on its own: under the model, m of k targets all idle in n requests has probability at
+ * most C(k, m)·(1 − S)ⁿ, S the m smallest expected shares summed (a union bound over every set
+ * of m). Below `IDLE_TARGETS_SIGNIFICANCE` that is a departure, returned as a skew result.
+ */
+function idleTargets(
+  shares: PerTargetShares,
+  expected: Readonly<Record<string, number>>,
+): Extract<SkewResult, { kind: 'skewed' }> | undefined {
+  const keys = Object.keys(expected);
+  const total = keys.reduce((sum, key) => sum + (expected[key] ?? 0), 0);
+  // Heaviest first: the first row the model expects is the heaviest target.
+  const rows = shares.shares.filter((r) => r.key in expected);
+  const n = rows.reduce((sum, r) => sum + r.count, 0);
+  const idle = rows.filter((r) => r.count === 0).map((r) => r.key);
+  const [k, m] = [keys.length, idle.length];
+  if (m === 0 || m === k || !(total > 0)) return undefined;
+  const smallest = keys
+    .map((key) => (expected[key] ?? 0) / total)
+    .sort((a, b) => a - b)
+    .slice(0, m)
+    .reduce((a, b) => a + b, 0);
+  // (1 − S)ⁿ times C(k, m), the number of sets of m targets.
+  let pValue = (1 - smallest) ** n;
+  for (let i = 1; i <= m; i++) pValue = (pValue * (k - m + i)) / i;
+  if (pValue >= IDLE_TARGETS_SIGNIFICANCE) return undefined;
+  const idleShare = idle.reduce((sum, key) => sum + (expected[key] ?? 0) / total, 0);
+  const top = rows[0];
+  return {
+    kind: 'skewed',
+    samples: n,
+    pValue,
+    effectSize: idleShare,
+    heaviest: {
+      key: top?.key ?? '',
+      observedShare: n === 0 ? 0 : (top?.count ?? 0) / n,
+      expectedShare: (expected[top?.key ?? ''] ?? 0) / total,
+    },
+    evidence: [
+      `${m} of ${k} targets the configuration gives ${formatPercent(idleShare)} of the traffic answered none of ${n} requests: ${idle.join(', ')} (p ≤ ${pValue.toExponential(1)} < ${IDLE_TARGETS_SIGNIFICANCE})`,
+    ],
+  };
 }
 
 /** Requests answered by identities that name a target of last known good but none of the live snapshot. */

@@ -175,10 +175,11 @@ function onObserved(
     case 'verifying':
       return checkStall(incident, event.at, ctx);
     case 'escalated':
-      // lbguard has stopped acting and a human owns it, so further bad news is not re-paged; but
-      // when the site is healthy again the incident closes, or the service would never be
-      // watched again by a fresh incident.
-      if (!healthy) return ignore(incident);
+      // lbguard has stopped acting and a human owns it, so bad news is not re-paged; a healthy site
+      // closes it, or no fresh incident would ever open. A data plane not following closes only
+      // once no write is still converging (a write first seen now is given its deadline again).
+      if (!healthy || (incident.diagnosis?.cause === 'data-plane-not-following' && !settled(event)))
+        return ignore(incident);
       return move(incident, event.at, 'resolved', {
         what: `Recovered after escalation: ${event.diagnosis.summary}`,
         evidence: event.diagnosis.evidence,
@@ -189,6 +190,8 @@ function onObserved(
       return ignore(incident);
   }
 }
+
+const settled = (e: { readonly dataPlane?: string }) => (e.dataPlane ?? 'converged') === 'converged';
 
 /** suspected → confirmed, then the guardrail decision for the first time. */
 function confirm(

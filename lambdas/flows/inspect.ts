@@ -223,6 +223,7 @@ async function inspectService(
         type: 'observed',
         at: atIso,
         diagnosis: planned.diagnosis,
+        ...(o.convergence === undefined ? {} : { dataPlane: o.convergence.kind }),
         ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
         ...(planned.planSteps === undefined ? {} : { planSteps: planned.planSteps }),
       },

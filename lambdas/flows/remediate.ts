@@ -243,6 +243,9 @@ async function remediateUnderLock(
   await advance({ type: 'remediation-started', at: iso(deps), planHash: plan?.hash ?? request.planHash });
 
   let applied: readonly string[] = [];
+  // The propagation lag runs from when the API accepted the last write, not from when the
+  // incident recorded it (a transition may take seconds against a busy table).
+  let writtenAt: string | undefined;
   if (plan === undefined) {
     // A retry after a crash that had already applied everything, or a change put right by hand.
     applied = [];
@@ -252,6 +255,7 @@ async function remediateUnderLock(
       const record = await deps.applyOnce.run({ incidentId, planHash: plan.hash }, async () => {
         for (const step of plan.steps) {
           const result = await deps.writer.apply(step);
+          writtenAt = iso(deps);
           const skipped = result.skippedTargets ?? [];
           done.push(
             skipped.length === 0
@@ -282,7 +286,7 @@ async function remediateUnderLock(
     applied.length === 0 ? ['nothing left to apply: live routing already matches last known good'] : applied;
   await advance({ type: 'remediation-applied', at: iso(deps), steps: [...notes, ...summary] });
 
-  const verdict = await awaitRecovery(service, lastGood, shifts, iso(deps), deps);
+  const verdict = await awaitRecovery(service, lastGood, shifts, writtenAt ?? iso(deps), deps);
   // What a stack holds and lbguard rewrote has drifted from its template, fixed or not.
   const drift = applied.length === 0 ? [] : stackDriftLines(stacks);
   if (verdict.dataPlane?.kind === 'converged') {
@@ -433,7 +437,11 @@ async function checkRecovery(
       // A shifted zone's targets serve less on purpose: that is not "not following".
       zonalShifts: shifts ?? [],
     };
-    looks.push(judgeDataPlane(samples, intent, service.thresholds.skew, at));
+    // One look per burst, at the time it began: a stored burst taken under the old routing is
+    // judged as of then, not as of this poll, and the lag is measured to when traffic was seen.
+    if (samples.length === 0) looks.push(judgeDataPlane([], intent, service.thresholds.skew, at));
+    for (const s of samples) looks.push(judgeDataPlane([s], intent, service.thresholds.skew, s.at));
+    looks.sort((a, b) => a.at.localeCompare(b.at));
   }
   return judgeRecovery({
     // Converged means nothing left to restore that a plan may restore: not a shifted zone's targets.

@@ -55,6 +55,8 @@ export type IncidentEvent =
       readonly diagnosis: Diagnosis;
       readonly planHash?: string;
       readonly planSteps?: readonly string[];
+      /** Whether the data plane follows the newest write, while that is news (lib/convergence.ts). */
+      readonly dataPlane?: 'converged' | 'converging' | 'not-following' | 'unobserved';
     }
   | { readonly type: 'remediation-started'; readonly at: string; readonly planHash: string }
   | { readonly type: 'remediation-applied'; readonly at: string; readonly steps: readonly string[] }

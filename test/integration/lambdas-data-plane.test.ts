@@ -23,10 +23,10 @@ const WRITES = new Set([
 ]);
 
 /** The shop with served-by sampling; its data plane serves round robin until told otherwise. */
-async function shopWithServedBy(): Promise<{ world: MotoWorld; instances: string[] }> {
+async function shopWithServedBy(requests = 40): Promise<{ world: MotoWorld; instances: string[] }> {
   const world = await createMotoWorld(outageShop, (_shop, siteUrl) => ({
     servedByHeader: 'X-Served-By',
-    probes: [{ name: 'home', url: `${siteUrl}/`, servedBySample: { requests: 40, concurrency: 4 } }],
+    probes: [{ name: 'home', url: `${siteUrl}/`, servedBySample: { requests, concurrency: 4 } }],
   }));
   const instances = ['web-a', 'web-b'].flatMap((g) => (world.shop.groups[g]?.targets ?? []).map((t) => t.id));
   let next = 0;
@@ -82,6 +82,36 @@ describe('verification by observation, against moto', () => {
     for (let i = 0; i < 3; i++) await world.tick(60_000);
     const later = await world.runtime.store.getIncident('shop', request.incidentId);
     expect(later?.state).toBe('escalated');
+  });
+
+  // The drill's data-plane-stuck: a canary step's 100/0, every target still registered, and 30-request
+  // bursts. 15/15/0/0 against 25% each passes the skew test at its false-positive rate; the idle
+  // targets must not.
+  it('escalates a canary step the data plane keeps serving on half the targets, with 30-request bursts', async () => {
+    const { world, instances } = await shopWithServedBy(30);
+    w = world;
+    await world.promote();
+    const webA = (world.shop.groups['web-a']?.targets ?? []).map((t) => t.id);
+    expect(webA.length).toBeGreaterThanOrEqual(2);
+    await world.modifyListener({ forward: { 'web-a': 100, 'web-b': 0 } });
+    let next = 0;
+    world.servedBy = () => webA[next++ % webA.length] ?? '';
+    for (let i = 0; i < 4 && world.invoker.requests.length === 0; i++) await world.tick(60_000);
+    const request = world.invoker.requests[0];
+    if (request === undefined) throw new Error('inspect did not request remediation');
+
+    const out = await world.remediate(request);
+    expect(out).toMatchObject({ outcome: 'verification-failed', cause: 'data-plane-not-following' });
+    const incident = await world.runtime.store.getIncident('shop', request.incidentId);
+    expect(incident?.state).toBe('escalated');
+    const idle = instances.filter((id) => !webA.includes(id));
+    expect(incident?.timeline.at(-1)?.evidence.join('\n')).toMatch(
+      new RegExp(`answered none of 30 requests: ${idle.map((id) => `${id}:80`).join(', ')}`),
+    );
+    for (let i = 0; i < 3; i++) await world.tick(60_000);
+    const later = await world.runtime.store.getIncident('shop', request.incidentId);
+    expect(later?.state).toBe('escalated');
+    expect(later?.timeline.some((e) => e.to === 'resolved')).toBe(false);
   });
 
   it('resolves once the traffic follows, with the propagation lag as evidence and metric', async () => {

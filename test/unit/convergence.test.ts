@@ -64,6 +64,29 @@ describe('judgeDataPlane', () => {
     expect(look.kind).toBe('not-following');
   });
 
+  // The drill's stuck data plane: the canary's 100/0 still served, two of four targets idle.
+  // At 30 requests the skew test's Bonferroni-corrected p is 1.4e-3, "balanced" at 1e-4: it
+  // cannot see this, so a target set answering nothing is tested on its own.
+  it('finds it not following when two of four targets the model gives 25% each answered none of 30', () => {
+    const look = judgeDataPlane([served({ 'i-0a': 15, 'i-0b': 15 })], restored, thresholds, secondsIn(10));
+    expect(look.kind).toBe('not-following');
+    expect(look.kind === 'not-following' && look.evidence.join('\n')).toMatch(
+      /2 of 4 targets .*answered none of 30 requests/,
+    );
+  });
+
+  it('finds one idle target of ten not telling at 30 requests, and five idle of ten telling', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `i-1${i}:80`);
+    const web = targetGroup('web', ids);
+    const ten = intentOf(snapshot([listener(80, [forward([web, 1])])], [web]));
+    const oneIdle = Object.fromEntries(
+      ids.slice(0, 9).map((id, i) => [id.replace(':80', ''), i < 3 ? 4 : 3]),
+    );
+    const fiveIdle = Object.fromEntries(ids.slice(0, 5).map((id) => [id.replace(':80', ''), 6]));
+    expect(judgeDataPlane([served(oneIdle)], ten, thresholds, secondsIn(10)).kind).toBe('following');
+    expect(judgeDataPlane([served(fiveIdle)], ten, thresholds, secondsIn(10)).kind).toBe('not-following');
+  });
+
   it.each([
     ['no sample', [], /no per-target sample/],
     ['a thin burst', [served({ 'i-0a': 5, 'i-0b': 5 })], /10 request\(s\) counted, fewer than 30/],

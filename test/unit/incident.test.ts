@@ -858,3 +858,42 @@ describe('incident properties', () => {
     );
   });
 });
+
+describe('an incident escalated because the data plane is not following', () => {
+  const notFollowing = diag('data-plane-not-following');
+  const escalated = (): Incident => {
+    const confirmed = run(threeBreaches(skew, 'p1'), ctxOf()).incident;
+    return run(
+      [
+        { type: 'remediation-started', at: at(200), planHash: 'p1' },
+        { type: 'remediation-applied', at: at(201), steps: ['ModifyListener'] },
+        { type: 'verification-failed', at: at(500), evidence: ['still 15/15/0/0'], diagnosis: notFollowing },
+      ],
+      ctxOf(),
+      confirmed,
+    ).incident;
+  };
+  const healthyWith = (seconds: number, dataPlane?: 'converged' | 'converging' | 'unobserved') => ({
+    ...(observed(seconds, healthy) as Extract<IncidentEvent, { type: 'observed' }>),
+    ...(dataPlane === undefined ? {} : { dataPlane }),
+  });
+
+  it.each(['converging', 'unobserved'] as const)(
+    'stays escalated on a healthy minute whose newest write is %s: nothing saw the traffic move',
+    (dataPlane) => {
+      const before = escalated();
+      expect(before.state).toBe('escalated');
+      const after = transition(before, healthyWith(560, dataPlane), ctxOf());
+      expect(after).toEqual({ incident: before, effects: [] });
+    },
+  );
+
+  it.each([
+    ['observed converged', 'converged'],
+    ['no write in question any more', undefined],
+  ] as const)('closes as recovered once healthy with %s', (_, dataPlane) => {
+    const after = transition(escalated(), healthyWith(560, dataPlane), ctxOf());
+    expect(after.incident.state).toBe('resolved');
+    expect(after.incident.timeline.at(-1)?.what).toMatch(/^Recovered after escalation/);
+  });
+});

@@ -82,6 +82,28 @@ describe('remediate verifies by observing the data plane', () => {
     expect(w.metrics.values('shop', 'PropagationLag')).toEqual([30_000]);
   });
 
+  it('measures the lag from the write the API accepted, not from when the incident recorded it', async () => {
+    const w = laggingWorld(20_000);
+    const request = await confirmedOutage(w);
+    let wroteAt: string | undefined;
+    const before = w.lb.beforeWrite;
+    w.lb.beforeWrite = (step, index) => {
+      before(step, index);
+      wroteAt ??= w.clock.now().toISOString();
+    };
+    // Recording each transition takes time after the write (a slow table, a busy moto).
+    const put = w.store.putIncident.bind(w.store);
+    w.store.putIncident = async (...args: Parameters<typeof put>) => {
+      if (wroteAt !== undefined) w.clock.advance(4_000);
+      return put(...args);
+    };
+    const out = await run(request, w.remediateDeps());
+    // Looks 4 s after the write and every 10 s on: spread first at 24 s, 20 s being the truth.
+    expect(out).toMatchObject({ outcome: 'resolved', propagationLagSeconds: 24 });
+    const evidence = w.store.incidents.get(`shop|${request.incidentId}`)?.timeline.at(-1)?.evidence;
+    expect(evidence?.join('\n')).toContain(`24 s after the write at ${wroteAt}`);
+  });
+
   it('never resolves a data plane that does not follow: it escalates with its own cause and what to do', async () => {
     const w = laggingWorld(Number.POSITIVE_INFINITY);
     const request = await confirmedOutage(w);
@@ -106,6 +128,24 @@ describe('remediate verifies by observing the data plane', () => {
     const later = w.store.incidents.get(`shop|${request.incidentId}`);
     expect(later?.state).toBe('escalated');
     expect(later?.timeline.some((e) => e.to === 'resolved')).toBe(false);
+  });
+
+  it('escalates a data plane stuck on half the targets (15/15/0/0 of 30), and inspect never closes it as recovered', async () => {
+    const w = laggingWorld(Number.POSITIVE_INFINITY);
+    // The canary's routing: web-a's two targets take everything, web-b's two nothing.
+    const spreadBeforeTheCanary = () =>
+      w.lb.writes.length === 0 && hashSnapshot(w.lb.snapshot) === hashSnapshot(outageLastGood());
+    Object.defineProperty(w.prober, 'servedBy', {
+      get: () => (spreadBeforeTheCanary() ? SPREAD : { 'i-0a': 15, 'i-0b': 15 }),
+    });
+    const request = await confirmedOutage(w);
+    const out = await run(request, w.remediateDeps());
+    expect(out).toMatchObject({ outcome: 'verification-failed', cause: 'data-plane-not-following' });
+    for (let i = 0; i < 8; i++) await tick(w);
+    const incident = w.store.incidents.get(`shop|${request.incidentId}`);
+    expect(incident?.state).toBe('escalated');
+    expect(incident?.timeline.some((e) => e.to === 'resolved')).toBe(false);
+    expect(incident?.diagnosis?.cause).toBe('data-plane-not-following');
   });
 
   it('verifies on configuration and probes alone when the served-by values name no target, and says so', async () => {
