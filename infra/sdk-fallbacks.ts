@@ -14,6 +14,11 @@
 //   naming AWS_RETRY_MODE, should the mode be set on a function.
 // - `serde/util-stream/sdk-stream-mixin.browser.js` (~1.6 KiB with its base64): adapts web-stream
 //   response bodies; the node HTTP handler only ever gives node streams.
+// - `endpoints/middleware-endpoint/service-customizations/s3.js` (0.8 KiB): bucket rules the endpoint
+//   resolver applies only to an S3 client, which no function carries.
+// - `config/shared-ini-file-loader/loadSharedConfigFiles.js` and its INI parser (~2 KiB): reads
+//   ~/.aws/config and ~/.aws/credentials, which a Lambda function does not have (settings come
+//   from its environment); the stand-in answers the empty files the real reader would.
 //
 // test/unit/infra/bundles.test.ts checks both are replaced in every function, and
 // test/integration/bundled-sdk.test.ts signs and sends real requests to moto through them.
@@ -47,6 +52,18 @@ export const SMITHY_FALLBACKS = [
     request: './sdk-stream-mixin.browser',
     shim: path.join(SHIMS, 'no-web-streams.ts'),
   },
+  {
+    importer:
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]endpoints[\\/]middleware-endpoint[\\/]adaptors[\\/]getEndpointFromInstructions\.js$/,
+    request: '../service-customizations',
+    shim: path.join(SHIMS, 'no-s3-endpoints.ts'),
+  },
+  {
+    importer:
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]config[\\/]node-config-provider[\\/]fromSharedConfigFiles\.js$/,
+    request: '../shared-ini-file-loader/loadSharedConfigFiles',
+    shim: path.join(SHIMS, 'no-shared-config-files.ts'),
+  },
 ] as const;
 
 export function smithyFallbacksPlugin(): Plugin {
@@ -54,7 +71,10 @@ export function smithyFallbacksPlugin(): Plugin {
     name: 'lbguard-smithy-fallbacks',
     setup(build) {
       build.onResolve(
-        { filter: /(Sha256Js|getInstanceMetadataRegion|AdaptiveRetryStrategy|sdk-stream-mixin\.browser)$/ },
+        {
+          filter:
+            /(Sha256Js|getInstanceMetadataRegion|AdaptiveRetryStrategy|sdk-stream-mixin\.browser|service-customizations|loadSharedConfigFiles)$/,
+        },
         (args) => {
           for (const f of SMITHY_FALLBACKS) {
             const requested =

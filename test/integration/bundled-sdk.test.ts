@@ -40,12 +40,22 @@ describe('the bundled DynamoDB client against moto', () => {
         '-e',
         `require(${JSON.stringify(outfile)}).roundTrip().then((r) => process.stdout.write(JSON.stringify(r)))`,
       ],
-      { env: { PATH: process.env.PATH, BUNDLE_MOTO_URL: inject('motoUrl') }, timeout: 30_000 },
+      {
+        env: {
+          PATH: process.env.PATH,
+          BUNDLE_MOTO_URL: inject('motoUrl'),
+          AWS_REGION: 'eu-west-1',
+          AWS_MAX_ATTEMPTS: '4',
+        },
+        timeout: 30_000,
+      },
     );
     expect(JSON.parse(stdout)).toEqual({
       got: { pk: { S: 'SERVICE#shop' }, sk: { S: 'LAST_GOOD' }, n: { N: '42' } },
       count: 1,
       conditionalError: 'ConditionalCheckFailedException',
+      region: 'eu-west-1',
+      maxAttempts: 4,
     });
   }, 60_000);
 });

@@ -46,7 +46,12 @@ import {
   PowertoolsFunctions,
   search,
 } from '../../../lambdas/bundle-shims/no-jmespath.ts';
+import {
+  NO_S3_ENDPOINTS_MESSAGE,
+  resolveParamsForS3,
+} from '../../../lambdas/bundle-shims/no-s3-endpoints.ts';
 import { NO_SHA256_JS_MESSAGE, Sha256Js } from '../../../lambdas/bundle-shims/no-sha256-js.ts';
+import { loadSharedConfigFiles } from '../../../lambdas/bundle-shims/no-shared-config-files.ts';
 import { sdkStreamMixin } from '../../../lambdas/bundle-shims/no-web-streams.ts';
 import { DESCRIPTIONS } from '../../../lib/config/schema-docs.ts';
 
@@ -353,10 +358,12 @@ describe("@smithy/core's fallbacks a Lambda function never takes, left out of ev
   it.each(FUNCTIONS)('replaces the JavaScript SHA-256 and the instance-metadata region in %s', (fn) => {
     const built_ = built.get(fn);
     if (built_ === undefined) throw new Error(`${fn} was not bundled`);
+    // The S3 endpoint rules are out because no function talks to S3.
+    expect(built_.packages.has('@aws-sdk/client-s3')).toBe(false);
     for (const f of SMITHY_FALLBACKS) expect(built_.inputs).toContain(path.relative(REPO_ROOT, f.shim));
     expect(
       built_.inputs.filter((i) =>
-        /Sha256Js\.js$|getInstanceMetadataRegion\.js$|AdaptiveRetryStrategy\.js$|DefaultRateLimiter\.js$|sdk-stream-mixin\.browser\.js$/.test(
+        /Sha256Js\.js$|getInstanceMetadataRegion\.js$|AdaptiveRetryStrategy\.js$|DefaultRateLimiter\.js$|sdk-stream-mixin\.browser\.js$|service-customizations[\\/]s3\.js$|loadSharedConfigFiles\.js$|parseIni\.js$/.test(
           i,
         ),
       ),
@@ -378,6 +385,8 @@ describe("@smithy/core's fallbacks a Lambda function never takes, left out of ev
     expect(await getInstanceMetadataRegion()).toBeUndefined();
     expect(() => new AdaptiveRetryStrategy()).toThrow(NO_ADAPTIVE_RETRY_MESSAGE);
     expect(() => sdkStreamMixin()).toThrow(/web-stream/);
+    await expect(resolveParamsForS3()).rejects.toThrow(NO_S3_ENDPOINTS_MESSAGE);
+    expect(await loadSharedConfigFiles()).toEqual({ configFile: {}, credentialsFile: {} });
   });
 
   it("builds the standard retry strategy for lbguard's clients, never the adaptive one", async () => {
