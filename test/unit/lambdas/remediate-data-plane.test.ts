@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { inspect } from '../../../lambdas/flows/inspect.ts';
-import { probe } from '../../../lambdas/flows/probe.ts';
 import { remediate as run } from '../../../lambdas/flows/remediate.ts';
-import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/runtime/events.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
-import { outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
-import { scheduled, serviceConfig, world } from './world.ts';
-
-type World = ReturnType<typeof world>;
+import { outageLastGood } from '../fixtures/topologies.ts';
+import { confirmedOutage, tick } from './outage.ts';
+import { serviceConfig, world } from './world.ts';
 
 const SPREAD = { 'i-0a': 10, 'i-0b': 10, 'i-0c': 10, 'i-0d': 10 };
 const ALL_ON_ONE = { 'i-0a': 40 };
@@ -41,29 +37,6 @@ function laggingWorld(lagMs: number) {
     },
   });
   return w;
-}
-
-async function tick(w: World, advanceMs = 60_000) {
-  w.clock.advance(advanceMs);
-  await probe({ kind: 'probe', loopSeconds: 0 }, w.probeDeps);
-  return inspect(InspectEventSchema.parse(scheduled), w.inspectDeps);
-}
-
-/** Last known good promoted, then the outage, confirmed: the request inspect handed over. */
-async function confirmedOutage(w: World): Promise<RemediateRequest> {
-  await tick(w, 0);
-  await tick(w, 121_000);
-  w.notifier.sent.length = 0;
-  w.lb.snapshot = outageCurrent();
-  w.prober.answer = () =>
-    hashSnapshot(w.lb.snapshot) === hashSnapshot(outageLastGood())
-      ? { ok: true, status: 200 }
-      : { ok: false, status: 503 };
-  await tick(w);
-  await tick(w);
-  const request = w.invoker.requests[0];
-  if (!request) throw new Error('inspect did not request remediation');
-  return request;
 }
 
 describe('remediate verifies by observing the data plane', () => {

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inspect } from '../../../lambdas/flows/inspect.ts';
-import { probe } from '../../../lambdas/flows/probe.ts';
 import { remediate as run } from '../../../lambdas/flows/remediate.ts';
-import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/runtime/events.ts';
+import type { RemediateRequest } from '../../../lambdas/runtime/events.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import {
   type AwsStandIn,
@@ -12,36 +10,12 @@ import {
   stackStatus,
   startAwsStandIn,
 } from '../../support/aws-stand-in.ts';
-import { listenerArn, outageCurrent, outageLastGood, tgArn } from '../fixtures/topologies.ts';
-import { scheduled, world } from './world.ts';
+import { listenerArn, outageLastGood, tgArn } from '../fixtures/topologies.ts';
+import { confirmedOutage, tick, type World } from './outage.ts';
+import { world } from './world.ts';
 
 // Issue 15, deployment-aware arbitration: before any ELBv2 write, remediate looks for an owner in
 // flight (a stack, a CodeDeploy deployment, a deployment service's recent change) and defers.
-
-type World = ReturnType<typeof world>;
-
-async function tick(w: World, advanceMs = 60_000) {
-  w.clock.advance(advanceMs);
-  await probe({ kind: 'probe', loopSeconds: 0 }, w.probeDeps);
-  return inspect(InspectEventSchema.parse(scheduled), w.inspectDeps);
-}
-
-/** Last known good promoted, then the outage, confirmed: the request inspect handed over. */
-async function confirmedOutage(w: World): Promise<RemediateRequest> {
-  await tick(w, 0);
-  await tick(w, 121_000);
-  w.notifier.sent.length = 0;
-  w.lb.snapshot = outageCurrent();
-  w.prober.answer = () =>
-    hashSnapshot(w.lb.snapshot) === hashSnapshot(outageLastGood())
-      ? { ok: true, status: 200 }
-      : { ok: false, status: 503 };
-  await tick(w);
-  await tick(w);
-  const request = w.invoker.requests.at(-1);
-  if (!request) throw new Error('inspect did not request remediation');
-  return request;
-}
 
 const LISTENER = listenerArn(80);
 const stackInFlight = {

@@ -1,41 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isPermanent } from '../../../lambdas/adapters/aws-call.ts';
-import { inspect } from '../../../lambdas/flows/inspect.ts';
-import { probe } from '../../../lambdas/flows/probe.ts';
 import { remediate as run } from '../../../lambdas/flows/remediate.ts';
-import { InspectEventSchema, type RemediateRequest } from '../../../lambdas/runtime/events.ts';
+import type { RemediateRequest } from '../../../lambdas/runtime/events.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
 import { renderPostmortem } from '../../../lib/postmortem.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import { outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
-import { scheduled, serviceConfig, world } from './world.ts';
-
-type World = ReturnType<typeof world>;
-
-async function tick(w: World, advanceMs = 60_000) {
-  w.clock.advance(advanceMs);
-  await probe({ kind: 'probe', loopSeconds: 0 }, w.probeDeps);
-  return inspect(InspectEventSchema.parse(scheduled), w.inspectDeps);
-}
-
-/** Last known good promoted, then the outage, confirmed: the request inspect handed over. */
-async function confirmedOutage(w: World): Promise<RemediateRequest> {
-  await tick(w, 0);
-  await tick(w, 121_000);
-  // The promotion's own message (tested in inspect.test.ts) is not what these tests look at.
-  w.notifier.sent.length = 0;
-  w.lb.snapshot = outageCurrent();
-  // The site answers 503 until routing is restored.
-  w.prober.answer = () =>
-    hashSnapshot(w.lb.snapshot) === hashSnapshot(outageLastGood())
-      ? { ok: true, status: 200 }
-      : { ok: false, status: 503 };
-  await tick(w);
-  await tick(w);
-  const request = w.invoker.requests[0];
-  if (!request) throw new Error('inspect did not request remediation');
-  return request;
-}
+import { confirmedOutage, tick, type World } from './outage.ts';
+import { serviceConfig, world } from './world.ts';
 
 function incidentOf(w: World, request: RemediateRequest) {
   return w.store.incidents.get(`shop|${request.incidentId}`);
