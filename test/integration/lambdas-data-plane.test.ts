@@ -105,9 +105,11 @@ describe('verification by observation, against moto', () => {
     const incident = await world.runtime.store.getIncident('shop', request.incidentId);
     expect(incident?.state).toBe('escalated');
     const idle = instances.filter((id) => !webA.includes(id));
-    expect(incident?.timeline.at(-1)?.evidence.join('\n')).toMatch(
-      new RegExp(`answered none of 30 requests: ${idle.map((id) => `${id}:80`).join(', ')}`),
+    // The idle targets, in whatever order the evidence lists them (ties in the counts).
+    const named = /answered none of 30 requests: (.+?) \(p ≤/.exec(
+      incident?.timeline.at(-1)?.evidence.join('\n') ?? '',
     );
+    expect(named?.[1]?.split(', ').sort()).toEqual(idle.map((id) => `${id}:80`).sort());
     for (let i = 0; i < 3; i++) await world.tick(60_000);
     const later = await world.runtime.store.getIncident('shop', request.incidentId);
     expect(later?.state).toBe('escalated');
