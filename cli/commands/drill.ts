@@ -2,6 +2,7 @@ import { REAL_CLOCK_SCENARIOS, drill as runDrillCommand } from '../../drill/main
 import { SCENARIOS, selectScenarios } from '../../drill/scenarios/index.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import { EXIT, usageError } from '../exit.ts';
+import { missingDrillTools } from '../prerequisites.ts';
 
 /** A flag's number, within bounds, or a usage error that says what is allowed. */
 function numberFlag(name: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -39,6 +40,23 @@ export async function drill(ctx: CommandContext): Promise<CommandResult> {
   const rate = numberFlag('rate', options.rate, 10, 1000);
   const observe = numberFlag('observe-seconds', options.observeSeconds, 1, 3600);
   const endpoint = global.endpointUrl ?? io.env.AWS_ENDPOINT_URL;
+  const absent = missingDrillTools(io.env.PATH, endpoint !== undefined);
+  if (absent.length > 0) {
+    // The doctor's words: what is missing, why, and the exact command that installs it.
+    const lines = absent.flatMap((t) => [
+      `✗ ${t.program}: not found on PATH (${t.purpose})`,
+      `    fix: ${t.fix}`,
+    ]);
+    return {
+      exitCode: EXIT.findings,
+      document: envelope('drill', EXIT.findings, { missing: absent }),
+      text: [
+        ...lines,
+        '',
+        `${absent.length} prerequisite(s) missing; run the fix command shown for each.`,
+      ].join('\n'),
+    };
+  }
   const outcome = await runDrillCommand(
     {
       scenario,
