@@ -249,8 +249,11 @@ function provisionPythonTool(tool) {
       seen.push(`${version ?? 'unknown version'} at ${file}`);
       continue;
     }
-    // Put it where the tests and the drill look: first on PATH unless PATH already finds this one.
-    if (which(tool.program) !== file) path = `${dir}${delimiter}${path}`;
+    // Put it where the tests and the drill look: after everything else, or ahead of a
+    // different version that PATH would find first.
+    const onPathNow = which(tool.program);
+    if (onPathNow === undefined) path = `${path}${delimiter}${dir}`;
+    else if (onPathNow !== file) path = `${dir}${delimiter}${path}`;
     say(`${tool.program} ${version} at ${file}: ok`);
     return;
   }

