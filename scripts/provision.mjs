@@ -16,7 +16,8 @@
 // in the words of `lbguard doctor` (cli/commands/doctor.ts; a test keeps the two in step).
 //
 // Environment: LBGUARD_CACHE_DIR (default $XDG_CACHE_HOME/lbguard or ~/.cache/lbguard) holds
-// the downloaded Node, outside the repository so a fresh clone reuses it.
+// the downloaded Node, outside the repository so a fresh clone reuses it. LBGUARD_SYSTEM_DIRS
+// (default /usr/sbin:/sbin) is where haproxy is looked for beyond PATH.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -144,7 +145,8 @@ function provisionNode() {
 
 // --- haproxy and socat (Debian) ----------------------------------------------------------------
 // Debian installs haproxy under /usr/sbin, which a non-login PATH (env -i, CI) often lacks.
-const SYSTEM_DIRS = ['/usr/sbin', '/sbin'];
+// LBGUARD_SYSTEM_DIRS replaces them (tests stand in a machine without haproxy).
+const SYSTEM_DIRS = (process.env.LBGUARD_SYSTEM_DIRS ?? '/usr/sbin:/sbin').split(delimiter);
 
 function findSystemTool(program) {
   return which(program) ?? which(program, SYSTEM_DIRS.join(delimiter));

@@ -197,6 +197,45 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
     expect(run.stderr).toContain(`\n    fix: ${INSTALL.moto}\n`);
   });
 
+  it('installs haproxy and socat with apt-get as root, and otherwise prints the one sudo command', () => {
+    const m = freshMachine({ pythonTools: true });
+    const sbin = join(m.home, 'sbin');
+    const aptLog = join(m.home, 'apt.log');
+    // A stand-in apt-get that "installs" both programs where the script looks for haproxy.
+    write(
+      join(dirname(m.npmLog), 'bin', 'apt-get'),
+      `#!/bin/sh\necho "$*" >> "${aptLog}"\ncase "$1" in install) mkdir -p "${sbin}" && for p in haproxy socat; do printf '#!/bin/sh\\n' > "${sbin}/$p"; chmod +x "${sbin}/$p"; done ;; esac\n`,
+      0o755,
+    );
+    // Never the machine's service manager from a test.
+    write(
+      join(dirname(m.npmLog), 'bin', 'systemctl'),
+      `#!/bin/sh\necho "systemctl $*" >> "${aptLog}"\n`,
+      0o755,
+    );
+    // No socat on this PATH either: only the stand-in bin directory and the system's basics.
+    const bare = { ...m, path: [join(dirname(m.npmLog), 'bin'), '/bin'].join(delimiter) };
+    const run = spawnSync('node', [join(m.project, 'scripts', 'provision.mjs')], {
+      encoding: 'utf8',
+      env: { HOME: m.home, PATH: bare.path, LBGUARD_CACHE_DIR: m.cache, LBGUARD_SYSTEM_DIRS: sbin },
+      timeout: 60_000,
+    });
+    const socatElsewhere = findOnPath('socat', bare.path) !== undefined;
+    const absent = socatElsewhere ? 'haproxy' : 'haproxy and socat';
+    if (process.getuid?.() === 0) {
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toContain(`provision: installing ${absent} with apt-get (running as root)`);
+      expect(readFileSync(aptLog, 'utf8')).toContain('systemctl stop haproxy');
+      expect(readFileSync(aptLog, 'utf8')).toContain('install -y -qq --no-install-recommends haproxy socat');
+      expect(run.stderr).toMatch(/provision: haproxy at .*\/sbin\/haproxy, socat at \S+: ok/);
+    } else {
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`provision: ✗ ${absent}: not found on PATH or in /usr/sbin`);
+      expect(run.stderr).toContain(`\n    fix: sudo ${INSTALL.haproxy}\n`);
+      expect(existsSync(aptLog)).toBe(false);
+    }
+  });
+
   it("carries the doctor's install commands word for word (it cannot import them: it runs first)", () => {
     const source = readFileSync(SCRIPT, 'utf8');
     for (const command of [INSTALL.node, INSTALL.moto, INSTALL.cfnLint, INSTALL.haproxy]) {
