@@ -28,6 +28,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -162,7 +163,27 @@ function provisionNode() {
     }
     say(`node ${cachedVersion()} installed in ${dir}`);
   }
+  keepMachineNpmConfig(dir);
   path = `${bin}${delimiter}${path}`;
+}
+
+// npm reads its global npmrc from <prefix>/etc/npmrc, and the prefix follows the node running
+// it: under the provisioned Node, npm would lose the machine's settings (a cafile for a proxy's
+// CA, a registry mirror) and `npm ci` fails where the machine's own npm succeeds. So the
+// provisioned Node gets a copy of the machine's global npmrc, made once.
+function keepMachineNpmConfig(dir) {
+  const target = join(dir, 'package', 'etc', 'npmrc');
+  if (existsSync(target)) return;
+  const source = run('npm', ['config', 'get', 'globalconfig']).stdout?.trim() ?? '';
+  const text = source !== '' && existsSync(source) ? readFileSync(source, 'utf8') : '';
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(
+    target,
+    `# The machine's global npm settings (${source || 'none'}), copied by scripts/provision.mjs.\n${text}`,
+  );
+  say(
+    `npm under this Node keeps the machine's global settings: ${text === '' ? 'none found' : `copied ${source}`}`,
+  );
 }
 
 // --- haproxy and socat (Debian) ----------------------------------------------------------------

