@@ -113,7 +113,9 @@ function steps(stderr: string): string[] {
     .split('\n')
     .filter((l) => l.startsWith('provision: '))
     .map((l) =>
-      l.replace(/ (at|from|into|in|copied) \/[^\s,]*?(?=,|: ok$|\s|$)/g, ' $1 …').replace(/\d+\.\d+[\w.+~-]*/g, 'N'),
+      l
+        .replace(/ (at|from|into|in|copied) \/[^\s,]*?(?=,|: ok$|\s|$)/g, ' $1 …')
+        .replace(/\d+\.\d+[\w.+~-]*/g, 'N'),
     );
 }
 
