@@ -42,6 +42,8 @@ interface Machine {
   readonly cache: string;
   readonly npmLog: string;
   readonly path: string;
+  /** Directories added to PATH for moto_server and cfn-lint when the machine has no ~/.pyenv. */
+  readonly toolDirs: readonly string[];
 }
 
 function write(file: string, text: string, mode = 0o644): void {
@@ -93,7 +95,14 @@ function freshMachine(opts: { pythonTools: boolean }): Machine {
         if (found !== undefined) dirs.push(dirname(found));
       }
   }
-  return { project, home, cache: join(base, 'cache'), npmLog, path: dirs.join(delimiter) };
+  return {
+    project,
+    home,
+    cache: join(base, 'cache'),
+    npmLog,
+    path: dirs.join(delimiter),
+    toolDirs: dirs.slice(3),
+  };
 }
 
 function provision(m: Machine, extraEnv: Record<string, string> = {}) {
@@ -241,7 +250,7 @@ describe('scripts/provision.mjs on a machine whose node is v20', () => {
       0o755,
     );
     // No socat on this PATH either: only the stand-in bin directory and the system's basics.
-    const bare = { ...m, path: [join(dirname(m.npmLog), 'bin'), '/bin'].join(delimiter) };
+    const bare = { ...m, path: [join(dirname(m.npmLog), 'bin'), '/bin', ...m.toolDirs].join(delimiter) };
     const run = spawnSync('node', [join(m.project, 'scripts', 'provision.mjs')], {
       encoding: 'utf8',
       env: { HOME: m.home, PATH: bare.path, LBGUARD_CACHE_DIR: m.cache, LBGUARD_SYSTEM_DIRS: sbin },
