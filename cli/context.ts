@@ -154,8 +154,21 @@ export function createAwsContext(
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),
   };
-  const clients = createAwsClients(clientOptions);
   const tableName = resolveTableName(global, config);
+  return buildAwsContext(clientOptions, tableName, resolveStateKey(global, io, tableName));
+}
+
+/**
+ * The clients and adapters of one account and region: `createAwsContext`'s, or one per
+ * assumed role and region in the fleet fan-out (cli/fleet/).
+ */
+export function buildAwsContext(
+  clientOptions: AwsClientOptions,
+  tableName: string,
+  stateKey: string,
+): AwsContext {
+  const clients = createAwsClients(clientOptions);
+  const { region, endpoint } = clientOptions;
   return {
     clients,
     clientOptions,
@@ -166,7 +179,7 @@ export function createAwsContext(
     writer: new Elbv2LoadBalancerWriter(clients.elbv2),
     // An operator may vouch for a snapshot (`lbguard snapshot --promote`), as inspect does.
     store: new DynamoDbStateStore(clients.dynamodb, tableName, {
-      signer: new KmsStateSigner(clients.kms, resolveStateKey(global, io, tableName), { canSign: true }),
+      signer: new KmsStateSigner(clients.kms, stateKey, { canSign: true }),
     }),
     metrics: new CloudWatchAlbMetricsReader(clients.cloudwatch),
     close: () => destroyAwsClients(clients),
