@@ -4,6 +4,12 @@ import {
   CreateTargetGroupCommand,
   RemoveTagsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateAccountCommand,
+  CreateOrganizationCommand,
+  DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2QueryClient } from '../../drill/world/ec2-query.ts';
@@ -53,7 +59,8 @@ async function clientsIn(scope: Scope): Promise<{ clients: AwsClients; ec2: Ec2Q
   const endpoint = inject('motoUrl');
   return {
     clients: createAwsClients({ endpoint, region: scope.region, credentials, maxAttempts: 2 }),
-    ec2: new Ec2QueryClient({ endpoint, region: scope.region, credentials }),
+    // A loaded machine (other suites share it) can take seconds per EC2 call.
+    ec2: new Ec2QueryClient({ endpoint, region: scope.region, credentials, timeoutMs: 30_000 }),
   };
 }
 
@@ -159,7 +166,13 @@ interface ScopeDoc {
   status: 'read' | 'failed';
   stage?: string;
   error?: string;
-  services?: { service: string; loadBalancerArn: string; status: string; diagnosis?: { cause: string } }[];
+  services?: {
+    service: string;
+    loadBalancerArn: string;
+    status: string;
+    diagnosis?: { cause: string };
+    errors?: number;
+  }[];
   ignored?: { loadBalancerArn: string; reason: string }[];
   tagErrors?: { loadBalancerArn: string; code: string; message: string }[];
 }
@@ -315,5 +328,48 @@ describe('lbguard lint --org', () => {
     const result = await runCli(['status', '--fleet'], { cwd: plain, env: { AWS_ENDPOINT_URL: proxy.url } });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--fleet needs a fleet section in the config');
+  });
+});
+
+describe('lbguard lint --org with organization: true', () => {
+  it('reads every active account the organisation lists, its own management account included', async () => {
+    const client = new OrganizationsClient({
+      endpoint: inject('motoUrl'),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    await client.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const created = await client.send(
+      new CreateAccountCommand({ AccountName: 'web', Email: 'web@example.com' }),
+    );
+    const status = await client.send(
+      new DescribeCreateAccountStatusCommand({
+        CreateAccountRequestId: created.CreateAccountStatus?.Id ?? '',
+      }),
+    );
+    client.destroy();
+    const member = status.CreateAccountStatus?.AccountId ?? '';
+    expect(member).toMatch(/^\d{12}$/);
+    const shop = await createAlb({ account: member, region: 'us-east-1' }, 'org-shop', {
+      'lbguard:guard': 'true',
+      'lbguard:probe-url': 'https://org-shop.example.com/',
+    });
+    const dir = workspaceWithConfig(
+      `services: []\nfleet:\n  roleName: ${ROLE}\n  organization: true\n  regions: [us-east-1]\n`,
+    );
+    const result = await runCli(['lint', '--org', '--json'], {
+      cwd: dir,
+      env: { AWS_ENDPOINT_URL: proxy.url },
+    });
+    const doc = jsonOf<{ fleet: { accounts: string[]; scopes: ScopeDoc[] } }>(result);
+    // Every account read; the shop forwards to a group without targets, which lint calls an error.
+    expect(result.code, result.stderr).toBe(1);
+    // moto's default identity (the key "testing") is the organisation's management account.
+    expect(doc.fleet.accounts).toEqual(['123456789012', member].sort());
+    const found = byScope(doc.fleet.scopes);
+    expect(found.get(`${member}/us-east-1`)?.services).toEqual([
+      expect.objectContaining({ loadBalancerArn: shop, status: 'read', errors: expect.any(Number) }),
+    ]);
+    expect(found.get('123456789012/us-east-1')).toMatchObject({ status: 'read', services: [] });
   });
 });
