@@ -79,6 +79,13 @@ export async function loadOptionalConfig(
 
 /** The services a command acts on: the one named by `--service`, else all of them. */
 export function selectServices(config: LbGuardConfig, name: string | undefined): ServiceConfig[] {
+  if (config.services.length === 0) {
+    // Only a config with a fleet section may have none (the schema); its services are tagged.
+    throw usageError(
+      'the config lists no services: its load balancers are found by tag',
+      'lbguard status --fleet or lbguard lint --org read them (docs/fleet.md)',
+    );
+  }
   if (name === undefined) return [...config.services];
   const found = config.services.find((s) => s.name === name);
   if (found) return [found];

@@ -328,6 +328,10 @@ describe('lbguard lint --org', () => {
     const result = await runCli(['status', '--fleet'], { cwd: plain, env: { AWS_ENDPOINT_URL: proxy.url } });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--fleet needs a fleet section in the config');
+    // A fleet-only config has no services for the single-account commands to act on.
+    const plainStatus = await run('status');
+    expect(plainStatus.code).toBe(2);
+    expect(plainStatus.stderr).toContain('the config lists no services: its load balancers are found by tag');
   });
 });
 
