@@ -63,7 +63,12 @@ export interface EnrolInput {
 }
 
 type Candidate =
-  | { readonly kind: 'service'; readonly enrolled: EnrolledService; readonly name: string }
+  | {
+      readonly kind: 'service';
+      readonly enrolled: EnrolledService;
+      readonly name: string;
+      readonly loadBalancerName: string;
+    }
   | { readonly kind: 'ignored'; readonly ignored: IgnoredLoadBalancer }
   | { readonly kind: 'error'; readonly error: EnrolmentError };
 
@@ -133,6 +138,7 @@ function fromTags(lb: DiscoveredLoadBalancer, profiles: FleetConfig['profiles'])
   return {
     kind: 'service',
     name,
+    loadBalancerName: lb.loadBalancerName,
     enrolled: {
       loadBalancerArn: lb.loadBalancerArn,
       service,
@@ -192,10 +198,9 @@ export function enrol(input: EnrolInput): Enrolment {
           services.push(c.enrolled);
           break;
         }
-        const lb = unique.get(c.enrolled.loadBalancerArn) as DiscoveredLoadBalancer;
         errors.push({
-          loadBalancerArn: lb.loadBalancerArn,
-          loadBalancerName: lb.loadBalancerName,
+          loadBalancerArn: c.enrolled.loadBalancerArn,
+          loadBalancerName: c.loadBalancerName,
           error: {
             code: 'duplicate-name',
             name: c.name,
