@@ -8,8 +8,7 @@ import { hashSnapshot } from '../../lib/snapshot.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import { requireStateTable, spin } from '../context.ts';
 import { EXIT, type ExitCode } from '../exit.ts';
-import type { ServiceLint } from '../lint-views.ts';
-import { toServiceLint } from '../lint-views.ts';
+import { renderLintFinding, type ServiceLint, toServiceLint } from '../lint-views.ts';
 import { observeService } from '../observe.ts';
 import {
   type DiagnosisView,
@@ -30,6 +29,10 @@ import { withFleet } from './wiring.ts';
 function fleetExitCode(report: FleetReport<unknown>, findings: boolean): ExitCode {
   if (hasFailures(report)) return EXIT.aws;
   return findings || hasTagErrors(report) ? EXIT.findings : EXIT.ok;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function results<R>(report: FleetReport<R>): R[] {
@@ -66,7 +69,8 @@ export async function lintOrg(ctx: CommandContext): Promise<CommandResult> {
         text:
           s.findings.length === 0
             ? 'no findings'
-            : `${s.errors} error(s), ${s.warnings} warning(s): ${[...new Set(s.findings.map((f) => f.ruleId))].join(', ')} (lbguard lint in that account for details)`,
+            : `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}`,
+        details: s.findings.map((f) => renderLintFinding(render, f)),
       })),
     };
   });

@@ -103,12 +103,18 @@ function scopeHeadline(render: Renderer, scope: ScopeReport<unknown>): string {
 
 /**
  * The text of a fleet command: per account and region a headline, its services (each rendered
- * by `line`, or the error that stopped it) and its tag errors; then one summary line.
+ * by `line`, with its findings beneath, or the error that stopped it) and its tag errors; then
+ * one summary line.
  */
 export function renderFleet<R>(
   render: Renderer,
   report: FleetReport<R>,
-  line: (result: R) => { readonly tone: 'ok' | 'warn' | 'bad'; readonly text: string },
+  line: (result: R) => {
+    readonly tone: 'ok' | 'warn' | 'bad';
+    readonly text: string;
+    /** Lines under the service's (the findings), already rendered. */
+    readonly details?: readonly string[];
+  },
 ): string {
   const lines: string[] = [];
   for (const scope of report.scopes) {
@@ -125,8 +131,9 @@ export function renderFleet<R>(
       if (s.outcome.status === 'failed') {
         lines.push(`  ${render.mark('bad', `${name} ${from}  could not be read: ${s.outcome.error}`)}`);
       } else {
-        const { tone, text } = line(s.outcome.result);
+        const { tone, text, details = [] } = line(s.outcome.result);
         lines.push(`  ${render.mark(tone, `${name} ${from}  ${text}`)}`);
+        for (const detail of details) lines.push(detail.replace(/^/gm, '    '));
       }
     }
     for (const e of scope.enrolment.errors) {

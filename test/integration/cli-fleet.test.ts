@@ -320,6 +320,18 @@ describe('lbguard lint --org', () => {
     expect(found.get(`${DENIED}/eu-west-1`)).toMatchObject({ status: 'failed', stage: 'assume-role' });
   });
 
+  it('prints each service with its lint findings under its account and region line', async () => {
+    const result = await run('lint', '--org');
+    expect(result.code).toBe(3);
+    const lines = result.stdout.split('\n');
+    const at = lines.findIndex((l) => l.includes(`${READABLE[2]} us-east-1`));
+    expect(lines[at], result.stdout).toMatch(/1 guarded service, 1 untagged/);
+    expect(lines[at + 1]).toMatch(/t-3-usea \(tags, profile default\) {2}\d+ errors?, \d+ warnings?/);
+    // The findings follow, each with its rule id and its fix, as plain `lbguard lint` shows them.
+    expect(lines[at + 2]).toMatch(/^ {4}.*LBG-L\d+/);
+    expect(lines.slice(at + 2).find((l) => l.includes('fix:'))).toBeDefined();
+  });
+
   it('refuses --service with --org, and a config without a fleet section, as usage errors', async () => {
     expect((await run('lint', '--org', '--service', 'x')).code).toBe(2);
     const plain = workspaceWithConfig(
