@@ -40,7 +40,7 @@ const SERVICE = { service: { type: 'string', short: 's' } } as const satisfies R
 
 /** Flags of each command, on top of the global ones. */
 const COMMAND_OPTIONS = {
-  status: SERVICE,
+  status: { ...SERVICE, fleet: { type: 'boolean' } },
   verify: {
     ...SERVICE,
     wait: { type: 'boolean' },
@@ -48,7 +48,7 @@ const COMMAND_OPTIONS = {
     interval: { type: 'string' },
     'no-probe': { type: 'boolean' },
   },
-  lint: SERVICE,
+  lint: { ...SERVICE, org: { type: 'boolean' } },
   diff: SERVICE,
   snapshot: {
     ...SERVICE,
@@ -111,6 +111,10 @@ export interface CommandOptions {
   readonly interval?: string;
   /** `verify`: false with `--no-probe` (health from the probe function's recent results only). */
   readonly probe: boolean;
+  /** `status --fleet`: every tagged load balancer of the config's fleet section (docs/fleet.md). */
+  readonly fleet: boolean;
+  /** `lint --org`: the same fan-out for the linter. */
+  readonly org: boolean;
   /** `drill`: a scenario name or `all`. */
   readonly scenario?: string;
   /** `drill`: `--compare-unguarded` (true), `--no-compare-unguarded` (false), or neither. */
@@ -320,6 +324,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     yes: v.yes === true,
     wait: v.wait === true,
     probe: v['no-probe'] !== true,
+    fleet: v.fleet === true,
+    org: v.org === true,
   };
   checkCombinations(command, options);
   return { kind: 'run', command, global, options, positionals: parsed.positionals };

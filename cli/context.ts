@@ -79,6 +79,13 @@ export async function loadOptionalConfig(
 
 /** The services a command acts on: the one named by `--service`, else all of them. */
 export function selectServices(config: LbGuardConfig, name: string | undefined): ServiceConfig[] {
+  if (config.services.length === 0) {
+    // Only a config with a fleet section may have none (the schema); its services are tagged.
+    throw usageError(
+      'the config lists no services: its load balancers are found by tag',
+      'lbguard status --fleet or lbguard lint --org read them (docs/fleet.md)',
+    );
+  }
   if (name === undefined) return [...config.services];
   const found = config.services.find((s) => s.name === name);
   if (found) return [found];
@@ -154,8 +161,21 @@ export function createAwsContext(
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),
   };
-  const clients = createAwsClients(clientOptions);
   const tableName = resolveTableName(global, config);
+  return buildAwsContext(clientOptions, tableName, resolveStateKey(global, io, tableName));
+}
+
+/**
+ * The clients and adapters of one account and region: `createAwsContext`'s, or one per
+ * assumed role and region in the fleet fan-out (cli/fleet/).
+ */
+export function buildAwsContext(
+  clientOptions: AwsClientOptions,
+  tableName: string,
+  stateKey: string,
+): AwsContext {
+  const clients = createAwsClients(clientOptions);
+  const { region, endpoint } = clientOptions;
   return {
     clients,
     clientOptions,
@@ -166,7 +186,7 @@ export function createAwsContext(
     writer: new Elbv2LoadBalancerWriter(clients.elbv2),
     // An operator may vouch for a snapshot (`lbguard snapshot --promote`), as inspect does.
     store: new DynamoDbStateStore(clients.dynamodb, tableName, {
-      signer: new KmsStateSigner(clients.kms, resolveStateKey(global, io, tableName), { canSign: true }),
+      signer: new KmsStateSigner(clients.kms, stateKey, { canSign: true }),
     }),
     metrics: new CloudWatchAlbMetricsReader(clients.cloudwatch),
     close: () => destroyAwsClients(clients),

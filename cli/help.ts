@@ -32,11 +32,15 @@ interface CommandHelp {
 const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   status: {
     short: "where each target's traffic goes, health, drift, incident, diagnosis",
-    usage: 'lbguard status [--service NAME]',
+    usage: 'lbguard status [--service NAME | --fleet]',
     summary:
       "Per listener and rule: each target's share of traffic (routing model), target health, drift against last known good, open incident, and the diagnosis with its evidence.",
-    flags: '  -s, --service NAME   one service from the config (default: all)',
-    details: 'Exit 1 when the diagnosis is anything but healthy.',
+    flags: `  -s, --service NAME   one service from the config (default: all)
+  --fleet              every load balancer tagged lbguard:guard in the config's fleet accounts
+                       and regions (assumes fleet.roleName in each; docs/fleet.md): one line per
+                       account/region and per service`,
+    details:
+      'Exit 1 when the diagnosis is anything but healthy. With --fleet: exit 3 when an account, region or service could not be read (the others are still listed), else 1 on any finding or unusable tag.',
     example: 'lbguard status --service shop',
   },
   verify: {
@@ -56,12 +60,14 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   lint: {
     short: 'lint the live load balancer configuration (rules LBG-L*)',
-    usage: 'lbguard lint [--service NAME]',
+    usage: 'lbguard lint [--service NAME | --org]',
     summary:
       "Lint each service's live load balancer configuration with target health: 100/0 forwards while the idle group has targets, forwards to empty groups, unreachable rules, a default 5xx, too few targets or zones, lax or strict health checks. docs/lint-rules.md lists every rule and its fix.",
-    flags: '  -s, --service NAME   one service from the config (default: all)',
+    flags: `  -s, --service NAME   one service from the config (default: all)
+  --org                every load balancer tagged lbguard:guard in the config's fleet accounts
+                       and regions (assumes fleet.roleName in each; docs/fleet.md)`,
     details:
-      'Exit 1 when any finding is an error; warnings are printed but do not fail. Reads ELBv2 only (no state table needed).',
+      'Exit 1 when any finding is an error; warnings are printed but do not fail. Reads ELBv2 only (no state table needed). With --org: exit 3 when an account or region could not be read (the others are still listed), else 1 on any error or unusable tag.',
     example: 'lbguard lint --service shop --json',
   },
   diff: {

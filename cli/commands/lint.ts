@@ -31,9 +31,11 @@ export async function lintServices(
 /**
  * `lbguard lint [--service NAME]`: the configuration linter (rules LBG-L*, docs/lint-rules.md)
  * over the live load balancer. Exit 1 when any finding is an error; warnings do not fail it.
- * Reads ELBv2 only, so it needs no state table.
+ * Reads ELBv2 only, so it needs no state table. With `--org`, over every tagged load balancer of
+ * the fleet (cli/fleet/).
  */
 export async function lint(ctx: CommandContext): Promise<CommandResult> {
+  if (ctx.options.org) return (await import('../fleet/commands.ts')).lintOrg(ctx);
   const { io, render } = ctx;
   return withServices(
     ctx,

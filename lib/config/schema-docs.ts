@@ -41,6 +41,23 @@ function under(prefix: FieldPath, fields: Readonly<Record<string, string>>): Rec
   return Object.fromEntries(Object.entries(fields).map(([field, text]) => [`${prefix}.${field}`, text]));
 }
 
+/** The `fleet` section (docs/fleet.md), kept apart so that sections added elsewhere merge cleanly. */
+const FLEET_DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
+  fleet:
+    'Guard load balancers tagged lbguard:guard across accounts and regions (lbguard lint --org, status --fleet).',
+  'fleet.roleName': 'IAM role (name, no path) assumed in every account to read its load balancers.',
+  'fleet.accounts': 'Account ids to read. Give this or organization: true.',
+  'fleet.organization': 'Read every active account of the AWS Organization (organizations:ListAccounts).',
+  'fleet.regions': 'Regions to look for tagged load balancers in, in every account.',
+  'fleet.concurrency': 'Accounts × regions read at once.',
+  'fleet.profiles':
+    'Named service settings a lbguard:profile tag picks; "default" is used when the tag is absent.',
+  'fleet.profiles.*.probes':
+    'Probes of every load balancer using the profile (a lbguard:probe-url tag replaces them).',
+  'fleet.profiles.*.servedByHeader': 'As services[].servedByHeader.',
+  'fleet.profiles.*.instanceCounters': 'As services[].instanceCounters.',
+};
+
 /** The `description` editors show for each field, by its path. */
 export const DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
   $schema: 'JSON Schema reference for editors; ignored.',
@@ -121,6 +138,8 @@ export const DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
   'services[].notifications.emails': 'Email addresses subscribed to incident notifications.',
   'services[].notifications.httpsEndpoints':
     'HTTPS endpoints subscribed to incident notifications (SNS https protocol).',
+
+  ...FLEET_DESCRIPTIONS,
 };
 
 /**

@@ -13,13 +13,15 @@
 // JSON Schema's descriptions and formats live in schema-docs.ts, out of the function bundles.
 import * as z from 'zod/mini';
 import { DEFAULTS } from './defaults.ts';
+import { fleetSchema } from './schema/fleet.ts';
 import { checkUniqueNames, hasIssuesAt, isRecord, maxItems, strict, whenObject } from './schema/helpers.ts';
-import { ALB_ARN } from './schema/leaves.ts';
+import { ALB_ARN, REGION } from './schema/leaves.ts';
 import { scheduleSchema } from './schema/schedule.ts';
 import { serviceSchema } from './schema/service.ts';
 import './zod-english.ts';
 
 export { suggestKey } from '../suggest.ts';
+export type { FleetConfig, ProfileConfig } from './schema/fleet.ts';
 export type { NotificationsConfig } from './schema/notifications.ts';
 export {
   type ExpectConfig,
@@ -33,7 +35,6 @@ export type { ScheduleConfig } from './schema/schedule.ts';
 export type { ServiceConfig } from './schema/service.ts';
 export type { ThresholdsConfig } from './schema/thresholds.ts';
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** The schema of `lbguard.config.yaml` (and `.json`). Parse through `parseConfig` for readable issues. */
@@ -48,14 +49,21 @@ export const configSchema = strict({
     z.string().check(z.regex(TABLE_NAME, 'must be 3–255 letters, digits, _ - or . (a DynamoDB table name)')),
   ),
   schedule: z.prefault(scheduleSchema, {}),
+  // Empty (`services: []`) only with a fleet section, whose tagged load balancers are then the
+  // services (checked below, where the fleet section is in sight).
   services: z
     .array(serviceSchema)
-    .check(
-      z.minLength(1, 'must list at least one service; see lbguard.config.example.yaml'),
-      maxItems('services', 'services', 'guard the others from a second lbguard deployment'),
-    ),
+    .check(maxItems('services', 'services', 'guard the others from a second lbguard deployment')),
+  fleet: z.optional(fleetSchema),
 }).check(
   z.superRefine((config, ctx) => {
+    if (Array.isArray(config.services) && config.services.length === 0 && config.fleet === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services'],
+        message: 'must list at least one service (or add a fleet section); see lbguard.config.example.yaml',
+      });
+    }
     checkUniqueNames(config.services, 'services', ctx);
     if (config.region === undefined || hasIssuesAt(ctx, 'region') || !Array.isArray(config.services)) return;
     config.services.forEach((service: unknown, index) => {

@@ -12,6 +12,8 @@ import { orSecretReference } from './secret-refs.ts';
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** RFC 9110 `token`: what an HTTP header name may contain. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An AWS region name, like eu-west-1 or us-gov-west-1. */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const SINGLE_LINE = /^[^\r\n]*$/;
 const ARN_HEAD = String.raw`arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}`;
 export const ALB_ARN = new RegExp(`^${ARN_HEAD}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`);
