@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { AssetHashType } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import { smithyFallbacksPlugin } from './sdk-fallbacks.ts';
 import { sdkTrimPlugin } from './sdk-trim.ts';
 
@@ -66,6 +66,36 @@ export const NO_JMESPATH_MODULE = path.resolve(
   'bundle-shims',
   'no-jmespath.ts',
 );
+
+/** The config's fleet section schema, which only the CLI parses (the construct leaves the section out). */
+export const FLEET_SCHEMA_MODULE = /[\\/]lib[\\/]config[\\/]schema[\\/]fleet\.ts$/;
+
+/** What the bundles carry in its place: a schema that refuses any fleet section, saying why. */
+export const NO_FLEET_SCHEMA_MODULE = path.resolve(
+  import.meta.dirname,
+  '..',
+  'lambdas',
+  'bundle-shims',
+  'no-fleet-schema.ts',
+);
+
+/**
+ * Bundled mode only: `lib/config/schema/fleet.ts` → `NO_FLEET_SCHEMA_MODULE`. The section's profiles
+ * hold whole service sections, ~1.5 KiB of each bundle for a section no function receives
+ * (`runtimeConfigFor` in infra/services.ts strips it). A relative import, so a plugin, not an alias.
+ */
+export function noFleetSchemaPlugin(): Plugin {
+  return {
+    name: 'lbguard-no-fleet-schema',
+    setup(build) {
+      build.onResolve({ filter: /[\\/]fleet\.ts$/ }, (args) =>
+        FLEET_SCHEMA_MODULE.test(path.resolve(args.resolveDir, args.path))
+          ? { path: NO_FLEET_SCHEMA_MODULE }
+          : undefined,
+      );
+    },
+  };
+}
 
 /** The esbuild options every function is bundled with, as plain data both consumers translate. */
 export interface FunctionBundling {
@@ -150,7 +180,7 @@ export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
     mainFields: [...b.mainFields],
     external: [...b.external],
     alias: { ...b.alias },
-    plugins: b.trimSdk ? [sdkTrimPlugin(), smithyFallbacksPlugin()] : [],
+    plugins: b.trimSdk ? [sdkTrimPlugin(), smithyFallbacksPlugin(), noFleetSchemaPlugin()] : [],
   };
 }
 

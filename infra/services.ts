@@ -37,6 +37,13 @@ export function resolveServices(
   config: LbGuardConfig,
   overrides: Readonly<Record<string, GuardedServiceResources>>,
 ): ResolvedService[] {
+  if (config.services.length === 0) {
+    // A fleet-only config drives the CLI's fan-out commands; a deployment guards listed services.
+    throw new Error(
+      'lbguard: services is empty: a deployment guards the services it lists; list at least one ' +
+        '(the fleet section alone drives `lbguard status --fleet` and `lbguard lint --org`, see docs/fleet.md)',
+    );
+  }
   const known = new Set(config.services.map((s) => s.name));
   for (const name of Object.keys(overrides)) {
     if (!known.has(name)) {
@@ -59,13 +66,16 @@ export function resolveServices(
 /**
  * The config the functions receive: each service's `loadBalancerArn` follows a load balancer
  * given in the same app (a token until deployment), so the runtime watches what was deployed.
+ * The fleet section stays out: only the CLI reads it, the bundles carry no schema for it
+ * (infra/bundling.ts), and it would spend the functions' 4 KB environment.
  */
 export function runtimeConfigFor(
   config: LbGuardConfig,
   overrides: Readonly<Record<string, GuardedServiceResources>>,
 ): LbGuardConfig {
+  const { fleet: _cliOnly, ...functionsConfig } = config;
   return {
-    ...config,
+    ...functionsConfig,
     services: config.services.map((s) =>
       overrides[s.name]?.loadBalancer === undefined
         ? s

@@ -40,6 +40,7 @@ import {
   eventStreamSerdeProvider,
   NO_EVENT_STREAMS_MESSAGE,
 } from '../../../lambdas/bundle-shims/no-event-streams.ts';
+import { NO_FLEET_MESSAGE } from '../../../lambdas/bundle-shims/no-fleet-schema.ts';
 import { getInstanceMetadataRegion } from '../../../lambdas/bundle-shims/no-imds-region.ts';
 import {
   NO_JMESPATH_MESSAGE,
@@ -233,6 +234,15 @@ describe.each(FUNCTIONS)('the deployed %s bundle', (fn) => {
     expect(Object.values(DESCRIPTIONS).filter((description) => built_.text.includes(description))).toEqual(
       [],
     );
+  });
+
+  it("carries no schema for the fleet section, which the construct leaves out of the functions' config", () => {
+    const b = built.get(fn);
+    if (b === undefined) throw new Error(`${fn} was not bundled`);
+    expect(b.inputs).toContain('lib/config/schema.ts');
+    expect(b.inputs).not.toContain('lib/config/schema/fleet.ts');
+    expect(b.inputs).toContain('lambdas/bundle-shims/no-fleet-schema.ts');
+    expect(b.text).toContain(NO_FLEET_MESSAGE);
   });
 
   it('carries no DynamoDB document client: the state store marshals with util-dynamodb itself', () => {
