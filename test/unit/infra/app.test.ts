@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { lbguardFunctionCode, PREBUILT_BUNDLES_DIR } from '../../../infra/bundling.ts';
 import { loadConfigFile, resolveConfigPath } from '../../../infra/config-file.ts';
 import {
   EnvironmentTooLargeError,
@@ -317,6 +318,21 @@ describe('stackEnvironmentFor', () => {
       ok: false,
       message: expect.stringContaining('deploy one lbguard per account and region'),
     });
+  });
+});
+
+describe("where the functions' code comes from", () => {
+  it('in a clone, never from a dist/ that npm pack left behind: prebuilt bundles live only in the package', () => {
+    expect(PREBUILT_BUNDLES_DIR).toBe(path.join(REPO, 'lambda-bundles'));
+    expect(existsSync(PREBUILT_BUNDLES_DIR)).toBe(false);
+  });
+
+  it('names both places it looked when a lambdasDir holds no handler to bundle', () => {
+    const dir = tempDir();
+    expect(() => lbguardFunctionCode('inspect', dir)).toThrow(
+      `nor sources to bundle (${path.join(dir, 'inspect', 'handler.ts')})`,
+    );
+    expect(() => lbguardFunctionCode('inspect', dir)).toThrow('neither a prebuilt bundle');
   });
 });
 
