@@ -263,6 +263,16 @@ describe('the packed lbguard installed into a fresh CDK app', () => {
     });
   });
 
+  it('loads from a CommonJS app too (cdk init without "type": "module"), through require of ESM', () => {
+    const required = run(
+      process.execPath,
+      ['-e', "const m = require('lbguard/cdk'); console.log(typeof m.LbGuard, typeof m.LbGuardLintPlugin)"],
+      appDir,
+    );
+    expect(required.status, required.stderr).toBe(0);
+    expect(required.stdout.trim()).toBe('function function');
+  });
+
   describe('the lbguard bin', () => {
     it('prints its help from the installed package', () => {
       const help = run('npx', ['--no-install', 'lbguard', '--help'], appDir);

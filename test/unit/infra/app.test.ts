@@ -1,6 +1,6 @@
 // The CDK app's front door (config file → stack) and the pure helpers the construct is built on.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Lazy, Stack, Validations } from 'aws-cdk-lib';
@@ -113,6 +113,13 @@ describe('infra/app.ts with a good config', () => {
     const run = runApp({ LBGUARD_CONFIG: path.join(dir, 'lbguard.config.yaml'), CDK_OUTDIR: outdir });
     expect(run.status, run.stderr).toBe(0);
     expect(existsSync(path.join(outdir, 'LbGuard.template.json'))).toBe(true);
+    const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const template = JSON.parse(readFileSync(path.join(outdir, 'LbGuard.template.json'), 'utf8')) as {
+      Description?: string;
+    };
+    expect(template.Description?.slice(0, `lbguard ${version}: `.length)).toBe(`lbguard ${version}: `);
     const manifest = JSON.parse(
       spawnSync('cat', [path.join(outdir, 'manifest.json')], { encoding: 'utf8' }).stdout,
     ) as { artifacts: Record<string, { environment?: string }> };
