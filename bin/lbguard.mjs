@@ -47,11 +47,23 @@ if (major < 22) {
 }
 // --- end of Node version / provisioning ------------------------------------------------------
 
-const { register } = await import('tsx/esm/api');
-// The project's own tsconfig, whatever directory the operator runs from.
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-const { main } = await import('../cli/main.ts');
-const { processIo } = await import('../cli/io.ts');
+// A clone runs the TypeScript sources through tsx, even when `npm pack` left a dist/ behind, so an
+// edit is never shadowed by a stale build; an installed package carries no sources and runs the
+// JavaScript compiled at pack time (dist/), with no TypeScript loader at all.
+const { existsSync } = await import('node:fs');
+const sources = new URL('../cli/main.ts', import.meta.url);
+let main;
+let processIo;
+if (existsSync(fileURLToPath(sources))) {
+  const { register } = await import('tsx/esm/api');
+  // The project's own tsconfig, whatever directory the operator runs from.
+  register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+  ({ main } = await import(sources.href));
+  ({ processIo } = await import(new URL('../cli/io.ts', import.meta.url).href));
+} else {
+  ({ main } = await import(new URL('../dist/cli/main.js', import.meta.url).href));
+  ({ processIo } = await import(new URL('../dist/cli/io.js', import.meta.url).href));
+}
 
 let user = 'unknown';
 try {

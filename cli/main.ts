@@ -1,3 +1,4 @@
+import { LBGUARD_VERSION } from '../infra/package-version.ts';
 import {
   COMMANDS as COMMAND_NAMES,
   type CommandName,
@@ -27,7 +28,8 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<Command>>> = {
   drill: async () => (await import('./commands/drill.ts')).drill,
 };
 
-export const VERSION = '0.1.0';
+/** package.json's version (one number for the CLI, the lint plugin and the stack). */
+export const VERSION = LBGUARD_VERSION;
 
 /** Prints one command's outcome: the JSON document, or the human text, never both. */
 function emit(io: CliIo, json: boolean, result: CommandResult): void {

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from './config-file.ts';
 import type { LbGuardTrailMode } from './lbguard-construct.ts';
 import { LbGuardStack, stackEnvironmentFor } from './lbguard-stack.ts';
+import { LBGUARD_VERSION } from './package-version.ts';
 
 const app = new App();
 
@@ -41,7 +42,7 @@ if (trail !== undefined && trail !== 'existing' && trail !== 'create') {
 const verifyAfterDeploy = app.node.tryGetContext('lbguard:verifyAfterDeploy') as unknown;
 
 new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | undefined) ?? 'LbGuard', {
-  description: 'lbguard: keeps an Application Load Balancer serving when its own configuration breaks',
+  description: `lbguard ${LBGUARD_VERSION}: keeps an Application Load Balancer serving when its own configuration breaks`,
   env: { account: env.account, region: env.region },
   config: loaded.config,
   trail: (trail as LbGuardTrailMode | undefined) ?? 'existing',

@@ -3,6 +3,7 @@
 // that what is measured and tested is what deploys. Each choice below was measured with
 // interleaved fresh-process imports; bench/footprint.ts holds the figures.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AssetHashType } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -186,6 +187,42 @@ export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
 
 /** The script that bundles one function in a child process (esbuild plugins need its async API). */
 export const BUNDLE_SCRIPT = path.resolve(import.meta.dirname, 'bundle-function.ts');
+
+/** lbguard's functions, each deployed from `lambdas/<name>/handler.ts`. */
+export const FUNCTION_NAMES = ['probe', 'inspect', 'remediate'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The handlers' sources in a clone; an installed package does not carry them. */
+export const SOURCE_LAMBDAS_DIR = path.resolve(import.meta.dirname, '..', 'lambdas');
+
+/**
+ * Where an installed package keeps the bundles built once at pack time (scripts/build-package.ts):
+ * `dist/lambda-bundles/<name>/index.js`, beside the compiled `dist/infra/`. Seen from the sources
+ * of a clone this is `lambda-bundles/` at the repository root, which nothing creates, so a clone
+ * always deploys what its sources say, never a build left behind by `npm pack`.
+ */
+export const PREBUILT_BUNDLES_DIR = path.resolve(import.meta.dirname, '..', 'lambda-bundles');
+
+/**
+ * The code of one lbguard function: its prebuilt bundle when the package carries one (a consumer
+ * then needs neither esbuild nor tsx), else bundled at synth from `<lambdasDir>/<name>/handler.ts`,
+ * which only a clone of the repository can do.
+ */
+export function lbguardFunctionCode(name: FunctionName, lambdasDir?: string): lambda.Code {
+  const prebuilt = path.join(PREBUILT_BUNDLES_DIR, name);
+  if (lambdasDir === undefined && existsSync(path.join(prebuilt, BUNDLE_FILE))) {
+    return lambda.Code.fromAsset(prebuilt);
+  }
+  const entry = path.join(lambdasDir ?? SOURCE_LAMBDAS_DIR, name, 'handler.ts');
+  if (!existsSync(entry) || !existsSync(BUNDLE_SCRIPT)) {
+    throw new Error(
+      `lbguard: no code for the ${name} function: neither a prebuilt bundle (${path.join(prebuilt, BUNDLE_FILE)}) ` +
+        `nor sources to bundle (${entry}). An installed lbguard carries the bundles: reinstall it; ` +
+        '`lambdasDir` (bundling from sources) works only in a clone of the lbguard repository.',
+    );
+  }
+  return functionCode(entry);
+}
 
 /**
  * A function's code: its handler bundled locally by `bundle-function.ts` with `esbuildOptions`, so the

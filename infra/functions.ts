@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LbGuardConfig } from '../lib/config/index.ts';
-import { functionCode } from './bundling.ts';
+import { lbguardFunctionCode } from './bundling.ts';
 import { LBGUARD_NAMESPACE } from './metrics.ts';
 import type { LbGuardState } from './state.ts';
 
@@ -59,8 +57,11 @@ export interface LbGuardFunctionsOptions extends FunctionLogging {
   /** The runtime config: the one every function receives as `LBGUARD_CONFIG`. */
   readonly config: LbGuardConfig;
   readonly state: LbGuardState;
-  /** Directory holding `<function>/handler.ts` for each function. */
-  readonly lambdasDir: string;
+  /**
+   * Directory holding `<function>/handler.ts` for each function, bundled at synth; undefined: the
+   * package's prebuilt bundles, or this repository's `lambdas/` in a clone.
+   */
+  readonly lambdasDir: string | undefined;
   readonly probeMemorySize: number;
 }
 
@@ -88,7 +89,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
 
   const probe = createFunction(scope, 'Probe', {
     ...common,
-    entry: path.join(lambdasDir, 'probe', 'handler.ts'),
+    code: lbguardFunctionCode('probe', lambdasDir),
     description: 'lbguard probe: synthetic journeys against each guarded service, looping within the minute',
     memorySize: options.probeMemorySize,
     // The loop runs for probeLoopSeconds; the margin covers the last probe's own timeout.
@@ -100,7 +101,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
   });
   const remediate = createFunction(scope, 'Remediate', {
     ...common,
-    entry: path.join(lambdasDir, 'remediate', 'handler.ts'),
+    code: lbguardFunctionCode('remediate', lambdasDir),
     description: 'lbguard remediate: lock, re-check, apply the plan, verify',
     memorySize: 256,
     // Verification waits in-process for targets to pass health checks (DESIGN.md guardrails).
@@ -120,7 +121,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
   });
   const inspect = createFunction(scope, 'Inspect', {
     ...common,
-    entry: path.join(lambdasDir, 'inspect', 'handler.ts'),
+    code: lbguardFunctionCode('inspect', lambdasDir),
     description: 'lbguard inspect: snapshot, drift, skew, diagnosis, incident; hands plans to remediate',
     memorySize: 256,
     timeout: Duration.seconds(90),
@@ -166,7 +167,7 @@ export function createLoggingRole(
 }
 
 interface FunctionOptions extends FunctionLogging {
-  readonly entry: string;
+  readonly code: lambda.Code;
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -185,14 +186,11 @@ function createFunction(scope: Construct, id: string, options: FunctionOptions):
   if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
     throw new EnvironmentTooLargeError(id.toLowerCase(), bytes);
   }
-  if (!existsSync(options.entry)) {
-    throw new Error(`lbguard: handler entry not found: ${options.entry}`);
-  }
   const { logGroup, role } = createLoggingRole(scope, id, `lbguard ${id.toLowerCase()} function`, options);
   return new lambda.Function(scope, id, {
     // Shared with bench/footprint.ts and the bundle tests (infra/bundling.ts): the SDK bundled,
     // so the version tested is the version that runs, and it imports faster than the runtime's.
-    code: functionCode(options.entry),
+    code: options.code,
     handler: 'index.handler',
     description: options.description,
     runtime: lambda.Runtime.NODEJS_24_X,

@@ -1,3 +1,14 @@
+// The package's CDK entry point, `lbguard/cdk` (package.json `exports`): the construct, the stand-alone
+// stack, the lint plugin, and the config loaders whose result the construct takes.
+
+export {
+  type ConfigIssue,
+  formatConfigIssues,
+  type LbGuardConfig,
+  type LbGuardConfigInput,
+  loadConfigOrThrow,
+  parseConfig,
+} from '../lib/config/index.ts';
 export { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
 export {
   InvalidLoadBalancerArnError,
@@ -5,6 +16,12 @@ export {
   parseLoadBalancerArn,
   targetGroupFullName,
 } from './arns.ts';
+export {
+  CONFIG_FILE_NAMES,
+  type ConfigLocation,
+  type LoadConfigResult,
+  loadConfigFile,
+} from './config-file.ts';
 export { LbGuardDashboard, type LbGuardDashboardProps } from './dashboard.ts';
 export { ROUTING_CHANGE_EVENT_NAMES, routingChangePattern } from './event-patterns.ts';
 export { EnvironmentTooLargeError, estimateEnvironmentBytes } from './functions.ts';
@@ -15,5 +32,7 @@ export {
   type LbGuardTrailMode,
 } from './lbguard-construct.ts';
 export { LbGuardStack, type LbGuardStackProps, stackEnvironmentFor } from './lbguard-stack.ts';
+export { LbGuardLintPlugin, type LbGuardLintPluginProps, lintTemplate } from './lint-plugin.ts';
 export { LBGUARD_METRICS, LBGUARD_NAMESPACE } from './metrics.ts';
+export { LBGUARD_VERSION } from './package-version.ts';
 export { ELBV2_READ_ACTIONS, remediationWriteStatements } from './permissions.ts';

@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -15,6 +14,7 @@ import { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './al
 import { LbGuardDashboard } from './dashboard.ts';
 import { createFunctions } from './functions.ts';
 import { grantFunctionPermissions } from './grants.ts';
+import { LBGUARD_VERSION } from './package-version.ts';
 import { type GuardedServiceResources, resolveServices, runtimeConfigFor } from './services.ts';
 import { createState } from './state.ts';
 import { createVerifyAfterDeploy } from './verify-after-deploy.ts';
@@ -71,8 +71,9 @@ export interface LbGuardProps {
    */
   readonly alarms?: LbGuardAlarmOptions;
   /**
-   * Directory holding `probe/handler.ts`, `inspect/handler.ts` and `remediate/handler.ts`.
-   * @default - the `lambdas/` directory of this repository
+   * Directory holding `probe/handler.ts`, `inspect/handler.ts` and `remediate/handler.ts`, bundled
+   * at synth (needs esbuild and tsx: a clone of the lbguard repository).
+   * @default - the bundles the installed package carries; in a clone, its `lambdas/` directory
    */
   readonly lambdasDir?: string;
   /**
@@ -88,8 +89,6 @@ export interface LbGuardProps {
    */
   readonly dashboardName?: string;
 }
-
-const DEFAULT_LAMBDAS_DIR = path.resolve(import.meta.dirname, '..', 'lambdas');
 
 /**
  * lbguard in one construct: probe, inspect and remediate functions, their schedules and event
@@ -124,6 +123,9 @@ export class LbGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: LbGuardProps) {
     super(scope, id);
+    // Which lbguard a deployed stack runs, readable from the template (`aws cloudformation
+    // get-template-summary`) without opening a function's code.
+    Stack.of(this).addMetadata('LbGuard', { version: LBGUARD_VERSION });
     const { config } = props;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logging = { logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy };
@@ -143,7 +145,7 @@ export class LbGuard extends Construct {
       ...logging,
       config: runtimeConfigFor(config, props.services ?? {}),
       state,
-      lambdasDir: props.lambdasDir ?? DEFAULT_LAMBDAS_DIR,
+      lambdasDir: props.lambdasDir,
       probeMemorySize: props.probeMemorySize ?? 128,
     });
     this.probeFunction = functions.probe;

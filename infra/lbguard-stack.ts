@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import { parseLoadBalancerArn } from './arns.ts';
 import { LbGuard, type LbGuardProps } from './lbguard-construct.ts';
+import { LBGUARD_VERSION } from './package-version.ts';
 
 /** Props of the stand-alone lbguard stack: the construct's props plus the stack's own. */
 export interface LbGuardStackProps extends StackProps, LbGuardProps {}
@@ -33,6 +34,10 @@ export class LbGuardStack extends Stack {
       value: this.guard.dashboard.dashboard.dashboardName,
     });
     new CfnOutput(this, 'RemediateFunctionName', { value: remediate });
+    new CfnOutput(this, 'LbGuardVersion', {
+      description: 'The lbguard package this stack was synthesized from',
+      value: LBGUARD_VERSION,
+    });
     new CfnOutput(this, 'RemediationTopicArn', {
       description: 'SNS topic inspect hands remediation requests to (remediate is its only subscriber)',
       value: this.guard.remediationTopic.topicArn,

@@ -35,6 +35,7 @@ import type {
   TargetType,
   UnhealthyStateRouting,
 } from '../lib/types.ts';
+import { LBGUARD_VERSION } from './package-version.ts';
 
 export interface LbGuardLintPluginProps {
   /**
@@ -47,7 +48,7 @@ export interface LbGuardLintPluginProps {
 /** A validation plugin running lbguard's LB linter (rules LBG-L1…) over every synthesized template. */
 export class LbGuardLintPlugin implements IPolicyValidationPlugin {
   readonly name = 'LbGuardLint';
-  readonly version = '0.1.0';
+  readonly version = LBGUARD_VERSION;
   readonly ruleIds = LINT_RULES.map((rule) => rule.id);
   private readonly failOnWarnings: boolean;
 

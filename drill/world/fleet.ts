@@ -72,7 +72,11 @@ interface Slot {
   wake: (() => void) | undefined;
 }
 
-const MAIN = fileURLToPath(new URL('./backend-main.ts', import.meta.url));
+// Beside this file: the TypeScript source in a clone (Node strips its types), the compiled
+// JavaScript in an installed package (Node strips no types under node_modules).
+const MAIN = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './backend-main.ts' : './backend-main.js', import.meta.url),
+);
 
 /** The backend processes of the world, each playing one EC2 instance. */
 export class BackendFleet {

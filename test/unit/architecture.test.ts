@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_EXTENSIONS = ['.ts', '.mts', '.mjs'];
 /** Tests, dependencies, build output and tool state; dot-directories are skipped as well. */
-const SKIPPED_DIRS = new Set(['node_modules', 'test', 'coverage', 'reports', 'cdk.out', 'drill-out']);
+const SKIPPED_DIRS = new Set(['node_modules', 'test', 'coverage', 'reports', 'cdk.out', 'drill-out', 'dist']);
 const HANDLER = /^lambdas\/[^/]+\/handler\.ts$/;
 const HANDLER_MAX_LINES = 60;
 const FILE_MAX_LINES = 500;

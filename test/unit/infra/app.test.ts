@@ -1,6 +1,6 @@
 // The CDK app's front door (config file → stack) and the pure helpers the construct is built on.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Lazy, Stack, Validations } from 'aws-cdk-lib';
@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { lbguardFunctionCode, PREBUILT_BUNDLES_DIR } from '../../../infra/bundling.ts';
 import { loadConfigFile, resolveConfigPath } from '../../../infra/config-file.ts';
 import {
   EnvironmentTooLargeError,
@@ -112,6 +113,13 @@ describe('infra/app.ts with a good config', () => {
     const run = runApp({ LBGUARD_CONFIG: path.join(dir, 'lbguard.config.yaml'), CDK_OUTDIR: outdir });
     expect(run.status, run.stderr).toBe(0);
     expect(existsSync(path.join(outdir, 'LbGuard.template.json'))).toBe(true);
+    const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const template = JSON.parse(readFileSync(path.join(outdir, 'LbGuard.template.json'), 'utf8')) as {
+      Description?: string;
+    };
+    expect(template.Description?.slice(0, `lbguard ${version}: `.length)).toBe(`lbguard ${version}: `);
     const manifest = JSON.parse(
       spawnSync('cat', [path.join(outdir, 'manifest.json')], { encoding: 'utf8' }).stdout,
     ) as { artifacts: Record<string, { environment?: string }> };
@@ -317,6 +325,21 @@ describe('stackEnvironmentFor', () => {
       ok: false,
       message: expect.stringContaining('deploy one lbguard per account and region'),
     });
+  });
+});
+
+describe("where the functions' code comes from", () => {
+  it('in a clone, never from a dist/ that npm pack left behind: prebuilt bundles live only in the package', () => {
+    expect(PREBUILT_BUNDLES_DIR).toBe(path.join(REPO, 'lambda-bundles'));
+    expect(existsSync(PREBUILT_BUNDLES_DIR)).toBe(false);
+  });
+
+  it('names both places it looked when a lambdasDir holds no handler to bundle', () => {
+    const dir = tempDir();
+    expect(() => lbguardFunctionCode('inspect', dir)).toThrow(
+      `nor sources to bundle (${path.join(dir, 'inspect', 'handler.ts')})`,
+    );
+    expect(() => lbguardFunctionCode('inspect', dir)).toThrow('neither a prebuilt bundle');
   });
 });
 

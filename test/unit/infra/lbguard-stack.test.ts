@@ -1,5 +1,7 @@
 // The stand-alone stack guarding an imported load balancer (by ARN from the config), asserted
 // on the synthesized template. Synthesized once: bundling three functions takes seconds.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LbGuardStack } from '../../../infra/index.ts';
@@ -48,6 +50,14 @@ describe('LbGuardStack guarding an imported load balancer', () => {
   it('passes cdk-nag AwsSolutionsChecks with no unacknowledged finding', () => {
     const violations = synth.report.pluginReports.flatMap((r) => r.violations ?? []);
     expect(violations).toEqual([]);
+  });
+
+  it("reports the package.json version it was synthesized from, as an output and in the template's metadata", () => {
+    const pkg = path.resolve(import.meta.dirname, '..', '..', '..', 'package.json');
+    const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    synth.template.hasOutput('LbGuardVersion', { Value: version });
+    expect((synth.json as { Metadata?: unknown }).Metadata).toEqual({ LbGuard: { version } });
   });
 
   it('runs all three functions on Node 24, arm64, bundled as ESM, with log groups that expire', () => {
