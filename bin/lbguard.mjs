@@ -50,7 +50,6 @@ if (major < 22) {
 // A clone runs the TypeScript sources through tsx, even when `npm pack` left a dist/ behind, so an
 // edit is never shadowed by a stale build; an installed package carries no sources and runs the
 // JavaScript compiled at pack time (dist/), with no TypeScript loader at all.
-const { existsSync } = await import('node:fs');
 const sources = new URL('../cli/main.ts', import.meta.url);
 let main;
 let processIo;
