@@ -7,6 +7,7 @@ import {
   MARKER_LABELS,
   renderChart,
   renderSideBySide,
+  textWidth,
 } from '../../drill/chart.ts';
 import type { ResponseRecord } from '../../drill/world/loadgen.ts';
 
@@ -264,7 +265,7 @@ describe('marker labels at random times', () => {
     );
   });
 
-  it('layoutLabels keeps each label in bounds and within reach of its marker', () => {
+  it('layoutLabels keeps the labels of a row apart, in marker order, inside the bounds', () => {
     const request = fc.record({
       x: fc.double({ min: 0, max: 700, noNaN: true }),
       text: fc.constantFrom(...MARKER_LABELS),
@@ -273,12 +274,26 @@ describe('marker labels at random times', () => {
       fc.property(fc.array(request, { maxLength: 25 }), (labels) => {
         const { placed, rows } = layoutLabels(labels, { left: 0, right: 700 });
         expect(placed).toHaveLength(labels.length);
-        expect(rows).toBeLessThanOrEqual(labels.length);
-        placed.forEach((p, i) => {
-          expect(p.row).toBeLessThan(rows);
-          // A lone label sits over its marker, unless the edge pushes it.
-          if (labels.length === 1) expect(Math.abs(p.x - (labels[i]?.x ?? 0))).toBeLessThanOrEqual(70);
-        });
+        expect(rows).toBe(labels.length === 0 ? 0 : Math.max(...placed.map((p) => p.row)) + 1);
+        for (let row = 0; row < rows; row++) {
+          const inRow = placed
+            .map((p, i) => ({ ...p, marker: labels[i]?.x ?? 0, width: textWidth(labels[i]?.text ?? '') }))
+            .filter((p) => p.row === row)
+            .sort((a, b) => a.marker - b.marker);
+          inRow.forEach((p, j) => {
+            expect(p.x - p.width / 2).toBeGreaterThanOrEqual(-1e-9);
+            expect(p.x + p.width / 2).toBeLessThanOrEqual(700 + 1e-9);
+            const next = inRow[j + 1];
+            if (next !== undefined)
+              expect(p.x + p.width / 2 + 4).toBeLessThanOrEqual(next.x - next.width / 2 + 1e-9);
+          });
+        }
+        // A label with the row to itself sits over its marker unless an edge pushes it.
+        if (labels.length === 1) {
+          const only = labels[0] ?? { x: 0, text: '' };
+          const half = textWidth(only.text) / 2;
+          expect(placed[0]?.x).toBeCloseTo(Math.min(700 - half, Math.max(half, only.x)));
+        }
       }),
     );
   });

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../lib/incident.ts';
+import {
+  type Incident,
+  type IncidentEvent,
+  startIncident,
+  type TransitionContext,
+  transition,
+} from '../../lib/incident.ts';
 import { renderPostmortem } from '../../lib/postmortem.ts';
+import type { Diagnosis } from '../../lib/types.ts';
 
 // The seed drill's postmortem on one printed page without losing a fact. The fixture is the seed
 // outage's real incident (drill-out/seed-outage-trace.json of a seed drill, with the
@@ -104,6 +112,109 @@ describe.each([
     );
     expect(summaryLines[1]).toMatch(
       /^- \*\*Marks\*\*: detected 03:24:06 UTC \(\+16 s\) · remediated 03:24:34 UTC \(\+44 s\) · .*verified 03:25:27 UTC \(\+1 min 36 s\)$/,
+    );
+  });
+});
+
+describe('any incident history', () => {
+  const T0 = Date.parse('2025-02-25T14:00:00.000Z');
+  const ctx: TransitionContext = {
+    policy: {
+      mode: 'auto',
+      cooldownSeconds: 60,
+      maxPerHour: 3,
+      maxSteps: 10,
+      allowCreateRule: false,
+      verifyDeadlineSeconds: 180,
+    },
+    thresholds: {
+      skew: { minSamples: 100, falsePositiveRate: 0.001, minEffectSize: 0.2 },
+      errorRate: 0.05,
+      consecutiveBreaches: 2,
+      soakSeconds: 600,
+    },
+  };
+  // Small pools, so that lines recur across entries, diagnoses and plans as they do in real incidents.
+  const line = fc.constantFrom(
+    'probe a failed',
+    'probe b failed',
+    'weights 50/50 → 100/0',
+    'targets: 1 healthy',
+    'routing matches',
+  );
+  const lines = fc.uniqueArray(line, { maxLength: 4 });
+  const steps = fc.uniqueArray(
+    fc.constantFrom('RegisterTargets web-a', 'RegisterTargets web-b', 'ModifyListener 50/50'),
+    {
+      maxLength: 3,
+    },
+  );
+  const plan = fc.constantFrom('p1', 'p2');
+  const diagnosis: fc.Arbitrary<Diagnosis> = fc
+    .record({
+      cause: fc.oneof(
+        { arbitrary: fc.constant('routing-skew' as const), weight: 4 },
+        fc.constantFrom('backend-errors-balanced' as const, 'healthy' as const),
+      ),
+      evidence: lines,
+      summary: fc.constantFrom('skew after ModifyListener', 'backend errors'),
+    })
+    .map((d) => ({
+      ...d,
+      lbFault: d.cause === 'routing-skew',
+      remediable: d.cause === 'routing-skew',
+      severity: 'critical',
+      drift: [],
+    }));
+  // Times are set in order when the events are played.
+  const event: fc.Arbitrary<IncidentEvent> = fc.oneof(
+    {
+      arbitrary: fc
+        .record({ diagnosis, planHash: plan, planSteps: steps })
+        .map((o) => ({ type: 'observed' as const, at: '', ...o })),
+      weight: 3,
+    },
+    plan.map((planHash) => ({ type: 'remediation-started' as const, at: '', planHash })),
+    steps.map((applied) => ({ type: 'remediation-applied' as const, at: '', steps: applied })),
+    fc
+      .tuple(fc.constantFrom('verified' as const, 'verification-failed' as const), lines)
+      .map(([type, evidence]) => ({ type, at: '', evidence })),
+    lines.map((deferred) => ({
+      type: 'remediation-deferred' as const,
+      at: '',
+      owners: ['stack-a'],
+      lines: deferred,
+    })),
+  );
+
+  const play = (events: readonly IncidentEvent[]): Incident =>
+    events.reduce(
+      (incident, e, i) =>
+        transition(incident, { ...e, at: new Date(T0 + (i + 1) * 61_000).toISOString() }, ctx).incident,
+      startIncident('shop', new Date(T0).toISOString()),
+    );
+
+  it('prints every evidence line of its timeline and diagnosis exactly once, and every entry', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 12 }), (events) => {
+        const incident = play(events);
+        const md = renderPostmortem(incident);
+        const bullets = bulletsOf(md);
+        const facts = new Set([
+          ...incident.timeline.flatMap((e) => e.evidence),
+          ...(incident.diagnosis?.evidence ?? []),
+        ]);
+        for (const fact of facts)
+          expect(
+            bullets.filter((b) => b === fact),
+            fact,
+          ).toHaveLength(1);
+        expect(new Set(bullets).size).toBe(bullets.length);
+        expect(entriesOf(md).map((e) => e.move)).toEqual(
+          incident.timeline.map((e) => (e.from === e.to ? e.to : `${e.from} → ${e.to}`)),
+        );
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -32,6 +32,12 @@ function ctxOf(mode: RemediationPolicy['mode'] = 'auto'): TransitionContext {
   };
 }
 
+const firstChange = {
+  at: '2025-02-25T14:01:50.000Z',
+  eventName: 'ModifyListener',
+  principal: 'role deploy-pipeline',
+};
+
 const outageDiagnosis: Diagnosis = {
   cause: 'routing-skew',
   lbFault: true,
@@ -45,11 +51,7 @@ const outageDiagnosis: Diagnosis = {
     'probe checkout: 7 of 10 failed, last: status 503 not in [200]',
   ],
   drift: [],
-  firstChange: {
-    at: '2025-02-25T14:01:50.000Z',
-    eventName: 'ModifyListener',
-    principal: 'role deploy-pipeline',
-  },
+  firstChange,
 };
 
 function diag(cause: RootCause, lbFault: boolean): Diagnosis {
@@ -144,7 +146,7 @@ describe('renderPostmortem for an outage lbguard restored', () => {
     ['no change is known', { ...outageDiagnosis, firstChange: undefined }],
     [
       'the change is dated after the detection',
-      { ...outageDiagnosis, firstChange: { ...outageDiagnosis.firstChange, at: at(200) } },
+      { ...outageDiagnosis, firstChange: { ...firstChange, at: at(200) } },
     ],
     ['the load balancer was not the cause', { ...outageDiagnosis, lbFault: false }],
   ] as const)('starts the duration at the first detection when %s', (_, diagnosis) => {
@@ -343,7 +345,7 @@ describe('renderPostmortem formatting', () => {
       {
         type: 'observed',
         at: t(30),
-        diagnosis: { ...outageDiagnosis, firstChange: { ...outageDiagnosis.firstChange, at: t(10) } },
+        diagnosis: { ...outageDiagnosis, firstChange: { ...firstChange, at: t(10) } },
       },
       ctx,
     ).incident;
