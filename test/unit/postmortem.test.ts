@@ -268,6 +268,35 @@ describe('renderPostmortem resolutions', () => {
     );
   });
 
+  it('gives the cause verification found once, in the summary, and the escalation without it', () => {
+    const dataPlane: Diagnosis = {
+      ...diag('data-plane-not-following', true),
+      summary: 'The data plane is not following the configuration',
+      evidence: ['observed shares still 100/0 past the deadline'],
+    };
+    const incident = play([
+      ...restored.slice(0, 5),
+      {
+        type: 'verification-failed',
+        at: at(500),
+        evidence: ['probe checkout: 10 of 10 failed'],
+        diagnosis: dataPlane,
+      },
+    ]);
+    const md = renderPostmortem(incident);
+    expect(md.split(dataPlane.summary)).toHaveLength(2);
+    expect(md).toContain('escalated because verification failed after remediation. Applied:');
+    expect(section(md, 'Timeline')).toContain(
+      'Escalated: verification failed after remediation _(verifying → escalated)_',
+    );
+    // The first diagnosis's evidence is no longer the root cause's: the timeline keeps it, once.
+    expect(section(md, 'Timeline').split(`  - ${outageDiagnosis.evidence[0]}\n`)).toHaveLength(2);
+    const { diagnosis: _none, ...undiagnosed } = incident;
+    expect(renderPostmortem(undiagnosed)).toContain(
+      `escalated because verification failed after remediation: ${dataPlane.summary}. Applied:`,
+    );
+  });
+
   it('lists the applied steps of a restore that failed verification', () => {
     const incident = play([
       ...restored.slice(0, 5),
@@ -431,6 +460,9 @@ describe('renderPostmortem corrective measures by root cause', () => {
     ['backend-errors-balanced', false, 'Investigate the backend dependency'],
     ['unknown', false, 'Extend probes and served-by sampling'],
     ['healthy', false, 'None required: no fault was found.'],
+    ['lb-protecting', false, 'Alarm on AnomalousHostCount and MitigatedHostCount'],
+    ['data-plane-not-following', true, 'Gate deployments on observed traffic (lbguard verify --wait)'],
+    ['state-integrity', false, "Restrict who can write lbguard's state table"],
   ];
 
   it.each(cases)('suggests measures for %s', (cause, lbFault, measure) => {
