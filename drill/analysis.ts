@@ -78,6 +78,11 @@ export function realMsOfAws(run: Pick<ScenarioRun, 'clock'>, iso: string): numbe
   return run.clock.realStartMs + (Date.parse(iso) - run.clock.awsStartMs) / run.clock.factor;
 }
 
+/** The AWS-time ISO stamp of a wall-clock epoch ms: the inverse of `realMsOfAws`. */
+export function awsIsoOfReal(run: Pick<ScenarioRun, 'clock'>, realMs: number): string {
+  return new Date(run.clock.awsStartMs + (realMs - run.clock.realStartMs) * run.clock.factor).toISOString();
+}
+
 interface Bucket {
   readonly start: RelMs;
   readonly requests: number;

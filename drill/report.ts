@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderPostmortem } from '../lib/postmortem.ts';
+import { type PostmortemOptions, renderPostmortem } from '../lib/postmortem.ts';
 import {
   awsEquivalent,
+  awsIsoOfReal,
   type Check,
-  isFailure,
   measureTargets,
   percent,
   type RelMs,
@@ -13,6 +13,7 @@ import {
   type TargetFigures,
 } from './analysis.ts';
 import { detectionRatio } from './baseline-alarm.ts';
+import { renderChart, renderSideBySide } from './chart.ts';
 import type { ScenarioRun } from './run-types.ts';
 import type { Scenario } from './scenarios/types.ts';
 import { REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS } from './world/clock.ts';
@@ -20,7 +21,8 @@ import { REAL_CLOCK_CLOUDTRAIL_DELAY_SECONDS } from './world/clock.ts';
 // The drill's outputs: report.md (every scenario: timeline, MTTD/MTTR, root cause with evidence,
 // ELBv2 writes, guarded vs unguarded), postmortem.md (lbguard's own incident, as lbguard drafts
 // it), one SVG chart per run (per-target request rate over time with the timeline's markers,
-// hand-written SVG), and the summary table printed on stdout.
+// chart.ts) and one of the guarded and unguarded runs side by side, and the summary table
+// printed on stdout.
 
 export interface AnalysedRun {
   readonly run: ScenarioRun;
@@ -294,115 +296,6 @@ export function renderReport(
   return `${lines.join('\n')}\n`;
 }
 
-const PALETTE = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#bcbd22', '#e377c2', '#7f7f7f'];
-const MARKER_COLOURS: Readonly<Record<string, string>> = {
-  'fault injected': '#000000',
-  change: '#555555',
-  detected: '#ff7f0e',
-  diagnosed: '#d62728',
-  remediated: '#1f77b4',
-  verified: '#2ca02c',
-  escalated: '#9467bd',
-  'customers recovered': '#2ca02c',
-  '5xx alarm': '#e377c2',
-};
-
-function escapeXml(s: string): string {
-  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-}
-
-/**
- * Per-target request rate (req/s in 500 ms buckets) and the customers' failure rate over time,
- * with a vertical marker per timeline moment. Hand-written SVG: no dependency, opens anywhere.
- */
-export function renderChart(run: ScenarioRun, analysis: RunAnalysis, title: string): string {
-  const width = 960;
-  const height = 420;
-  const m = { left: 56, right: 200, top: 60, bottom: 44 };
-  const plotW = width - m.left - m.right;
-  const plotH = height - m.top - m.bottom;
-  const bucket = 500;
-  const from = Math.max(run.loadStartedAt, run.faultAt - 4_000) - run.faultAt;
-  const to = run.endedAt - run.faultAt;
-  const n = Math.max(1, Math.floor((to - from) / bucket));
-  const targets = Object.keys(run.targets);
-  const series = new Map<string, number[]>(targets.map((t) => [t, new Array<number>(n).fill(0)]));
-  const failures = new Array<number>(n).fill(0);
-  for (const r of run.records) {
-    const i = Math.floor((r.at - run.faultAt - from) / bucket);
-    if (i < 0 || i >= n) continue;
-    if (isFailure(r)) failures[i] = (failures[i] ?? 0) + 1;
-    else if (r.servedBy !== undefined) {
-      const s = series.get(r.servedBy);
-      if (s !== undefined) s[i] = (s[i] ?? 0) + 1;
-    }
-  }
-  const perSecond = 1000 / bucket;
-  const all = [...series.values(), failures].flat().map((v) => v * perSecond);
-  const yMax = Math.max(10, Math.ceil(Math.max(...all) / 25) * 25);
-  const x = (rel: number) => m.left + ((rel - from) / (to - from)) * plotW;
-  const y = (v: number) => m.top + plotH - (v / yMax) * plotH;
-  const path = (values: readonly number[]) =>
-    values
-      .map(
-        (v, i) =>
-          `${i === 0 ? 'M' : 'L'}${x(from + (i + 0.5) * bucket).toFixed(1)},${y(v * perSecond).toFixed(1)}`,
-      )
-      .join(' ');
-
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${m.left}" y="20" font-size="14" font-weight="600">${escapeXml(title)}</text>`,
-    `<text x="${m.left}" y="36" fill="#555">requests per second served by each target, and failed customer requests (red), 500 ms buckets; t = 0 at the fault</text>`,
-  ];
-  for (let v = 0; v <= yMax; v += yMax / 5) {
-    parts.push(
-      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#eee"/>`,
-      `<text x="${m.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${Math.round(v)}</text>`,
-    );
-  }
-  const step = (to - from) / 1000 > 40 ? 10_000 : (to - from) / 1000 > 16 ? 5_000 : 2_000;
-  for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
-    parts.push(
-      `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${m.top + plotH}" y2="${m.top + plotH + 4}" stroke="#555"/>`,
-      `<text x="${x(t).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" fill="#555">${t / 1000}s</text>`,
-    );
-  }
-  parts.push(
-    `<text x="${m.left + plotW / 2}" y="${height - 8}" text-anchor="middle" fill="#555">drill seconds since the fault (1 s = ${run.clock.factor} AWS s)</text>`,
-    `<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
-  );
-  const markers = analysis.timeline.filter(
-    (t) => MARKER_COLOURS[t.label] !== undefined && t.at >= from && t.at <= to,
-  );
-  markers.forEach((mk, i) => {
-    const colour = MARKER_COLOURS[mk.label] ?? '#000';
-    const px = x(mk.at).toFixed(1);
-    parts.push(
-      `<line x1="${px}" x2="${px}" y1="${m.top}" y2="${m.top + plotH}" stroke="${colour}" stroke-dasharray="4 3"><title>${escapeXml(`${seconds(mk.at)} ${mk.label}: ${mk.detail}`)}</title></line>`,
-      `<text x="${px}" y="${m.top - 4 - (i % 2) * 10}" text-anchor="middle" fill="${colour}">${escapeXml(mk.label)}</text>`,
-    );
-  });
-  targets.forEach((t, i) => {
-    const colour = PALETTE[i % PALETTE.length] ?? '#333';
-    parts.push(`<path d="${path(series.get(t) ?? [])}" fill="none" stroke="${colour}" stroke-width="1.6"/>`);
-    const ly = m.top + 14 + i * 16;
-    parts.push(
-      `<line x1="${m.left + plotW + 12}" x2="${m.left + plotW + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"/>`,
-      `<text x="${m.left + plotW + 34}" y="${ly}">${escapeXml(`${run.targets[t] ?? ''} ${t}`)}</text>`,
-    );
-  });
-  parts.push(`<path d="${path(failures)}" fill="none" stroke="#d62728" stroke-width="2.4"/>`);
-  const ly = m.top + 14 + targets.length * 16;
-  parts.push(
-    `<line x1="${m.left + plotW + 12}" x2="${m.left + plotW + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="#d62728" stroke-width="2.4"/>`,
-    `<text x="${m.left + plotW + 34}" y="${ly}">failed requests</text>`,
-    '</svg>',
-  );
-  return `${parts.join('\n')}\n`;
-}
-
 /** What lbguard did in a run, minus the customer records: for digging into a surprising figure. */
 function traceOf(run: ScenarioRun): Record<string, unknown> {
   const rel = (at: number) => Math.round(at - run.faultAt);
@@ -436,6 +329,17 @@ function traceOf(run: ScenarioRun): Record<string, unknown> {
   };
 }
 
+/** The drill's measures for a postmortem: its customers' failures and when they stopped. */
+function postmortemOptions(r: ScenarioResult): PostmortemOptions {
+  const a = r.guarded.analysis;
+  const u = r.unguarded?.analysis;
+  const impact = `${a.failedAfterFault} of ${a.requestsAfterFault} customer requests failed in the drill${u === undefined ? '' : ` (${u.failedAfterFault} of ${u.requestsAfterFault} in the same scenario without lbguard)`}`;
+  const run = r.guarded.run;
+  return a.noImpact || a.recovered === undefined
+    ? { impact }
+    : { impact, recoveredAt: awsIsoOfReal(run, run.faultAt + a.recovered) };
+}
+
 /** Writes report.md, postmortem.md (and one per scenario with an incident) and the charts into `dir`. */
 export async function writeReport(
   dir: string,
@@ -455,28 +359,29 @@ export async function writeReport(
       names.push(file);
       files.push(join(dir, file));
     }
+    if (r.unguarded !== undefined) {
+      const file = `${r.scenario.name}-side-by-side.svg`;
+      const title = `${r.scenario.name} — with lbguard and without, side by side`;
+      await writeFile(join(dir, file), renderSideBySide(r.guarded, r.unguarded, title));
+      names.push(file);
+      files.push(join(dir, file));
+    }
     charts.set(r.scenario.name, names);
     const trace = join(dir, `${r.scenario.name}-trace.json`);
     await writeFile(trace, `${JSON.stringify(traceOf(r.guarded.run), null, 2)}\n`);
     files.push(trace);
     const incident = r.guarded.analysis.incident;
     if (incident?.timeline.some((e) => e.to === 'confirmed')) {
-      const u = r.unguarded?.analysis;
-      const a = r.guarded.analysis;
-      const impact = `${a.failedAfterFault} of ${a.requestsAfterFault} customer requests failed in the drill${u === undefined ? '' : ` (${u.failedAfterFault} of ${u.requestsAfterFault} in the same scenario without lbguard)`}`;
       const file = join(dir, `postmortem-${r.scenario.name}.md`);
-      await writeFile(file, renderPostmortem(incident, { impact }));
+      await writeFile(file, renderPostmortem(incident, postmortemOptions(r)));
       files.push(file);
     }
   }
   // postmortem.md: lbguard's own incident for the first scenario that had one (the seed by default).
   const first = results.find((r) => r.guarded.analysis.incident?.timeline.some((e) => e.to === 'confirmed'));
   if (first?.guarded.analysis.incident !== undefined) {
-    const a = first.guarded.analysis;
-    const u = first.unguarded?.analysis;
-    const impact = `${a.failedAfterFault} of ${a.requestsAfterFault} customer requests failed in the drill${u === undefined ? '' : ` (${u.failedAfterFault} of ${u.requestsAfterFault} in the same scenario without lbguard)`}`;
     const file = join(dir, 'postmortem.md');
-    await writeFile(file, renderPostmortem(first.guarded.analysis.incident, { impact }));
+    await writeFile(file, renderPostmortem(first.guarded.analysis.incident, postmortemOptions(first)));
     files.push(file);
   }
   const report = join(dir, 'report.md');

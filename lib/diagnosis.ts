@@ -37,6 +37,7 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
     cause === 'listener-drift' ||
     cause === 'data-plane-not-following';
   const decisive = findDecisiveEvidence(cause, facts);
+  const first = facts.attribution.byChange[0]?.change;
   return {
     cause,
     lbFault,
@@ -57,6 +58,9 @@ export function diagnose(signals: Signals, thresholds: Thresholds): Diagnosis {
     evidence: dedupe(explain(cause, facts)),
     drift: facts.drift,
     ...(decisive === undefined ? {} : { decisive }),
+    ...(first === undefined
+      ? {}
+      : { firstChange: { at: first.at, eventName: first.eventName, principal: first.principal } }),
   };
 }
 

@@ -3,19 +3,20 @@
  * postmortem (`reference-postmortem.md`): issue summary, timeline, root cause and resolution,
  * corrective and preventative measures. A draft for humans to finish, so every claim in it is
  * taken from the incident record and the evidence is quoted verbatim.
+ *
+ * It is meant to be read, so it says each thing once: the summary in the issue summary, the
+ * evidence in the root cause, the plan in the resolution, and in the timeline only what each
+ * entry adds to those (test/unit/postmortem-facts.test.ts holds it to the facts of the old,
+ * repetitive draft of the seed outage).
  */
-import type { AccessLogDistribution, AccessLogSkewTest } from './access-logs.ts';
-import { formatCount } from './format.ts';
+import type { AccessLogDistribution } from './access-logs.ts';
 import type { Incident, IncidentState, TimelineEntry } from './incident.ts';
-import { formatPercent } from './routing.ts';
+import { type DistributionUnavailable, renderDistribution } from './postmortem/distribution.ts';
+import { renderMeasures } from './postmortem/measures.ts';
+import { formatClock, formatDateTime, formatLength, formatStamp } from './postmortem/time.ts';
 import type { Diagnosis, RootCause } from './types.ts';
 
-/** Why no per-target distribution could be read (access logs not enabled, not readable…). */
-export interface DistributionUnavailable {
-  readonly kind: 'unavailable';
-  /** One sentence, ideally saying how to make it available next time. */
-  readonly reason: string;
-}
+export type { DistributionUnavailable } from './postmortem/distribution.ts';
 
 export interface PostmortemOptions {
   readonly title?: string;
@@ -25,6 +26,11 @@ export interface PostmortemOptions {
    * table under the issue summary; or why there is none, in one line. Absent: neither.
    */
   readonly distribution?: AccessLogDistribution | DistributionUnavailable;
+  /**
+   * When customers' requests stopped failing, where that was measured (the drill measures it on
+   * its own traffic): the end of the outage. Absent: the incident's close (verified or recovered).
+   */
+  readonly recoveredAt?: string;
 }
 
 /** Renders `incident` as a Markdown postmortem. Open incidents say "ongoing". */
@@ -32,21 +38,24 @@ export function renderPostmortem(incident: Incident, opts: PostmortemOptions = {
   const diagnosis = incident.diagnosis;
   const cause: RootCause = diagnosis?.cause ?? 'unknown';
   const title = opts.title ?? `${incident.service}: ${TITLES[cause]}`;
+  const resolution = renderResolution(incident);
+  // Lines the later sections print: the timeline leaves them to those sections.
+  const told = new Set([...(diagnosis?.evidence ?? []), ...resolution.bullets]);
   const lines = [
     `# Postmortem: ${title}`,
     '',
     '## Issue Summary',
-    `- **Duration**: ${describeDuration(incident)}`,
+    ...renderDuration(incident, opts.recoveredAt),
     `- **Impact**: ${opts.impact ?? describeImpact(diagnosis)}`,
     `- **Root Cause**: ${diagnosis?.summary ?? 'not diagnosed'}`,
     ...renderDistribution(opts.distribution),
     '',
     '## Timeline',
-    ...renderTimeline(incident),
+    ...renderTimeline(incident, told, resolution.fullPlan),
     '',
     '## Root Cause and Resolution',
     ...renderRootCause(diagnosis),
-    ...renderResolution(incident),
+    ...resolution.lines,
     '',
     '## Corrective and Preventative Measures',
     ...renderMeasures(cause, incident.service),
@@ -82,100 +91,85 @@ function describeImpact(diagnosis: Diagnosis | undefined): string {
   }
 }
 
-function renderDistribution(distribution: PostmortemOptions['distribution']): string[] {
-  if (distribution === undefined) return [];
-  if (distribution.kind === 'unavailable') return [`- **Per-target distribution**: ${distribution.reason}`];
-  const d = distribution;
-  const objects =
-    d.objects === undefined ? '' : ` from ${formatCount(d.objects)} log file${d.objects === 1 ? '' : 's'}`;
-  const interval = `Share [${formatPercent(d.confidence)} CI]`;
-  const rows = d.targets.map(
-    (t) =>
-      `| ${t.key} | ${formatCount(t.requests)} | ${formatPercent(t.share)} [${formatPercent(t.low).replace('%', '')}–${formatPercent(t.high)}] | ${formatCount(t.target5xx)} | ${formatCount(t.elb5xx)} |`,
-  );
-  const noTarget =
-    d.noTarget.requests === 0
-      ? []
-      : [
-          `| no target (ALB answered) | ${formatCount(d.noTarget.requests)} | – | – | ${formatCount(d.noTarget.elb5xx)} |`,
-        ];
-  const notes = [
-    ...(d.truncation === undefined
-      ? []
-      : [`- **Truncated**: ${d.truncation}; the counts are a lower bound.`]),
-    ...(d.lines.malformed === 0
-      ? []
-      : [
-          `- ${formatCount(d.lines.malformed)} malformed log line${d.lines.malformed === 1 ? '' : 's'} skipped${d.lines.malformedExamples[0] === undefined ? '' : ` (first: ${d.lines.malformedExamples[0].where}: ${d.lines.malformedExamples[0].reason})`}.`,
-        ]),
-    ...renderSkewTest(d.test),
-  ];
-  return [
-    '',
-    '### Impact by target',
-    '',
-    `Source: ${d.source}, ${formatDateTime(d.from)} to ${formatDateTime(d.to)}: ${formatCount(d.requests)} request${d.requests === 1 ? '' : 's'}${objects}.`,
-    '',
-    ...(rows.length + noTarget.length === 0
-      ? ['- No requests were logged in the incident window.']
-      : [
-          `| Target | Requests | ${interval} | Target 5xx | ELB 5xx |`,
-          '| --- | ---: | --- | ---: | ---: |',
-          ...rows,
-          ...noTarget,
-        ]),
-    ...(notes.length === 0 ? [] : ['', ...notes]),
-  ];
+/** One moment of the outage the duration line marks, relative to its start. */
+interface Mark {
+  readonly label: string;
+  readonly at: string;
 }
 
-function renderSkewTest(test: AccessLogSkewTest): string[] {
-  if (test.kind === 'untested') return [`- Skew test: not run: ${test.reason}.`];
-  const excluded =
-    test.excluded === 0
-      ? ''
-      : ` (${formatCount(test.excluded)} request${test.excluded === 1 ? '' : 's'} to targets with no expected share left out)`;
-  const skew = test.skew;
-  switch (skew.kind) {
-    case 'insufficient-data':
-      return [
-        `- Skew test against the expected shares${excluded}: insufficient data (${formatCount(skew.samples)} of the ${formatCount(skew.minSamples)} requests needed).`,
-      ];
-    case 'balanced':
-      return [
-        `- Skew test against the expected shares${excluded}: balanced (p = ${skew.pValue.toPrecision(2)}, total variation distance ${skew.effectSize.toFixed(2)}).`,
-      ];
-    case 'skewed':
-      return [
-        `- Skew test against the expected shares${excluded}: **skewed**:`,
-        ...skew.evidence.map((line) => `  - ${line}`),
-      ];
-  }
+/**
+ * The duration runs from the fault — the first configuration change that explains a
+ * load-balancer fault — to recovery; without such a change, from the first detection. The
+ * second line marks detection, remediation and verification against that start.
+ */
+function renderDuration(incident: Incident, recoveredAt: string | undefined): string[] {
+  const detectedAt = incident.timeline[0]?.at ?? incident.openedAt;
+  const change = incident.diagnosis?.lbFault === true ? incident.diagnosis.firstChange : undefined;
+  // A change stamped after the detection belongs to a later observation, not to the start.
+  const fault =
+    change !== undefined && !(Date.parse(change.at) > Date.parse(detectedAt)) ? change : undefined;
+  const start = fault?.at ?? detectedAt;
+  const day = start.slice(0, 10);
+  const from =
+    fault === undefined
+      ? `the first detection at ${formatDateTime(start)}`
+      : `the fault at ${formatDateTime(start)} (${fault.eventName} by ${fault.principal}, the first change)`;
+  const end = recoveredAt ?? incident.closedAt;
+  const marks: Mark[] = [
+    ...(fault === undefined ? [] : [{ label: 'detected', at: detectedAt }]),
+    ...markOf(incident, 'remediated', (e) => e.to === 'verifying'),
+    ...markOf(incident, 'verified', (e) => e.from === 'verifying' && e.to === 'resolved'),
+    ...markOf(incident, 'escalated', (e) => e.to === 'escalated' && e.from !== e.to),
+    ...(recoveredAt === undefined ? [] : [{ label: 'customers recovered', at: recoveredAt }]),
+  ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const escalated =
+    incident.state === 'escalated' ? `, escalated to humans at ${formatClock(incident.updatedAt)}` : '';
+  const duration =
+    end === undefined
+      ? `- **Duration**: from ${from} to now: ongoing (${incident.state}${escalated})`
+      : `- **Duration**: ${formatLength(start, end)}, from ${from} to ${recoveredAt === undefined ? 'recovery' : "customers' recovery"} at ${formatStamp(end, day)}`;
+  if (marks.length === 0) return [duration];
+  const marked = marks.map((m) => `${m.label} ${formatStamp(m.at, day)} (+${formatLength(start, m.at)})`);
+  return [duration, `- **Marks**: ${marked.join(' · ')}`];
 }
 
-function describeDuration(incident: Incident): string {
-  const start = incident.timeline[0]?.at ?? incident.openedAt;
-  if (incident.closedAt === undefined) {
-    const suffix =
-      incident.state === 'escalated' ? `, escalated to humans at ${formatClock(incident.updatedAt)}` : '';
-    return `${formatDateTime(start)} to ongoing (${incident.state}${suffix})`;
-  }
-  return `${formatDateTime(start)} to ${formatDateTime(incident.closedAt)} (${formatLength(start, incident.closedAt)})`;
+function markOf(incident: Incident, label: string, matches: (e: TimelineEntry) => boolean): Mark[] {
+  const entry = incident.timeline.find(matches);
+  return entry === undefined ? [] : [{ label, at: entry.at }];
 }
 
-function renderTimeline(incident: Incident): string[] {
+/**
+ * Each entry with its time, what happened and its transition, and only the evidence no earlier
+ * entry and no later section prints: the root cause's evidence and the plan are said once, there.
+ */
+function renderTimeline(incident: Incident, told: ReadonlySet<string>, fullPlan: boolean): string[] {
   if (incident.timeline.length === 0) return ['- No state changes recorded.'];
   const startDay = incident.timeline[0]?.at.slice(0, 10);
-  return incident.timeline.flatMap((entry) => [
-    `- **${formatStamp(entry.at, startDay)}**: ${entry.what} _(${describeMove(entry)})_`,
-    ...entry.evidence.map((line) => `  - ${line}`),
-  ]);
+  const shown = new Set(told);
+  return incident.timeline.flatMap((entry) => {
+    const fresh = entry.evidence.filter((line) => !shown.has(line));
+    for (const line of fresh) shown.add(line);
+    return [
+      `- **${formatStamp(entry.at, startDay)}**: ${shorten(entry.what, incident, fullPlan)} _(${describeMove(entry)})_`,
+      ...[...new Set(fresh)].map((line) => `  - ${line}`),
+    ];
+  });
 }
 
-/** `14:02:11 UTC`, with the date in front once the incident has crossed midnight. */
-function formatStamp(iso: string, startDay: string | undefined): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return iso.slice(0, 10) === startDay ? formatTime(d) : `${formatDay(d)} ${formatTime(d)}`;
+/** Abbreviated plan hashes, like git's: the resolution prints the full one. */
+const SHORT_PLAN = 12;
+
+/**
+ * An entry's words without what the issue summary and the resolution already say: the root
+ * cause's summary (it follows "Breach 1 of 3:" or "Confirmed …:") and the full plan hash.
+ */
+function shorten(what: string, incident: Incident, fullPlan: boolean): string {
+  const summary = incident.diagnosis?.summary;
+  const plan = incident.planHash;
+  let text = summary === undefined || summary === '' ? what : what.replace(`: ${summary}`, '');
+  if (fullPlan && plan !== undefined && plan.length > SHORT_PLAN)
+    text = text.replaceAll(plan, plan.slice(0, SHORT_PLAN));
+  return text;
 }
 
 function describeMove(entry: TimelineEntry): string {
@@ -188,207 +182,70 @@ function renderRootCause(diagnosis: Diagnosis | undefined): string[] {
   const verdict = diagnosis.lbFault
     ? 'This was a fault in the load balancer configuration.'
     : 'The load balancer was not the cause.';
+  // The summary is the issue summary's line; here its evidence, most telling first.
   return [
-    `- **Root Cause**: ${diagnosis.summary}. ${verdict}`,
+    `- **Root Cause**: ${verdict}${diagnosis.evidence.length === 0 ? '' : ' Evidence:'}`,
     ...diagnosis.evidence.map((line) => `  - ${line}`),
   ];
 }
 
-function renderResolution(incident: Incident): string[] {
+interface Resolution {
+  readonly lines: readonly string[];
+  /** The plan steps it lists, which the timeline then leaves out. */
+  readonly bullets: readonly string[];
+  /** It names the plan by its full hash, so the timeline may abbreviate it. */
+  readonly fullPlan: boolean;
+}
+
+function renderResolution(incident: Incident): Resolution {
   const applied = incident.timeline.some((e) => e.to === 'verifying');
-  const steps = (incident.planSteps ?? []).map((s) => `  - ${s}`);
-  const plan = incident.planHash === undefined ? 'the plan' : `plan ${incident.planHash}`;
+  const steps = incident.planSteps ?? [];
+  const named = incident.planHash !== undefined;
+  const plan = named ? `plan ${incident.planHash}` : 'the plan';
+  const listed = (head: string, indent = '  '): Resolution => ({
+    lines: [head, ...steps.map((s) => `${indent}- ${s}`)],
+    bullets: steps,
+    fullPlan: named,
+  });
+  const only = (line: string): Resolution => ({ lines: [line], bullets: [], fullPlan: false });
   const state: IncidentState = incident.state;
   switch (state) {
     case 'resolved': {
       const at = formatClock(incident.closedAt ?? incident.updatedAt);
-      if (!applied) {
-        return [`- **Resolution**: recovered without remediation at ${at}; lbguard changed nothing.`];
-      }
-      return [
+      if (!applied)
+        return only(`- **Resolution**: recovered without remediation at ${at}; lbguard changed nothing.`);
+      return listed(
         `- **Resolution**: lbguard restored last known good routing with ${plan}, verified at ${at}:`,
-        ...steps,
-      ];
+      );
     }
     case 'escalated': {
-      const why = lastEntry(incident, 'escalated')?.what.replace(/^Escalated: /, '') ?? 'unknown reason';
-      if (!applied) return [`- **Resolution**: not remediated: escalated because ${why}.`];
-      return [
+      const summary = incident.diagnosis?.summary;
+      const reason = lastEntry(incident, 'escalated')?.what.replace(/^Escalated: /, '');
+      // The summary is the issue summary's; the reason is what escalation added to it.
+      const why =
+        reason === undefined
+          ? 'unknown reason'
+          : summary === undefined || summary === ''
+            ? reason
+            : reason.replace(`: ${summary}`, '');
+      if (!applied) return only(`- **Resolution**: not remediated: escalated because ${why}.`);
+      return listed(
         `- **Resolution**: ${plan} was applied but did not resolve it: escalated because ${why}. Applied:`,
-        ...steps,
-      ];
+      );
     }
     case 'ok':
     case 'suspected':
     case 'confirmed':
     case 'mitigating':
     case 'verifying': {
-      const proposed =
-        steps.length > 0
-          ? [`  - ${applied ? 'Applied' : 'Proposed'} ${plan}:`, ...steps.map((s) => `  ${s}`)]
-          : [];
-      return [`- **Resolution**: ongoing (${state}).`, ...proposed];
+      const head = `- **Resolution**: ongoing (${state}).`;
+      if (steps.length === 0) return only(head);
+      const proposed = listed(`  - ${applied ? 'Applied' : 'Proposed'} ${plan}:`, '    ');
+      return { ...proposed, lines: [head, ...proposed.lines] };
     }
   }
 }
 
 function lastEntry(incident: Incident, to: IncidentState): TimelineEntry | undefined {
   return incident.timeline.findLast((e) => e.to === to);
-}
-
-interface Measures {
-  readonly improvements: readonly string[];
-  readonly tasks: readonly string[];
-}
-
-const GATE = 'Gate deployments on `lbguard verify` so a change that breaks routing fails the pipeline.';
-const HEALTH_REQUIREMENTS =
-  'Add target-group health requirements (minimum healthy targets) so ALB fails open instead of overloading a single survivor.';
-
-function measuresFor(cause: RootCause, service: string): Measures {
-  switch (cause) {
-    case 'routing-skew':
-      return {
-        improvements: [GATE, HEALTH_REQUIREMENTS, 'Require review for listener weight changes.'],
-        tasks: [
-          `Review lbguard's remediation mode for ${service}: restore automatically once dry-run plans have been trusted.`,
-          'Add served-by sampling to probes so per-target skew is observed, not only modelled.',
-        ],
-      };
-    case 'missing-targets':
-      return {
-        improvements: [
-          GATE,
-          'Never deregister the last targets of a group a listener forwards to: check registrations in the deploy pipeline.',
-          HEALTH_REQUIREMENTS,
-        ],
-        tasks: ['Alarm on HealthyHostCount below the intended size of each target group.'],
-      };
-    case 'listener-drift':
-      return {
-        improvements: [
-          GATE,
-          'Require review for listener and rule changes (actions, priorities, conditions).',
-          'Manage listener rules in one place (infrastructure as code) so hand edits show up as drift.',
-        ],
-        tasks: ['Alert on ModifyListener/ModifyRule calls from principals outside the deploy pipeline.'],
-      };
-    case 'no-healthy-targets':
-      return {
-        improvements: [
-          'Check the health check itself (path, port, matcher, thresholds) against what the application serves.',
-          'Alarm on UnHealthyHostCount per target group before every target is failing.',
-        ],
-        tasks: [
-          'Find why every target failed its health check: application logs and recent application deploys.',
-        ],
-      };
-    case 'single-survivor':
-      return {
-        improvements: [
-          HEALTH_REQUIREMENTS,
-          'Check the health check itself (path, port, matcher, thresholds) against what the application serves: one bad check setting takes N-1 targets out at once.',
-        ],
-        tasks: [
-          'Set target_group_health.unhealthy_state_routing.minimum_healthy_targets.count to 2 or more (lint rule LBG-L7).',
-          'Find why the other targets failed their health checks before the survivor was overloaded.',
-        ],
-      };
-    case 'targets-unhealthy-balanced':
-      return {
-        improvements: [
-          'Investigate why targets fail health checks: capacity, application errors or dependencies; the load balancer spread traffic correctly.',
-          'Scale on request count per target so the fleet absorbs load before targets fail.',
-          HEALTH_REQUIREMENTS,
-        ],
-        tasks: ['Load-test the service at peak traffic with one target lost.'],
-      };
-    case 'backend-errors-balanced':
-      return {
-        improvements: [
-          'Investigate the backend dependency (database, downstream APIs) behind the 5xx: the load balancer spread traffic correctly.',
-          'Add dependency latency and error metrics to the service dashboard next to the load balancer panels.',
-        ],
-        tasks: ['Add a probe step that exercises the failing dependency end to end.'],
-      };
-    case 'lb-protecting':
-      return {
-        improvements: [
-          'Find why the load balancer flagged the target (its 5xx, latency and logs) or why the zone was shifted; the routing configuration was not at fault.',
-        ],
-        tasks: ['Alarm on AnomalousHostCount and MitigatedHostCount per target group.'],
-      };
-    case 'data-plane-not-following':
-      return {
-        improvements: [
-          'Gate deployments on observed traffic (lbguard verify --wait), not on the API accepting the change.',
-          'Keep old targets until the new shares are observed: scale away only after convergence.',
-        ],
-        tasks: ['Open an AWS support case with the write time and the propagation lag lbguard measured.'],
-      };
-    case 'unknown':
-      return {
-        improvements: [
-          'Extend probes and served-by sampling so the next failure can be attributed.',
-          'Review ALB access logs for the incident window (target:port and status per request).',
-        ],
-        tasks: ['Add the missing signal that would have explained this incident to lbguard.'],
-      };
-    case 'healthy':
-      return { improvements: ['None required: no fault was found.'], tasks: [] };
-    case 'state-integrity':
-      return {
-        improvements: [
-          "Restrict who can write lbguard's state table and use its state key to lbguard's roles and the operators who promote (docs/threat-model.md).",
-          'Turn on CloudTrail data events for the state table so every write is attributable.',
-        ],
-        tasks: [
-          'Find who or what wrote the item that failed the check (CloudTrail), then re-promote with lbguard snapshot --promote.',
-        ],
-      };
-  }
-}
-
-function renderMeasures(cause: RootCause, service: string): string[] {
-  const { improvements, tasks } = measuresFor(cause, service);
-  return [
-    '- **Improvements**:',
-    ...improvements.map((m) => `  - ${m}`),
-    '- **Tasks**:',
-    ...[...tasks, 'Document the incident and share learnings with the team.'].map((t) => `  - ${t}`),
-  ];
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `Nov 24, 2026` — spelled out by hand so output does not depend on the runtime's locale data. */
-function formatDay(d: Date): string {
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
-}
-
-function formatTime(d: Date): string {
-  return `${d.toISOString().slice(11, 19)} UTC`;
-}
-
-/** `14:02:11 UTC` for an ISO time; anything unparseable is kept verbatim. */
-function formatClock(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : formatTime(d);
-}
-
-function formatDateTime(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : `${formatDay(d)}, ${formatTime(d)}`;
-}
-
-/** `1 h 2 min`, `7 min 19 s`, `45 s`. */
-function formatLength(from: string, to: string): string {
-  const total = Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
-  if (Number.isNaN(total)) return 'unknown length';
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
-  if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
-  return `${s} s`;
 }

@@ -367,6 +367,11 @@ export interface Diagnosis {
    * confirmed on the first breach (lib/hysteresis.ts `breachesToConfirm`). Absent otherwise.
    */
   readonly decisive?: string;
+  /**
+   * The oldest CloudTrail call that explains a drift from last known good: where the outage
+   * began, for the postmortem's duration. Absent when no event explains the drift.
+   */
+  readonly firstChange?: Pick<ConfigChange, 'at' | 'eventName' | 'principal'>;
 }
 
 /** Everything inspect knows at one moment; the input of `diagnose`. */

@@ -805,6 +805,18 @@ describe('diagnose: change attribution', () => {
     expect(d.summary).toMatch(/after DeregisterTargets by role deploy-pipeline$/);
   });
 
+  it('records the oldest call that explains a drift as the first change, where the outage began', () => {
+    const d = diagnose(signals(outage, good, { changes: [deregistration, listenerChange] }), thresholds);
+    expect(d.firstChange).toEqual({
+      at: '2025-02-25T14:02:11Z',
+      eventName: 'ModifyListener',
+      principal: 'role deploy-pipeline',
+    });
+    const unexplained = { ...listenerChange, eventName: 'AddTags', resources: [tgArn('web-c')] };
+    const none = diagnose(signals(outage, good, { changes: [unexplained] }), thresholds);
+    expect(none.firstChange).toBeUndefined();
+  });
+
   it('counts lastChange once when it is also among the changes', () => {
     const d = diagnose(
       signals(outage, good, { changes: [listenerChange], lastChange: listenerChange }),

@@ -32,6 +32,12 @@ function ctxOf(mode: RemediationPolicy['mode'] = 'auto'): TransitionContext {
   };
 }
 
+const firstChange = {
+  at: '2025-02-25T14:01:50.000Z',
+  eventName: 'ModifyListener',
+  principal: 'role deploy-pipeline',
+};
+
 const outageDiagnosis: Diagnosis = {
   cause: 'routing-skew',
   lbFault: true,
@@ -40,11 +46,12 @@ const outageDiagnosis: Diagnosis = {
   summary:
     'listener :80 default action forwards 100% to web-a (1 target) after ModifyListener by role deploy-pipeline',
   evidence: [
-    'ModifyListener by role deploy-pipeline at 14:02:11Z (listener/app/shop/50dc6c495c0c9188/abc)',
+    'ModifyListener by role deploy-pipeline at 14:01:50Z (listener/app/shop/50dc6c495c0c9188/abc)',
     'listener :80 default action weights web-a/web-b 50/50 → 100/0',
     'probe checkout: 7 of 10 failed, last: status 503 not in [200]',
   ],
   drift: [],
+  firstChange,
 };
 
 function diag(cause: RootCause, lbFault: boolean): Diagnosis {
@@ -116,9 +123,42 @@ describe('renderPostmortem for an outage lbguard restored', () => {
     ]);
   });
 
-  it('states duration from first breach to verification, with its length', () => {
-    expect(section(md, 'Issue Summary')).toContain(
-      '- **Duration**: Feb 25, 2025, 14:02:10 UTC to Feb 25, 2025, 14:07:10 UTC (5 min)',
+  it('states the duration from the fault (the first change) to recovery, marking each step', () => {
+    const summary = section(md, 'Issue Summary');
+    expect(summary).toContain(
+      '- **Duration**: 5 min 20 s, from the fault at Feb 25, 2025, 14:01:50 UTC (ModifyListener by role deploy-pipeline, the first change) to recovery at 14:07:10 UTC\n',
+    );
+    expect(summary).toContain(
+      '- **Marks**: detected 14:02:10 UTC (+20 s) · remediated 14:04:17 UTC (+2 min 27 s) · verified 14:07:10 UTC (+5 min 20 s)\n',
+    );
+  });
+
+  it('ends the duration at the customers’ recovery when it was measured, and marks it', () => {
+    const summary = section(renderPostmortem(incident, { recoveredAt: at(400) }), 'Issue Summary');
+    expect(summary).toContain(", the first change) to customers' recovery at 14:06:40 UTC\n");
+    expect(summary).toContain('- **Duration**: 4 min 50 s, from the fault');
+    expect(summary).toContain(
+      'remediated 14:04:17 UTC (+2 min 27 s) · customers recovered 14:06:40 UTC (+4 min 50 s) · verified',
+    );
+  });
+
+  it.each([
+    ['no change is known', { ...outageDiagnosis, firstChange: undefined }],
+    [
+      'the change is dated after the detection',
+      { ...outageDiagnosis, firstChange: { ...firstChange, at: at(200) } },
+    ],
+    ['the load balancer was not the cause', { ...outageDiagnosis, lbFault: false }],
+  ] as const)('starts the duration at the first detection when %s', (_, diagnosis) => {
+    const summary = section(
+      renderPostmortem({ ...incident, diagnosis: diagnosis as Diagnosis }),
+      'Issue Summary',
+    );
+    expect(summary).toContain(
+      '- **Duration**: 5 min, from the first detection at Feb 25, 2025, 14:02:10 UTC to recovery at 14:07:10 UTC\n',
+    );
+    expect(summary).toContain(
+      '- **Marks**: remediated 14:04:17 UTC (+2 min 7 s) · verified 14:07:10 UTC (+5 min)\n',
     );
   });
 
@@ -128,15 +168,62 @@ describe('renderPostmortem for an outage lbguard restored', () => {
     expect(summary).toContain(`- **Root Cause**: ${outageDiagnosis.summary}\n`);
   });
 
-  it('lists every timeline entry with its UTC time, its transition and its evidence', () => {
+  it('lists every timeline entry with its UTC time and transition, without the summary said above', () => {
     const timeline = section(md, 'Timeline');
-    for (const entry of incident.timeline) {
-      expect(timeline).toContain(
-        `- **${entry.at.slice(11, 19)} UTC**: ${entry.what} _(${entry.from} → ${entry.to})_`,
-      );
-      for (const line of entry.evidence) expect(timeline).toContain(`  - ${line}`);
-    }
-    expect(timeline.split('\n').filter((l) => l.startsWith('- **'))).toHaveLength(incident.timeline.length);
+    expect(timeline.split('\n').filter((l) => l.startsWith('- **'))).toEqual([
+      '- **14:02:10 UTC**: Breach 1 of 3 _(ok → suspected)_',
+      '- **14:04:10 UTC**: Confirmed after 3 consecutive breaches (remediating with plan plan-abc) _(suspected → confirmed)_',
+      '- **14:04:15 UTC**: Remediation started with plan plan-abc _(confirmed → mitigating)_',
+      '- **14:04:17 UTC**: Plan applied (2 steps); verifying config and probes _(mitigating → verifying)_',
+      '- **14:07:10 UTC**: Verified: routing restored and probes green _(verifying → resolved)_',
+    ]);
+    expect(md.split(outageDiagnosis.summary)).toHaveLength(2);
+  });
+
+  it('shows in the timeline only evidence the root cause and the resolution do not print', () => {
+    const timeline = section(md, 'Timeline');
+    expect(timeline.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      '  - probe checkout: 10 of 10 passed',
+      '  - routing matches last known good',
+    ]);
+    const bullets = md.split('\n').filter((l) => l.startsWith('  - '));
+    expect(new Set(bullets).size).toBe(bullets.length);
+  });
+
+  it('shows a line the root cause does not print at the first entry that has it, once', () => {
+    const earlier = {
+      ...outageDiagnosis,
+      evidence: ['probe checkout: 3 of 10 failed', ...outageDiagnosis.evidence],
+    };
+    const incident = play([
+      { type: 'observed', at: at(130), diagnosis: earlier },
+      { type: 'observed', at: at(190), diagnosis: earlier },
+      ...restored.slice(2),
+    ]);
+    const timeline = section(renderPostmortem(incident), 'Timeline');
+    expect(timeline.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      '  - probe checkout: 3 of 10 failed',
+      '  - probe checkout: 10 of 10 passed',
+      '  - routing matches last known good',
+    ]);
+    expect(timeline.split('\n')[2]).toBe('  - probe checkout: 3 of 10 failed');
+  });
+
+  it('abbreviates a long plan hash in the timeline and gives it in full in the resolution', () => {
+    const hash = 'c94c8d47dcd1a1227ed7289def231bd084940fd3d32203ebc359c0ce70266630';
+    const incident = play(
+      restored.map((e) =>
+        e.type === 'remediation-started'
+          ? { ...e, planHash: hash }
+          : e.type === 'observed'
+            ? { ...e, planHash: hash }
+            : e,
+      ),
+    );
+    const md = renderPostmortem(incident);
+    expect(section(md, 'Timeline')).toContain('Remediation started with plan c94c8d47dcd1 _(');
+    expect(md.split(hash)).toHaveLength(2);
+    expect(section(md, 'Root Cause and Resolution')).toContain(`with plan ${hash}, verified`);
   });
 
   it('gives the root cause with its evidence and the applied plan as the resolution', () => {
@@ -177,7 +264,36 @@ describe('renderPostmortem resolutions', () => {
     expect(md).toContain('The load balancer was not the cause.');
     expect(md).toContain('Investigate the backend dependency');
     expect(md).toMatch(
-      /- \*\*Duration\*\*: Feb 25, 2025, 14:02:10 UTC to ongoing \(escalated, escalated to humans at 14:04:10 UTC\)/,
+      /- \*\*Duration\*\*: from the first detection at Feb 25, 2025, 14:02:10 UTC to now: ongoing \(escalated, escalated to humans at 14:04:10 UTC\)\n/,
+    );
+  });
+
+  it('gives the cause verification found once, in the summary, and the escalation without it', () => {
+    const dataPlane: Diagnosis = {
+      ...diag('data-plane-not-following', true),
+      summary: 'The data plane is not following the configuration',
+      evidence: ['observed shares still 100/0 past the deadline'],
+    };
+    const incident = play([
+      ...restored.slice(0, 5),
+      {
+        type: 'verification-failed',
+        at: at(500),
+        evidence: ['probe checkout: 10 of 10 failed'],
+        diagnosis: dataPlane,
+      },
+    ]);
+    const md = renderPostmortem(incident);
+    expect(md.split(dataPlane.summary)).toHaveLength(2);
+    expect(md).toContain('escalated because verification failed after remediation. Applied:');
+    expect(section(md, 'Timeline')).toContain(
+      'Escalated: verification failed after remediation _(verifying → escalated)_',
+    );
+    // The first diagnosis's evidence is no longer the root cause's: the timeline keeps it, once.
+    expect(section(md, 'Timeline').split(`  - ${outageDiagnosis.evidence[0]}\n`)).toHaveLength(2);
+    const { diagnosis: _none, ...undiagnosed } = incident;
+    expect(renderPostmortem(undiagnosed)).toContain(
+      `escalated because verification failed after remediation: ${dataPlane.summary}. Applied:`,
     );
   });
 
@@ -205,13 +321,15 @@ describe('renderPostmortem resolutions', () => {
     expect(md).toContain(
       '- **Resolution**: recovered without remediation at 15:06:10 UTC; lbguard changed nothing.',
     );
-    expect(md).toContain('(1 h 4 min)');
+    expect(md).toContain('- **Duration**: 1 h 4 min, from the fault at Feb 25, 2025, 14:01:50 UTC');
   });
 
   it('renders an open incident as ongoing with its proposed plan', () => {
     const incident = play(breaches(outageDiagnosis, 'p1'), ctxOf('dry-run'));
     const md = renderPostmortem(incident);
-    expect(md).toContain('to ongoing (confirmed)');
+    expect(md).toContain(
+      '(ModifyListener by role deploy-pipeline, the first change) to now: ongoing (confirmed)\n',
+    );
     expect(md).toContain('- **Resolution**: ongoing (confirmed).');
     expect(md).toContain('  - Proposed plan p1:');
     expect(md).toContain('    - ModifyListener :80 forward web-a/web-b 50/50');
@@ -225,7 +343,10 @@ describe('renderPostmortem resolutions', () => {
 
   it('renders an incident with no plan and no timeline without inventing one', () => {
     const md = renderPostmortem(startIncident('shop', at(0)));
-    expect(md).toContain('- **Duration**: Feb 25, 2025, 14:00:00 UTC to ongoing (ok)');
+    expect(md).toContain(
+      '- **Duration**: from the first detection at Feb 25, 2025, 14:00:00 UTC to now: ongoing (ok)\n',
+    );
+    expect(md).not.toContain('**Marks**');
     expect(md).toContain('- **Impact**: No customer impact detected.');
     expect(md).toContain('- **Root Cause**: not diagnosed');
     expect(md).toContain('- No state changes recorded.');
@@ -250,7 +371,11 @@ describe('renderPostmortem formatting', () => {
     let incident = startIncident('shop', t(0));
     incident = transition(
       incident,
-      { type: 'observed', at: t(30), diagnosis: outageDiagnosis },
+      {
+        type: 'observed',
+        at: t(30),
+        diagnosis: { ...outageDiagnosis, firstChange: { ...firstChange, at: t(10) } },
+      },
       ctx,
     ).incident;
     incident = transition(
@@ -260,14 +385,16 @@ describe('renderPostmortem formatting', () => {
     ).incident;
     const md = renderPostmortem(incident);
     expect(md).toContain('- **Feb 26, 2025 01:59:30 UTC**: Recovered without remediation');
-    expect(md).toContain('(2 h)');
+    expect(md).toContain('- **Duration**: 2 h, from the fault at Feb 25, 2025, 23:59:10 UTC');
+    expect(md).toContain('to recovery at Feb 26, 2025 01:59:30 UTC\n');
   });
 
   it.each([
-    [45, '(45 s)'],
-    [125, '(2 min 5 s)'],
-  ])('writes a %i second incident as %s', (seconds, text) => {
-    const incident: Incident = { ...play(restored), closedAt: at(130 + seconds) };
+    [45, '- **Duration**: 45 s, from'],
+    [125, '- **Duration**: 2 min 5 s, from'],
+  ])('writes a %i second outage as %s', (seconds, text) => {
+    // The fault, ModifyListener, is at 110 s.
+    const incident: Incident = { ...play(restored), closedAt: at(110 + seconds) };
     expect(renderPostmortem(incident)).toContain(text);
   });
 
@@ -279,7 +406,9 @@ describe('renderPostmortem formatting', () => {
       timeline: [{ at: 'sometime', from: 'ok', to: 'suspected', what: 'breach', evidence: [] }],
     };
     const md = renderPostmortem(incident);
-    expect(md).toContain('- **Duration**: sometime to later (unknown length)');
+    expect(md).toContain(
+      '- **Duration**: unknown length, from the first detection at sometime to recovery at later\n',
+    );
     expect(md).toContain('- **sometime**: breach _(ok → suspected)_');
   });
 
@@ -331,6 +460,9 @@ describe('renderPostmortem corrective measures by root cause', () => {
     ['backend-errors-balanced', false, 'Investigate the backend dependency'],
     ['unknown', false, 'Extend probes and served-by sampling'],
     ['healthy', false, 'None required: no fault was found.'],
+    ['lb-protecting', false, 'Alarm on AnomalousHostCount and MitigatedHostCount'],
+    ['data-plane-not-following', true, 'Gate deployments on observed traffic (lbguard verify --wait)'],
+    ['state-integrity', false, "Restrict who can write lbguard's state table"],
   ];
 
   it.each(cases)('suggests measures for %s', (cause, lbFault, measure) => {
