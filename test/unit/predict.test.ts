@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintTemplate } from '../../infra/lint-plugin.ts';
 import { readAssemblyManifest } from '../../lib/predict/cloud-assembly.ts';
+import type { CfnResource } from '../../lib/predict/resolve.ts';
 import { parseTemplateText } from '../../lib/predict/template-text.ts';
 import {
   type CfnTemplate,
@@ -96,6 +97,11 @@ function judge(t: CfnTemplate, state: LiveState = live(), context: PlanContext =
   return judgePlan({ template: t, context, live: state });
 }
 
+/** `${Name}` as Fn::Sub writes it. */
+function sub(name: string): string {
+  return `$\{${name}}`;
+}
+
 function kinds(v: PlanVerdict): string[] {
   return v.kind === 'predicted' ? v.findings.map((f) => `${f.kind} ${f.targetGroup}`) : [v.kind];
 }
@@ -132,7 +138,7 @@ describe('judgePlan: templates that collapse traffic under live state fail', () 
     {
       name: 'a forward weight to a group whose targets are all unhealthy live',
       template: template({ weights: [0, 100] }),
-      states: { 'i-0c:80': 'unhealthy', 'i-0d:80': 'unhealthy' },
+      states: { 'i-0c:80': 'unhealthy', 'i-0d:80': 'unhealthy' } as Record<string, TargetHealthState>,
       expected: ['no-healthy-target web-b'],
     },
     {
@@ -346,7 +352,7 @@ describe('judgePlan: references', () => {
     const t = template({});
     const v = judge({
       ...t,
-      Resources: { ...t.Resources, WebA: { ...(t.Resources?.WebA as never), Condition: 'IsProd' } },
+      Resources: { ...t.Resources, WebA: { ...(t.Resources?.WebA as CfnResource), Condition: 'IsProd' } },
     });
     expect(v.kind === 'cannot-predict' && v.reasons).toEqual([
       'cannot predict: WebA.Condition makes it exist only under condition IsProd',
@@ -377,14 +383,13 @@ describe('judgePlan: references', () => {
           Listener: {
             Type: 'AWS::ElasticLoadBalancingV2::Listener',
             Properties: {
-              ...(t.Resources?.Listener?.Properties ?? {}),
+              ...(t.Resources?.Listener?.Properties as Record<string, unknown>),
               LoadBalancerArn: {
                 'Fn::Join': [
                   '',
                   [
                     {
-                      'Fn::Sub':
-                        'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:',
+                      'Fn::Sub': `arn:${sub('AWS::Partition')}:elasticloadbalancing:${sub('AWS::Region')}:${sub('AWS::AccountId')}:`,
                     },
                     { 'Fn::ImportValue': 'lb-suffix' },
                   ],
@@ -481,14 +486,14 @@ describe('judgePlan: references', () => {
 describe('parseTemplateText', () => {
   it('reads YAML short forms as their long form', () => {
     const parsed = parseTemplateText(
-      'Resources:\n  L:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n    Properties:\n      LoadBalancerArn: !Ref Lb\n      Port: !Select [0, [80]]\n      Name: !GetAtt G.TargetGroupName\n      Sub: !Sub "${AWS::Region}"\n',
+      `Resources:\n  L:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n    Properties:\n      LoadBalancerArn: !Ref Lb\n      Port: !Select [0, [80]]\n      Name: !GetAtt G.TargetGroupName\n      Sub: !Sub "${sub('AWS::Region')}"\n`,
       't.yaml',
     );
     expect(parsed.ok && parsed.template.Resources?.L?.Properties).toEqual({
       LoadBalancerArn: { Ref: 'Lb' },
       Port: { 'Fn::Select': [0, [80]] },
       Name: { 'Fn::GetAtt': ['G', 'TargetGroupName'] },
-      Sub: { 'Fn::Sub': '${AWS::Region}' },
+      Sub: { 'Fn::Sub': sub('AWS::Region') },
     });
   });
 
