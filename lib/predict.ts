@@ -21,7 +21,7 @@ import { describeRoute, destinationKey, formatPercent, modelRouting, targetGroup
 import type { LbSnapshot, RouteModel, RoutingModel, TargetGroup, TargetHealth } from './types.ts';
 import { targetKey } from './types.ts';
 
-export { declaresRouting, type LiveState } from './predict/apply.ts';
+export { declaresRouting, type LiveState, ROUTING_TYPES } from './predict/apply.ts';
 export type { CfnTemplate, PlanContext, StackResource } from './predict/resolve.ts';
 
 export type PlanFindingKind = 'single-healthy-target' | 'no-healthy-target' | 'route-removed';

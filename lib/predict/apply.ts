@@ -41,7 +41,8 @@ import {
 export const LISTENER = 'AWS::ElasticLoadBalancingV2::Listener';
 export const LISTENER_RULE = 'AWS::ElasticLoadBalancingV2::ListenerRule';
 export const TARGET_GROUP = 'AWS::ElasticLoadBalancingV2::TargetGroup';
-const ROUTING_TYPES: ReadonlySet<string> = new Set([LISTENER, LISTENER_RULE, TARGET_GROUP]);
+/** The resource types that decide routing. */
+export const ROUTING_TYPES: ReadonlySet<string> = new Set([LISTENER, LISTENER_RULE, TARGET_GROUP]);
 
 /** The load balancer as it is now: configuration and health. */
 export interface LiveState {
