@@ -2,9 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { PlanSources } from '../lambdas/adapters/cloudformation-plans.ts';
 import type { PlannedStack } from '../lambdas/flows/plan-gate.ts';
+import { checkChangeSetTemplate } from '../lib/predict/change-set.ts';
 import { readAssemblyManifest } from '../lib/predict/cloud-assembly.ts';
 import { parseTemplateText } from '../lib/predict/template-text.ts';
-import { usageError } from './exit.ts';
+import { CliError, usageError } from './exit.ts';
 
 // `--plan` as typed: a CloudFormation change set ARN, a CDK cloud assembly directory (cdk.out),
 // or one template file (JSON or YAML). Turned into the stacks the gate judges.
@@ -48,11 +49,28 @@ export async function loadPlannedStacks(input: PlanInput, sources: PlanSources):
   switch (input.kind) {
     case 'change-set': {
       const cs = await sources.changeSet(input.arn);
+      const read = parseTemplateText(cs.templateBody, `the template of change set ${cs.changeSetName}`);
+      const template = read.ok ? read.template : { Resources: {} };
+      const problems = [
+        ...(read.ok ? [] : [read.problem]),
+        ...checkChangeSetTemplate(template, cs.changes, cs.currentTemplateBody, cs.templateBody),
+      ];
+      if (problems.length > 0) {
+        throw new CliError(
+          'aws',
+          `CloudFormation did not return change set ${cs.changeSetName}'s template: ${problems.join('; ')}`,
+          {
+            hints: [
+              'the gate cannot predict a template it cannot read; on a local emulator, pass the template file with --plan FILE --stack NAME',
+            ],
+          },
+        );
+      }
       return [
         {
           label: `change set ${cs.changeSetName} (stack ${cs.stackName}, ${cs.status})`,
           stackName: cs.stackName,
-          template: parsed(cs.templateBody, `the template of change set ${cs.changeSetName}`),
+          template,
           parameters: cs.parameters,
         },
       ];

@@ -1,10 +1,12 @@
 import {
+  type Change,
   type CloudFormationClient,
   DescribeChangeSetCommand,
   GetTemplateCommand,
   paginateListExports,
   paginateListStackResources,
 } from '@aws-sdk/client-cloudformation';
+import type { ChangeSetChange } from '../../lib/predict/change-set.ts';
 import type { StackResource } from '../../lib/predict.ts';
 
 // What the predictive gate reads from CloudFormation (`lbguard verify --plan`): a stack's
@@ -20,6 +22,10 @@ export interface ChangeSetPlan {
   /** The template text as CloudFormation stored it (JSON or YAML). */
   readonly templateBody: string;
   readonly parameters: Readonly<Record<string, string>>;
+  /** The resource changes DescribeChangeSet lists (first page: enough to check the template read back). */
+  readonly changes: readonly ChangeSetChange[];
+  /** The stack's template now, for an update; undefined for a change set creating the stack. */
+  readonly currentTemplateBody?: string;
 }
 
 /** The port: reads only. */
@@ -69,9 +75,19 @@ export class CloudFormationPlanSources implements PlanSources {
         TemplateStage: 'Original',
       }),
     );
+    const current = isUpdate(described.Changes)
+      ? await this.client.send(new GetTemplateCommand({ StackName: stackName }))
+      : undefined;
     return {
       stackName,
       changeSetName: described.ChangeSetName ?? changeSetArn,
+      changes: (described.Changes ?? []).flatMap((c) => {
+        const r = c.ResourceChange;
+        return r?.LogicalResourceId === undefined
+          ? []
+          : [{ action: r.Action ?? '', logicalId: r.LogicalResourceId, type: r.ResourceType ?? '' }];
+      }),
+      ...(current?.TemplateBody === undefined ? {} : { currentTemplateBody: current.TemplateBody }),
       status: described.Status ?? 'UNKNOWN',
       templateBody: template.TemplateBody ?? '',
       parameters: Object.fromEntries(
@@ -92,4 +108,11 @@ export class CloudFormationPlanSources implements PlanSources {
     }
     return out;
   }
+}
+
+/** A change set that modifies or removes something updates a stack that has a template now. */
+function isUpdate(changes: readonly Change[] | undefined): boolean {
+  return (changes ?? []).some(
+    (c) => c.ResourceChange?.Action === 'Modify' || c.ResourceChange?.Action === 'Remove',
+  );
 }
