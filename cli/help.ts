@@ -140,7 +140,7 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       'lbguard drill [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N] [--real-clock]',
     summary:
       "Run a local game day: moto as AWS, HAProxy following it as the load balancer, a fleet of shop servers and customers, and lbguard's real lambda handlers on a compressed schedule (1 drill second = 1 AWS minute). Writes report.md, postmortem.md and SVG charts; prints a summary.",
-    flags: `  --scenario NAME      seed-outage (default), targets-deregistered, path-rule-flipped,
+    flags: `  --scenario NAME      seed-outage (default), gate-stops-seed, targets-deregistered, path-rule-flipped,
                        fixed-503-default, backend-crash-balanced, backend-500s,
                        healthy-noisy-soak, stale-last-good, blue-green-shift,
                        anomaly-mitigation, deployment-in-flight, rewrite-rule-restore,
