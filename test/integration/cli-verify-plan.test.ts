@@ -1,6 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudFormationClient, CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  CreateStackCommand,
+  ListStackResourcesCommand,
+} from '@aws-sdk/client-cloudformation';
+import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintTemplate } from '../../infra/lint-plugin.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
@@ -303,6 +309,57 @@ Resources:
     } finally {
       await motoEc2().startInstances(b());
     }
+  });
+
+  it("maps a stack's resources by physical id (--stack) and fails a template that drops the only rule to a busy group", async () => {
+    const api = {
+      Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
+      Properties: { Name: 'api', Port: 80, Protocol: 'HTTP', VpcId: shop.vpcId },
+    };
+    const apiRule = {
+      Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+      Properties: {
+        ListenerArn: shop.listenerArn,
+        Priority: 10,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/*'] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Api' } }],
+      },
+    };
+    const cfn = new CloudFormationClient(motoClientConfig());
+    try {
+      await cfn.send(
+        new CreateStackCommand({
+          StackName: 'shop-api',
+          TemplateBody: JSON.stringify({ Resources: { Api: api, ApiRule: apiRule } }),
+        }),
+      );
+      const listed = await cfn.send(new ListStackResourcesCommand({ StackName: 'shop-api' }));
+      const apiArn =
+        listed.StackResourceSummaries?.find((r) => r.LogicalResourceId === 'Api')?.PhysicalResourceId ?? '';
+      await clients.elbv2.send(
+        new RegisterTargetsCommand({ TargetGroupArn: apiArn, Targets: a().map((Id) => ({ Id, Port: 80 })) }),
+      );
+    } finally {
+      cfn.destroy();
+    }
+    // The same stack restated passes; without the rule, /api/* traffic would fall to the default action.
+    const same = await verifyPlan(
+      '--plan',
+      write('api-same.json', { Resources: { Api: api, ApiRule: apiRule } }),
+      '--stack',
+      'shop-api',
+    );
+    expect(findingsOf(same.doc)).toEqual([]);
+    expect(same.doc.services[0]?.stacks[0]?.stackExists).toBe(true);
+    expect(same.code).toBe(0);
+    const dropped = await verifyPlan(
+      '--plan',
+      write('api-dropped.json', { Resources: { Api: api } }),
+      '--stack',
+      'shop-api',
+    );
+    expect(findingsOf(dropped.doc)).toEqual(['route-removed api']);
+    expect(dropped.code).toBe(1);
   });
 
   it('refuses a --plan that names nothing, as a usage error (exit 2)', async () => {
