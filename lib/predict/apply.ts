@@ -5,8 +5,8 @@
  * Which live resource a template resource is:
  * 1. the stack's own physical id (ListStackResources), when the stack is known;
  * 2. else a literal ARN where the template names one;
- * 3. else the live resource with the same natural key: a target group by `Name` (unique per
- *    account and region), a listener by load balancer and `Port`, a rule by listener and
+ * 3. else the live resource with the same natural key: the load balancer and a target group by
+ *    `Name` (unique per account and region), a listener by load balancer and `Port`, a rule by listener and
  *    `Priority` (ALB allows one of each, so a deploy that declares it must be updating it);
  * 4. else it is new, known by a planned id (resolve.ts `plannedId`).
  * A stack resource the template no longer declares is deleted, as CloudFormation does.
@@ -41,6 +41,7 @@ import {
 export const LISTENER = 'AWS::ElasticLoadBalancingV2::Listener';
 export const LISTENER_RULE = 'AWS::ElasticLoadBalancingV2::ListenerRule';
 export const TARGET_GROUP = 'AWS::ElasticLoadBalancingV2::TargetGroup';
+const LOAD_BALANCER = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
 /** The resource types that decide routing. */
 export const ROUTING_TYPES: ReadonlySet<string> = new Set([LISTENER, LISTENER_RULE, TARGET_GROUP]);
 
@@ -139,7 +140,13 @@ export function applyTemplate(template: CfnTemplate, context: PlanContext, live:
     const on = attempt(() => r.string(props.LoadBalancerArn, `${id}.LoadBalancerArn`));
     if (on === undefined) continue;
     if (on !== lbArn) {
-      notes.push(`listener ${id} is on another load balancer (${on}): not this service's`);
+      // A load balancer the template declares, with no stack to say which one it is now: it may
+      // well be this service's, and leaving its listeners aside would pass what was not judged.
+      if (isPlanned(on) && context.stackName === undefined)
+        reasons.push(
+          `cannot predict: ${id}.LoadBalancerArn refers to a load balancer the template declares (${on}); name the stack (--stack) so its physical id is known`,
+        );
+      else notes.push(`listener ${id} is on another load balancer (${on}): not this service's`);
       continue;
     }
     const arn = r.resourceId(id, id);
@@ -209,6 +216,12 @@ function matchByNaturalKey(
   m: Matching,
 ): void {
   const { r, quietly } = m;
+  for (const [id, res] of ofType(LOAD_BALANCER)) {
+    // A load balancer's name is in its ARN (`loadbalancer/app/<name>/<id>`) and unique per region.
+    const name = quietly(() => r.string(res.Properties?.Name, `${id}.Name`));
+    if (!ids.has(id) && name !== undefined && m.lbArn.includes(`:loadbalancer/app/${name}/`))
+      ids.set(id, m.lbArn);
+  }
   for (const [id, res] of ofType(TARGET_GROUP)) {
     if (ids.has(id)) continue;
     const name = quietly(() => r.string(res.Properties?.Name, `${id}.Name`));

@@ -303,6 +303,29 @@ describe('applying a template', () => {
     ]);
   });
 
+  it('matches a load balancer the template declares by name; without a name or a stack it cannot predict', () => {
+    const lb = (props: Record<string, unknown>): Record<string, CfnResource> => ({
+      Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: props },
+      Listener: {
+        Type: L,
+        Properties: { LoadBalancerArn: { Ref: 'Lb' }, Port: 80, DefaultActions: forwardTo(webA.arn) },
+      },
+    });
+    const named = judgePlan({ template: { Resources: lb({ Name: 'shop' }) }, context: {}, live });
+    expect(named.kind === 'predicted' && named.changes).toEqual(['listener :80 default action replaced']);
+    expect(judgePlan({ template: { Resources: lb({}) }, context: {}, live })).toEqual({
+      kind: 'cannot-predict',
+      ok: false,
+      reasons: [
+        'cannot predict: Listener.LoadBalancerArn refers to a load balancer the template declares (planned:loadbalancer/Lb/Lb); name the stack (--stack) so its physical id is known',
+      ],
+    });
+    const newStack = judgePlan({ template: { Resources: lb({}) }, context: { stackName: 'other' }, live });
+    expect(newStack.kind === 'predicted' && newStack.notes).toEqual([
+      "listener Listener is on another load balancer (planned:loadbalancer/Lb/Lb): not this service's",
+    ]);
+  });
+
   it('counts an ECS service’s desired tasks as stand-ins of a new group, one by default', () => {
     const resources: Record<string, CfnResource> = {
       Tasks: { Type: TG, Properties: { Port: 8080, TargetType: 'ip' } },
