@@ -10,8 +10,8 @@
  *   traffic on one, or a route that reaches two or more healthy targets now would reach one;
  * - `no-healthy-target`: a route would send traffic (any weight) to a group with no healthy
  *   target — empty, all unhealthy, or only targets still `initial` — more than it does now;
- * - `route-removed`: a rule that is the only route to a group carrying traffic now is deleted, so
- *   its requests fall to another rule or the default action.
+ * - `route-removed`: a rule or listener that is the only route to a group carrying traffic now is
+ *   deleted, so its requests fall to another rule or the default action, or are refused.
  * Problems already live before the deploy are listed as notes, not findings: the gate judges the
  * change; `lbguard verify` without `--plan` judges the load balancer as it is.
  */
@@ -192,9 +192,14 @@ function findConcentrations(before: Side, after: Side): { findings: PlanFinding[
       });
     }
   }
+  const stillRouted = new Set(after.model.routes.flatMap((r) => [...groupShares(r).keys()]));
+  const listenersAfter = new Set(after.model.routes.map((r) => r.listenerArn));
   for (const was of before.model.routes) {
-    if (was.priority === 'default' || afterRoutes.has(routeId(was))) continue;
-    const stillRouted = new Set(after.model.routes.flatMap((r) => [...groupShares(r).keys()]));
+    if (afterRoutes.has(routeId(was))) continue;
+    // A rule's requests fall through to the next match; a deleted listener's are refused.
+    const fate = listenersAfter.has(was.listenerArn)
+      ? 'those requests would fall to another rule or the default action'
+      : 'the listener is deleted, so those requests would be refused';
     for (const [arn, share] of groupShares(was)) {
       if (stillRouted.has(arn) || (before.healthy.get(arn)?.size ?? 0) === 0) continue;
       const label = describeRoute(was);
@@ -202,7 +207,7 @@ function findConcentrations(before: Side, after: Side): { findings: PlanFinding[
         kind: 'route-removed',
         route: label,
         targetGroup: name(arn, before),
-        why: `${label} is removed; it is the only route to ${name(arn, before)}, which takes ${formatPercent(share)} of it now: those requests would fall to another rule or the default action`,
+        why: `${label} is removed; it is the only route to ${name(arn, before)}, which takes ${formatPercent(share)} of it now: ${fate}`,
       });
     }
   }

@@ -274,6 +274,10 @@ describe('applying a template', () => {
     expect(v.kind === 'predicted' && v.routes.map((r) => r.route)).toEqual([
       'listener :80 default action (removed)',
     ]);
+    expect(v.kind === 'predicted' && v.findings.map((f) => f.why)).toEqual([
+      'listener :80 default action is removed; it is the only route to web-a, which takes 50% of it now: the listener is deleted, so those requests would be refused',
+      'listener :80 default action is removed; it is the only route to web-b, which takes 50% of it now: the listener is deleted, so those requests would be refused',
+    ]);
   });
 
   it('leaves aside rules on listeners of other load balancers and listeners it cannot place', () => {
