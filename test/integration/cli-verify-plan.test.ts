@@ -311,6 +311,23 @@ Resources:
     }
   });
 
+  it('fails 100% to web-a when the linter counts two targets there but one is stopped live', async () => {
+    await motoEc2().stopInstances(a().slice(1));
+    try {
+      const t = shopTemplate({ weights: [100, 0], webA: a(), webB: [] });
+      // Two targets in web-a and no weight on a group with targets: the static rules find no error.
+      expect(lintTemplate(t as never).filter((f) => f.level === 'error')).toEqual([]);
+      const { code, doc } = await verifyPlan('--plan', write('stopped-a.json', t));
+      expect(findingsOf(doc)).toEqual(['single-healthy-target web-a']);
+      expect(doc.services[0]?.stacks[0]?.verdict.findings?.[0]?.why).toMatch(
+        /reaches 3 healthy targets now and would reach only i-\w+:80/,
+      );
+      expect(code).toBe(1);
+    } finally {
+      await motoEc2().startInstances(a().slice(1));
+    }
+  });
+
   it("maps a stack's resources by physical id (--stack) and fails a template that drops the only rule to a busy group", async () => {
     const api = {
       Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
