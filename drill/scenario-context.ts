@@ -8,6 +8,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudFormationPlanSources } from '../lambdas/adapters/cloudformation-plans.ts';
+import { targetGroupArnsByName } from '../lambdas/adapters/elbv2/target-group-names.ts';
 import { gatePlan } from '../lambdas/flows/plan-gate.ts';
 import { describeSdkAction, targetGroupName } from './describe.ts';
 import type { Guard } from './guard.ts';
@@ -54,7 +55,11 @@ export function scenarioContext(
               return await gatePlan(
                 { name: DRILL_SERVICE, loadBalancerArn: control.loadBalancerArn },
                 [{ label, template }],
-                { reader: guard.runtime.reader, sources: new CloudFormationPlanSources(cloudformation) },
+                {
+                  reader: guard.runtime.reader,
+                  sources: new CloudFormationPlanSources(cloudformation),
+                  groupArnsByName: (names) => targetGroupArnsByName(elbv2, names),
+                },
               );
             } finally {
               cloudformation.destroy();

@@ -57,8 +57,13 @@ export type PlanVerdict =
       readonly notes: readonly string[];
     }
   | { readonly kind: 'cannot-predict'; readonly ok: false; readonly reasons: readonly string[] }
-  /** The template forwards to target groups by ARN that the caller must read first. */
-  | { readonly kind: 'needs-groups'; readonly ok: false; readonly targetGroupArns: readonly string[] };
+  /** The template forwards to target groups by ARN, or declares them by name, that the caller must read first. */
+  | {
+      readonly kind: 'needs-groups';
+      readonly ok: false;
+      readonly targetGroupArns: readonly string[];
+      readonly targetGroupNames: readonly string[];
+    };
 
 /**
  * Judges one template against the live state of one load balancer. Pure: the caller reads the
@@ -68,14 +73,19 @@ export function judgePlan(input: {
   readonly template: CfnTemplate;
   readonly context: PlanContext;
   readonly live: LiveState;
-  /** Set once the caller has read `needs-groups`: groups still missing then count as absent (503). */
+  /** Set once the caller has read `needs-groups`: groups still missing then are absent (503) or new. */
   readonly groupsRead?: boolean;
 }): PlanVerdict {
   const applied: AppliedTemplate = applyTemplate(input.template, input.context, input.live);
   if (applied.kind === 'cannot-predict')
     return { kind: 'cannot-predict', ok: false, reasons: applied.reasons };
-  if (applied.unknownGroups.length > 0 && input.groupsRead !== true)
-    return { kind: 'needs-groups', ok: false, targetGroupArns: applied.unknownGroups };
+  if (applied.unknownGroups.length + applied.unknownGroupNames.length > 0 && input.groupsRead !== true)
+    return {
+      kind: 'needs-groups',
+      ok: false,
+      targetGroupArns: applied.unknownGroups,
+      targetGroupNames: applied.unknownGroupNames,
+    };
   const liveSnapshot: LbSnapshot = {
     ...input.live.snapshot,
     targetGroups: [...input.live.snapshot.targetGroups, ...(input.live.otherGroups ?? [])],

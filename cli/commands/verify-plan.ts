@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { awsClientConfig } from '../../lambdas/adapters/clients.ts';
 import { CloudFormationPlanSources } from '../../lambdas/adapters/cloudformation-plans.ts';
+import { targetGroupArnsByName } from '../../lambdas/adapters/elbv2/target-group-names.ts';
 import { gatePlan, type PlanGateResult } from '../../lambdas/flows/plan-gate.ts';
 import { type CommandContext, type CommandResult, envelope } from '../command.ts';
 import { spin, withServices } from '../context.ts';
@@ -25,7 +26,12 @@ export async function verifyPlan(ctx: CommandContext, plan: string): Promise<Com
         const sources = new CloudFormationPlanSources(cloudformation);
         const results: PlanGateResult[] = await spin(io, 'predicting', async () => {
           const stacks = await loadPlannedStacks(input, sources);
-          return Promise.all(services.map((s) => gatePlan(s, stacks, { reader: aws.reader, sources })));
+          const deps = {
+            reader: aws.reader,
+            sources,
+            groupArnsByName: (names: readonly string[]) => targetGroupArnsByName(aws.clients.elbv2, names),
+          };
+          return Promise.all(services.map((s) => gatePlan(s, stacks, deps)));
         });
         const ok = results.every((r) => r.ok);
         const exitCode = ok ? EXIT.ok : EXIT.findings;

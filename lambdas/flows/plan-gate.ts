@@ -41,6 +41,8 @@ export interface PlanGateResult {
 export interface PlanGateDeps {
   readonly reader: LoadBalancerReader;
   readonly sources: PlanSources;
+  /** ARNs of the target groups with these names that exist (elbv2/target-group-names.ts). */
+  readonly groupArnsByName: (names: readonly string[]) => Promise<readonly string[]>;
 }
 
 /**
@@ -75,7 +77,9 @@ export async function gatePlan(
     let live: LiveState = { snapshot: state.snapshot, health: state.health };
     let verdict = judgePlan({ template: plan.template, context, live });
     if (verdict.kind === 'needs-groups') {
-      const described = await deps.reader.describeTargetGroups(verdict.targetGroupArns);
+      const named =
+        verdict.targetGroupNames.length === 0 ? [] : await deps.groupArnsByName(verdict.targetGroupNames);
+      const described = await deps.reader.describeTargetGroups([...verdict.targetGroupArns, ...named]);
       live = { ...live, health: [...live.health, ...described.health], otherGroups: described.groups };
       verdict = judgePlan({ template: plan.template, context, live, groupsRead: true });
     }

@@ -64,6 +64,11 @@ export type AppliedTemplate =
       readonly notes: readonly string[];
       /** Target group ARNs the template forwards to that neither live state nor the template holds. */
       readonly unknownGroups: readonly string[];
+      /**
+       * Names of groups the template declares that match no group read yet: they may exist,
+       * unattached to this load balancer (a blue/green standby), and then are not new.
+       */
+      readonly unknownGroupNames: readonly string[];
     }
   | { readonly kind: 'cannot-predict'; readonly reasons: readonly string[] };
 
@@ -195,6 +200,10 @@ export function applyTemplate(template: CfnTemplate, context: PlanContext, live:
     changes,
     notes,
     unknownGroups: unknownGroupsOf(snapshot),
+    unknownGroupNames: ofType(TARGET_GROUP).flatMap(([id, res]) => {
+      const name = res.Properties?.Name;
+      return typeof name === 'string' && isPlanned(r.resourceId(id, id)) ? [name] : [];
+    }),
   };
 }
 

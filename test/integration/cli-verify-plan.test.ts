@@ -6,7 +6,7 @@ import {
   CreateStackCommand,
   ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
-import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintTemplate } from '../../infra/lint-plugin.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
@@ -182,6 +182,39 @@ Resources:
 `;
     const { code, doc } = await verifyPlan('--plan', write('switch.yaml', yaml));
     expect(findingsOf(doc)).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('passes a blue/green switch to a healthy standby group no listener uses yet, found by its name', async () => {
+    const created = await clients.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: 'green',
+        Protocol: 'HTTP',
+        Port: 80,
+        VpcId: shop.vpcId,
+        TargetType: 'instance',
+      }),
+    );
+    const green = created.TargetGroups?.[0]?.TargetGroupArn ?? '';
+    await clients.elbv2.send(
+      new RegisterTargetsCommand({ TargetGroupArn: green, Targets: b().map((Id) => ({ Id, Port: 80 })) }),
+    );
+    const t = shopTemplate({
+      weights: [0, 0],
+      extra: {
+        Green: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Name: 'green', Port: 80 } },
+      },
+    });
+    const resources = t.Resources as Record<string, { Properties: Record<string, unknown> }>;
+    (resources.Listener as { Properties: Record<string, unknown> }).Properties.DefaultActions = [
+      { Type: 'forward', TargetGroupArn: { Ref: 'Green' } },
+    ];
+    const { code, doc } = await verifyPlan('--plan', write('to-green.json', t));
+    expect(findingsOf(doc)).toEqual([]);
+    const rows = doc.services[0]?.stacks[0]?.verdict.routes?.[0]?.rows ?? [];
+    expect(rows.filter((r) => r.after > 0).map((r) => [r.destination, r.after])).toEqual(
+      b().map((id) => [`${id}:80`, 0.5]),
+    );
     expect(code).toBe(0);
   });
 

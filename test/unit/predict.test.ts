@@ -93,8 +93,9 @@ function template(options: {
   };
 }
 
+/** As the flow's second pass judges: every group the template names has been looked up. */
 function judge(t: CfnTemplate, state: LiveState = live(), context: PlanContext = {}): PlanVerdict {
-  return judgePlan({ template: t, context, live: state });
+  return judgePlan({ template: t, context, live: state, groupsRead: true });
 }
 
 /** `${Name}` as Fn::Sub writes it. */
@@ -413,11 +414,53 @@ describe('judgePlan: references', () => {
   it('asks for groups the template forwards to by ARN that live state does not hold, then counts them as absent', () => {
     const missing = tgArn('elsewhere');
     const t = template({ extra: newRule(5, '/x/*', missing) });
-    expect(judge(t)).toEqual({ kind: 'needs-groups', ok: false, targetGroupArns: [missing] });
+    expect(judgePlan({ template: t, context: {}, live: live() })).toEqual({
+      kind: 'needs-groups',
+      ok: false,
+      targetGroupArns: [missing],
+      targetGroupNames: [],
+    });
     const v = judgePlan({ template: t, context: {}, live: live(), groupsRead: true });
     expect(v.kind === 'predicted' && v.findings.map((f) => f.why)).toEqual([
       'listener :80 rule 5 (path /x/*) sends 100% to elsewhere, which has no healthy target (the target group does not exist): ALB answers 503 or fails open to failing targets',
     ]);
+  });
+
+  it('asks for groups the template declares by a name no live group has: an unattached standby is not new', () => {
+    const green = targetGroup('green', ['i-0e:80', 'i-0f:80']);
+    const t = template({
+      extra: {
+        Green: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Name: 'green', Port: 80 } },
+      },
+    });
+    const listenerProps = t.Resources?.Listener?.Properties as Record<string, unknown>;
+    const switched: CfnTemplate = {
+      ...t,
+      Resources: {
+        ...t.Resources,
+        Listener: {
+          Type: 'AWS::ElasticLoadBalancingV2::Listener',
+          Properties: {
+            ...listenerProps,
+            DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Green' } }],
+          },
+        },
+      },
+    };
+    expect(judgePlan({ template: switched, context: {}, live: live() })).toMatchObject({
+      kind: 'needs-groups',
+      targetGroupNames: ['green'],
+    });
+    const standby: LiveState = {
+      ...live(),
+      health: [...live().health, ...healthOf(snapshot([], [green]))],
+      otherGroups: [green],
+    };
+    const v = judge(switched, standby);
+    expect(v.ok).toBe(true);
+    expect(v.kind === 'predicted' && v.changes).toEqual(['listener :80 default action replaced']);
+    // Not found by name: a new group whose targets were never seen healthy.
+    expect(kinds(judge(switched))).toEqual(['no-healthy-target green']);
   });
 
   it('maps a resource to the live one by the stack’s physical id before any natural key', () => {
