@@ -47,6 +47,8 @@ const COMMAND_OPTIONS = {
     timeout: { type: 'string' },
     interval: { type: 'string' },
     'no-probe': { type: 'boolean' },
+    plan: { type: 'string' },
+    stack: { type: 'string' },
   },
   lint: { ...SERVICE, org: { type: 'boolean' } },
   diff: SERVICE,
@@ -115,6 +117,10 @@ export interface CommandOptions {
   readonly fleet: boolean;
   /** `lint --org`: the same fan-out for the linter. */
   readonly org: boolean;
+  /** `verify --plan`: a cdk.out directory, a template file or a change set ARN, as typed. */
+  readonly plan?: string;
+  /** `verify --plan FILE --stack NAME`: the stack the template deploys to. */
+  readonly stack?: string;
   /** `drill`: a scenario name or `all`. */
   readonly scenario?: string;
   /** `drill`: `--compare-unguarded` (true), `--no-compare-unguarded` (false), or neither. */
@@ -223,6 +229,20 @@ function checkCombinations(command: CommandName, options: CommandOptions): void 
       'lbguard verify --wait --timeout 300 --interval 10',
     );
   }
+  if (options.plan !== undefined && (options.wait || options.plan.trim() === '')) {
+    throw usageError(
+      options.wait
+        ? '--plan judges a deploy before it happens; --wait polls after it: use one'
+        : '--plan needs a cdk.out directory, a template file or a change set ARN',
+      'lbguard verify shop --plan cdk.out',
+    );
+  }
+  if (options.stack !== undefined && options.plan === undefined) {
+    throw usageError(
+      '--stack only makes sense with --plan',
+      'lbguard verify shop --plan template.yaml --stack shop-edge',
+    );
+  }
   if (command === 'snapshot') {
     if (options.force && !options.promote) {
       throw usageError(
@@ -289,6 +309,11 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   const global = toGlobal(parsed.values);
   if (parsed.values.help === true) return { kind: 'help', command, global };
   const expected = POSITIONALS[command];
+  // `lbguard verify shop --plan cdk.out`: the service may also be named without --service.
+  const serviceWord =
+    command === 'verify' && parsed.positionals.length === 1 && typeof parsed.values.service !== 'string'
+      ? parsed.positionals.shift()
+      : undefined;
   if (parsed.positionals.length > expected.length) {
     throw usageError(
       `unexpected argument ${parsed.positionals[expected.length]} for lbguard ${command}`,
@@ -304,7 +329,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   }
   const v = parsed.values;
   const options: CommandOptions = {
-    ...defined('service', typeof v.service === 'string' ? v.service : undefined),
+    ...defined('service', typeof v.service === 'string' ? v.service : serviceWord),
     ...defined('reason', typeof v.reason === 'string' ? v.reason : undefined),
     ...defined('out', typeof v.out === 'string' ? v.out : undefined),
     ...defined('accessLogs', v['no-access-logs'] === true ? false : undefined),
@@ -312,6 +337,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     ...defined('rate', typeof v.rate === 'string' ? v.rate : undefined),
     ...defined('timeout', typeof v.timeout === 'string' ? v.timeout : undefined),
     ...defined('interval', typeof v.interval === 'string' ? v.interval : undefined),
+    ...defined('plan', typeof v.plan === 'string' ? v.plan : undefined),
+    ...defined('stack', typeof v.stack === 'string' ? v.stack : undefined),
     ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),
     ...defined('realClock', v['real-clock'] === true ? true : undefined),
     ...defined(

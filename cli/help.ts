@@ -45,7 +45,8 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   verify: {
     short: 'pipeline gate: exit 0 only when traffic is spread as configured and healthy',
-    usage: 'lbguard verify [--service NAME] [--wait [--timeout SECONDS] [--interval SECONDS]] [--no-probe]',
+    usage:
+      'lbguard verify [--service NAME] [--wait [--timeout SECONDS] [--interval SECONDS]] [--no-probe]\n       lbguard verify [SERVICE] --plan <cdk.out | TEMPLATE | CHANGE_SET_ARN> [--stack NAME]',
     summary:
       'The pipeline gate: exit 0 only when traffic is spread as configured and recent probe results are green. Traffic on one target fails it whatever the cause, named as configuration, health or capacity with what to do; every difference from last known good is listed as benign or harmful.',
     flags: `  -s, --service NAME   one service from the config (default: all)
@@ -53,9 +54,13 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   --timeout SECONDS    with --wait: give up after this long, exit 1 (default 300)
   --interval SECONDS   with --wait: seconds between polls (default 10)
   --no-probe           do not run the probes from here; health then comes only from the
-                       probe function's results of the last two probe rounds, else "health unknown"`,
+                       probe function's results of the last two probe rounds, else "health unknown"
+  --plan WHAT          before a deploy: a cdk.out directory, a CloudFormation template (JSON or
+                       YAML) or a change set ARN; predicts each target's share under live health
+  --stack NAME         with --plan on a template file: the stack it deploys to (maps its
+                       resources to live ones and shows what the deploy deletes)`,
     details:
-      'Runs the probes it can (not those sending a secret) and also lints the configuration: a lint error fails verify, warnings do not. No probe result in the window fails verify as "health unknown". With --json, progress lines go to stderr.',
+      'Runs the probes it can (not those sending a secret) and also lints the configuration: a lint error fails verify, warnings do not. No probe result in the window fails verify as "health unknown". With --json, progress lines go to stderr. With --plan it is the pre-deploy gate instead: exit 1 when the deploy would leave one healthy target carrying a group, send traffic to a group with no healthy target, or remove the only route to a busy group — and when a reference cannot be predicted (docs/pre-deploy-gate.md).',
     example: 'lbguard verify --service shop --wait --timeout 600 --json',
   },
   lint: {
@@ -141,7 +146,7 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
       'lbguard drill [--scenario NAME|all] [--out DIR] [--compare-unguarded | --no-compare-unguarded] [--rate N] [--observe-seconds N] [--real-clock]',
     summary:
       "Run a local game day: moto as AWS, HAProxy following it as the load balancer, a fleet of shop servers and customers, and lbguard's real lambda handlers on a compressed schedule (1 drill second = 1 AWS minute). Writes report.md, postmortem.md and SVG charts; prints a summary.",
-    flags: `  --scenario NAME      seed-outage (default), targets-deregistered, path-rule-flipped,
+    flags: `  --scenario NAME      seed-outage (default), gate-stops-seed, targets-deregistered, path-rule-flipped,
                        fixed-503-default, backend-crash-balanced, backend-500s,
                        healthy-noisy-soak, stale-last-good, blue-green-shift,
                        anomaly-mitigation, deployment-in-flight, rewrite-rule-restore,

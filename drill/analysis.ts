@@ -195,7 +195,8 @@ export function analyseRun(run: ScenarioRun): RunAnalysis {
 
   const moments: Moment[] = [
     ...run.marks
-      .filter((m) => m.kind === 'fault' || m.kind === 'change' || m.kind === 'last-good')
+      // Notes too: a scenario's own verdict (the pre-deploy gate refusing a deploy) belongs here.
+      .filter((m) => m.kind === 'fault' || m.kind === 'change' || m.kind === 'last-good' || m.kind === 'note')
       .map((m) => ({
         at: m.at - run.faultAt,
         label: m.kind === 'fault' ? 'fault injected' : m.kind,

@@ -1,3 +1,4 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   CreateRuleCommand,
   DeleteRuleCommand,
@@ -6,8 +7,12 @@ import {
   ModifyRuleCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudFormationPlanSources } from '../lambdas/adapters/cloudformation-plans.ts';
+import { targetGroupArnsByName } from '../lambdas/adapters/elbv2/target-group-names.ts';
+import { gatePlan } from '../lambdas/flows/plan-gate.ts';
 import { describeSdkAction, targetGroupName } from './describe.ts';
 import type { Guard } from './guard.ts';
+import { DRILL_SERVICE } from './lbguard-config.ts';
 import type { Mark } from './run-types.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { toWorldSdkActions, toWorldSdkConditions, type WorldRuleSpec } from './world/aws-world.ts';
@@ -40,6 +45,27 @@ export function scenarioContext(
     mark: (kind, what) => marks.push({ at: Date.now(), kind, what }),
     sleep: (ms) => sleep(ms),
     setRate: (rate) => load()?.setRate(rate),
+    ...(guard === undefined
+      ? {}
+      : {
+          async planGate(template, label) {
+            // The drill's templates name no stack and import nothing: CloudFormation is not asked.
+            const cloudformation = new CloudFormationClient({ endpoint: world.awsUrl, region: 'us-east-1' });
+            try {
+              return await gatePlan(
+                { name: DRILL_SERVICE, loadBalancerArn: control.loadBalancerArn },
+                [{ label, template }],
+                {
+                  reader: guard.runtime.reader,
+                  sources: new CloudFormationPlanSources(cloudformation),
+                  groupArnsByName: (names) => targetGroupArnsByName(elbv2, names),
+                },
+              );
+            } finally {
+              cloudformation.destroy();
+            }
+          },
+        }),
     deploy: {
       async forward(weights) {
         await this.setDefaultAction({ forward: weights });

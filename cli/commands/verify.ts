@@ -78,10 +78,12 @@ function renderVerify(
  * `lbguard verify [--service NAME] [--wait [--timeout S] [--interval S]] [--no-probe]`: the
  * pipeline gate (lib/gate.ts). Exit 0 only when every service's traffic is spread as configured,
  * recent probe results are green and lint finds no error; 1 otherwise, naming the cause. With
- * `--wait` it polls until that holds or the timeout passes, one progress line per poll.
+ * `--wait` it polls until that holds or the timeout passes, one progress line per poll. With
+ * `--plan` it is the predictive gate before a deploy instead (verify-plan.ts).
  */
 export async function verify(ctx: CommandContext): Promise<CommandResult> {
   const { io, global, options, render } = ctx;
+  if (options.plan !== undefined) return (await import('./verify-plan.ts')).verifyPlan(ctx, options.plan);
   const waiting = waitingOf(options);
   return withServices(ctx, async ({ config, services, aws }) => {
     const runtime = createCliRuntime(aws, config, io, global.debug);

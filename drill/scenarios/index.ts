@@ -1,6 +1,7 @@
 import { backend500s, backendCrashBalanced } from './app-faults.ts';
 import { blueGreenShift, healthyNoisySoak, staleLastGood } from './changes.ts';
 import { dataPlaneLag, dataPlaneStuck } from './data-plane.ts';
+import { gateStopsSeed } from './gate.ts';
 import { anomalyMitigation, deploymentInFlight, rewriteRuleRecreated, rewriteRuleRestore } from './intent.ts';
 import { fixed503Default, pathRuleFlipped, seedOutage, targetsDeregistered } from './lb-faults.ts';
 import type { Scenario } from './types.ts';
@@ -8,6 +9,7 @@ import type { Scenario } from './types.ts';
 /** Every scenario, in the order `--scenario all` runs them (the seed first). */
 export const SCENARIOS: readonly Scenario[] = [
   seedOutage,
+  gateStopsSeed,
   targetsDeregistered,
   pathRuleFlipped,
   fixed503Default,

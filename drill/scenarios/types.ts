@@ -1,3 +1,5 @@
+import type { PlanGateResult } from '../../lambdas/flows/plan-gate.ts';
+import type { CfnTemplate } from '../../lib/predict.ts';
 import type { PlanStep, RootCause } from '../../lib/types.ts';
 import type { ShopWorldSpec, WorldInstance } from '../world/aws-world.ts';
 import type { BackendTuning } from '../world/backend.ts';
@@ -63,6 +65,11 @@ export interface ScenarioContext {
   sleep(drillMs: number): Promise<void>;
   /** Changes the customers' arrival rate from now on. */
   setRate(ratePerSecond: number): void;
+  /**
+   * The predictive pre-deploy gate (`lbguard verify --plan`) on a template, as a pipeline runs it
+   * before its deploy step. Only in the guarded arm: unguarded, nothing checks the deploy.
+   */
+  readonly planGate?: (template: CfnTemplate, label: string) => Promise<PlanGateResult>;
 }
 
 /** What lbguard must do (or not do) for the scenario to pass. */

@@ -28,6 +28,12 @@ describe('parseCliArgs', () => {
       'snapshot',
       { promote: true, force: true, reason: 'rolled back by hand' },
     ],
+    [['verify', 'shop', '--plan', 'cdk.out'], 'verify', { service: 'shop', plan: 'cdk.out' }],
+    [
+      ['verify', '--plan', 'edge.yaml', '--stack', 'shop-edge'],
+      'verify',
+      { plan: 'edge.yaml', stack: 'shop-edge' },
+    ],
     [['restore', '--apply', '-y'], 'restore', { apply: true, yes: true }],
     [['postmortem', 'shop#2026-11-24T14:02:11.000Z', '--out', 'pm.md'], 'postmortem', { out: 'pm.md' }],
     [
@@ -70,6 +76,19 @@ describe('parseCliArgs', () => {
     expect(error.message).toBe('--timeout and --interval only make sense with --wait');
     expect(error.hints).toEqual(['lbguard verify --wait --timeout 300 --interval 10']);
     expect(usageFailure(['status', '--wait']).message).toMatch(/unknown option --wait for lbguard status/);
+  });
+
+  it.each([
+    [
+      ['verify', '--plan', 'cdk.out', '--wait'],
+      '--plan judges a deploy before it happens; --wait polls after it: use one',
+    ],
+    [['verify', '--plan', ' '], '--plan needs a cdk.out directory, a template file or a change set ARN'],
+    [['verify', '--stack', 'shop-edge'], '--stack only makes sense with --plan'],
+    [['verify', 'shop', 'extra'], 'unexpected argument shop for lbguard verify'],
+    [['verify', 'shop', '--service', 'shop'], 'unexpected argument shop for lbguard verify'],
+  ])('refuses %j, naming the fix', (argv, message) => {
+    expect(usageFailure(argv).message).toBe(message);
   });
 
   it('reads --json, --no-color and --debug as global flags', () => {
