@@ -1,4 +1,11 @@
-export { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
+export {
+  type LbGuardAlarmOptions,
+  type OnCallSignal,
+  OperationalAlarms,
+  type OperationalSignal,
+  ServiceAlarms,
+  type SignalAlarm,
+} from './alarms.ts';
 export {
   InvalidLoadBalancerArnError,
   type LoadBalancerArnParts,
