@@ -114,8 +114,9 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
   });
 
   it('splits more than 500 queries over several calls and still answers every group', async () => {
+    // One query per target group: 600 groups make 604 queries, more than one call holds.
     const many = Array.from(
-      { length: 200 },
+      { length: 600 },
       (_, i) =>
         `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/g${i}/${String(i).padStart(16, '0')}`,
     );
@@ -126,7 +127,7 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
       end: windowEnd.toISOString(),
       periodSeconds: 60,
     };
-    expect(buildAlbMetricQueries(request).length).toBe(5 + 3 * 201);
+    expect(buildAlbMetricQueries(request).length).toBe(4 + 601);
     let calls = 0;
     clients.cloudwatch.middlewareStack.add(
       (next) => async (args) => {
@@ -139,7 +140,7 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
       const metrics = await new CloudWatchAlbMetricsReader(clients.cloudwatch).read(request);
       expect(calls).toBe(2);
       expect(metrics.requestCountByTargetGroup[TG_A]).toBe(900);
-      expect(Object.keys(metrics.requestCountByTargetGroup)).toHaveLength(201);
+      expect(Object.keys(metrics.requestCountByTargetGroup)).toHaveLength(601);
     } finally {
       clients.cloudwatch.middlewareStack.remove('count-get-metric-data');
     }
