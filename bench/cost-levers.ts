@@ -1,7 +1,7 @@
 // What each cost lever of issue 18 saves: the layout before it (recorded) against the layout the
 // bench measures now, line by line, so the report shows which lever bought which dollars. Pure:
 // the "before" figures are constants with their source, the "after" ones come in measured.
-import { type CostInputs, metricReadsPerMonth, type CostSchedule } from './cost-model.ts';
+import { type CostInputs, type CostSchedule, metricReadsPerMonth } from './cost-model.ts';
 import { PRICES } from './prices.ts';
 
 /** The billable layout a lever changes, per deployment and per guarded service. */

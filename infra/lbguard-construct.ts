@@ -193,7 +193,9 @@ export class LbGuard extends Construct {
       options: props.alarms ?? {},
     });
     const allAlarms: (cloudwatch.Alarm | cloudwatch.CompositeAlarm)[] = [
-      ...Object.values(serviceAlarms).flatMap((a) => (a.degraded === undefined ? a.all : [...a.all, a.degraded])),
+      ...Object.values(serviceAlarms).flatMap((a) =>
+        a.degraded === undefined ? a.all : [...a.all, a.degraded],
+      ),
       ...this.operationalAlarms.all,
     ];
     const alarmAction = new cloudwatchActions.SnsAction(state.topic);

@@ -116,7 +116,11 @@ export function planEmfRecord(values: readonly EmittedValue[]): EmfRecordPlan {
     }
     const before = properties[v.name];
     properties[v.name] =
-      before === undefined ? v.value : v.unit === 'Milliseconds' ? Math.max(before, v.value) : before + v.value;
+      before === undefined
+        ? v.value
+        : v.unit === 'Milliseconds'
+          ? Math.max(before, v.value)
+          : before + v.value;
   }
   if (signal > 0) metrics.push({ name: LBGUARD_METRICS.signal, unit: 'Count', value: signal });
   return { metrics, properties };

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type EmittedValue,
-  type LbGuardMetricName,
   LBGUARD_METRICS,
+  type LbGuardMetricName,
   planEmfRecord,
   publishedMetricNames,
   SIGNAL_CODES,
@@ -16,7 +16,13 @@ describe('planEmfRecord', () => {
   it.each([
     {
       what: 'a passing probe round publishes only ProbeSuccess; latency, 503s and spread stay properties',
-      values: [count('ProbeSuccess', 1), ms('ProbeLatency', 80), ms('ProbeLatency', 120), count('Probe503', 0), count('ServedBySpread', 3)],
+      values: [
+        count('ProbeSuccess', 1),
+        ms('ProbeLatency', 80),
+        ms('ProbeLatency', 120),
+        count('Probe503', 0),
+        count('ServedBySpread', 3),
+      ],
       metrics: [count('ProbeSuccess', 1)],
       properties: { ProbeLatency: 120, Probe503: 0, ServedBySpread: 3 },
     },

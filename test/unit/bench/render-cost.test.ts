@@ -66,11 +66,10 @@ const results: Results = {
 };
 
 describe('the levers table', () => {
-  const levers = costLevers(
-    BEFORE_ISSUE_18,
-    measuredLayout(inputs(10)),
-    { inspectRateMinutes: 1, metricsPeriodSeconds: 300 },
-  );
+  const levers = costLevers(BEFORE_ISSUE_18, measuredLayout(inputs(10)), {
+    inspectRateMinutes: 1,
+    metricsPeriodSeconds: 300,
+  });
   const baseCost = results.cost;
   if (baseCost === undefined) throw new Error('no cost in the fixture');
   const withLevers = renderResults({ ...results, cost: { ...baseCost, levers } });
@@ -78,10 +77,20 @@ describe('the levers table', () => {
   it('shows each lever before → after, and totals that add every saving back', () => {
     const alarms = levers.find((l) => l.lever === 'one composite per service');
     // The fixture has no composite: $0.50 a service saved on both bills.
-    expect(alarms).toMatchObject({ taken: true, firstBeforeUsd: 0.5, firstAfterUsd: 0, additionalAfterUsd: 0 });
+    expect(alarms).toMatchObject({
+      taken: true,
+      firstBeforeUsd: 0.5,
+      firstAfterUsd: 0,
+      additionalAfterUsd: 0,
+    });
     const dashboard = levers.find((l) => l.lever === 'opt-in dashboard');
     // The fixture keeps its dashboard: the lever is shown as not taken, with nothing saved.
-    expect(dashboard).toMatchObject({ taken: false, firstBeforeUsd: 3, firstAfterUsd: 3, additionalBeforeUsd: 0 });
+    expect(dashboard).toMatchObject({
+      taken: false,
+      firstBeforeUsd: 3,
+      firstAfterUsd: 3,
+      additionalBeforeUsd: 0,
+    });
     expect(withLevers).toContain('| opt-in dashboard | not taken | 1 → 1 dashboard');
     expect(withLevers).toContain('| fewer custom metric names | taken | 6 → 1 names');
     const total = withLevers.split('\n').find((l) => l.startsWith('| **Total, all-in**'));

@@ -5,11 +5,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  LbGuard,
-  type OnCallSignal,
-  type OperationalSignal,
-} from '../../../infra/index.ts';
+import { LbGuard, type OnCallSignal, type OperationalSignal } from '../../../infra/index.ts';
 import {
   deliveryProblems,
   isSnsTarget,
@@ -17,13 +13,7 @@ import {
   servicePublishes,
   TemplateRenderer,
 } from './policy-check.ts';
-import {
-  createdLbStack,
-  everyOptionStack,
-  SYNTH_TIMEOUT,
-  stackEnv,
-  twoServiceConfig,
-} from './stacks.ts';
+import { createdLbStack, everyOptionStack, SYNTH_TIMEOUT, stackEnv, twoServiceConfig } from './stacks.ts';
 import { type Synthesized, synthesize, testConfig } from './support.ts';
 
 const ON_CALL: readonly OnCallSignal[] = [
