@@ -92,7 +92,7 @@ export function costLevers(
       taken: true,
       change: `${before.customMetrics} → ${after.customMetrics} names a service publishes in steady state`,
       ...perService(before.customMetrics * metric, after.customMetrics * metric),
-      why: 'ProbeSuccess is the only gauge; drift and the Signal verdict publish only in the hours they happen; latency, probe 503s, served-by spread and propagation lag stay EMF properties (Logs Insights)',
+      why: 'ProbeSuccess is the only gauge; drift, the Signal verdict and propagation lag publish only in the hours they happen; latency, probe 503s and served-by spread stay EMF properties (Logs Insights)',
     },
     {
       lever: 'one Signal alarm for three verdicts',

@@ -75,13 +75,14 @@ const PUBLICATION: Readonly<Record<LbGuardMetricName, Publication>> = {
   ProbeSuccess: 'metric',
   DriftCount: 'event',
   Signal: 'event',
+  // Emitted only after an ELBv2 write, alone in its record: as a property it would never be logged.
+  PropagationLag: 'event',
   SkewDetected: 'property',
   RemediationFailed: 'property',
   IncidentEscalated: 'property',
   ProbeLatency: 'property',
   Probe503: 'property',
   ServedBySpread: 'property',
-  PropagationLag: 'property',
 };
 
 /** One value as the functions emit it. */

@@ -35,8 +35,12 @@ describe('planEmfRecord', () => {
     {
       what: 'skew becomes Signal 1, drift its own count',
       values: [count('SkewDetected', 1), count('DriftCount', 2), ms('PropagationLag', 4000)],
-      metrics: [count('DriftCount', 2), count('Signal', SIGNAL_CODES.routingSkew)],
-      properties: { SkewDetected: 1, PropagationLag: 4000 },
+      metrics: [
+        count('DriftCount', 2),
+        ms('PropagationLag', 4000),
+        count('Signal', SIGNAL_CODES.routingSkew),
+      ],
+      properties: { SkewDetected: 1 },
     },
     {
       what: 'a failed remediation becomes Signal 2',
@@ -74,6 +78,6 @@ describe('planEmfRecord', () => {
   });
 
   it('bills at most one gauge per service: ProbeSuccess; the rest only when something happened', () => {
-    expect(publishedMetricNames().sort()).toEqual(['DriftCount', 'ProbeSuccess', 'Signal']);
+    expect(publishedMetricNames().sort()).toEqual(['DriftCount', 'ProbeSuccess', 'PropagationLag', 'Signal']);
   });
 });
