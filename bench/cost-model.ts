@@ -49,7 +49,7 @@ export interface CostInputs {
     readonly emfBytes: number;
     readonly logBytes: number;
   };
-  /** Metrics requested per GetMetricData read of one service (5 + 3 per target group + 1 per AZ). */
+  /** Metrics requested per GetMetricData read of one service (4 + 1 per target group + 1 per AZ). */
   readonly metricQueries: number;
   /** Custom metric names published every month for one service (EMF, dimension Service). */
   readonly customMetrics: number;
@@ -230,13 +230,13 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     },
     perService.dynamodb,
     {
-      item: 'KMS key (topic)',
+      item: 'KMS keys (topic, state MAC)',
       working: `${first.kmsKeys} × ${price(PRICES.kmsKeyMonth.usd)}`,
       usd: first.kmsKeys * PRICES.kmsKeyMonth.usd,
     },
     {
       item: 'dashboard',
-      working: `${first.dashboards} × ${price(PRICES.dashboardMonth.usd)} (free if the account has fewer than 3 others)`,
+      working: `${first.dashboards} × ${price(PRICES.dashboardMonth.usd)} (opt-in; free if the account has fewer than 3 others)`,
       usd: first.dashboards * PRICES.dashboardMonth.usd,
     },
     sns,
@@ -260,8 +260,8 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     },
     perService.dynamodb,
     {
-      item: 'KMS key (topic)',
-      working: `${inputs.service.kmsKeys} × ${price(PRICES.kmsKeyMonth.usd)} (one topic for the deployment)`,
+      item: 'KMS keys (topic, state MAC)',
+      working: `${inputs.service.kmsKeys} × ${price(PRICES.kmsKeyMonth.usd)} (both keys serve the whole deployment)`,
       usd: inputs.service.kmsKeys * PRICES.kmsKeyMonth.usd,
     },
     {

@@ -33,6 +33,7 @@ import { inspectDeps } from '../lambdas/inspect/deps.ts';
 import { probeDeps } from '../lambdas/probe/deps.ts';
 import { InspectEventSchema } from '../lambdas/runtime/events.ts';
 import { type LbGuardConfig, type LbGuardConfigInput, loadConfigOrThrow } from '../lib/config/index.ts';
+import { planEmfRecord } from '../lib/metrics.ts';
 import { ATTRIBUTE_REREADS_PER_CYCLE, isMetricsTick } from '../lib/observation.ts';
 import { hashSnapshot } from '../lib/snapshot.ts';
 import type { ProbeResult } from '../lib/types.ts';
@@ -187,6 +188,7 @@ class ByteCountingLog implements Log {
 /** Serialises each emit as Powertools would print it (EMF), counting bytes and names. */
 class EmfByteSink implements MetricsSink {
   bytes = 0;
+  /** Names published as custom metrics (what CloudWatch bills), as the deployed sink decides. */
   readonly names = new Set<string>();
   readonly #metrics = new Metrics({ namespace: 'LbGuard' });
 
@@ -194,16 +196,23 @@ class EmfByteSink implements MetricsSink {
     this.#metrics.clearDefaultDimensions();
   }
 
+  // The same split as EmfMetricsSink: only `planEmfRecord`'s metrics are billed names, and a
+  // record with none is not written.
   emit(service: string, values: readonly MetricValue[]): void {
-    if (values.length === 0) return;
+    const plan = planEmfRecord(values);
+    if (plan.metrics.length === 0) return;
     this.#metrics.addDimension('Service', service);
-    for (const v of values) {
+    for (const [name, value] of Object.entries(plan.properties)) {
+      this.#metrics.addMetadata(name, value as unknown as string);
+    }
+    for (const v of plan.metrics) {
       this.names.add(v.name);
       this.#metrics.addMetric(v.name, v.unit === 'Count' ? 'Count' : 'Milliseconds', v.value);
     }
     this.bytes += Buffer.byteLength(JSON.stringify(this.#metrics.serializeMetrics())) + 1;
     this.#metrics.clearMetrics();
     this.#metrics.clearDimensions();
+    this.#metrics.clearMetadata();
   }
 }
 

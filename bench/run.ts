@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measureConvergence } from './convergence.ts';
+import { BEFORE_ISSUE_18, costLevers, measuredLayout } from './cost-levers.ts';
 import { type CostInputs, estimateMonthlyCost, metricReadsPerMonth } from './cost-model.ts';
 import { measureDrillOutcome } from './drill-outcome.ts';
 import { FLEET_SCENARIOS, measureFleet } from './fleet.ts';
@@ -175,9 +176,17 @@ async function main(argv: readonly string[]): Promise<void> {
         ...common,
         schedule: { ...defaults, probeIntervalSeconds: 10, probeLoopSeconds: 50 },
       }),
-      // Three more metrics in every GetMetricData read, one more in the UnhealthyHosts expression.
+      // One more metric in every GetMetricData read (its RequestCount), one more in UnhealthyHosts.
       perExtraTargetGroupUsd:
-        metricReadsPerMonth(defaults) * 3 * PRICES.getMetricDataMetric.usd + PRICES.standardAlarmMonth.usd,
+        metricReadsPerMonth(defaults) * PRICES.getMetricDataMetric.usd + PRICES.standardAlarmMonth.usd,
+      levers: costLevers(
+        BEFORE_ISSUE_18,
+        measuredLayout({
+          ...common,
+          schedule: { ...defaults, probeIntervalSeconds: 10, probeLoopSeconds: 10 },
+        }),
+        defaults,
+      ),
     };
   }
 

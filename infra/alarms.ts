@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LBGUARD_DEPLOYMENT_METRICS } from '../lib/metrics.ts';
+import { LBGUARD_DEPLOYMENT_METRICS, SIGNAL_CODES } from '../lib/metrics.ts';
 import type { LoadBalancerArnParts } from './arns.ts';
 import {
   albMetric,
@@ -13,7 +13,7 @@ import {
   targetGroupMetric,
 } from './metrics.ts';
 
-/** Thresholds of the alarms lbguard creates. Every field is optional. */
+/** Thresholds of the alarms lbguard creates, and the alarms it creates only when asked. */
 export interface LbGuardAlarmOptions {
   /**
    * ALB-generated 5xx responses (503 included) per minute that count as a breaching minute.
@@ -31,6 +31,38 @@ export interface LbGuardAlarmOptions {
    * @default 5
    */
   readonly probeSilenceMinutes?: number;
+  /**
+   * One composite "service degraded" alarm per service over its incident alarms ($0.50 a month
+   * each). Every child already notifies the topic under its own name, so the composite only
+   * summarises; turn it on for a single per-service status to page on or to show.
+   * @default false
+   */
+  readonly serviceComposite?: boolean;
+  /**
+   * One metric-math alarm on the three functions' `Errors` that pages on the first failed
+   * invocation, its value naming the functions (1 probe + 2 inspect + 4 remediate): 3 alarm
+   * metrics, $0.30 a month. Without it a failure pages once retries are spent, through
+   * `DeadLetterQueueNotEmpty` (probe at once: it is not retried; inspect after 1 retry;
+   * remediate after 2).
+   * @default false
+   */
+  readonly functionErrors?: boolean;
+}
+
+/** The on-call's signals for one service, each with an alarm that notifies the topic. */
+export type OnCallSignal =
+  | 'probe-failing'
+  | 'elb-5xx'
+  | 'unhealthy-hosts'
+  | 'routing-skew'
+  | 'config-drift'
+  | 'remediation-failed'
+  | 'incident-escalated';
+
+/** Where a signal shows: its alarm, and for the shared `Signal` alarm the value that names it. */
+export interface SignalAlarm {
+  readonly alarm: cloudwatch.Alarm;
+  readonly value?: number;
 }
 
 /** What one service's alarms watch. */
@@ -39,7 +71,7 @@ export interface ServiceAlarmsProps {
   readonly loadBalancer: LoadBalancerArnParts;
   /** Target groups with an unhealthy-host alarm; ALB publishes health only per target group. */
   readonly targetGroupArns: readonly string[];
-  /** Period of inspect's metrics (`SkewDetected`, `DriftCount`): its schedule rate. */
+  /** Period of inspect's metrics (`Signal`, `DriftCount`): its schedule rate. */
   readonly inspectPeriod: Duration;
   /** The service's soak period: how long a healthy change takes to become last known good. */
   readonly soakSeconds: number;
@@ -47,13 +79,19 @@ export interface ServiceAlarmsProps {
 }
 
 /**
- * One guarded service's alarms. `incidentAlarms` are the ones that mean customers are (or are
- * about to be) hurt; the composite "service degraded" alarm and the inspect wake-up rule use them.
+ * One guarded service's alarms, priced per metric they read ($0.10 each): probe failing and the
+ * two ALB alarms (on the load balancer's own metrics, so they page even if lbguard is broken),
+ * configuration drift, and one `Signal` alarm whose value names which of lbguard's verdicts
+ * fired. `incidentAlarms` are the ones that mean customers are (or are about to be) hurt; they
+ * wake inspect, and the optional composite summarises them.
  */
 export class ServiceAlarms extends Construct {
   readonly all: cloudwatch.Alarm[] = [];
   readonly incidentAlarms: cloudwatch.Alarm[] = [];
-  readonly degraded: cloudwatch.CompositeAlarm;
+  /** Every on-call signal of the service, by name (`unhealthy-hosts` only with target groups). */
+  readonly signals: Partial<Record<OnCallSignal, SignalAlarm>> = {};
+  /** The composite "service degraded" alarm, when `serviceComposite` is on. */
+  readonly degraded?: cloudwatch.CompositeAlarm;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
@@ -61,7 +99,7 @@ export class ServiceAlarms extends Construct {
     const minute = Duration.minutes(1);
     const name = (what: string) => `lbguard ${service}: ${what}`;
 
-    this.add(
+    const probeFailing = this.add(
       true,
       lbguardMetric(service, LBGUARD_METRICS.probeSuccess, 'Average', minute).createAlarm(
         this,
@@ -76,8 +114,9 @@ export class ServiceAlarms extends Construct {
         },
       ),
     );
+    this.signals['probe-failing'] = { alarm: probeFailing };
 
-    this.add(
+    const elb5xx = this.add(
       true,
       albMetric(loadBalancer.fullName, 'HTTPCode_ELB_5XX_Count', 'Sum').createAlarm(this, 'Elb5xx', {
         alarmDescription: `${name('load balancer answering 5xx')}. The ALB itself generated at least ${options.elb5xxPerMinute ?? 5} 5xx responses (503 = no healthy or no registered target) a minute in 2 of the last 3 minutes.`,
@@ -85,10 +124,11 @@ export class ServiceAlarms extends Construct {
         datapointsToAlarm: 2,
       }),
     );
+    this.signals['elb-5xx'] = { alarm: elb5xx };
 
     if (props.targetGroupArns.length > 0) {
       // One alarm over all guarded target groups: health is published per group, and a math
-      // expression keeps the alarm count (and its price) at one.
+      // expression keeps the alarm count at one (CloudWatch still bills each metric it reads).
       const usingMetrics: Record<string, cloudwatch.IMetric> = {};
       props.targetGroupArns.forEach((arn, i) => {
         usingMetrics[`u${i}`] = targetGroupMetric(
@@ -101,7 +141,7 @@ export class ServiceAlarms extends Construct {
       const expression = Object.keys(usingMetrics)
         .map((k) => `FILL(${k}, 0)`)
         .join(' + ');
-      this.add(
+      const unhealthy = this.add(
         true,
         new cloudwatch.MathExpression({
           expression,
@@ -113,23 +153,25 @@ export class ServiceAlarms extends Construct {
           ...atLeast(1, 3),
         }),
       );
+      this.signals['unhealthy-hosts'] = { alarm: unhealthy };
     }
 
-    this.add(
+    // Three verdicts, one metric, one alarm: lbguard publishes `Signal` only when it has a
+    // verdict, its value ranked so that the period's Maximum is the most severe one.
+    const signal = this.add(
       true,
-      lbguardMetric(service, LBGUARD_METRICS.skewDetected, 'Maximum', inspectPeriod).createAlarm(
-        this,
-        'Skew',
-        {
-          alarmDescription: `${name('routing skew')}. inspect found traffic concentrated on fewer targets than the service is meant to use (the statistical test already requires a minimum sample and effect size).`,
-          ...atLeast(1),
-        },
-      ),
+      lbguardMetric(service, LBGUARD_METRICS.signal, 'Maximum', inspectPeriod).createAlarm(this, 'Signal', {
+        alarmDescription: `${name('lbguard verdict')}. The value in the reason names it: ${SIGNAL_CODES.routingSkew} = routing skew (inspect found traffic concentrated on fewer targets than the service is meant to use), ${SIGNAL_CODES.remediationFailed} = remediation failed (remediate could not apply or verify a plan), ${SIGNAL_CODES.incidentEscalated} = incident escalated (handed to people: budget spent, verification failed, or not an LB fault). A period with several reports the highest; lbguard's own message on this topic has the detail.`,
+        ...atLeast(1),
+      }),
     );
+    this.signals['routing-skew'] = { alarm: signal, value: SIGNAL_CODES.routingSkew };
+    this.signals['remediation-failed'] = { alarm: signal, value: SIGNAL_CODES.remediationFailed };
+    this.signals['incident-escalated'] = { alarm: signal, value: SIGNAL_CODES.incidentEscalated };
 
     const driftMinutes = options.driftToleranceMinutes ?? Math.ceil(props.soakSeconds / 60) + 5;
     const driftPeriods = Math.max(1, Math.ceil(driftMinutes / inspectPeriod.toMinutes()));
-    this.add(
+    const drift = this.add(
       false,
       lbguardMetric(service, LBGUARD_METRICS.driftCount, 'Maximum', inspectPeriod).createAlarm(
         this,
@@ -140,35 +182,14 @@ export class ServiceAlarms extends Construct {
         },
       ),
     );
+    this.signals['config-drift'] = { alarm: drift };
 
-    this.add(
-      false,
-      lbguardMetric(service, LBGUARD_METRICS.remediationFailed, 'Sum', minute).createAlarm(
-        this,
-        'RemediationFailed',
-        {
-          alarmDescription: `${name('remediation failed')}. remediate could not apply or verify a plan.`,
-          ...atLeast(1),
-        },
-      ),
-    );
-
-    this.add(
-      true,
-      lbguardMetric(service, LBGUARD_METRICS.incidentEscalated, 'Sum', minute).createAlarm(
-        this,
-        'IncidentEscalated',
-        {
-          alarmDescription: `${name('incident escalated')}. lbguard handed the incident to people (budget spent, verification failed, or not an LB fault).`,
-          ...atLeast(1),
-        },
-      ),
-    );
-
-    this.degraded = new cloudwatch.CompositeAlarm(this, 'ServiceDegraded', {
-      alarmDescription: `${name('service degraded')}. Any of: probes failing, ALB 5xx, unhealthy targets, routing skew, incident escalated.`,
-      alarmRule: cloudwatch.AlarmRule.anyOf(...this.incidentAlarms),
-    });
+    if (options.serviceComposite === true) {
+      this.degraded = new cloudwatch.CompositeAlarm(this, 'ServiceDegraded', {
+        alarmDescription: `${name('service degraded')}. Any of: probes failing, ALB 5xx, unhealthy targets, an lbguard verdict (skew, remediation failed, incident escalated).`,
+        alarmRule: cloudwatch.AlarmRule.anyOf(...this.incidentAlarms),
+      });
+    }
   }
 
   private add(incident: boolean, alarm: cloudwatch.Alarm): cloudwatch.Alarm {
@@ -180,7 +201,7 @@ export class ServiceAlarms extends Construct {
   }
 }
 
-/** Alarms on the machinery itself: function errors and throttles, silent schedules, state writes, the DLQ. */
+/** Alarms on the machinery itself: silent schedules, state writes, the DLQ (and, if asked, errors). */
 export interface OperationalAlarmsProps {
   readonly probe: lambda.IFunction;
   readonly inspect: lambda.IFunction;
@@ -190,57 +211,49 @@ export interface OperationalAlarmsProps {
   readonly options: LbGuardAlarmOptions;
 }
 
-/** lbguard watching itself: a guard that stopped running must page like an outage. */
+/** The operational signals, each with an alarm that notifies the topic. */
+export type OperationalSignal =
+  | 'probe-not-running'
+  | 'inspect-not-running'
+  | 'function-failed'
+  | 'state-write-failing'
+  | 'dead-letter';
+
+/**
+ * lbguard watching itself: a guard that stopped running must page like an outage. Four alarms
+ * by default, each reading one metric. Throttles have no alarm of their own: a throttled
+ * scheduled run is retried and, if it never starts, "not running" fires; a throttled remediate
+ * run is retried by Lambda and lands in the dead-letter queue when retries are spent.
+ */
 export class OperationalAlarms extends Construct {
   readonly all: cloudwatch.Alarm[] = [];
+  readonly signals: Partial<Record<OperationalSignal, cloudwatch.Alarm>> = {};
 
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
-    const functions = { Probe: props.probe, Inspect: props.inspect, Remediate: props.remediate };
-    for (const [label, fn] of Object.entries(functions)) {
-      this.all.push(
-        fn
-          .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
-          .createAlarm(this, `${label}Errors`, {
-            alarmDescription: `lbguard: ${label.toLowerCase()} function errors. At least one invocation failed in the last 5 minutes; see its log group.`,
-            ...atLeast(1),
-          }),
-      );
-      // remediate runs one at a time by design, so a few throttles while a run verifies are normal.
-      const throttleThreshold = label === 'Remediate' ? 5 : 1;
-      this.all.push(
-        fn
-          .metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' })
-          .createAlarm(this, `${label}Throttles`, {
-            alarmDescription: `lbguard: ${label.toLowerCase()} function throttled at least ${throttleThreshold} time(s) in 5 minutes.`,
-            ...atLeast(throttleThreshold),
-          }),
-      );
-    }
-
     const probeSilence = props.options.probeSilenceMinutes ?? 5;
-    this.all.push(
+    this.signals['probe-not-running'] = this.add(
       props.probe
         .metricInvocations({ period: Duration.minutes(probeSilence), statistic: 'Sum' })
         .createAlarm(this, 'ProbeNotRunning', {
-          alarmDescription: `lbguard: probe not running. No probe invocation in ${probeSilence} minutes; the schedule is disabled or broken. No data counts as breaching.`,
+          alarmDescription: `lbguard: probe not running. No probe invocation in ${probeSilence} minutes: the schedule is disabled or broken, or every run was throttled. No data counts as breaching.`,
           ...notOnce(),
         }),
     );
     // Two inspect periods (at least 5 minutes) so one late scheduled run does not page.
     const inspectSilence = Duration.minutes(Math.max(5, 2 * props.inspectPeriod.toMinutes()));
-    this.all.push(
+    this.signals['inspect-not-running'] = this.add(
       props.inspect
         .metricInvocations({ period: inspectSilence, statistic: 'Sum' })
         .createAlarm(this, 'InspectNotRunning', {
-          alarmDescription: `lbguard: inspect not running. No inspect invocation in ${inspectSilence.toMinutes()} minutes. No data counts as breaching.`,
+          alarmDescription: `lbguard: inspect not running. No inspect invocation in ${inspectSilence.toMinutes()} minutes: the schedule is disabled or broken, or every run was throttled. No data counts as breaching.`,
           ...notOnce(),
         }),
     );
 
     // Every function writes the state table (probe results, snapshots, incidents, locks); a write
     // that fails after retries is counted wherever it happens, even on a path that carries on.
-    this.all.push(
+    this.signals['state-write-failing'] = this.add(
       new cloudwatch.Metric({
         namespace: LBGUARD_NAMESPACE,
         metricName: LBGUARD_DEPLOYMENT_METRICS.stateWriteFailed,
@@ -253,15 +266,44 @@ export class OperationalAlarms extends Construct {
       }),
     );
 
-    this.all.push(
+    this.signals['dead-letter'] = this.add(
       props.deadLetterQueue
         .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })
         .createAlarm(this, 'DeadLetterQueueNotEmpty', {
           alarmDescription:
-            'lbguard: dead-letter queue not empty. An asynchronous invocation failed after its retries; the message holds the event that was lost.',
+            "lbguard: a function failed after its retries. The dead-letter queue holds the lost event: a probe run that failed (probe is not retried), an inspect run that failed twice, a remediation that failed three times, or an event EventBridge could not deliver. The message's attributes carry the error; the function's log group has the rest.",
           ...atLeast(1),
         }),
     );
+    this.signals['function-failed'] = this.signals['dead-letter'];
+
+    if (props.options.functionErrors === true) {
+      const functions = { p: props.probe, i: props.inspect, r: props.remediate };
+      const usingMetrics = Object.fromEntries(
+        Object.entries(functions).map(([k, fn]) => [
+          k,
+          fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        ]),
+      );
+      this.signals['function-failed'] = this.add(
+        new cloudwatch.MathExpression({
+          // Distinct powers of two, so the value names every function that failed.
+          expression: 'IF(FILL(p, 0) > 0, 1, 0) + IF(FILL(i, 0) > 0, 2, 0) + IF(FILL(r, 0) > 0, 4, 0)',
+          usingMetrics,
+          label: 'Functions with errors (1 probe + 2 inspect + 4 remediate)',
+          period: Duration.minutes(5),
+        }).createAlarm(this, 'FunctionErrors', {
+          alarmDescription:
+            'lbguard: function errors. At least one invocation failed in the last 5 minutes; the value names the functions: 1 probe, 2 inspect, 4 remediate, summed (6 = inspect and remediate). See their log groups.',
+          ...atLeast(1),
+        }),
+      );
+    }
+  }
+
+  private add(alarm: cloudwatch.Alarm): cloudwatch.Alarm {
+    this.all.push(alarm);
+    return alarm;
   }
 }
 

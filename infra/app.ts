@@ -40,6 +40,8 @@ if (trail !== undefined && trail !== 'existing' && trail !== 'create') {
   process.exit(1);
 }
 const verifyAfterDeploy = app.node.tryGetContext('lbguard:verifyAfterDeploy') as unknown;
+// `-c lbguard:dashboard=true`: the dashboard is opt-in (LbGuardProps.dashboard says why).
+const dashboard = app.node.tryGetContext('lbguard:dashboard') as unknown;
 
 new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | undefined) ?? 'LbGuard', {
   description: `lbguard ${LBGUARD_VERSION}: keeps an Application Load Balancer serving when its own configuration breaks`,
@@ -47,6 +49,7 @@ new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | u
   config: loaded.config,
   trail: (trail as LbGuardTrailMode | undefined) ?? 'existing',
   verifyAfterDeploy: verifyAfterDeploy === true || verifyAfterDeploy === 'true',
+  dashboard: dashboard === true || dashboard === 'true',
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

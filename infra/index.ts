@@ -9,7 +9,14 @@ export {
   loadConfigOrThrow,
   parseConfig,
 } from '../lib/config/index.ts';
-export { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
+export {
+  type LbGuardAlarmOptions,
+  type OnCallSignal,
+  OperationalAlarms,
+  type OperationalSignal,
+  ServiceAlarms,
+  type SignalAlarm,
+} from './alarms.ts';
 export {
   InvalidLoadBalancerArnError,
   type LoadBalancerArnParts,

@@ -29,10 +29,12 @@ export class LbGuardStack extends Stack {
         'KMS key that vouches for snapshots and last known good (lbguard --state-key; also alias/lbguard/<table>)',
       value: this.guard.stateKey.keyArn,
     });
-    new CfnOutput(this, 'DashboardName', {
-      description: 'CloudWatch dashboard',
-      value: this.guard.dashboard.dashboard.dashboardName,
-    });
+    if (this.guard.dashboard !== undefined) {
+      new CfnOutput(this, 'DashboardName', {
+        description: 'CloudWatch dashboard',
+        value: this.guard.dashboard.dashboard.dashboardName,
+      });
+    }
     new CfnOutput(this, 'RemediateFunctionName', { value: remediate });
     new CfnOutput(this, 'LbGuardVersion', {
       description: 'The lbguard package this stack was synthesized from',

@@ -95,10 +95,6 @@ export interface AlbMetrics {
   readonly elb5xx: number;
   readonly elb503: number;
   readonly target5xx: number;
-  readonly healthyHostCount: Readonly<Record<string, number>>;
-  readonly unhealthyHostCount: Readonly<Record<string, number>>;
-  /** Average seconds; absent when no request was served in the window. */
-  readonly targetResponseTime?: number;
 }
 
 /** Who changed the configuration, from the CloudTrail event that woke inspect. */

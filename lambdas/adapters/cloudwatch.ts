@@ -48,9 +48,6 @@ export type QueryRole =
   | { readonly kind: 'elb-5xx' }
   | { readonly kind: 'elb-503' }
   | { readonly kind: 'target-5xx' }
-  | { readonly kind: 'healthy-hosts'; readonly targetGroupArn: string }
-  | { readonly kind: 'unhealthy-hosts'; readonly targetGroupArn: string }
-  | { readonly kind: 'response-time' }
   | { readonly kind: 'instance-requests'; readonly instanceId: string };
 
 export interface PlannedQuery {
@@ -78,10 +75,11 @@ export function targetGroupDimension(arn: string): string {
 }
 
 /**
- * The queries for one window: 5 per load balancer, 3 per target group, 1 per AZ, 1 per instance
- * identity (when a service is named). Only `Sum` and
- * `Average`: percentiles cost the same but moto cannot answer them, and the skew test needs counts.
- * GetMetricData bills per metric requested, so this count is the per-read cost.
+ * The queries for one window: 4 per load balancer, 1 per target group, 1 per AZ, 1 per instance
+ * identity (when a service is named). Only `Sum`: the skew test and the diagnosis need counts.
+ * GetMetricData bills per metric requested, so this count is the per-read cost: target health
+ * is not read here (inspect reads DescribeTargetHealth every cycle, which is newer than a
+ * metric), nor response time (no decision uses it).
  */
 export function buildAlbMetricQueries(request: AlbMetricsRequest): PlannedQuery[] {
   const lb = { Name: 'LoadBalancer', Value: loadBalancerDimension(request.loadBalancerArn) };
@@ -90,7 +88,7 @@ export function buildAlbMetricQueries(request: AlbMetricsRequest): PlannedQuery[
     id: string,
     metricName: string,
     dims: { Name: string; Value: string }[],
-    s: 'Sum' | 'Average',
+    s: 'Sum',
     namespace = NAMESPACE,
   ) => ({
     Id: id,
@@ -106,24 +104,13 @@ export function buildAlbMetricQueries(request: AlbMetricsRequest): PlannedQuery[
     { role: { kind: 'elb-5xx' }, query: stat('elb5xx', 'HTTPCode_ELB_5XX_Count', [lb], 'Sum') },
     { role: { kind: 'elb-503' }, query: stat('elb503', 'HTTPCode_ELB_503_Count', [lb], 'Sum') },
     { role: { kind: 'target-5xx' }, query: stat('target5xx', 'HTTPCode_Target_5XX_Count', [lb], 'Sum') },
-    { role: { kind: 'response-time' }, query: stat('trt', 'TargetResponseTime', [lb], 'Average') },
   ];
   request.targetGroupArns.forEach((arn, i) => {
     const dims = [{ Name: 'TargetGroup', Value: targetGroupDimension(arn) }, lb];
-    planned.push(
-      {
-        role: { kind: 'request-count-tg', targetGroupArn: arn },
-        query: stat(`rc_tg${i}`, 'RequestCount', dims, 'Sum'),
-      },
-      {
-        role: { kind: 'healthy-hosts', targetGroupArn: arn },
-        query: stat(`healthy_tg${i}`, 'HealthyHostCount', dims, 'Average'),
-      },
-      {
-        role: { kind: 'unhealthy-hosts', targetGroupArn: arn },
-        query: stat(`unhealthy_tg${i}`, 'UnHealthyHostCount', dims, 'Average'),
-      },
-    );
+    planned.push({
+      role: { kind: 'request-count-tg', targetGroupArn: arn },
+      query: stat(`rc_tg${i}`, 'RequestCount', dims, 'Sum'),
+    });
   });
   (request.availabilityZones ?? []).forEach((az, i) => {
     planned.push({
@@ -156,30 +143,6 @@ function sum(s: Series | undefined): number {
   return (s?.values ?? []).reduce((a, b) => a + b, 0);
 }
 
-/** Gauges (host counts) report their newest datapoint, not a sum over the window. */
-function latest(s: Series | undefined): number | undefined {
-  if (!s || s.values.length === 0) return undefined;
-  let best = 0;
-  s.timestamps.forEach((t, i) => {
-    if (t > (s.timestamps[best] ?? Number.NEGATIVE_INFINITY)) best = i;
-  });
-  return s.values[best];
-}
-
-/** Window average of per-period averages, weighted by the requests each period served. */
-function weightedAverage(avg: Series | undefined, weights: Series | undefined): number | undefined {
-  if (!avg || avg.values.length === 0) return undefined;
-  const byTime = new Map((weights?.timestamps ?? []).map((t, i) => [t, weights?.values[i] ?? 0]));
-  let num = 0;
-  let den = 0;
-  avg.values.forEach((v, i) => {
-    const w = byTime.get(avg.timestamps[i] ?? Number.NaN) ?? 1;
-    num += v * w;
-    den += w;
-  });
-  return den > 0 ? num / den : avg.values.reduce((a, b) => a + b, 0) / avg.values.length;
-}
-
 /** Folds query results into `AlbMetrics`; exported so tests can check the arithmetic alone. */
 export function foldAlbMetrics(
   request: Pick<AlbMetricsRequest, 'start' | 'end'>,
@@ -188,15 +151,11 @@ export function foldAlbMetrics(
 ): AlbMetricsReading {
   const byTg: Record<string, number> = {};
   const byAz: Record<string, number> = {};
-  const healthy: Record<string, number> = {};
-  const unhealthy: Record<string, number> = {};
   const instanceRequests: Record<string, number> = {};
   let requestCount = 0;
   let elb5xx = 0;
   let elb503 = 0;
   let target5xx = 0;
-  let responseTime: number | undefined;
-  const rc = series.get('rc');
   for (const { role, query } of planned) {
     const s = series.get(query.Id ?? '');
     switch (role.kind) {
@@ -218,19 +177,6 @@ export function foldAlbMetrics(
       case 'target-5xx':
         target5xx = sum(s);
         break;
-      case 'healthy-hosts': {
-        const v = latest(s);
-        if (v !== undefined) healthy[role.targetGroupArn] = v;
-        break;
-      }
-      case 'unhealthy-hosts': {
-        const v = latest(s);
-        if (v !== undefined) unhealthy[role.targetGroupArn] = v;
-        break;
-      }
-      case 'response-time':
-        responseTime = weightedAverage(s, rc);
-        break;
       // No datapoints means the instance prints no counter, not that it served nothing.
       case 'instance-requests':
         if (s !== undefined && s.values.length > 0) instanceRequests[role.instanceId] = sum(s);
@@ -246,9 +192,6 @@ export function foldAlbMetrics(
     elb5xx,
     elb503,
     target5xx,
-    healthyHostCount: healthy,
-    unhealthyHostCount: unhealthy,
-    ...(responseTime === undefined ? {} : { targetResponseTime: responseTime }),
     ...(Object.keys(instanceRequests).length === 0 ? {} : { instanceRequests }),
   };
 }

@@ -72,7 +72,7 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
     );
   });
 
-  it('reads ALB-shaped metrics back, summing counts and keeping the newest host counts', async () => {
+  it('reads ALB-shaped metrics back, summing counts', async () => {
     const metrics = await new CloudWatchAlbMetricsReader(clients.cloudwatch).read({
       loadBalancerArn: LB,
       targetGroupArns: [TG_A, TG_B],
@@ -86,18 +86,14 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
       windowEnd: windowEnd.toISOString(),
       requestCountByTargetGroup: { [TG_A]: 900, [TG_B]: 100 },
       requestCountByAvailabilityZone: { 'us-east-1a': 700, 'us-east-1b': 300 },
-      healthyHostCount: { [TG_A]: 1, [TG_B]: 2 },
-      unhealthyHostCount: { [TG_A]: 1 },
       elb5xx: 30,
       elb503: 25,
       target5xx: 5,
     });
     expect(metrics.requestCount).toBe(1000);
-    // Per-minute averages 0.2 s and 0.7 s weighted by 600 and 400 requests.
-    expect(metrics.targetResponseTime).toBeCloseTo(0.4, 10);
   });
 
-  it('reports zeros and no response time for a window with no traffic', async () => {
+  it('reports zeros for a window with no traffic', async () => {
     const metrics = await new CloudWatchAlbMetricsReader(clients.cloudwatch).read({
       loadBalancerArn: LB,
       targetGroupArns: [TG_A],
@@ -114,14 +110,13 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
       elb5xx: 0,
       elb503: 0,
       target5xx: 0,
-      healthyHostCount: {},
-      unhealthyHostCount: {},
     });
   });
 
   it('splits more than 500 queries over several calls and still answers every group', async () => {
+    // One query per target group: 600 groups make 604 queries, more than one call holds.
     const many = Array.from(
-      { length: 200 },
+      { length: 600 },
       (_, i) =>
         `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/g${i}/${String(i).padStart(16, '0')}`,
     );
@@ -132,7 +127,7 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
       end: windowEnd.toISOString(),
       periodSeconds: 60,
     };
-    expect(buildAlbMetricQueries(request).length).toBe(5 + 3 * 201);
+    expect(buildAlbMetricQueries(request).length).toBe(4 + 601);
     let calls = 0;
     clients.cloudwatch.middlewareStack.add(
       (next) => async (args) => {
@@ -145,7 +140,7 @@ describe('CloudWatchAlbMetricsReader against moto', () => {
       const metrics = await new CloudWatchAlbMetricsReader(clients.cloudwatch).read(request);
       expect(calls).toBe(2);
       expect(metrics.requestCountByTargetGroup[TG_A]).toBe(900);
-      expect(Object.keys(metrics.requestCountByTargetGroup)).toHaveLength(201);
+      expect(Object.keys(metrics.requestCountByTargetGroup)).toHaveLength(601);
     } finally {
       clients.cloudwatch.middlewareStack.remove('count-get-metric-data');
     }

@@ -321,8 +321,6 @@ export class FakeAlbMetrics implements AlbMetricsReader {
       elb5xx: 0,
       elb503: 0,
       target5xx: 0,
-      healthyHostCount: {},
-      unhealthyHostCount: {},
     };
   }
 }

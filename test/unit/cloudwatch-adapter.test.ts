@@ -20,7 +20,7 @@ describe('ALB metric queries', () => {
     expect(() => targetGroupDimension(LB)).toThrow(/not a target group ARN/);
   });
 
-  it('costs 5 queries per load balancer, 3 per target group and 1 per AZ, with unique valid ids', () => {
+  it('costs 4 queries per load balancer, 1 per target group and 1 per AZ, with unique valid ids', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 6 }), (groups, azs) => {
         const queries = buildAlbMetricQueries({
@@ -30,17 +30,17 @@ describe('ALB metric queries', () => {
           ...window,
           periodSeconds: 60,
         });
-        expect(queries).toHaveLength(5 + 3 * groups + azs);
+        expect(queries).toHaveLength(4 + groups + azs);
         const ids = queries.map((q) => q.query.Id ?? '');
         expect(new Set(ids).size).toBe(ids.length);
         for (const id of ids) expect(id).toMatch(/^[a-z][a-zA-Z0-9_]*$/);
-        for (const q of queries) expect(['Sum', 'Average']).toContain(q.query.MetricStat?.Stat);
+        for (const q of queries) expect(q.query.MetricStat?.Stat).toBe('Sum');
       }),
     );
   });
 
   it('puts TargetGroup and LoadBalancer dimensions on per-group queries', () => {
-    const [, , , , , perGroup] = buildAlbMetricQueries({
+    const [, , , , perGroup] = buildAlbMetricQueries({
       loadBalancerArn: LB,
       targetGroupArns: [tg(1)],
       ...window,
@@ -69,38 +69,27 @@ describe('foldAlbMetrics', () => {
     periodSeconds: 60,
   });
 
-  it('averages response time without request counts to weight by', () => {
-    const metrics = foldAlbMetrics(
-      window,
-      planned,
-      new Map([['trt', { timestamps: [1, 2], values: [0.1, 0.3] }]]),
-    );
-    expect(metrics.targetResponseTime).toBeCloseTo(0.2, 10);
-    expect(metrics.requestCount).toBe(0);
+  it('reads neither target health nor response time: inspect reads health itself and no decision uses latency', () => {
+    const metrics = planned.map((p) => p.query.MetricStat?.Metric?.MetricName);
+    expect(metrics).toEqual([
+      'RequestCount',
+      'HTTPCode_ELB_5XX_Count',
+      'HTTPCode_ELB_503_Count',
+      'HTTPCode_Target_5XX_Count',
+      'RequestCount',
+    ]);
   });
 
-  it('falls back to a plain mean when every period served zero requests', () => {
+  it('sums every datapoint of a count over the window', () => {
     const metrics = foldAlbMetrics(
       window,
       planned,
       new Map([
-        ['trt', { timestamps: [1, 2], values: [0.1, 0.5] }],
-        ['rc', { timestamps: [1, 2], values: [0, 0] }],
+        ['rc', { timestamps: [1, 2], values: [3, 4] }],
+        ['rc_tg0', { timestamps: [2, 1], values: [5, 2] }],
       ]),
     );
-    expect(metrics.targetResponseTime).toBeCloseTo(0.3, 10);
-  });
-
-  it('reports the newest host count whatever order datapoints arrive in', () => {
-    const metrics = foldAlbMetrics(
-      window,
-      planned,
-      new Map([
-        ['healthy_tg0', { timestamps: [3, 1, 2], values: [1, 4, 3] }],
-        ['unhealthy_tg0', { timestamps: [1], values: [0] }],
-      ]),
-    );
-    expect(metrics.healthyHostCount).toEqual({ [tg(1)]: 1 });
-    expect(metrics.unhealthyHostCount).toEqual({ [tg(1)]: 0 });
+    expect(metrics.requestCount).toBe(7);
+    expect(metrics.requestCountByTargetGroup).toEqual({ [tg(1)]: 7 });
   });
 });

@@ -82,8 +82,6 @@ function metrics(overrides: Partial<AlbMetrics> = {}): AlbMetrics {
     elb5xx: 0,
     elb503: 0,
     target5xx: 0,
-    healthyHostCount: {},
-    unhealthyHostCount: {},
     ...overrides,
   };
 }

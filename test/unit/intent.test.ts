@@ -200,8 +200,6 @@ describe('diagnose: target-group stickiness on a weighted forward', () => {
       elb5xx: 0,
       elb503: 0,
       target5xx: 0,
-      healthyHostCount: {},
-      unhealthyHostCount: {},
     };
     return diagnose(signals(s, { metrics }), thresholds);
   }

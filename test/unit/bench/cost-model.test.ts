@@ -113,9 +113,9 @@ describe('estimateMonthlyCost', () => {
 
   it('bills the KMS key and the dashboard once, to the first service', () => {
     const estimate = estimateMonthlyCost(inputs());
-    expect(line(estimate.firstService, 'KMS key (topic)').usd).toBeCloseTo(1.0);
+    expect(line(estimate.firstService, 'KMS keys (topic, state MAC)').usd).toBeCloseTo(1.0);
     expect(line(estimate.firstService, 'dashboard').usd).toBeCloseTo(PRICES.dashboardMonth.usd);
-    expect(line(estimate.additionalService, 'KMS key (topic)').usd).toBe(0);
+    expect(line(estimate.additionalService, 'KMS keys (topic, state MAC)').usd).toBe(0);
     expect(line(estimate.additionalService, 'dashboard').usd).toBe(0);
   });
 

@@ -96,8 +96,12 @@ describe('countTemplateResources on the real stack', () => {
     expect(one.deployment.billable).toContain('OperationalAlarms/ProbeNotRunning');
     // The topic's key and the state key (the HMAC key that vouches for last known good).
     expect(one.deployment.kmsKeys).toBe(2);
-    expect(one.deployment.dashboards).toBe(1);
-    expect(shop?.compositeAlarms).toBe(1);
+    // The dashboard and the per-service composite are opt-in (issue 18).
+    expect(one.deployment.dashboards).toBe(0);
+    expect(shop?.compositeAlarms).toBe(0);
+    // ProbeFailing, Elb5xx, UnhealthyHosts, Signal, ConfigDrift; and four operational alarms.
+    expect(shop?.alarmMetrics).toBe(5);
+    expect(one.deployment.alarmMetrics).toBe(4);
     expect(shop?.kmsKeys).toBe(0);
   });
 });

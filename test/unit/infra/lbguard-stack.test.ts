@@ -315,32 +315,41 @@ describe('LbGuardStack guarding an imported load balancer', () => {
     expect(holders('elasticloadbalancing:ModifyListener')).toEqual(['LbGuardRemediate']);
   });
 
-  it('creates every alarm of the issue, each notifying the topic', () => {
+  it('creates the default alarm layout, each alarm notifying the topic', () => {
     const alarms = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    const metrics = alarms.map((a) => a.Properties?.MetricName);
-    expect(metrics).toEqual(
-      expect.arrayContaining([
-        'ProbeSuccess',
-        'HTTPCode_ELB_5XX_Count',
-        'SkewDetected',
-        'DriftCount',
-        'RemediationFailed',
-        'IncidentEscalated',
-        'Errors',
-        'Throttles',
-        'Invocations',
-        'ApproximateNumberOfMessagesVisible',
-        'StateWriteFailed',
-      ]),
-    );
+    // No target groups named here, so no unhealthy-hosts alarm: 4 for shop, 4 for the deployment.
+    expect(alarms.map((a) => a.Properties?.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'DriftCount',
+      'HTTPCode_ELB_5XX_Count',
+      'Invocations',
+      'Invocations',
+      'ProbeSuccess',
+      'Signal',
+      'StateWriteFailed',
+    ]);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([
         { Ref: expect.stringMatching(/^LbGuardTopic[0-9A-F]/) },
       ]);
     }
-    synth.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
-      AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
-      AlarmRule: Match.anyValue(),
+    // Opt-in: the composite, the errors alarm and the dashboard.
+    synth.template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
+    synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(Object.keys(synth.template.findOutputs('*'))).not.toContain('DashboardName');
+  });
+
+  it('names the verdict in the Signal alarm: one alarm for skew, failed remediation and escalation', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Signal',
+      Namespace: 'LbGuard',
+      Dimensions: [{ Name: 'Service', Value: 'shop' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp(
+        '1 = routing skew.*2 = remediation failed.*3 = incident escalated',
+      ),
     });
   });
 
@@ -383,26 +392,6 @@ describe('LbGuardStack guarding an imported load balancer', () => {
       MetricName: 'HTTPCode_ELB_5XX_Count',
       Dimensions: [{ Name: 'LoadBalancer', Value: 'app/shop/50dc6c495c0c9188' }],
     });
-  });
-
-  it('builds a dashboard with probe, request share, health, skew and remediation widgets', () => {
-    const dashboards = Object.values(synth.json.Resources).filter(
-      (r) => r.Type === 'AWS::CloudWatch::Dashboard',
-    );
-    expect(dashboards).toHaveLength(1);
-    const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
-    for (const text of [
-      'ProbeSuccess',
-      'ProbeLatency',
-      'request share per target group',
-      'HealthyHostCount',
-      'UnHealthyHostCount',
-      'SkewDetected',
-      'ServedBySpread',
-      'RemediationFailed',
-    ]) {
-      expect(body).toContain(text);
-    }
   });
 
   it('creates no trail and no trigger unless asked', () => {

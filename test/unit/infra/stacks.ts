@@ -132,8 +132,8 @@ services:
 /**
  * Every option of the construct at once: `shop` on a load balancer created in the stack with
  * its target groups, `api` imported by ARN with one named target group, a created trail,
- * verify-after-deploy, alarm thresholds, retention, removal policy, probe memory and a named
- * dashboard.
+ * verify-after-deploy, alarm thresholds and the opt-in alarms, retention, removal policy, probe
+ * memory and a named dashboard.
  */
 export function everyOptionStack(config: LbGuardConfig): (app: App) => Stack {
   return (app) => {
@@ -149,7 +149,13 @@ export function everyOptionStack(config: LbGuardConfig): (app: App) => Stack {
       verifyAfterDeploy: true,
       logRetention: logs.RetentionDays.ONE_WEEK,
       removalPolicy: RemovalPolicy.DESTROY,
-      alarms: { elb5xxPerMinute: 10, driftToleranceMinutes: 30, probeSilenceMinutes: 3 },
+      alarms: {
+        elb5xxPerMinute: 10,
+        driftToleranceMinutes: 30,
+        probeSilenceMinutes: 3,
+        serviceComposite: true,
+        functionErrors: true,
+      },
       probeMemorySize: 256,
       dashboardName: 'lbguard-everything',
     });

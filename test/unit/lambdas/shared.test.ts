@@ -302,11 +302,21 @@ describe('EmfMetricsSink', () => {
     ]);
     sink.emit('blog', [{ name: 'ProbeSuccess', unit: 'Count', value: 0 }]);
     sink.emit('blog', []);
+    // A healthy inspect cycle: nothing billed, so no record.
+    sink.emit('shop', [
+      { name: 'SkewDetected', unit: 'Count', value: 0 },
+      { name: 'DriftCount', unit: 'Count', value: 0 },
+    ]);
+    sink.emit('shop', [{ name: 'SkewDetected', unit: 'Count', value: 1 }]);
     const records = lines.filter((l) => l.includes('CloudWatchMetrics')).map((l) => JSON.parse(l));
-    expect(records).toHaveLength(2);
+    expect(records).toHaveLength(3);
     expect(records[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['Service']]);
+    // Latency is a number in the record (Logs Insights can aggregate it) but not a billed metric.
     expect(records[0]).toMatchObject({ Service: 'shop', ProbeSuccess: 1, ProbeLatency: 87 });
+    expect(records[0]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'ProbeSuccess', Unit: 'Count' }]);
     expect(records[1]).toMatchObject({ Service: 'blog', ProbeSuccess: 0 });
+    expect(records[2]).toMatchObject({ Service: 'shop', SkewDetected: 1, Signal: 1 });
+    expect(records[2]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'Signal', Unit: 'Count' }]);
   });
 });
 
