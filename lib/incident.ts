@@ -5,6 +5,7 @@
  * caller must carry out (notifications, invoking remediate, paging). Guardrails — mode,
  * cooldown, hourly budget — are decided here so that they are tested once, not per lambda.
  */
+import { awaitingApproval } from './approval.ts';
 import { plural } from './format.ts';
 import { breachesToConfirm } from './hysteresis.ts';
 import type {
@@ -260,7 +261,12 @@ function decideRemediation(
       return incident.planHash === undefined
         ? { kind: 'notify-only', why: 'dry-run and no plan was produced' }
         : { kind: 'show-plan', planHash: incident.planHash, steps: incident.planSteps ?? [] };
+    case 'approve':
     case 'auto': {
+      // Asked and unanswered: remediate is not handed the same question again until it expires.
+      if (policy.mode === 'approve' && awaitingApproval(incident.approval, at)) {
+        return { kind: 'notify-only', why: 'awaiting approval (lbguard approve)' };
+      }
       const now = Date.parse(at);
       const attempts = remediationTimes(incident, ctx).filter((t) => t <= now);
       const lastHour = attempts.filter((t) => now - t < HOUR_MS).length;

@@ -1,3 +1,4 @@
+import { awaitingApproval } from '../../lib/approval.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
 // Not through index.ts, whose YAML parser no function bundles.
 import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
@@ -31,9 +32,11 @@ import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
+import type { PlannedSnapshotStore } from '../adapters/state-store/planned-snapshots.ts';
 import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
+import { gateOnApproval, nudgeApproval } from './approval.ts';
 import { sampleDataPlane } from './data-plane.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
@@ -48,6 +51,8 @@ export interface RemediateDeps {
     IncidentStore &
     Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges' | 'recentServedBySamples'>;
   readonly notifier: Notifier;
+  /** Approve mode: the snapshot a plan awaiting approval was made against, for "what changed". */
+  readonly planned: PlannedSnapshotStore;
   /** Who owns the routing a plan writes: a deployment in flight defers every write. */
   readonly owners: DeploymentOwners;
   /** Zonal shifts in effect: the re-plan sends no traffic back to a zone shifted away. */
@@ -95,6 +100,13 @@ export type RemediateOutcome =
       readonly steps: readonly string[];
     }
   | { readonly outcome: 'disabled'; readonly incidentId: string }
+  /** Approve mode: held steps wait for `lbguard approve` (trusted ones, if any, were applied). */
+  | {
+      readonly outcome: 'awaiting-approval';
+      readonly incidentId: string;
+      readonly planHash: string;
+      readonly applied: readonly string[];
+    }
   | { readonly outcome: 'stale'; readonly incidentId: string; readonly reason: string }
   /** The incident records no remediation decision that respected the guardrails (forged or replayed). */
   | { readonly outcome: 'refused'; readonly incidentId: string; readonly reason: string };
@@ -156,6 +168,12 @@ async function remediateUnderLock(
     incident = (await advanceIncident(deps, current, event, ctx)).incident;
     return incident;
   };
+  const asked = incident.approval;
+  if (service.remediation.mode === 'approve' && asked !== undefined && awaitingApproval(asked, iso(deps))) {
+    // Asked and unanswered: the only news is a reminder or an escalation falling due (inspect looks).
+    await nudgeApproval(service, incident, iso(deps), deps);
+    return { outcome: 'awaiting-approval', incidentId, planHash: asked.planHash, applied: [] };
+  }
   const fail = async (error: string, applied: readonly string[]): Promise<RemediateOutcome> => {
     await advance({ type: 'remediation-failed', at: iso(deps), error });
     deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
@@ -184,6 +202,7 @@ async function remediateUnderLock(
       return { outcome: 'disabled', incidentId };
     case 'dry-run':
       return showPlan(incident, outcome, live.snapshot, deps);
+    case 'approve':
     case 'auto':
       break;
   }
@@ -202,7 +221,7 @@ async function remediateUnderLock(
     return fail(`plan rejected under the lock (${outcome.reason}): ${outcome.detail}`, []);
   }
 
-  const plan = outcome.kind === 'plan' ? outcome.plan : undefined;
+  let plan = outcome.kind === 'plan' ? outcome.plan : undefined;
   // The last look before the first write, under the lock and after admission, so a deferral never
   // counts as an attempt. A deployment that starts between this look and the writes (a second or
   // two) is not seen: README "Deployments in flight".
@@ -228,12 +247,30 @@ async function remediateUnderLock(
         stacks = owners.stacks;
     }
   }
+  // Approve mode: trusted steps run and held ones wait, unless an approval that still binds is here.
+  let approved: readonly string[] | undefined;
+  if (service.remediation.mode === 'approve' && plan !== undefined) {
+    const reread = async () => {
+      const state = await readServiceState(deps.reader, service, lastGood.snapshot);
+      return { live: state, outcome: replan(service, state, lastGood, shifts) };
+    };
+    const gate = await gateOnApproval({ service, incident, plan, live, replan: reread }, deps);
+    if (gate.kind === 'held') {
+      const { planHash, applied } = gate;
+      if (gate.refused === undefined) return { outcome: 'awaiting-approval', incidentId, planHash, applied };
+      deps.logger.info('approved plan not applied', { incidentId, reason: gate.refused });
+      return { outcome: 'refused', incidentId, reason: gate.refused };
+    }
+    ({ incident, plan, notes: approved } = gate);
+  }
   const notes =
-    plan !== undefined && plan.hash !== request.planHash
-      ? [
-          `re-planned under the lock: live state moved since plan ${request.planHash}; applying plan ${plan.hash}`,
-        ]
-      : [];
+    approved !== undefined
+      ? approved
+      : plan !== undefined && plan.hash !== request.planHash
+        ? [
+            `re-planned under the lock: live state moved since plan ${request.planHash}; applying plan ${plan.hash}`,
+          ]
+        : [];
   if (notes.length > 0)
     deps.logger.info('re-planned under the lock', {
       incidentId,

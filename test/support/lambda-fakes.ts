@@ -410,6 +410,13 @@ export class MemoryStateStore implements StateStore {
     this.locks.delete(service);
     return { released: true };
   }
+  readonly planned = new Map<string, LbSnapshot>();
+  async putPlannedSnapshot(service: string, incidentId: string, snapshot: LbSnapshot) {
+    this.planned.set(`${service}|${incidentId}`, structuredClone(snapshot));
+  }
+  async getPlannedSnapshot(service: string, incidentId: string) {
+    return this.planned.get(`${service}|${incidentId}`);
+  }
   async putProbeResults(service: string, results: readonly ProbeResult[]) {
     this.probes.set(service, [...(this.probes.get(service) ?? []), ...results]);
   }
