@@ -145,6 +145,10 @@ async function applyRestore(
       ? { ...o.diagnosis, evidence: [by, ...o.diagnosis.evidence] }
       : {
           ...o.diagnosis,
+          // A drift lbguard judged harmless is the operator's listener drift now: the incident
+          // machinery only acts on an unhealthy cause.
+          cause: o.diagnosis.cause === 'healthy' ? ('listener-drift' as const) : o.diagnosis.cause,
+          severity: o.diagnosis.severity === 'info' ? ('warning' as const) : o.diagnosis.severity,
           lbFault: true,
           remediable: true,
           summary: `Operator override (--force) by ${io.user}: ${force}. lbguard judged: ${o.diagnosis.summary}`,
