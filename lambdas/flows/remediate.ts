@@ -1,8 +1,5 @@
 import { awaitingApproval } from '../../lib/approval.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
-// Not through index.ts, whose YAML parser no function bundles.
-import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
-import { type DataPlaneLook, judgeDataPlane, trackConvergence } from '../../lib/convergence.ts';
 import {
   INCIDENT_HISTORY,
   type Incident,
@@ -13,21 +10,16 @@ import {
 import type { LastGood } from '../../lib/last-good.ts';
 import { dryRunPlanNotification } from '../../lib/messages.ts';
 import { type StackOwner, stackDriftLines } from '../../lib/owners.ts';
-import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
+import { describeStep, type PlanOutcome } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
-import { type LbSnapshot, targetKey, type ZonalShift } from '../../lib/types.ts';
-import {
-  dataPlaneNotFollowing,
-  judgeRecovery,
-  type RecoveryVerdict,
-  reportedProbes,
-} from '../../lib/verification.ts';
+import { type LbSnapshot, targetKey } from '../../lib/types.ts';
+import { dataPlaneNotFollowing } from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
 import type { DeploymentOwners } from '../adapters/deployment-owners.ts';
-import type { LoadBalancerReader, LoadBalancerState, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
+import type { LoadBalancerReader, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
@@ -37,10 +29,10 @@ import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/st
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
 import { gateOnApproval, nudgeApproval } from './approval.ts';
-import { sampleDataPlane } from './data-plane.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
 import { readServiceState, readZonalShifts } from './read-service.ts';
+import { awaitRecovery, replan } from './recovery.ts';
 
 export interface RemediateDeps {
   readonly config: LbGuardConfig;
@@ -111,11 +103,6 @@ export type RemediateOutcome =
   /** The incident records no remediation decision that respected the guardrails (forged or replayed). */
   | { readonly outcome: 'refused'; readonly incidentId: string; readonly reason: string };
 
-/** Remediate reads no secret: the probes it runs itself are those that need none. */
-const NO_SECRET_VALUES: ReadonlyMap<string, string> = new Map();
-
-/** Between verification polls; re-registered targets need healthy-threshold × interval anyway. */
-const VERIFY_POLL_MS = 10_000;
 /** The lock outlives the verification deadline by this much, covering apply and the last poll. */
 export const LOCK_SLACK_SECONDS = 180;
 const ACTIVE: ReadonlySet<IncidentState> = new Set(['confirmed', 'mitigating', 'verifying']);
@@ -374,22 +361,6 @@ async function remediateUnderLock(
   };
 }
 
-function replan(
-  service: ServiceConfig,
-  live: LoadBalancerState,
-  lastGood: LastGood,
-  shifts: readonly ZonalShift[] | undefined,
-): PlanOutcome {
-  return planRestore({
-    current: live.snapshot,
-    lastGood: lastGood.snapshot,
-    health: live.health,
-    attachments: live.attachments,
-    policy: service.remediation,
-    ...(shifts === undefined ? {} : { zonalShifts: shifts }),
-  });
-}
-
 /** Dry-run: tell people exactly what would be done; change nothing, move no incident. */
 async function showPlan(
   incident: Incident,
@@ -413,82 +384,6 @@ async function showPlan(
     ...(plan === undefined ? {} : { planHash: plan.hash }),
     steps,
   };
-}
-
-/**
- * Polls until config has converged on last known good, the data plane serves the modelled shares
- * and every probe passes, or the deadline passes. Re-registered targets stay `initial` for
- * healthy-threshold × interval, which is what `verifyDeadlineSeconds` is sized for. The looks at
- * the data plane accumulate: the propagation lag runs from the write to the first look of the
- * run of following looks that ends the wait.
- */
-async function awaitRecovery(
-  service: ServiceConfig,
-  lastGood: LastGood,
-  shifts: readonly ZonalShift[] | undefined,
-  appliedAt: string,
-  deps: RemediateDeps,
-): Promise<RecoveryVerdict> {
-  const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
-  const looks: DataPlaneLook[] = [];
-  for (;;) {
-    const verdict = await checkRecovery(service, lastGood, shifts, appliedAt, looks, deps);
-    const left = deadline - deps.now().getTime();
-    if (verdict.ok || left <= 0) return verdict;
-    await deps.sleep(Math.min(VERIFY_POLL_MS, left));
-  }
-}
-
-/**
- * Remediate runs the probes it can; a probe that sends a secret (which only probe's role may read)
- * is judged on the probe function's own results since the plan was applied.
- */
-async function checkRecovery(
-  service: ServiceConfig,
-  lastGood: LastGood,
-  shifts: readonly ZonalShift[] | undefined,
-  appliedAt: string,
-  looks: DataPlaneLook[],
-  deps: RemediateDeps,
-): Promise<RecoveryVerdict> {
-  const live = await readServiceState(deps.reader, service, lastGood.snapshot);
-  const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
-  const reported = service.probes.filter(usesSecrets).map((p) => p.name);
-  const [samples, ran, results] = await Promise.all([
-    sampleDataPlane(service, looks.at(-1)?.at ?? appliedAt, deps),
-    Promise.all(
-      service.probes
-        .filter((p) => !usesSecrets(p))
-        .map((p) => deps.prober.run(service.name, plainProbe(p, NO_SECRET_VALUES), options)),
-    ),
-    reported.length === 0 ? [] : deps.store.recentProbeResults(service.name, appliedAt),
-  ]);
-  const probes = [...ran, ...reportedProbes(service.name, reported, results, appliedAt, iso(deps))];
-  const at = iso(deps);
-  const deadlineSeconds = service.remediation.verifyDeadlineSeconds;
-  if (service.servedByHeader !== undefined) {
-    const intent = {
-      snapshot: live.snapshot,
-      health: live.health,
-      lastGood: lastGood.snapshot,
-      // A shifted zone's targets serve less on purpose: that is not "not following".
-      zonalShifts: shifts ?? [],
-    };
-    // One look per burst, at the time it began: a stored burst taken under the old routing is
-    // judged as of then, not as of this poll, and the lag is measured to when traffic was seen.
-    if (samples.length === 0) looks.push(judgeDataPlane([], intent, service.thresholds.skew, at));
-    for (const s of samples) looks.push(judgeDataPlane([s], intent, service.thresholds.skew, s.at));
-    looks.sort((a, b) => a.at.localeCompare(b.at));
-  }
-  return judgeRecovery({
-    // Converged means nothing left to restore that a plan may restore: not a shifted zone's targets.
-    replanned: replan(service, live, lastGood, shifts),
-    live: live.snapshot,
-    health: live.health,
-    probes,
-    ...(looks.length === 0 ? {} : { dataPlane: trackConvergence(looks, appliedAt, at, deadlineSeconds) }),
-    deadlineSeconds,
-  });
 }
 
 async function release(service: string, deps: RemediateDeps): Promise<void> {
