@@ -13,6 +13,7 @@ import type { MetricsSink, MetricValue } from '../../lambdas/adapters/metrics-si
 import type { Notification, Notifier } from '../../lambdas/adapters/notifier.ts';
 import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
 import { type SecretReader, SecretUnreadableError } from '../../lambdas/adapters/secrets.ts';
+import type { PlannedSnapshotStore } from '../../lambdas/adapters/state-store/planned-snapshots.ts';
 import type {
   LockResult,
   PutIncidentResult,
@@ -327,8 +328,8 @@ export class FakeAlbMetrics implements AlbMetricsReader {
   }
 }
 
-/** The state store in memory, with the DynamoDB adapter's semantics. */
-export class MemoryStateStore implements StateStore {
+/** The state store in memory, with the DynamoDB adapter's semantics (and approve mode's planned snapshots). */
+export class MemoryStateStore implements StateStore, PlannedSnapshotStore {
   readonly snapshots = new Map<string, StoredSnapshot[]>();
   readonly lastGood = new Map<string, LastGood>();
   readonly promotions = new Map<string, Omit<LastGood, 'snapshot'>[]>();
