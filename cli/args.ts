@@ -11,6 +11,7 @@ export const COMMANDS = [
   'diff',
   'snapshot',
   'restore',
+  'approve',
   'incidents',
   'postmortem',
   'init',
@@ -58,7 +59,14 @@ const COMMAND_OPTIONS = {
     force: { type: 'boolean' },
     reason: { type: 'string' },
   },
-  restore: { ...SERVICE, apply: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
+  restore: {
+    ...SERVICE,
+    apply: { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    force: { type: 'boolean' },
+    reason: { type: 'string' },
+  },
+  approve: {},
   incidents: SERVICE,
   postmortem: { out: { type: 'string', short: 'o' }, 'no-access-logs': { type: 'boolean' } },
   init: {},
@@ -74,6 +82,7 @@ const POSITIONALS: Readonly<Record<CommandName, readonly string[]>> = {
   diff: [],
   snapshot: [],
   restore: [],
+  approve: ['SERVICE', 'PLAN_HASH'],
   incidents: [],
   postmortem: ['INCIDENT_ID'],
   init: [],
@@ -242,6 +251,20 @@ function checkCombinations(command: CommandName, options: CommandOptions): void 
       '--stack only makes sense with --plan',
       'lbguard verify shop --plan template.yaml --stack shop-edge',
     );
+  }
+  if (command === 'restore' && options.force) {
+    if (!options.apply) {
+      throw usageError(
+        '--force only makes sense with --apply',
+        'lbguard restore --service shop --apply --force --reason "why restoring helps"',
+      );
+    }
+    if (options.reason === undefined || options.reason.trim() === '') {
+      throw usageError(
+        '--force needs --reason TEXT: overriding the diagnosis is recorded, with its reason, in the incident and the notification',
+        'lbguard restore --service shop --apply --force --reason "the new rule sends checkout to the wrong group"',
+      );
+    }
   }
   if (command === 'snapshot') {
     if (options.force && !options.promote) {

@@ -97,16 +97,28 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   restore: {
     short: 'plan to restore last known good (dry run); --apply runs it guarded',
-    usage: 'lbguard restore [--service NAME] [--apply [--yes]]',
+    usage: 'lbguard restore [--service NAME] [--apply [--yes] [--force --reason TEXT]]',
     summary:
       'Show the plan that restores last known good (dry run, the default). --apply runs it through the guarded path of the remediate function: lock, re-plan, idempotent apply, verify.',
     flags: `  -s, --service NAME   one service from the config (default: all)
   --apply              apply the plan (asks for confirmation on a terminal)
-  -y, --yes            do not ask; required with --apply when stdin is not a terminal`,
+  -y, --yes            do not ask; required with --apply when stdin is not a terminal
+  --force              apply even though lbguard judges the load balancer not at fault (needs --reason)
+  --reason TEXT        why; recorded in the incident and the notification`,
     details:
       'Exit 0 when there is nothing to restore or the plan was applied and verified; exit 1 when a plan exists but was not applied (dry run, refused, or verification failed). --apply prints a timestamped line per step and per wait for recovery (to stderr with --json).',
     example:
       'lbguard restore --service shop            # dry run\n  lbguard restore --service shop --apply --yes',
+  },
+  approve: {
+    short: 'approve the plan awaiting approval (remediation.mode approve)',
+    usage: 'lbguard approve SERVICE PLAN_HASH',
+    summary:
+      "Record your approval (your STS identity) of the plan awaiting approval on SERVICE's open incident, then hand it to remediate: the deployed function when LBGUARD_REMEDIATE_FUNCTION names it (stack output RemediateFunctionName), else remediate's own flow here. Remediate applies it only before it expires and only while the load balancer is still the one it was planned against; otherwise it plans again and asks again, listing what changed.",
+    flags: '  (none besides the global ones)',
+    details:
+      'Exit 0 when the approval was recorded and handed off (or applied and verified here); exit 1 when it was refused (another plan awaits, it expired, nothing awaits) or the remediation here did not resolve.',
+    example: 'lbguard approve shop 3f2a9c1e7b4d…  # the full hash from the notification',
   },
   incidents: {
     short: 'recent incidents, newest first',

@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<Command>>> = {
   diff: async () => (await import('./commands/diff.ts')).diff,
   snapshot: async () => (await import('./commands/snapshot.ts')).snapshot,
   restore: async () => (await import('./commands/restore.ts')).restore,
+  approve: async () => (await import('./commands/approve.ts')).approve,
   incidents: async () => (await import('./commands/incidents.ts')).incidents,
   postmortem: async () => (await import('./commands/postmortem.ts')).postmortem,
   init: async () => (await import('./commands/init.ts')).init,

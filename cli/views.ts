@@ -1,3 +1,4 @@
+import { approveCommand } from '../lib/approval.ts';
 /**
  * The stable `--json` shapes (documented in docs/cli.md) and their human renderings. Pure:
  * everything here is computed by `lib/` already; these functions only choose what to show.
@@ -79,6 +80,44 @@ export interface IncidentView {
   readonly state: Incident['state'];
   readonly openedAt: string;
   readonly updatedAt: string;
+  /** Approve mode: the plan waiting for (or holding) an approval; null when none. */
+  readonly approval: ApprovalView | null;
+}
+
+/** A plan awaiting approval, as `status` and `incidents` show it. */
+export interface ApprovalView {
+  readonly planHash: string;
+  readonly snapshotHash: string;
+  readonly askedAt: string;
+  readonly expiresAt: string;
+  /** Who approved it (the STS caller ARN); null while it waits. */
+  readonly approvedBy: string | null;
+  /** What to type to approve it. */
+  readonly command: string;
+  readonly steps: readonly string[];
+}
+
+export function toApprovalView(i: Incident): ApprovalView | null {
+  const a = i.approval;
+  if (a === undefined) return null;
+  return {
+    planHash: a.planHash,
+    snapshotHash: a.snapshotHash,
+    askedAt: a.askedAt,
+    expiresAt: a.expiresAt,
+    approvedBy: a.approvedBy ?? null,
+    command: approveCommand(i.service, a.planHash),
+    steps: a.steps,
+  };
+}
+
+/** One line or two: the plan, when it was asked, when it expires, and the command (or who approved). */
+export function renderApproval(render: Renderer, a: ApprovalView, now: string): string {
+  const expired = Date.parse(now) >= Date.parse(a.expiresAt);
+  const head = `plan ${a.planHash.slice(0, 12)} asked ${a.askedAt}, ${expired ? 'expired' : 'expires'} ${a.expiresAt}`;
+  if (a.approvedBy !== null) return render.paint('ok', `${head}; approved by ${a.approvedBy}`);
+  if (expired) return render.paint('dim', `${head}; lbguard will plan and ask again`);
+  return `${render.paint('warn', `awaiting approval: ${head}`)}\n  approve with: ${a.command}`;
 }
 
 export function toDiagnosisView(d: Diagnosis): DiagnosisView {
@@ -113,7 +152,14 @@ export function toLastGoodView(l: LastGood | undefined): LastGoodView | null {
 }
 
 export function toIncidentView(i: Incident | undefined): IncidentView | null {
-  return i === undefined ? null : { id: i.id, state: i.state, openedAt: i.openedAt, updatedAt: i.updatedAt };
+  if (i === undefined) return null;
+  return {
+    id: i.id,
+    state: i.state,
+    openedAt: i.openedAt,
+    updatedAt: i.updatedAt,
+    approval: toApprovalView(i),
+  };
 }
 
 /** Shares of one served-by sample per identity (served-by value or `id:port`). */

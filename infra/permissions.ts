@@ -135,13 +135,15 @@ export function elbv2ReadStatement(): iam.PolicyStatement {
 }
 
 /**
- * Whether remediate calls the ELBv2 writer for a service in this mode: `auto` applies plans;
+ * Whether remediate calls the ELBv2 writer for a service in this mode: `auto` applies plans,
+ * `approve` applies trusted steps and approved plans;
  * `dry-run` only notifies the plan and `off` does nothing, both returning before any write
  * (lambdas/flows/remediate.ts). The mode is deployed with the config, so switching a service to
  * `auto` is a deployment, and that deployment grants the writes.
  */
 export function modeWritesLoadBalancer(mode: RemediationConfig['mode']): boolean {
   switch (mode) {
+    case 'approve':
     case 'auto':
       return true;
     case 'dry-run':

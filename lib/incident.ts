@@ -5,8 +5,10 @@
  * caller must carry out (notifications, invoking remediate, paging). Guardrails — mode,
  * cooldown, hourly budget — are decided here so that they are tested once, not per lambda.
  */
+import { awaitingApproval } from './approval.ts';
 import { plural } from './format.ts';
 import { breachesToConfirm } from './hysteresis.ts';
+import { enteredAt, HOUR_MS, remediationTimes } from './incident-clock.ts';
 import type {
   Incident,
   IncidentEvent,
@@ -17,6 +19,7 @@ import type {
 } from './types/incident.ts';
 import type { Diagnosis, Severity } from './types.ts';
 
+export { enteredAt, HOUR_MS, remediationTimes } from './incident-clock.ts';
 export type {
   Effect,
   Incident,
@@ -27,7 +30,6 @@ export type {
   TransitionResult,
 } from './types/incident.ts';
 
-export const HOUR_MS = 3_600_000;
 /** Past incidents read to count a service's remediations against the hourly budget and the cooldown. */
 export const INCIDENT_HISTORY = 20;
 
@@ -260,7 +262,12 @@ function decideRemediation(
       return incident.planHash === undefined
         ? { kind: 'notify-only', why: 'dry-run and no plan was produced' }
         : { kind: 'show-plan', planHash: incident.planHash, steps: incident.planSteps ?? [] };
+    case 'approve':
     case 'auto': {
+      // Asked and unanswered: remediate is not handed the same question again until it expires.
+      if (policy.mode === 'approve' && awaitingApproval(incident.approval, at)) {
+        return { kind: 'notify-only', why: 'awaiting approval (lbguard approve)' };
+      }
       const now = Date.parse(at);
       const attempts = remediationTimes(incident, ctx).filter((t) => t <= now);
       const lastHour = attempts.filter((t) => now - t < HOUR_MS).length;
@@ -485,15 +492,4 @@ function withoutPlan(incident: Incident): Incident {
 
 function ignore(incident: Incident): TransitionResult {
   return { incident, effects: [] };
-}
-
-/** Time of the latest entry into `state`; the opening time when there is none. */
-export function enteredAt(incident: Incident, state: IncidentState): string {
-  return incident.timeline.findLast((e) => e.to === state && e.from !== state)?.at ?? incident.openedAt;
-}
-
-/** This incident's attempts and the service's earlier ones, de-duplicated, in epoch ms. */
-export function remediationTimes(incident: Incident, ctx: TransitionContext): number[] {
-  const all = new Set([...incident.remediations, ...(ctx.previousRemediations ?? [])]);
-  return [...all].map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t));
 }

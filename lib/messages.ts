@@ -1,3 +1,4 @@
+import { approveCommand, type Nudge, type PendingApproval, SHORT_HASH } from './approval.ts';
 import type { HysteresisSettings, ProbeNotification } from './hysteresis.ts';
 import type { Effect, Incident, IncidentState } from './incident.ts';
 import { type ReadOnlyListener, readOnlyReason } from './read-only.ts';
@@ -230,5 +231,63 @@ export function readOnlyNotification(
       ...freed.map((l) => `listener :${l.port} is writable again: lbguard may restore it.`),
     ],
     evidence: now.flatMap((l) => l.elements.map((e) => `listener :${l.port} ${e}`)),
+  };
+}
+
+/**
+ * Approve mode: the held steps of a plan wait for a person. The message carries what binds the
+ * approval (the plan hash, the hash of the snapshot it was planned against, the expiry) and the
+ * exact command, plus what ran without approval and, when asking again, why and what changed.
+ */
+export function approvalRequestNotification(input: {
+  readonly incident: Incident;
+  readonly pending: PendingApproval;
+  readonly trustedApplied: readonly string[];
+  /** Set when asking again: why the earlier request no longer holds, and the differences. */
+  readonly stale?: { readonly why: string; readonly changes: readonly string[] };
+}): Notification {
+  const { incident, pending, stale } = input;
+  const command = approveCommand(incident.service, pending.planHash);
+  return {
+    service: incident.service,
+    severity: 'warning',
+    state: incident.state,
+    subject: `lbguard ${incident.service}: approve plan ${pending.planHash.slice(0, SHORT_HASH)}${stale === undefined ? '' : ' (asked again)'}`,
+    lines: [
+      ...(stale === undefined ? [] : [`Asking again: ${stale.why}.`]),
+      `The plan below waits for approval. To apply it, run: ${command}`,
+      `Plan ${pending.planHash}, planned against snapshot ${pending.snapshotHash}; the approval expires at ${pending.expiresAt}.`,
+      ...(input.trustedApplied.length === 0
+        ? []
+        : [`Applied without approval (trusted): ${input.trustedApplied.join('; ')}`]),
+      `Incident ${incident.id}`,
+    ],
+    evidence: [
+      ...(stale === undefined ? [] : stale.changes.map((c) => `changed since the plan: ${c}`)),
+      ...(incident.diagnosis?.evidence ?? []),
+    ],
+    plan: pending.steps,
+  };
+}
+
+/** Nobody approved in time: one reminder, then one escalation (critical). */
+export function approvalNudgeNotification(
+  incident: Incident,
+  pending: PendingApproval,
+  nudge: Nudge,
+): Notification {
+  const command = approveCommand(incident.service, pending.planHash);
+  const escalate = nudge === 'escalate';
+  return {
+    service: incident.service,
+    severity: escalate ? 'critical' : 'warning',
+    state: incident.state,
+    subject: `lbguard ${incident.service}: ${escalate ? 'ESCALATION: nobody approved' : 'reminder: approve'} plan ${pending.planHash.slice(0, SHORT_HASH)}`,
+    lines: [
+      `Plan ${pending.planHash} has waited for approval since ${pending.askedAt}; it expires at ${pending.expiresAt}.`,
+      `To apply it, run: ${command}`,
+      `Incident ${incident.id}`,
+    ],
+    plan: pending.steps,
   };
 }

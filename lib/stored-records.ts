@@ -91,6 +91,19 @@ const incident = z.object({
   remediations: texts,
   timeline: z.array(z.object({ at: text, from: text, to: text, what: text, evidence: texts })),
   deferral: z.optional(z.object({ owners: texts, since: text, lastCheckedAt: text })),
+  approval: z.optional(
+    z.object({
+      planHash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+      snapshotHash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+      askedAt: text,
+      expiresAt: text,
+      steps: texts,
+      remindedAt: z.optional(text),
+      escalatedAt: z.optional(text),
+      approvedBy: z.optional(text),
+      approvedAt: z.optional(text),
+    }),
+  ),
 });
 
 function checked<T>(schema: z.ZodMiniType, value: unknown, item: string): T {

@@ -149,7 +149,16 @@ export interface Thresholds {
   readonly soakSeconds: number;
 }
 
-export type RemediationMode = 'off' | 'dry-run' | 'auto';
+export type RemediationMode = 'off' | 'dry-run' | 'approve' | 'auto';
+
+/** Approve mode: how long a plan may wait for a person, and which step kinds need none. */
+export interface ApprovalPolicy {
+  readonly expiresAfterMinutes: number;
+  readonly remindAfterMinutes: number;
+  readonly escalateAfterMinutes: number;
+  /** Step kinds applied without approval; the rest of a plan waits for `lbguard approve`. */
+  readonly trustedSteps: readonly PlanStep['op'][];
+}
 
 export interface RemediationPolicy {
   readonly mode: RemediationMode;

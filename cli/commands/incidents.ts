@@ -3,6 +3,7 @@ import { type CommandContext, type CommandResult, envelope } from '../command.ts
 import { spin, withServices } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import type { Renderer } from '../render.ts';
+import { type ApprovalView, indent, renderApproval, toApprovalView } from '../views.ts';
 
 /** How many incidents per service the list shows, newest first. */
 export const INCIDENT_LIST_LIMIT = 20;
@@ -18,6 +19,8 @@ export interface IncidentSummary {
   readonly cause: string | null;
   readonly summary: string | null;
   readonly planHash: string | null;
+  /** Approve mode: the plan awaiting approval (or approved), with the command; null when none. */
+  readonly approval: ApprovalView | null;
 }
 
 export function summariseIncident(i: Incident): IncidentSummary {
@@ -31,6 +34,7 @@ export function summariseIncident(i: Incident): IncidentSummary {
     cause: i.diagnosis?.cause ?? null,
     summary: i.diagnosis?.summary ?? null,
     planHash: i.planHash ?? null,
+    approval: toApprovalView(i),
   };
 }
 
@@ -52,6 +56,7 @@ function stateTone(state: Incident['state']): 'ok' | 'warn' | 'bad' | 'dim' {
 export function renderIncidents(
   render: Renderer,
   services: readonly { readonly service: string; readonly incidents: readonly IncidentSummary[] }[],
+  now: string = new Date().toISOString(),
 ): string {
   return services
     .map(({ service, incidents }) => {
@@ -64,7 +69,14 @@ export function renderIncidents(
         i.closedAt ?? render.paint('warn', 'open'),
         i.cause ?? '-',
       ]);
-      return `${head}\n${render.table(['ID', 'STATE', 'OPENED', 'CLOSED', 'CAUSE'], rows)}`;
+      // Only open incidents' requests are news; a closed incident's request is history.
+      const asked = incidents.flatMap((i) =>
+        i.approval === null || i.closedAt !== null
+          ? []
+          : [`${i.id}: ${renderApproval(render, i.approval, now)}`],
+      );
+      const table = render.table(['ID', 'STATE', 'OPENED', 'CLOSED', 'CAUSE'], rows);
+      return [head, table, ...asked.map((a) => indent(a))].join('\n');
     })
     .concat('', 'Draft a postmortem: lbguard postmortem ID [--out FILE]')
     .join('\n');
@@ -85,7 +97,7 @@ export async function incidents(ctx: CommandContext): Promise<CommandResult> {
     return {
       exitCode: EXIT.ok,
       document: envelope('incidents', EXIT.ok, { services: listed }),
-      text: renderIncidents(render, listed),
+      text: renderIncidents(render, listed, io.now()),
     };
   });
 }

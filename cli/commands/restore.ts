@@ -91,13 +91,18 @@ function toRestoreView(o: ServiceObservation, outcome: PlanOutcome | undefined):
   };
 }
 
-/** Why `--apply` must not run for this service, or undefined when it may. */
-export function refuseApply(view: ServiceRestore, service: ServiceConfig): string | undefined {
+/**
+ * Why `--apply` must not run for this service, or undefined when it may. `force` (with its
+ * reason) overrides lbguard's judgement that the load balancer is not at fault, and only that:
+ * the mode, and the lock, budget and verification on the way, still hold.
+ */
+export function refuseApply(view: ServiceRestore, service: ServiceConfig, force = false): string | undefined {
   if (service.remediation.mode === 'off') {
     return `remediation.mode is off for ${service.name}: lbguard never changes this load balancer (set it to dry-run or auto in the config)`;
   }
+  if (force && !view.diagnosis.lbFault) return undefined;
   if (!view.diagnosis.lbFault) {
-    return `the load balancer is not the cause (diagnosis ${view.diagnosis.cause}); restoring its configuration would not help`;
+    return `the load balancer is not the cause (diagnosis ${view.diagnosis.cause}); restoring its configuration would not help (override with --force --reason TEXT if you know better)`;
   }
   if (!view.diagnosis.remediable) {
     return `restoring last known good cannot fix this ${view.diagnosis.cause}; a human must repair routing`;
@@ -119,6 +124,8 @@ async function applyRestore(
   o: ServiceObservation,
   cli: CliRuntime,
   say: Progress,
+  /** `--force`'s reason, when the operator overrides "the load balancer is not at fault". */
+  force?: string,
 ): Promise<ApplyView> {
   const service = o.service;
   const approved: ServiceConfig = { ...service, remediation: { ...service.remediation, mode: 'auto' } };
@@ -127,7 +134,26 @@ async function applyRestore(
   const planned = plan?.kind === 'plan' ? plan.plan : undefined;
   const invoker = cli.invoker;
   invoker.request = undefined;
-  let incident: Incident = o.openIncident ?? startIncident(service.name, at);
+  // An escalated incident is a human's to close; a forced restore is an incident of its own.
+  const open = force !== undefined && o.openIncident?.state === 'escalated' ? undefined : o.openIncident;
+  let incident: Incident = open ?? startIncident(service.name, at);
+  const by = `restore requested by ${io.user} via lbguard CLI`;
+  // The override is the operator's judgement against lbguard's: recorded as such, with the reason,
+  // in the incident's diagnosis (its evidence and every notification of it).
+  const diagnosis =
+    force === undefined || o.diagnosis.lbFault
+      ? { ...o.diagnosis, evidence: [by, ...o.diagnosis.evidence] }
+      : {
+          ...o.diagnosis,
+          // A drift lbguard judged harmless is the operator's listener drift now: the incident
+          // machinery only acts on an unhealthy cause.
+          cause: o.diagnosis.cause === 'healthy' ? ('listener-drift' as const) : o.diagnosis.cause,
+          severity: o.diagnosis.severity === 'info' ? ('warning' as const) : o.diagnosis.severity,
+          lbFault: true,
+          remediable: true,
+          summary: `Operator override (--force) by ${io.user}: ${force}. lbguard judged: ${o.diagnosis.summary}`,
+          evidence: [`${by} with --force, reason: ${force}`, ...o.diagnosis.evidence],
+        };
   if (incident.state === 'mitigating' || incident.state === 'verifying') {
     // Remediation already under way (or crashed half way): the remediate run takes over under its lock.
     invoker.request = {
@@ -145,10 +171,7 @@ async function applyRestore(
       {
         type: 'observed',
         at,
-        diagnosis: {
-          ...o.diagnosis,
-          evidence: [`restore requested by ${io.user} via lbguard CLI`, ...o.diagnosis.evidence],
-        },
+        diagnosis,
         ...(planned === undefined
           ? {}
           : {
@@ -234,6 +257,8 @@ function describeOutcome(outcome: RemediateOutcome): ApplyView {
       return { ...base, applied: [], detail: [`another remediation holds the lock (${outcome.heldBy})`] };
     case 'dry-run':
       return { ...base, applied: [], detail: outcome.steps };
+    case 'awaiting-approval':
+      return { ...base, applied: outcome.applied, detail: [`plan ${outcome.planHash} awaits approval`] };
     case 'disabled':
       return { ...base, applied: [], detail: ['remediation is off for this service'] };
     case 'deferred':
@@ -327,7 +352,8 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
       for (const [i, o] of observed.entries()) {
         const view = views[i];
         if (view === undefined || view.outcome !== 'plan') continue;
-        const refusal = refuseApply(view, o.service);
+        const force = options.force ? options.reason : undefined;
+        const refusal = refuseApply(view, o.service, force !== undefined);
         if (refusal !== undefined) {
           views[i] = {
             ...view,
@@ -352,7 +378,7 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
           }
         }
         const applied = await spin(io, `restoring ${o.service.name} (lock, apply, verify)`, () =>
-          applyRestore(io, aws, config, o, cli, say),
+          applyRestore(io, aws, config, o, cli, say, force),
         );
         views[i] = { ...view, applied: applied.outcome === 'resolved', apply: applied };
       }

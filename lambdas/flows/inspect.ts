@@ -1,3 +1,4 @@
+import { dueNudge } from '../../lib/approval.ts';
 import type { ServiceConfig } from '../../lib/config/index.ts';
 import { lagToPublish } from '../../lib/convergence.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
@@ -236,6 +237,17 @@ async function inspectService(
     incident = result.changed || open !== undefined ? result.incident : undefined;
   }
 
+  // Approve mode: a reminder or escalation due on an unanswered request is remediate's to send.
+  const asked = incident?.approval;
+  if (
+    asked &&
+    incident &&
+    service.remediation.mode === 'approve' &&
+    dueNudge(asked, atIso, service.remediation.approval)
+  ) {
+    const request = { incidentId: incident.id, planHash: asked.planHash, requestedAt: atIso };
+    await deps.invoker.invoke({ kind: 'remediate', service: name, ...request });
+  }
   const state = incident?.state ?? 'ok';
   const promoted = await soak(service, o, state, deps);
   // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never

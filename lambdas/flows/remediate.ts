@@ -1,7 +1,5 @@
+import { awaitingApproval } from '../../lib/approval.ts';
 import type { LbGuardConfig, ServiceConfig } from '../../lib/config/index.ts';
-// Not through index.ts, whose YAML parser no function bundles.
-import { plainProbe, usesSecrets } from '../../lib/config/secrets.ts';
-import { type DataPlaneLook, judgeDataPlane, trackConvergence } from '../../lib/convergence.ts';
 import {
   INCIDENT_HISTORY,
   type Incident,
@@ -12,32 +10,29 @@ import {
 import type { LastGood } from '../../lib/last-good.ts';
 import { dryRunPlanNotification } from '../../lib/messages.ts';
 import { type StackOwner, stackDriftLines } from '../../lib/owners.ts';
-import { describeStep, type PlanOutcome, planRestore } from '../../lib/plan.ts';
+import { describeStep, type PlanOutcome } from '../../lib/plan.ts';
 import { admitRemediation } from '../../lib/remediation-admission.ts';
 import { StateIntegrityError } from '../../lib/state-integrity.ts';
-import { type LbSnapshot, targetKey, type ZonalShift } from '../../lib/types.ts';
-import {
-  dataPlaneNotFollowing,
-  judgeRecovery,
-  type RecoveryVerdict,
-  reportedProbes,
-} from '../../lib/verification.ts';
+import { type LbSnapshot, targetKey } from '../../lib/types.ts';
+import { dataPlaneNotFollowing } from '../../lib/verification.ts';
 import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
 import type { DeploymentOwners } from '../adapters/deployment-owners.ts';
-import type { LoadBalancerReader, LoadBalancerState, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
+import type { LoadBalancerReader, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
 import type { Prober } from '../adapters/http-prober.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
+import type { PlannedSnapshotStore } from '../adapters/state-store/planned-snapshots.ts';
 import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/state-store/ports.ts';
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
-import { sampleDataPlane } from './data-plane.ts';
+import { gateOnApproval, nudgeApproval } from './approval.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
 import { readServiceState, readZonalShifts } from './read-service.ts';
+import { awaitRecovery, replan } from './recovery.ts';
 
 export interface RemediateDeps {
   readonly config: LbGuardConfig;
@@ -48,6 +43,8 @@ export interface RemediateDeps {
     IncidentStore &
     Pick<EvidenceStore, 'recentProbeResults' | 'recentConfigChanges' | 'recentServedBySamples'>;
   readonly notifier: Notifier;
+  /** Approve mode: the snapshot a plan awaiting approval was made against, for "what changed". */
+  readonly planned: PlannedSnapshotStore;
   /** Who owns the routing a plan writes: a deployment in flight defers every write. */
   readonly owners: DeploymentOwners;
   /** Zonal shifts in effect: the re-plan sends no traffic back to a zone shifted away. */
@@ -95,15 +92,17 @@ export type RemediateOutcome =
       readonly steps: readonly string[];
     }
   | { readonly outcome: 'disabled'; readonly incidentId: string }
+  /** Approve mode: held steps wait for `lbguard approve` (trusted ones, if any, were applied). */
+  | {
+      readonly outcome: 'awaiting-approval';
+      readonly incidentId: string;
+      readonly planHash: string;
+      readonly applied: readonly string[];
+    }
   | { readonly outcome: 'stale'; readonly incidentId: string; readonly reason: string }
   /** The incident records no remediation decision that respected the guardrails (forged or replayed). */
   | { readonly outcome: 'refused'; readonly incidentId: string; readonly reason: string };
 
-/** Remediate reads no secret: the probes it runs itself are those that need none. */
-const NO_SECRET_VALUES: ReadonlyMap<string, string> = new Map();
-
-/** Between verification polls; re-registered targets need healthy-threshold × interval anyway. */
-const VERIFY_POLL_MS = 10_000;
 /** The lock outlives the verification deadline by this much, covering apply and the last poll. */
 export const LOCK_SLACK_SECONDS = 180;
 const ACTIVE: ReadonlySet<IncidentState> = new Set(['confirmed', 'mitigating', 'verifying']);
@@ -156,6 +155,12 @@ async function remediateUnderLock(
     incident = (await advanceIncident(deps, current, event, ctx)).incident;
     return incident;
   };
+  const asked = incident.approval;
+  if (service.remediation.mode === 'approve' && asked !== undefined && awaitingApproval(asked, iso(deps))) {
+    // Asked and unanswered: the only news is a reminder or an escalation falling due (inspect looks).
+    await nudgeApproval(service, incident, iso(deps), deps);
+    return { outcome: 'awaiting-approval', incidentId, planHash: asked.planHash, applied: [] };
+  }
   const fail = async (error: string, applied: readonly string[]): Promise<RemediateOutcome> => {
     await advance({ type: 'remediation-failed', at: iso(deps), error });
     deps.metrics.emit(service.name, [{ name: 'RemediationFailed', unit: 'Count', value: 1 }]);
@@ -184,6 +189,7 @@ async function remediateUnderLock(
       return { outcome: 'disabled', incidentId };
     case 'dry-run':
       return showPlan(incident, outcome, live.snapshot, deps);
+    case 'approve':
     case 'auto':
       break;
   }
@@ -202,7 +208,7 @@ async function remediateUnderLock(
     return fail(`plan rejected under the lock (${outcome.reason}): ${outcome.detail}`, []);
   }
 
-  const plan = outcome.kind === 'plan' ? outcome.plan : undefined;
+  let plan = outcome.kind === 'plan' ? outcome.plan : undefined;
   // The last look before the first write, under the lock and after admission, so a deferral never
   // counts as an attempt. A deployment that starts between this look and the writes (a second or
   // two) is not seen: README "Deployments in flight".
@@ -228,12 +234,30 @@ async function remediateUnderLock(
         stacks = owners.stacks;
     }
   }
+  // Approve mode: trusted steps run and held ones wait, unless an approval that still binds is here.
+  let approved: readonly string[] | undefined;
+  if (service.remediation.mode === 'approve' && plan !== undefined) {
+    const reread = async () => {
+      const state = await readServiceState(deps.reader, service, lastGood.snapshot);
+      return { live: state, outcome: replan(service, state, lastGood, shifts) };
+    };
+    const gate = await gateOnApproval({ service, incident, plan, live, replan: reread }, deps);
+    if (gate.kind === 'held') {
+      const { planHash, applied } = gate;
+      if (gate.refused === undefined) return { outcome: 'awaiting-approval', incidentId, planHash, applied };
+      deps.logger.info('approved plan not applied', { incidentId, reason: gate.refused });
+      return { outcome: 'refused', incidentId, reason: gate.refused };
+    }
+    ({ incident, plan, notes: approved } = gate);
+  }
   const notes =
-    plan !== undefined && plan.hash !== request.planHash
-      ? [
-          `re-planned under the lock: live state moved since plan ${request.planHash}; applying plan ${plan.hash}`,
-        ]
-      : [];
+    approved !== undefined
+      ? approved
+      : plan !== undefined && plan.hash !== request.planHash
+        ? [
+            `re-planned under the lock: live state moved since plan ${request.planHash}; applying plan ${plan.hash}`,
+          ]
+        : [];
   if (notes.length > 0)
     deps.logger.info('re-planned under the lock', {
       incidentId,
@@ -337,22 +361,6 @@ async function remediateUnderLock(
   };
 }
 
-function replan(
-  service: ServiceConfig,
-  live: LoadBalancerState,
-  lastGood: LastGood,
-  shifts: readonly ZonalShift[] | undefined,
-): PlanOutcome {
-  return planRestore({
-    current: live.snapshot,
-    lastGood: lastGood.snapshot,
-    health: live.health,
-    attachments: live.attachments,
-    policy: service.remediation,
-    ...(shifts === undefined ? {} : { zonalShifts: shifts }),
-  });
-}
-
 /** Dry-run: tell people exactly what would be done; change nothing, move no incident. */
 async function showPlan(
   incident: Incident,
@@ -376,82 +384,6 @@ async function showPlan(
     ...(plan === undefined ? {} : { planHash: plan.hash }),
     steps,
   };
-}
-
-/**
- * Polls until config has converged on last known good, the data plane serves the modelled shares
- * and every probe passes, or the deadline passes. Re-registered targets stay `initial` for
- * healthy-threshold × interval, which is what `verifyDeadlineSeconds` is sized for. The looks at
- * the data plane accumulate: the propagation lag runs from the write to the first look of the
- * run of following looks that ends the wait.
- */
-async function awaitRecovery(
-  service: ServiceConfig,
-  lastGood: LastGood,
-  shifts: readonly ZonalShift[] | undefined,
-  appliedAt: string,
-  deps: RemediateDeps,
-): Promise<RecoveryVerdict> {
-  const deadline = deps.now().getTime() + service.remediation.verifyDeadlineSeconds * 1000;
-  const looks: DataPlaneLook[] = [];
-  for (;;) {
-    const verdict = await checkRecovery(service, lastGood, shifts, appliedAt, looks, deps);
-    const left = deadline - deps.now().getTime();
-    if (verdict.ok || left <= 0) return verdict;
-    await deps.sleep(Math.min(VERIFY_POLL_MS, left));
-  }
-}
-
-/**
- * Remediate runs the probes it can; a probe that sends a secret (which only probe's role may read)
- * is judged on the probe function's own results since the plan was applied.
- */
-async function checkRecovery(
-  service: ServiceConfig,
-  lastGood: LastGood,
-  shifts: readonly ZonalShift[] | undefined,
-  appliedAt: string,
-  looks: DataPlaneLook[],
-  deps: RemediateDeps,
-): Promise<RecoveryVerdict> {
-  const live = await readServiceState(deps.reader, service, lastGood.snapshot);
-  const options = service.servedByHeader === undefined ? {} : { servedByHeader: service.servedByHeader };
-  const reported = service.probes.filter(usesSecrets).map((p) => p.name);
-  const [samples, ran, results] = await Promise.all([
-    sampleDataPlane(service, looks.at(-1)?.at ?? appliedAt, deps),
-    Promise.all(
-      service.probes
-        .filter((p) => !usesSecrets(p))
-        .map((p) => deps.prober.run(service.name, plainProbe(p, NO_SECRET_VALUES), options)),
-    ),
-    reported.length === 0 ? [] : deps.store.recentProbeResults(service.name, appliedAt),
-  ]);
-  const probes = [...ran, ...reportedProbes(service.name, reported, results, appliedAt, iso(deps))];
-  const at = iso(deps);
-  const deadlineSeconds = service.remediation.verifyDeadlineSeconds;
-  if (service.servedByHeader !== undefined) {
-    const intent = {
-      snapshot: live.snapshot,
-      health: live.health,
-      lastGood: lastGood.snapshot,
-      // A shifted zone's targets serve less on purpose: that is not "not following".
-      zonalShifts: shifts ?? [],
-    };
-    // One look per burst, at the time it began: a stored burst taken under the old routing is
-    // judged as of then, not as of this poll, and the lag is measured to when traffic was seen.
-    if (samples.length === 0) looks.push(judgeDataPlane([], intent, service.thresholds.skew, at));
-    for (const s of samples) looks.push(judgeDataPlane([s], intent, service.thresholds.skew, s.at));
-    looks.sort((a, b) => a.at.localeCompare(b.at));
-  }
-  return judgeRecovery({
-    // Converged means nothing left to restore that a plan may restore: not a shifted zone's targets.
-    replanned: replan(service, live, lastGood, shifts),
-    live: live.snapshot,
-    health: live.health,
-    probes,
-    ...(looks.length === 0 ? {} : { dataPlane: trackConvergence(looks, appliedAt, at, deadlineSeconds) }),
-    deadlineSeconds,
-  });
 }
 
 async function release(service: string, deps: RemediateDeps): Promise<void> {

@@ -16,6 +16,7 @@ import { EmfMetricsSink } from '../adapters/metrics-sink.ts';
 import { SnsNotifier } from '../adapters/notifier.ts';
 import { CloudFormationApi, CodeDeployApi } from '../adapters/owner-apis.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
+import { DynamoDbPlannedSnapshots } from '../adapters/state-store/planned-snapshots.ts';
 import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
@@ -65,6 +66,7 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
         signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
       }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
+    planned: overrides.planned ?? new DynamoDbPlannedSnapshots(clients.dynamodb, env.tableName),
     owners:
       overrides.owners ??
       new AwsDeploymentOwners(

@@ -1,4 +1,4 @@
-import type { RemediationPolicy, Thresholds } from '../types.ts';
+import type { ApprovalPolicy, RemediationPolicy, Thresholds } from '../types.ts';
 
 /**
  * Every default of `lbguard.config.yaml`, in one place.
@@ -43,10 +43,15 @@ export const DEFAULTS = {
     allowCreateRule: false,
     verifyDeadlineSeconds: 300,
     deploymentQuietSeconds: 300,
+    // Approve mode: nothing runs unasked unless listed in trustedSteps.
+    approval: { expiresAfterMinutes: 60, remindAfterMinutes: 15, escalateAfterMinutes: 30, trustedSteps: [] },
   },
   notifications: { emails: [], httpsEndpoints: [] },
 } as const satisfies {
   readonly thresholds: Thresholds;
-  readonly remediation: RemediationPolicy & { readonly deploymentQuietSeconds: number };
+  readonly remediation: RemediationPolicy & {
+    readonly deploymentQuietSeconds: number;
+    readonly approval: ApprovalPolicy;
+  };
   readonly [section: string]: unknown;
 };

@@ -122,7 +122,7 @@ export const DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
   'services[].thresholds.soakSeconds': 'Healthy seconds before a snapshot becomes last known good.',
 
   'services[].remediation.mode':
-    'off: diagnose only; dry-run: plan and notify; auto: apply plans under guardrails.',
+    'off: diagnose only; dry-run: plan and notify; approve: apply a plan once a person approves it (lbguard approve); auto: apply plans under guardrails.',
   'services[].remediation.cooldownSeconds': 'Seconds after a remediation before another may start.',
   'services[].remediation.maxPerHour':
     'Remediations per hour before the circuit opens and lbguard escalates.',
@@ -134,6 +134,15 @@ export const DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
     'CodeDeploy applications to check for a deployment in flight before any write (default: every application, one page of them).',
   'services[].remediation.deploymentQuietSeconds':
     'Seconds a change CloudTrail attributes to CloudFormation or CodeDeploy counts as a deployment in flight.',
+
+  'services[].remediation.approval.expiresAfterMinutes':
+    'Minutes a plan waits for approval; after that an approval is refused and lbguard plans and asks again.',
+  'services[].remediation.approval.remindAfterMinutes':
+    'Minutes after asking with no approval before one reminder is sent (less than expiresAfterMinutes).',
+  'services[].remediation.approval.escalateAfterMinutes':
+    'Minutes after asking with no approval before one escalation (a page) is sent (after the reminder, at most expiresAfterMinutes).',
+  'services[].remediation.approval.trustedSteps':
+    'Plan step kinds applied without approval (e.g. RegisterTargets, re-registering last-known-good targets); every other step waits. Default: none.',
 
   'services[].notifications.emails': 'Email addresses subscribed to incident notifications.',
   'services[].notifications.httpsEndpoints':

@@ -38,6 +38,25 @@ export interface Incident {
   readonly timeline: readonly TimelineEntry[];
   /** Set while remediation waits on a deployment in flight: the owners it waits on (lib/owners.ts). */
   readonly deferral?: Deferral;
+  /** Approve mode: the held steps waiting for a person (lib/approval.ts), until applied or replaced. */
+  readonly approval?: PendingApproval;
+}
+
+/** A plan's held steps waiting for `lbguard approve`, bound to the plan and the load balancer. */
+export interface PendingApproval {
+  /** Hash of the held steps (lib/plan.ts `planHash`): what the person approves. */
+  readonly planHash: string;
+  /** Hash of the live snapshot they were planned against (lib/snapshot.ts `hashSnapshot`). */
+  readonly snapshotHash: string;
+  readonly askedAt: string;
+  readonly expiresAt: string;
+  /** The held steps, readable, in order. */
+  readonly steps: readonly string[];
+  readonly remindedAt?: string;
+  readonly escalatedAt?: string;
+  /** The approver's identity (the STS caller ARN) and when; absent until approved. */
+  readonly approvedBy?: string;
+  readonly approvedAt?: string;
 }
 
 /** Why remediate last held back: the owners in flight, by id, and since when it has waited on them. */

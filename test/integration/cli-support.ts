@@ -88,7 +88,7 @@ export function configFor(input: {
   readonly loadBalancerArn: string;
   readonly listenerArns?: readonly string[];
   readonly tableName?: string;
-  readonly mode?: 'off' | 'dry-run' | 'auto';
+  readonly mode?: 'off' | 'dry-run' | 'approve' | 'auto';
   /** Where the health probe points; remediate's verification runs it. */
   readonly probeUrl?: string;
 }): string {

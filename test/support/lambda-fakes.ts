@@ -13,6 +13,7 @@ import type { MetricsSink, MetricValue } from '../../lambdas/adapters/metrics-si
 import type { Notification, Notifier } from '../../lambdas/adapters/notifier.ts';
 import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
 import { type SecretReader, SecretUnreadableError } from '../../lambdas/adapters/secrets.ts';
+import type { PlannedSnapshotStore } from '../../lambdas/adapters/state-store/planned-snapshots.ts';
 import type {
   LockResult,
   PutIncidentResult,
@@ -325,8 +326,8 @@ export class FakeAlbMetrics implements AlbMetricsReader {
   }
 }
 
-/** The state store in memory, with the DynamoDB adapter's semantics. */
-export class MemoryStateStore implements StateStore {
+/** The state store in memory, with the DynamoDB adapter's semantics (and approve mode's planned snapshots). */
+export class MemoryStateStore implements StateStore, PlannedSnapshotStore {
   readonly snapshots = new Map<string, StoredSnapshot[]>();
   readonly lastGood = new Map<string, LastGood>();
   readonly promotions = new Map<string, Omit<LastGood, 'snapshot'>[]>();
@@ -407,6 +408,13 @@ export class MemoryStateStore implements StateStore {
     if (held?.owner !== owner) return held ? { released: false, heldBy: held.owner } : { released: false };
     this.locks.delete(service);
     return { released: true };
+  }
+  readonly planned = new Map<string, LbSnapshot>();
+  async putPlannedSnapshot(service: string, incidentId: string, snapshot: LbSnapshot) {
+    this.planned.set(`${service}|${incidentId}`, structuredClone(snapshot));
+  }
+  async getPlannedSnapshot(service: string, incidentId: string) {
+    return this.planned.get(`${service}|${incidentId}`);
   }
   async putProbeResults(service: string, results: readonly ProbeResult[]) {
     this.probes.set(service, [...(this.probes.get(service) ?? []), ...results]);

@@ -528,7 +528,43 @@ describe('parseConfig rejects each mistake with its path and the fix', () => {
       what: 'an unknown remediation mode',
       config: withService({ remediation: { mode: 'on' } }),
       path: 'services[0].remediation.mode',
-      says: 'must be off, dry-run or auto',
+      says: 'must be off, dry-run, approve or auto',
+    },
+    {
+      what: 'an approval reminder after the approval expires',
+      config: withService({ remediation: { mode: 'approve', approval: { remindAfterMinutes: 90 } } }),
+      path: 'services[0].remediation.approval.remindAfterMinutes',
+      says: 'must be less than expiresAfterMinutes (60): remind, then escalate, before the approval expires; lower it or raise expiresAfterMinutes',
+    },
+    {
+      what: 'an approval escalation after the approval expires',
+      config: withService({
+        remediation: {
+          approval: { expiresAfterMinutes: 20, remindAfterMinutes: 10, escalateAfterMinutes: 30 },
+        },
+      }),
+      path: 'services[0].remediation.approval.escalateAfterMinutes',
+      says: 'must be at most expiresAfterMinutes (20)',
+    },
+    {
+      what: 'an approval escalation before the reminder',
+      config: withService({
+        remediation: { approval: { remindAfterMinutes: 20, escalateAfterMinutes: 10 } },
+      }),
+      path: 'services[0].remediation.approval.remindAfterMinutes',
+      says: 'must be less than escalateAfterMinutes (10)',
+    },
+    {
+      what: 'a misspelt approval field',
+      config: withService({ remediation: { approval: { expiresAfterMinute: 30 } } }),
+      path: 'services[0].remediation.approval.expiresAfterMinute',
+      says: 'did you mean expiresAfterMinutes?',
+    },
+    {
+      what: 'an unknown trusted step kind',
+      config: withService({ remediation: { approval: { trustedSteps: ['DeregisterTargets'] } } }),
+      path: 'services[0].remediation.approval.trustedSteps[0]',
+      says: 'expected one of "RegisterTargets"',
     },
     {
       what: 'a cooldown under a minute',

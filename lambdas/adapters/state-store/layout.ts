@@ -4,7 +4,8 @@
 //
 //   SERVICE#<name>    inspect (and an operator's CLI): snapshots, last known good, promotions,
 //                     soak marker, config changes, probe hysteresis
-//   INCIDENTS#<name>  inspect and remediate: incidents, the open-incident pointer, the lock
+//   INCIDENTS#<name>  inspect and remediate: incidents, the open-incident pointer, the lock,
+//                     the snapshot a plan awaiting approval was made against
 //   EVIDENCE#<name>   probe: probe results and served-by samples
 //   IDEMPOTENCY#remediate  remediate: Powertools Idempotency's apply-once records
 
@@ -31,6 +32,7 @@ export const SK = {
   incidentPrefix: 'INCIDENT#',
   openIncident: 'OPEN_INCIDENT',
   lock: 'LOCK',
+  plannedPrefix: 'PLANNED#',
   probePrefix: 'PROBE#',
   servedByPrefix: 'SERVEDBY#',
   changePrefix: 'CHANGE#',
@@ -49,6 +51,7 @@ const PARTITION_OF = {
   [SK.incidentPrefix]: 'incidents',
   [SK.openIncident]: 'incidents',
   [SK.lock]: 'incidents',
+  [SK.plannedPrefix]: 'incidents',
   [SK.probePrefix]: 'evidence',
   [SK.servedByPrefix]: 'evidence',
 } as const satisfies Record<(typeof SK)[keyof typeof SK], Partition>;

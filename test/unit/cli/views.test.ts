@@ -156,6 +156,7 @@ describe('human rendering', () => {
       state: 'ok',
       openedAt: '2026-11-24T14:02:11.000Z',
       updatedAt: '2026-11-24T14:02:11.000Z',
+      approval: null,
     });
   });
 });

@@ -170,6 +170,28 @@ describe.each([
   });
 });
 
+describe('with one service in approve', () => {
+  let synth: Synthesized;
+
+  beforeAll(() => {
+    synth = synthesize(importedLbStack(testConfig({ mode: 'approve' })));
+  }, SYNTH_TIMEOUT);
+
+  // Approve mode writes trusted steps at once and held ones once approved: the writes of auto.
+  it('lets remediate alone write the routing a plan restores, passing cdk-nag', () => {
+    const granting = rolesGranting(synth.json, LB_WRITES);
+    expect(Object.keys(granting)).toEqual([roleIdOf(synth.json, 'remediate')]);
+    expect(Object.values(granting).flat()).toEqual(
+      expect.arrayContaining([
+        'elasticloadbalancing:ModifyListener',
+        'elasticloadbalancing:ModifyRule',
+        'elasticloadbalancing:RegisterTargets',
+      ]),
+    );
+    expect(synth.report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+});
+
 describe('with two services, shop in auto and api in dry-run, and every option', () => {
   let json: TemplateJson;
   let render: TemplateRenderer;

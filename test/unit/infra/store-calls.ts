@@ -7,6 +7,8 @@ import path from 'node:path';
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
 const LAMBDAS = path.join(REPO, 'lambdas');
 const STORE = path.join(LAMBDAS, 'adapters', 'state-store', 'dynamodb-state-store.ts');
+/** Approve mode's planned snapshots: a store of its own that only remediate wires (`deps.planned.`). */
+const PLANNED = path.join(LAMBDAS, 'adapters', 'state-store', 'planned-snapshots.ts');
 
 /**
  * What each DynamoDB command the store sends is authorised as. The store sends the client's own
@@ -41,8 +43,8 @@ const APPLY_ONCE_ACTIONS = [
 ];
 
 /** Each method of the DynamoDB state store (public and `#private`) and its body. */
-function storeMethods(): Map<string, string> {
-  const lines = readFileSync(STORE, 'utf8').split('\n');
+function storeMethods(file = STORE): Map<string, string> {
+  const lines = readFileSync(file, 'utf8').split('\n');
   const methods = new Map<string, string>();
   let current: string | undefined;
   for (const line of lines) {
@@ -106,6 +108,7 @@ function reachableFiles(entry: string): string[] {
  */
 export function tableActionsUsedBy(fn: 'probe' | 'inspect' | 'remediate'): string[] {
   const methods = storeMethods();
+  const planned = storeMethods(PLANNED);
   const actions = new Set<string>();
   for (const file of reachableFiles(path.join(LAMBDAS, fn, 'handler.ts'))) {
     const text = readFileSync(file, 'utf8');
@@ -114,6 +117,11 @@ export function tableActionsUsedBy(fn: 'probe' | 'inspect' | 'remediate'): strin
       if (!methods.has(method))
         throw new Error(`${file} calls store.${method}, which the DynamoDB store lacks`);
       for (const a of methodActions(methods, method)) actions.add(a);
+    }
+    for (const [, method] of text.matchAll(/\bdeps\.planned\.(\w+)\(/g)) {
+      if (method === undefined) continue;
+      if (!planned.has(method)) throw new Error(`${file} calls planned.${method}, which the store lacks`);
+      for (const a of methodActions(planned, method)) actions.add(a);
     }
     if (/createPowertoolsApplyOnce\(/.test(text) && !file.endsWith('apply-once.ts')) {
       for (const a of APPLY_ONCE_ACTIONS) actions.add(a);
