@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { compactConfig } from '../lib/config/compact.ts';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import { lbguardFunctionCode } from './bundling.ts';
 import { LBGUARD_NAMESPACE } from './metrics.ts';
@@ -73,14 +74,14 @@ export interface LbGuardFunctionsOptions extends FunctionLogging {
 export function createFunctions(scope: Construct, options: LbGuardFunctionsOptions): LbGuardFunctions {
   const { config, state, lambdasDir } = options;
   const sharedEnvironment: Record<string, string> = {
-    LBGUARD_CONFIG: Stack.of(scope).toJsonString(config),
+    LBGUARD_CONFIG: Stack.of(scope).toJsonString(compactConfig(config)),
     LBGUARD_TABLE: state.table.tableName,
     LBGUARD_TOPIC_ARN: state.topic.topicArn,
     POWERTOOLS_METRICS_NAMESPACE: LBGUARD_NAMESPACE,
     NODE_OPTIONS: '--enable-source-maps',
   };
   const common = {
-    configJsonBytes: Buffer.byteLength(JSON.stringify(config)),
+    configJsonBytes: Buffer.byteLength(JSON.stringify(compactConfig(config))),
     deadLetterQueue: state.deadLetterQueue,
     logRetention: options.logRetention,
     removalPolicy: options.removalPolicy,

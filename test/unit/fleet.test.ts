@@ -115,7 +115,7 @@ describe('readGuardTags: the tag vocabulary', () => {
     );
     const mode = readGuardTags({ [TAGS.guard]: '', [TAGS.remediation]: 'yolo' });
     expect(mode.ok === false && mode.error.message).toMatch(
-      /^tag lbguard:remediation must be off, dry-run or auto/,
+      /^tag lbguard:remediation must be off, dry-run, approve or auto/,
     );
   });
 
