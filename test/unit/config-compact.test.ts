@@ -25,7 +25,9 @@ describe('compactConfig', () => {
           expiresAfterMinutes: fc.integer({ min: 120, max: 1440 }),
           remindAfterMinutes: fc.integer({ min: 1, max: 59 }),
           escalateAfterMinutes: fc.integer({ min: 60, max: 119 }),
-          trustedSteps: fc.constantFrom([], ['RegisterTargets']),
+          trustedSteps: fc
+            .boolean()
+            .map((trusted): 'RegisterTargets'[] => (trusted ? ['RegisterTargets'] : [])),
         }),
         (approval) => {
           const base = loadConfigOrThrow(EXAMPLE, 'example');
