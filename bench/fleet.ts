@@ -498,7 +498,7 @@ async function measureScenario(
   const topicArn = topic.TopicArn ?? '';
   // The operator's store: promotes as `lbguard snapshot --promote` does, with the state key.
   const adminStore = new DynamoDbStateStore(env.admin.dynamodb, TABLE, {
-    signer: new KmsStateSigner(env.admin.kms, stateKey, { canSign: true }),
+    signer: new KmsStateSigner(env.admin.kms.config, stateKey, { canSign: true }),
   });
   const adminReader = new Elbv2LoadBalancerReader(env.admin.elbv2);
   const clock = new BenchClock();

@@ -186,7 +186,7 @@ export function buildAwsContext(
     writer: new Elbv2LoadBalancerWriter(clients.elbv2),
     // An operator may vouch for a snapshot (`lbguard snapshot --promote`), as inspect does.
     store: new DynamoDbStateStore(clients.dynamodb, tableName, {
-      signer: new KmsStateSigner(clients.kms, stateKey, { canSign: true }),
+      signer: new KmsStateSigner(clients.kms.config, stateKey, { canSign: true }),
     }),
     metrics: new CloudWatchAlbMetricsReader(clients.cloudwatch),
     close: () => destroyAwsClients(clients),

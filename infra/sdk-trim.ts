@@ -1,6 +1,7 @@
 // Two SDK files that every client bundles whole although a function needs a sliver of them,
-// rewritten at bundle time (bundled mode only) so that KMS, Secrets Manager and SSM fit the
-// 500,000-byte budget beside what inspect and remediate already carry:
+// rewritten at bundle time (bundled mode only) so that each function's SDK clients (probe's Secrets
+// Manager and SSM among them) fit the 500,000-byte budget. KMS, which it was first written to fit,
+// is no longer among them: the state MAC's two calls are signed by hand (state-signer.ts).
 //
 // - `@aws-sdk/client-*/package.json` (~2.2 KiB each): the client imports it for one field, the
 //   version in its user agent. It becomes `{"version": …}`; the user agent is unchanged.

@@ -11,7 +11,10 @@ export interface AwsClients {
   /** The state store and Powertools Idempotency both speak through this one. */
   readonly dynamodb: DynamoDBClient;
   readonly sns: SNSClient;
-  /** The state table's MAC key (GenerateMac, VerifyMac); see state-store/state-signer.ts. */
+  /**
+   * For the CLI's `lbguard init` (the state key, state-store/table.ts) and its MAC calls. The
+   * functions build none: their GenerateMac/VerifyMac are signed by hand (state-store/state-signer.ts).
+   */
   readonly kms: KMSClient;
 }
 
@@ -82,7 +85,7 @@ export function createSnsClient(opts: AwsClientOptions = {}): SNSClient {
   return new SNSClient(awsClientConfig(opts));
 }
 
-/** KMS with the shared policy (`awsClientConfig`). */
+/** KMS with the shared policy (`awsClientConfig`); the CLI's, the drill's and tests', never a function's. */
 export function createKmsClient(opts: AwsClientOptions = {}): KMSClient {
   return new KMSClient(awsClientConfig(opts));
 }

@@ -4,7 +4,6 @@ import {
   createCloudWatchClient,
   createDynamoDbClient,
   createElbv2Client,
-  createKmsClient,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { CloudWatchAlbMetricsReader } from '../adapters/cloudwatch.ts';
@@ -22,9 +21,10 @@ import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
  * Inspect reads, notifies and hands off to remediate (through SNS); it never writes to the load
- * balancer. Only these clients are built, so its bundle carries no other SDK package.
+ * balancer. Only these clients are built, so its bundle carries no other SDK package: its KMS and
+ * ARC calls are signed with the ELBv2 client's parts (signed-request.ts).
  */
-export type InspectClients = Pick<AwsClients, 'elbv2' | 'cloudwatch' | 'dynamodb' | 'sns' | 'kms'>;
+export type InspectClients = Pick<AwsClients, 'elbv2' | 'cloudwatch' | 'dynamodb' | 'sns'>;
 
 /** The SDK clients inspect uses, with the shared retry and timeout policy. */
 export function inspectClients(opts: AwsClientOptions = {}): InspectClients {
@@ -33,7 +33,6 @@ export function inspectClients(opts: AwsClientOptions = {}): InspectClients {
     cloudwatch: createCloudWatchClient(opts),
     dynamodb: createDynamoDbClient(opts),
     sns: createSnsClient(opts),
-    kms: createKmsClient(opts),
   };
 }
 
@@ -54,8 +53,9 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
     store:
       overrides.store ??
       new DynamoDbStateStore(clients.dynamodb, env.tableName, {
-        // Inspect alone (with an operator) vouches for snapshots and last known good.
-        signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: true }),
+        // Inspect alone (with an operator) vouches for snapshots and last known good. Signed like
+        // ELBv2's calls, with its credentials, region, handler and any endpoint override.
+        signer: new KmsStateSigner(clients.elbv2.config, requireStateKey(env), { canSign: true }),
       }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
     invoker:

@@ -4,7 +4,6 @@ import {
   type AwsClients,
   createDynamoDbClient,
   createElbv2Client,
-  createKmsClient,
   createSnsClient,
 } from '../adapters/clients.ts';
 import { realSleep } from '../adapters/clock.ts';
@@ -26,10 +25,11 @@ import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
  * Remediate reads and writes routing, records, verifies last good and notifies; no CloudWatch, no
- * Lambda. Its calls to CloudFormation, CodeDeploy (a deployment in flight) and ARC (zonal shifts)
- * are signed with the ELBv2 client's parts (signed-request.ts), not made through SDK clients.
+ * Lambda. Its calls to CloudFormation, CodeDeploy (a deployment in flight), ARC (zonal shifts) and
+ * KMS (the state table's MAC) are signed with the ELBv2 client's parts (signed-request.ts), not
+ * made through SDK clients.
  */
-export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'sns' | 'kms'>;
+export type RemediateClients = Pick<AwsClients, 'elbv2' | 'dynamodb' | 'sns'>;
 
 /** The SDK clients remediate uses, with the shared retry and timeout policy. */
 export function remediateClients(opts: AwsClientOptions = {}): RemediateClients {
@@ -37,7 +37,6 @@ export function remediateClients(opts: AwsClientOptions = {}): RemediateClients 
     elbv2: createElbv2Client(opts),
     dynamodb: createDynamoDbClient(opts),
     sns: createSnsClient(opts),
-    kms: createKmsClient(opts),
   };
 }
 
@@ -63,7 +62,7 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
       overrides.store ??
       new DynamoDbStateStore(clients.dynamodb, env.tableName, {
         // Remediate verifies the last known good it restores; it can never vouch for one.
-        signer: new KmsStateSigner(clients.kms, requireStateKey(env), { canSign: false }),
+        signer: new KmsStateSigner(clients.elbv2.config, requireStateKey(env), { canSign: false }),
       }),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
     planned: overrides.planned ?? new DynamoDbPlannedSnapshots(clients.dynamodb, env.tableName),

@@ -10,6 +10,8 @@ import { build } from 'esbuild';
 import { describe, expect, inject, it } from 'vitest';
 import { esbuildOptions, NO_ENDPOINT_DISCOVERY_MODULE } from '../../infra/bundling.ts';
 import { SMITHY_FALLBACKS } from '../../infra/sdk-fallbacks.ts';
+import { createKmsClient } from '../../lambdas/adapters/clients.ts';
+import { createStateKey } from '../../lambdas/adapters/state-store/table.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const OUT_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'lbguard-bundled-sdk-test');
@@ -56,6 +58,49 @@ describe('the bundled DynamoDB client against moto', () => {
       conditionalError: 'ConditionalCheckFailedException',
       region: 'eu-west-1',
       maxAttempts: 4,
+    });
+  }, 60_000);
+});
+
+describe("the bundled state MAC (KMS signed by hand on ELBv2's parts) against moto", () => {
+  it('signs, verifies, reads a forged MAC as false and an unknown key as a VerifyMac failure', async () => {
+    mkdirSync(OUT_DIR, { recursive: true });
+    const outfile = path.join(OUT_DIR, 'state-mac.js');
+    const result = await build({
+      ...esbuildOptions('bundled'),
+      entryPoints: [path.join(import.meta.dirname, 'fixtures', 'bundled-state-mac.ts')],
+      absWorkingDir: REPO_ROOT,
+      outfile,
+      metafile: true,
+      logLevel: 'error',
+    });
+    writeFileSync(path.join(OUT_DIR, 'package.json'), '{}\n');
+    const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+    // As in the functions: no KMS client, the native SHA-256 (the JavaScript one throws).
+    expect(Object.keys(output?.inputs ?? {}).filter((i) => i.includes('client-kms'))).toEqual([]);
+    const admin = createKmsClient({
+      endpoint: inject('motoUrl'),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const key = await createStateKey(admin, `bundled-mac-${Date.now()}`);
+    admin.destroy();
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(outfile)}).macRoundTrip().then((r) => process.stdout.write(JSON.stringify(r)))`,
+      ],
+      {
+        env: { PATH: process.env.PATH, BUNDLE_MOTO_URL: inject('motoUrl'), BUNDLE_STATE_KEY: key },
+        timeout: 30_000,
+      },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      macBytes: 32,
+      genuine: true,
+      forged: false,
+      unknown: { error: 'AwsApiError', operation: 'VerifyMac' },
     });
   }, 60_000);
 });

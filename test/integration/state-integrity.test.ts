@@ -96,7 +96,7 @@ describe('the state table: snapshots and last known good are checked when read',
     await createStateTable(clients.dynamodb, TABLE);
     key = await createStateKey(clients.kms, TABLE);
     store = new DynamoDbStateStore(clients.dynamodb, TABLE, {
-      signer: new KmsStateSigner(clients.kms, key, { canSign: true }),
+      signer: new KmsStateSigner(clients.elbv2.config, key, { canSign: true }),
     });
     await store.promoteLastGood('shop', stored(SNAPSHOT), 'soaked', '2026-11-02T10:10:00.000Z');
   });
@@ -146,7 +146,7 @@ describe('the state table: snapshots and last known good are checked when read',
 
   it("lets remediate's verify-only signer read, never write", async () => {
     const reader = new DynamoDbStateStore(clients.dynamodb, TABLE, {
-      signer: new KmsStateSigner(clients.kms, key, { canSign: false }),
+      signer: new KmsStateSigner(clients.elbv2.config, key, { canSign: false }),
     });
     expect((await reader.getLastGood('shop'))?.hash).toBe(hashSnapshot(SNAPSHOT));
     await expect(reader.putSnapshot('shop', stored(tampered(SNAPSHOT)))).rejects.toThrow(/only verifies/);
@@ -155,7 +155,7 @@ describe('the state table: snapshots and last known good are checked when read',
 
   it('tells a KMS failure apart from tampering: an unknown key is an AWS error, not an incident', async () => {
     const lost = new DynamoDbStateStore(clients.dynamodb, TABLE, {
-      signer: new KmsStateSigner(clients.kms, 'alias/lbguard/no-such-key', { canSign: false }),
+      signer: new KmsStateSigner(clients.elbv2.config, 'alias/lbguard/no-such-key', { canSign: false }),
     });
     const read = lost.getLastGood('shop');
     await expect(read).rejects.toBeInstanceOf(AwsApiError);

@@ -105,7 +105,7 @@ describe('the state store without the document client, on moto', () => {
     await createStateTable(clients.dynamodb, TABLE);
     const key = await createStateKey(clients.kms, TABLE);
     store = new DynamoDbStateStore(clients.dynamodb, TABLE, {
-      signer: new KmsStateSigner(clients.kms, key, { canSign: true }),
+      signer: new KmsStateSigner(clients.kms.config, key, { canSign: true }),
     });
   });
 

@@ -53,7 +53,7 @@ describe('DynamoDbStateStore against moto', () => {
     await createStateTable(clients.dynamodb, TABLE);
     const key = await createStateKey(clients.kms, TABLE);
     store = new DynamoDbStateStore(clients.dynamodb, TABLE, {
-      signer: new KmsStateSigner(clients.kms, key, { canSign: true }),
+      signer: new KmsStateSigner(clients.kms.config, key, { canSign: true }),
     });
   });
 

@@ -21,10 +21,11 @@ import { AUTHORISED_AS_PARTS, type FunctionName, SIGNING_NAMES } from './templat
 // (a document client, should a client set hold one, runs as the low-level commands: GetItem).
 //
 // Calls a function signs by hand with a client's parts (lambdas/adapters/signed-request.ts: the
-// owner lookup's CloudFormation and CodeDeploy reads) pass no middleware: they are recorded at the
-// client's request handler instead, the operation read from the request as AWS reads it
-// (`X-Amz-Target`, or the Query protocol's `Action=`). ARC's REST call names neither, and moto has
-// no ARC, so it is not recorded (infra/iam-unused-grants.ts).
+// owner lookup's CloudFormation and CodeDeploy reads, the state MAC's KMS GenerateMac and
+// VerifyMac) pass no middleware: they are recorded at the client's request handler instead, the
+// operation read from the request as AWS reads it (`X-Amz-Target`, or the Query protocol's
+// `Action=`), the prefix from the signing name (`kms`, whichever client lent its parts). ARC's
+// REST call names neither, and moto has no ARC, so it is not recorded (infra/iam-unused-grants.ts).
 
 /** A call moto refused (HTTP 403): the function, the action and moto's error code and message. */
 export interface Refusal {
