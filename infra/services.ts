@@ -67,13 +67,14 @@ export function resolveServices(
  * The config the functions receive: each service's `loadBalancerArn` follows a load balancer
  * given in the same app (a token until deployment), so the runtime watches what was deployed.
  * The fleet section stays out: only the CLI reads it, the bundles carry no schema for it
- * (infra/bundling.ts), and it would spend the functions' 4 KB environment.
+ * (infra/bundling.ts), and it would spend the functions' 4 KB environment. So does the approval
+ * section: only the construct reads it (whether to create the approval endpoint).
  */
 export function runtimeConfigFor(
   config: LbGuardConfig,
   overrides: Readonly<Record<string, GuardedServiceResources>>,
 ): LbGuardConfig {
-  const { fleet: _cliOnly, ...functionsConfig } = config;
+  const { fleet: _cliOnly, approval: _constructOnly, ...functionsConfig } = config;
   return {
     ...functionsConfig,
     services: config.services.map((s) =>

@@ -282,7 +282,19 @@ export type RecordApprovalOutcome =
       /** Set when someone had approved this plan already: who (the hand-off is repeated). */
       readonly alreadyBy?: string;
     }
-  | { readonly kind: 'refused'; readonly reason: string; readonly hint: string };
+  | {
+      readonly kind: 'refused';
+      /** Why, for a caller that answers by kind (the approval endpoint's 409). */
+      readonly cause: RefusedCause;
+      readonly reason: string;
+      readonly hint: string;
+    };
+
+/**
+ * Nothing waits for approval; the hash names another plan; the request expired; or the request
+ * changed while this approval was being written.
+ */
+export type RefusedCause = 'nothing-pending' | 'other-plan' | 'expired' | 'changed';
 
 /**
  * Records `approver`'s approval of the plan awaiting approval on `service`'s open incident, named
@@ -299,6 +311,7 @@ export async function recordApproval(
   if (open === undefined || pending === undefined) {
     return {
       kind: 'refused',
+      cause: 'nothing-pending',
       reason: `no plan of ${service} awaits approval`,
       hint: `see what lbguard is doing: lbguard incidents --service ${service}`,
     };
@@ -306,6 +319,7 @@ export async function recordApproval(
   if (!namesPlan(given, pending.planHash)) {
     return {
       kind: 'refused',
+      cause: 'other-plan',
       reason: `${given} is not the plan awaiting approval on ${service} (incident ${open.id} waits for plan ${pending.planHash})`,
       hint: `check the plan, then: ${approveCommand(service, pending.planHash)}`,
     };
@@ -313,6 +327,7 @@ export async function recordApproval(
   if (Date.parse(at) >= Date.parse(pending.expiresAt)) {
     return {
       kind: 'refused',
+      cause: 'expired',
       reason: `the request for plan ${pending.planHash} expired at ${pending.expiresAt}`,
       hint: 'lbguard plans again from the live load balancer and asks again at its next inspection',
     };
@@ -345,6 +360,7 @@ export async function recordApproval(
   }
   return {
     kind: 'refused',
+    cause: 'changed',
     reason: `the request for plan ${pending.planHash} changed while it was being approved`,
     hint: `see what lbguard is doing: lbguard incidents --service ${service}`,
   };

@@ -55,6 +55,9 @@ export const configSchema = strict({
     .array(serviceSchema)
     .check(maxItems('services', 'services', 'guard the others from a second lbguard deployment')),
   fleet: z.optional(fleetSchema),
+  // Deployment-level: the construct reads it, the functions never do (infra/services.ts
+  // `runtimeConfigFor` leaves it out of their environment).
+  approval: z.optional(strict({ endpoint: z._default(z.boolean(), false) })),
 }).check(
   z.superRefine((config, ctx) => {
     if (Array.isArray(config.services) && config.services.length === 0 && config.fleet === undefined) {
@@ -65,6 +68,20 @@ export const configSchema = strict({
       });
     }
     checkUniqueNames(config.services, 'services', ctx);
+    if (
+      config.approval?.endpoint === true &&
+      Array.isArray(config.services) &&
+      !config.services.some(
+        (s: unknown) => isRecord(s) && isRecord(s.remediation) && s.remediation.mode === 'approve',
+      )
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'endpoint'],
+        message:
+          'is true but no service has remediation.mode: approve, so nothing could be approved; set approve on a service or drop the endpoint',
+      });
+    }
     if (config.region === undefined || hasIssuesAt(ctx, 'region') || !Array.isArray(config.services)) return;
     config.services.forEach((service: unknown, index) => {
       const arn = isRecord(service) ? service.loadBalancerArn : undefined;
