@@ -82,7 +82,6 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
   };
   const common = {
     configJsonBytes: Buffer.byteLength(JSON.stringify(compactConfig(config))),
-    deadLetterQueue: state.deadLetterQueue,
     logRetention: options.logRetention,
     removalPolicy: options.removalPolicy,
   };
@@ -96,8 +95,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     // The loop runs for probeLoopSeconds; the margin covers the last probe's own timeout.
     timeout: Duration.seconds(config.schedule.probeLoopSeconds + 30),
     // A failed probe run is superseded by next minute's run; retrying it would probe the past.
-    retryAttempts: 0,
-    maxEventAge: Duration.minutes(2),
+    async: { deadLetterQueue: state.deadLetterQueue, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
     environment: { ...sharedEnvironment, POWERTOOLS_SERVICE_NAME: 'lbguard-probe' },
   });
   const remediate = createFunction(scope, 'Remediate', {
@@ -109,9 +107,8 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     timeout: Duration.seconds(Math.min(900, maxVerifySeconds + 120)),
     // One remediation at a time across all services; the DynamoDB lock guards each service.
     reservedConcurrentExecutions: 1,
-    retryAttempts: 2,
     // A plan older than this describes a load balancer that has moved on.
-    maxEventAge: Duration.minutes(15),
+    async: { deadLetterQueue: state.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(15) },
     environment: {
       ...sharedEnvironment,
       POWERTOOLS_SERVICE_NAME: 'lbguard-remediate',
@@ -126,8 +123,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     description: 'lbguard inspect: snapshot, drift, skew, diagnosis, incident; hands plans to remediate',
     memorySize: 256,
     timeout: Duration.seconds(90),
-    retryAttempts: 1,
-    maxEventAge: Duration.minutes(10),
+    async: { deadLetterQueue: state.deadLetterQueue, retryAttempts: 1, maxEventAge: Duration.minutes(10) },
     environment: {
       ...sharedEnvironment,
       POWERTOOLS_SERVICE_NAME: 'lbguard-inspect',
@@ -167,20 +163,27 @@ export function createLoggingRole(
   return { logGroup, role };
 }
 
-interface FunctionOptions extends FunctionLogging {
+/** What an asynchronously invoked function does with an event it failed on. */
+export interface AsyncFailureHandling {
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+export interface FunctionOptions extends FunctionLogging {
   readonly code: lambda.Code;
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly retryAttempts: number;
-  readonly maxEventAge: Duration;
   readonly reservedConcurrentExecutions?: number;
   readonly environment: Record<string, string>;
   readonly configJsonBytes: number;
-  readonly deadLetterQueue: sqs.IQueue;
+  /** Undefined for a function only ever invoked synchronously: its caller sees the failure. */
+  readonly async: AsyncFailureHandling | undefined;
 }
 
-function createFunction(scope: Construct, id: string, options: FunctionOptions): lambda.Function {
+/** One lbguard function with its own log group and a role that may write only there. */
+export function createFunction(scope: Construct, id: string, options: FunctionOptions): lambda.Function {
   const estimate = estimateEnvironmentBytes(options.environment);
   // The config JSON is inside a token when it references resources; count it as written.
   const bytes = Math.max(estimate, options.configJsonBytes);
@@ -204,9 +207,13 @@ function createFunction(scope: Construct, id: string, options: FunctionOptions):
     applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
     systemLogLevelV2: lambda.SystemLogLevel.WARN,
     environment: options.environment,
-    deadLetterQueue: options.deadLetterQueue,
-    retryAttempts: options.retryAttempts,
-    maxEventAge: options.maxEventAge,
+    ...(options.async === undefined
+      ? {}
+      : {
+          deadLetterQueue: options.async.deadLetterQueue,
+          retryAttempts: options.async.retryAttempts,
+          maxEventAge: options.async.maxEventAge,
+        }),
     ...(options.reservedConcurrentExecutions === undefined
       ? {}
       : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),

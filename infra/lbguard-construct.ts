@@ -11,6 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { configSecretReferences, credentialWarnings, type LbGuardConfig } from '../lib/config/index.ts';
 import { type LbGuardAlarmOptions, OperationalAlarms, ServiceAlarms } from './alarms.ts';
+import { type ApprovalEndpoint, createApprovalEndpoint } from './approval-endpoint.ts';
 import { LbGuardDashboard } from './dashboard.ts';
 import { createFunctions } from './functions.ts';
 import { grantFunctionPermissions } from './grants.ts';
@@ -71,7 +72,8 @@ export interface LbGuardProps {
    */
   readonly alarms?: LbGuardAlarmOptions;
   /**
-   * Directory holding `probe/handler.ts`, `inspect/handler.ts` and `remediate/handler.ts`, bundled
+   * Directory holding `probe/handler.ts`, `inspect/handler.ts` and `remediate/handler.ts` (and
+   * `approve/handler.ts` when the config's `approval.endpoint` is on), bundled
    * at synth (needs esbuild and tsx: a clone of the lbguard repository).
    * @default - the bundles the installed package carries; in a clone, its `lambdas/` directory
    */
@@ -129,6 +131,8 @@ export class LbGuard extends Construct {
   readonly dashboard?: LbGuardDashboard;
   /** The trail created when `trail` is `create`. */
   readonly trail?: cloudtrail.Trail;
+  /** The HTTPS approval endpoint, when the config's `approval.endpoint` asks for it. */
+  readonly approvalEndpoint?: ApprovalEndpoint;
 
   constructor(scope: Construct, id: string, props: LbGuardProps) {
     super(scope, id);
@@ -222,6 +226,17 @@ export class LbGuard extends Construct {
 
     if (props.verifyAfterDeploy === true) {
       createVerifyAfterDeploy(this, { ...logging, state, functions });
+    }
+
+    // Last, so that a deployment without it keeps every other resource as it was.
+    if (config.approval?.endpoint === true) {
+      this.approvalEndpoint = createApprovalEndpoint(this, {
+        ...logging,
+        state,
+        remediate: functions.remediate,
+        approveServices: services.filter((s) => s.remediationMode === 'approve').map((s) => s.name),
+        lambdasDir: props.lambdasDir,
+      });
     }
   }
 }

@@ -44,6 +44,18 @@ export class LbGuardStack extends Stack {
       description: 'SNS topic inspect hands remediation requests to (remediate is its only subscriber)',
       value: this.guard.remediationTopic.topicArn,
     });
+    if (this.guard.approvalEndpoint !== undefined) {
+      new CfnOutput(this, 'ApprovalEndpointUrl', {
+        description:
+          'HTTPS approval endpoint (IAM auth): POST {"service","planHash"} signed for service lambda; callers need lambda:InvokeFunctionUrl and lambda:InvokeFunction on ApprovalFunctionArn',
+        value: this.guard.approvalEndpoint.url.url,
+      });
+      new CfnOutput(this, 'ApprovalFunctionArn', {
+        description:
+          "The approval endpoint function: the resource of the callers' lambda:InvokeFunctionUrl grant",
+        value: this.guard.approvalEndpoint.function.functionArn,
+      });
+    }
     new CfnOutput(this, 'KillSwitchCommand', {
       description: 'Stops every remediation at once, without a deployment (see docs/deploy.md)',
       value: `aws lambda put-function-concurrency --function-name ${remediate} --reserved-concurrent-executions 0`,

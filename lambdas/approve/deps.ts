@@ -7,8 +7,9 @@ import type { Log } from '../adapters/log.ts';
 import type { RemediationInvoker } from '../adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
 import type { IncidentStore } from '../adapters/state-store/ports.ts';
+import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import { EnvironmentError } from '../runtime/env.ts';
-import { logger } from '../runtime/middleware.ts';
+import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
  * What the approval endpoint reads from its environment. Not the config: it needs only which
@@ -70,7 +71,11 @@ export function approveDeps(
   const { clientOptions, ...given } = overrides;
   let dynamodb: DynamoDBClient | undefined;
   const client = () => {
-    dynamodb ??= createDynamoDbClient(clientOptions);
+    if (dynamodb === undefined) {
+      dynamodb = createDynamoDbClient(clientOptions);
+      // Counted towards StateTableWriteFailing like every function's writes (infra/alarms.ts).
+      countStateWriteFailures(dynamodb, stateWriteFailureMetric(metrics));
+    }
     return dynamodb;
   };
   return {

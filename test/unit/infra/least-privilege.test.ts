@@ -3,6 +3,7 @@
 // writes, and only inspect may hand remediate a request.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WRITES_LEADING_KEYS } from '../../../lambdas/adapters/state-store/layout.ts';
+import { loadConfigOrThrow } from '../../../lib/config/index.ts';
 import {
   evaluate,
   type Statement,
@@ -21,9 +22,10 @@ import {
   twoServiceConfig,
 } from './stacks.ts';
 import { tableActionsUsedBy } from './store-calls.ts';
-import { type Synthesized, synthesize, testConfig } from './support.ts';
+import { configYaml, type Synthesized, synthesize, testConfig } from './support.ts';
 
-const FUNCTIONS: readonly FunctionName[] = ['probe', 'inspect', 'remediate'];
+/** The functions of every deployment; `approve` exists only with the endpoint on (below). */
+const FUNCTIONS = ['probe', 'inspect', 'remediate'] as const;
 const LB_WRITES = [
   'elasticloadbalancing:RegisterTargets',
   'elasticloadbalancing:ModifyListener',
@@ -283,5 +285,70 @@ describe('with two services, shop in auto and api in dry-run, and every option',
     expect(subscriptions.map((s) => JSON.stringify(s.Properties?.Endpoint))).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [remediate, 'Arn'] }),
     ]);
+  });
+});
+
+describe('with the approval endpoint on (shop in approve, api in dry-run)', () => {
+  let synth: Synthesized;
+  let statements: Statement[];
+
+  beforeAll(() => {
+    const base = twoServiceConfig(['approve', 'dry-run']);
+    synth = synthesize(importedLbStack({ ...base, approval: { endpoint: true } }));
+    statements = roleStatements(synth.json, roleIdOf(synth.json, 'approve'));
+  }, SYNTH_TIMEOUT);
+
+  it('lets the approve role do exactly what the handler does, and nothing else', () => {
+    const allowed = allowedActions(statements).sort();
+    expect(allowed).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'lambda:InvokeFunction',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    // The store calls the handler reaches, less the DeleteItem putIncident sends only when it
+    // closes an incident, which an approval never does (infra/approval-endpoint.ts).
+    expect(tableActionsUsedBy('approve')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
+    expect(statements.filter((s) => s.Effect !== 'Allow')).toEqual([]);
+  });
+
+  it("holds its table access to shop's incidents partition, not api's, nor any other item", () => {
+    const table = statements.filter((s) => asList(s.Action).some((a) => String(a).startsWith('dynamodb:')));
+    expect(table).toHaveLength(2);
+    for (const s of table) {
+      expect(s.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['INCIDENTS#shop'] },
+      });
+      expect(asList(s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/Table/), 'Arn'] }]);
+    }
+  });
+
+  it('may invoke the remediate function alone', () => {
+    const invoke = statements.filter((s) => asList(s.Action).includes('lambda:InvokeFunction'));
+    const remediateId = Object.entries(synth.json.Resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' && refersTo(r.Properties?.Environment, 'lbguard-remediate'),
+    )?.[0];
+    expect(invoke.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [remediateId, 'Arn'] }]);
+  });
+
+  it('gives no other role anything of the approve function, and passes cdk-nag', () => {
+    expect(rolesGranting(synth.json, ['lambda:InvokeFunction'])).toEqual({
+      [roleIdOf(synth.json, 'approve')]: ['lambda:InvokeFunction'],
+    });
+    expect(synth.report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+});
+
+describe('the approval endpoint in the config', () => {
+  it('is refused when no service is in approve mode, naming the field and the fix', () => {
+    expect(() =>
+      loadConfigOrThrow(`${configYaml({ mode: 'auto' })}approval:\n  endpoint: true\n`, 'test.yaml'),
+    ).toThrow(/approval\.endpoint.*no service has remediation\.mode: approve/s);
   });
 });

@@ -2,7 +2,8 @@
 // statement of the role's identity policies. Shared by the template tests that judge grants.
 import type { Statement, TemplateJson } from './policy-check.ts';
 
-export type FunctionName = 'probe' | 'inspect' | 'remediate';
+/** `approve` exists only with the config's `approval.endpoint` on. */
+export type FunctionName = 'probe' | 'inspect' | 'remediate' | 'approve';
 
 export function asList(value: unknown): unknown[] {
   if (value === undefined) return [];

@@ -102,11 +102,11 @@ function reachableFiles(entry: string): string[] {
 }
 
 /**
- * The DynamoDB actions the Lambda function `fn` (probe, inspect or remediate) can make: the
+ * The DynamoDB actions the Lambda function `fn` (probe, inspect, remediate or approve) can make: the
  * state-store methods its handler's code calls (`store.<method>(`), mapped through the store's
  * commands, plus Powertools Idempotency's when the apply-once record is wired in.
  */
-export function tableActionsUsedBy(fn: 'probe' | 'inspect' | 'remediate'): string[] {
+export function tableActionsUsedBy(fn: 'probe' | 'inspect' | 'remediate' | 'approve'): string[] {
   const methods = storeMethods();
   const planned = storeMethods(PLANNED);
   const actions = new Set<string>();
