@@ -8,7 +8,7 @@ import type { RemediationInvoker } from '../adapters/remediation-handoff.ts';
 import { DynamoDbStateStore } from '../adapters/state-store/dynamodb-state-store.ts';
 import type { IncidentStore } from '../adapters/state-store/ports.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
-import { EnvironmentError } from '../runtime/env.ts';
+import { EnvironmentError } from '../runtime/environment-error.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /**

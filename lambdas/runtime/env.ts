@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import type { LbGuardConfig } from '../../lib/config/index.ts';
 import { loadConfigJsonOrThrow } from '../../lib/config/json.ts';
 import '../../lib/config/zod-english.ts';
-import { LbGuardError } from '../../lib/errors.ts';
+import { EnvironmentError } from './environment-error.ts';
 
 /** What every function reads from its environment, validated once at cold start. */
 export interface LbGuardEnv {
@@ -36,13 +36,8 @@ const envSchema = z.object({
   LBGUARD_STATE_KEY: z.optional(z.string().check(z.regex(KMS_KEY_ARN, 'must be a KMS key or alias ARN'))),
 });
 
-/** Raised at cold start when the function's environment is incomplete or wrong. */
-export class EnvironmentError extends LbGuardError {
-  constructor(message: string, options?: { readonly cause?: unknown }) {
-    super(message, options);
-    this.name = 'EnvironmentError';
-  }
-}
+// Apart, so that a function given no config (approve) can raise it without the config's schema.
+export { EnvironmentError } from './environment-error.ts';
 
 /**
  * Reads and validates the environment. Throws (so the function fails at init, loudly, rather

@@ -69,9 +69,12 @@ interface Built {
   readonly text: string;
 }
 
-const built = new Map<FunctionName, Built>();
+/** The bench's three, and the approval endpoint's function, deployed only when it is enabled. */
+type BundledFunction = FunctionName | 'approve';
 
-async function bundle(fn: FunctionName): Promise<Built> {
+const built = new Map<BundledFunction, Built>();
+
+async function bundle(fn: BundledFunction): Promise<Built> {
   const dir = path.join(OUT_DIR, fn);
   const file = path.join(dir, BUNDLE_FILE);
   const result = await build({
@@ -188,12 +191,33 @@ interface ChildReport {
   readonly logs: string;
 }
 
-async function loadInFreshNode(fn: FunctionName, invoke?: unknown): Promise<ChildReport> {
+/** The approve function's environment as the construct writes it: no config, no topics. */
+function approveEnvironment(): Record<string, string> {
+  const {
+    LBGUARD_CONFIG: _,
+    LBGUARD_TOPIC_ARN: _t,
+    LBGUARD_REMEDIATION_TOPIC_ARN: _r,
+    LBGUARD_STATE_KEY: _k,
+    ...rest
+  } = coldStartEnvironment(REPO_ROOT, 'remediate');
+  return {
+    ...rest,
+    POWERTOOLS_SERVICE_NAME: 'lbguard-approve',
+    AWS_LAMBDA_FUNCTION_NAME: 'lbguard-bench-approve',
+    LBGUARD_REMEDIATE_FUNCTION: 'lbguard-bench-remediate',
+    LBGUARD_APPROVE_SERVICES: 'shop',
+  };
+}
+
+async function loadInFreshNode(fn: BundledFunction, invoke?: unknown): Promise<ChildReport> {
   const bundleFile = built.get(fn)?.file;
   if (bundleFile === undefined) throw new Error(`${fn} was not bundled`);
   // A non-zero exit (module scope threw) rejects here with the child's stderr in the message.
   const { stdout, stderr } = await run(process.execPath, ['-e', childScript(invoke)], {
-    env: { ...coldStartEnvironment(REPO_ROOT, fn), BUNDLE_PATH: bundleFile },
+    env: {
+      ...(fn === 'approve' ? approveEnvironment() : coldStartEnvironment(REPO_ROOT, fn)),
+      BUNDLE_PATH: bundleFile,
+    },
     timeout: 30_000,
   });
   const line = stdout.split('\n').find((l) => l.startsWith('BUNDLE-REPORT '));
@@ -203,8 +227,32 @@ async function loadInFreshNode(fn: FunctionName, invoke?: unknown): Promise<Chil
 }
 
 beforeAll(async () => {
-  for (const fn of FUNCTIONS) built.set(fn, await bundle(fn));
+  for (const fn of [...FUNCTIONS, 'approve'] as const) built.set(fn, await bundle(fn));
 }, 120_000);
+
+describe('the deployed approve bundle (the approval endpoint)', () => {
+  it('loads in a fresh node with the environment the construct gives it, reaching no network', async () => {
+    const report = await loadInFreshNode('approve');
+    expect(report.handlerType).toBe('function');
+    expect(report.connections).toEqual([]);
+  }, 60_000);
+
+  it('rejects an event that did not come through the IAM-auth URL with a ParseError, before any call', async () => {
+    const forged = { service: 'shop', planHash: 'a'.repeat(64) };
+    const report = await loadInFreshNode('approve', forged);
+    expect(report.invocation).toMatchObject({ ok: false, name: 'ParseError' });
+    expect(report.connections).toEqual([]);
+  }, 60_000);
+
+  it('carries no config schema (it is given no config) and stays within the bundle budget', () => {
+    const b = built.get('approve');
+    if (b === undefined) throw new Error('approve was not bundled');
+    expect(b.inputs).not.toContain('lib/config/schema.ts');
+    expect(Buffer.byteLength(b.text)).toBeLessThan(500_000);
+    expect(b.packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect(b.packages.has('@aws-sdk/client-lambda')).toBe(false);
+  });
+});
 
 describe.each(FUNCTIONS)('the deployed %s bundle', (fn) => {
   it('loads in a fresh node with the deployed environment and exports a handler function', async () => {
