@@ -47,6 +47,8 @@ export const DEFAULTS = {
     approval: { expiresAfterMinutes: 60, remindAfterMinutes: 15, escalateAfterMinutes: 30, trustedSteps: [] },
   },
   notifications: { emails: [], httpsEndpoints: [] },
+  // The HTTPS approval endpoint is a deployment's choice, made explicitly.
+  approval: { endpoint: false },
 } as const satisfies {
   readonly thresholds: Thresholds;
   readonly remediation: RemediationPolicy & {

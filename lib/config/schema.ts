@@ -57,7 +57,7 @@ export const configSchema = strict({
   fleet: z.optional(fleetSchema),
   // Deployment-level: the construct reads it, the functions never do (infra/services.ts
   // `runtimeConfigFor` leaves it out of their environment).
-  approval: z.optional(strict({ endpoint: z._default(z.boolean(), false) })),
+  approval: z.optional(strict({ endpoint: z._default(z.boolean(), DEFAULTS.approval.endpoint) })),
 }).check(
   z.superRefine((config, ctx) => {
     if (Array.isArray(config.services) && config.services.length === 0 && config.fleet === undefined) {

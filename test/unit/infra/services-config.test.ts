@@ -1,4 +1,5 @@
-// What the construct hands its functions: the config less the CLI-only fleet section, and a
+// What the construct hands its functions: the config less the CLI-only fleet section and the
+// construct-only approval section, and a
 // refusal, at synth, of a deployment with nothing listed to guard.
 import { describe, expect, it } from 'vitest';
 import { resolveServices, runtimeConfigFor } from '../../../infra/services.ts';
@@ -17,6 +18,13 @@ describe('the config the functions receive', () => {
     const config = testConfig();
     const runtime = runtimeConfigFor(withFleet(config), {});
     expect(runtime).not.toHaveProperty('fleet');
+    expect(runtime).toEqual(config);
+  });
+
+  it('leaves the approval section out too: only the construct reads it', () => {
+    const config = testConfig({ mode: 'approve' });
+    const runtime = runtimeConfigFor({ ...config, approval: { endpoint: true } }, {});
+    expect(runtime).not.toHaveProperty('approval');
     expect(runtime).toEqual(config);
   });
 
