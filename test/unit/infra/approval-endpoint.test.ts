@@ -1,10 +1,11 @@
 // The optional HTTPS approval endpoint in the template: absent unless the config asks for it (and
 // then nothing else moves), and when asked for, a function URL that only IAM-signed callers reach.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigOrThrow } from '../../../lib/config/index.ts';
 import type { TemplateJson } from './policy-check.ts';
 import { functionOf, refersTo, roleIdOf } from './roles.ts';
 import { importedLbStack, SYNTH_TIMEOUT } from './stacks.ts';
-import { runCfnLint, type Synthesized, synthesize, testConfig } from './support.ts';
+import { configYaml, runCfnLint, type Synthesized, synthesize, testConfig } from './support.ts';
 
 const ofType = (json: TemplateJson, type: string) =>
   Object.entries(json.Resources).filter(([, r]) => r.Type === type);
@@ -113,3 +114,20 @@ describe('with approval.endpoint on', () => {
 function urls(json: TemplateJson): string[] {
   return ofType(json, 'AWS::Lambda::Url').map(([id]) => id);
 }
+
+describe('the approval endpoint in the config', () => {
+  it('is off when the section is left out, and accepted with a service in approve mode', () => {
+    expect(testConfig({ mode: 'approve' }).approval).toBeUndefined();
+    const on = loadConfigOrThrow(
+      `${configYaml({ mode: 'approve' })}approval:\n  endpoint: true\n`,
+      'test.yaml',
+    );
+    expect(on.approval).toEqual({ endpoint: true });
+  });
+
+  it('is refused when no service is in approve mode, naming the field and the fix', () => {
+    expect(() =>
+      loadConfigOrThrow(`${configYaml({ mode: 'auto' })}approval:\n  endpoint: true\n`, 'test.yaml'),
+    ).toThrow(/approval\.endpoint.*no service has remediation\.mode: approve/s);
+  });
+});

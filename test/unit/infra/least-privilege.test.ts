@@ -3,7 +3,6 @@
 // writes, and only inspect may hand remediate a request.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WRITES_LEADING_KEYS } from '../../../lambdas/adapters/state-store/layout.ts';
-import { loadConfigOrThrow } from '../../../lib/config/index.ts';
 import {
   evaluate,
   type Statement,
@@ -22,7 +21,7 @@ import {
   twoServiceConfig,
 } from './stacks.ts';
 import { tableActionsUsedBy } from './store-calls.ts';
-import { configYaml, type Synthesized, synthesize, testConfig } from './support.ts';
+import { type Synthesized, synthesize, testConfig } from './support.ts';
 
 /** The functions of every deployment; `approve` exists only with the endpoint on (below). */
 const FUNCTIONS = ['probe', 'inspect', 'remediate'] as const;
@@ -342,13 +341,5 @@ describe('with the approval endpoint on (shop in approve, api in dry-run)', () =
       [roleIdOf(synth.json, 'approve')]: ['lambda:InvokeFunction'],
     });
     expect(synth.report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
-  });
-});
-
-describe('the approval endpoint in the config', () => {
-  it('is refused when no service is in approve mode, naming the field and the fix', () => {
-    expect(() =>
-      loadConfigOrThrow(`${configYaml({ mode: 'auto' })}approval:\n  endpoint: true\n`, 'test.yaml'),
-    ).toThrow(/approval\.endpoint.*no service has remediation\.mode: approve/s);
   });
 });
