@@ -72,10 +72,13 @@ export function readApproveBody(event: Pick<FunctionUrlEvent, 'body' | 'isBase64
   // Messages never quote the value received: a body is the caller's text.
   return {
     ok: false,
-    problems: parsed.error.issues.map((i) =>
-      i.code === 'unrecognized_keys'
-        ? `${i.keys.join(', ')}: unknown field; send only service and planHash`
-        : `${i.path.length === 0 ? 'body' : i.path.join('.')}: ${i.code === 'invalid_type' ? `is required (${i.expected})` : i.message}`,
-    ),
+    problems: parsed.error.issues.map((i) => {
+      if (i.code === 'unrecognized_keys')
+        return `${i.keys.join(', ')}: unknown field; send only service and planHash`;
+      if (i.path.length === 0) return 'body: must be a JSON object {"service": "…", "planHash": "…"}';
+      const given = typeof json === 'object' && json !== null && String(i.path[0]) in json;
+      if (i.code !== 'invalid_type') return `${i.path.join('.')}: ${i.message}`;
+      return `${i.path.join('.')}: ${given ? `must be a ${i.expected}` : 'is required'}`;
+    }),
   };
 }

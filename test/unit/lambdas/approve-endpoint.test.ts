@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readApproveEnv } from '../../../lambdas/approve/deps.ts';
 import { run } from '../../../lambdas/approve/handler.ts';
-import { ApproveEventSchema, type FunctionUrlEvent } from '../../../lambdas/runtime/approve-events.ts';
+import {
+  ApproveEventSchema,
+  type FunctionUrlEvent,
+  readApproveBody,
+} from '../../../lambdas/runtime/approve-events.ts';
 import { askApproval } from '../../../lib/approval.ts';
 import type { Incident } from '../../../lib/incident.ts';
 import { MemoryStateStore, RecordingInvoker, SilentLog } from '../../support/lambda-fakes.ts';
@@ -128,6 +132,7 @@ describe('the approval endpoint', () => {
       field: 'planHash',
     },
     { name: 'no service', body: { planHash: PLAN }, field: 'service' },
+    { name: 'a service that is not a string', body: { service: 7, planHash: PLAN }, field: 'service' },
     {
       name: 'an unknown field',
       body: { service: 'shop', planHash: PLAN, approver: 'root' },
@@ -239,5 +244,18 @@ describe('the approval endpoint environment', () => {
     expect(() => readApproveEnv({ LBGUARD_TABLE: 'lbguard-state' })).toThrow(
       /LBGUARD_REMEDIATE_FUNCTION: is required\nLBGUARD_APPROVE_SERVICES: is required/,
     );
+  });
+});
+
+describe('the approval body', () => {
+  it.each([
+    [{ planHash: PLAN }, 'service: is required'],
+    [{ service: 7, planHash: PLAN }, 'service: must be a string'],
+    [[], 'body: must be a JSON object {"service": "…", "planHash": "…"}'],
+  ])('explains %j as %s', (body, problem) => {
+    expect(readApproveBody({ body: JSON.stringify(body), isBase64Encoded: false })).toEqual({
+      ok: false,
+      problems: [problem],
+    });
   });
 });
