@@ -2,12 +2,13 @@ import type { ServiceConfig } from '../../lib/config/index.ts';
 import { lagToPublish } from '../../lib/convergence.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
 import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
-import { judgeSoak } from '../../lib/last-good.ts';
+import { judgeSoak, type SoakMarker, soakWaitsOnIncident } from '../../lib/last-good.ts';
 import { baselineNotification } from '../../lib/messages.ts';
 import { isoBefore } from '../../lib/observation.ts';
 import { describeStep, planRestore } from '../../lib/plan.ts';
 import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
 import type { ConfigChange, Diagnosis } from '../../lib/types.ts';
+import { allInOrder } from '../adapters/all-in-order.ts';
 import { translateCloudTrailEvent } from '../adapters/cloudtrail.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
@@ -201,46 +202,23 @@ async function inspectService(
   const name = service.name;
   const o = await observe(service, deps, {
     fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
-    attributes: { rereadOf: options.rereadAttributesOf },
+    // The rotation is the scheduled cycles' safety net for a missed event; an inspection woken by
+    // an event re-reads only the groups it names, one round trip per group fewer to a diagnosis.
+    attributes: { rereadOf: options.rereadAttributesOf, rotate: trigger !== 'config-change' },
   });
   const atIso = o.at.toISOString();
   const planned = planFor(service, o);
   const unhealthy = planned.diagnosis.cause !== 'healthy';
-  // Independent of each other, so one round trip rather than four before a confirmed incident
-  // hands off to remediate: on decisive evidence that hand-off is this very inspection.
-  const [open, earlier] = await Promise.all([
-    deps.store.getOpenIncident(name),
-    unhealthy ? deps.store.listIncidents(name, INCIDENT_HISTORY) : undefined,
-    recordSnapshot(name, o, atIso, deps),
+  // The probe-change notifications depend on the probes alone, so they go out beside the incident
+  // rather than after it: on decisive evidence the incident's hand-off to remediate is this very
+  // inspection, and it waits on nothing it does not need. Both run to the end whatever the other
+  // does; the incident's failure is the one named when both fail, and either fails the run for
+  // Lambda to retry (SNS refusing a probe message never keeps the remediation from moving).
+  const [{ incident, promoted }] = await allInOrder([
+    advanceAndSoak(service, o, planned, unhealthy, deps),
+    notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps),
   ]);
-  let incident: Incident | undefined = open;
-  if (open !== undefined || unhealthy) {
-    const history = earlier ?? (await deps.store.listIncidents(name, INCIDENT_HISTORY));
-    const result = await advanceIncident(
-      deps,
-      open ?? startIncident(name, atIso),
-      {
-        type: 'observed',
-        at: atIso,
-        diagnosis: planned.diagnosis,
-        ...(o.convergence === undefined ? {} : { dataPlane: o.convergence.kind }),
-        ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
-        ...(planned.planSteps === undefined ? {} : { planSteps: planned.planSteps }),
-      },
-      {
-        policy: service.remediation,
-        thresholds: service.thresholds,
-        previousRemediations: history.filter((i) => i.id !== open?.id).flatMap((i) => i.remediations),
-      },
-    );
-    incident = result.changed || open !== undefined ? result.incident : undefined;
-  }
-
   const state = incident?.state ?? 'ok';
-  const promoted = await soak(service, o, state, deps);
-  // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never
-  // keeps the incident and its remediation from moving this cycle.
-  await notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps);
   const lag = lagToPublish(
     o.convergence,
     o.write,
@@ -272,6 +250,62 @@ async function inspectService(
   };
 }
 
+/**
+ * The incident this observation opens or moves (handing a confirmed one to remediate), and the
+ * soak towards a new last known good. The reads both need go in one round trip with the
+ * snapshot's write. The soak's write waits for the incident only when its verdict depends on the
+ * incident's state (a healthy observation); otherwise it goes beside it, so a confirmed outage's
+ * hand-off waits on no bookkeeping. The incident's failure is the one named when both fail.
+ */
+async function advanceAndSoak(
+  service: ServiceConfig,
+  o: Observation,
+  planned: Planned,
+  unhealthy: boolean,
+  deps: InspectDeps,
+): Promise<{ readonly incident?: Incident; readonly promoted: boolean }> {
+  const name = service.name;
+  const atIso = o.at.toISOString();
+  const [open, earlier, marker] = await allInOrder([
+    deps.store.getOpenIncident(name),
+    unhealthy ? deps.store.listIncidents(name, INCIDENT_HISTORY) : Promise.resolve(undefined),
+    deps.store.getSoak(name),
+    recordSnapshot(name, o, atIso, deps),
+  ]);
+  const advance = async (): Promise<Incident | undefined> => {
+    if (open === undefined && !unhealthy) return undefined;
+    const history = earlier ?? (await deps.store.listIncidents(name, INCIDENT_HISTORY));
+    const result = await advanceIncident(
+      deps,
+      open ?? startIncident(name, atIso),
+      {
+        type: 'observed',
+        at: atIso,
+        diagnosis: planned.diagnosis,
+        ...(o.convergence === undefined ? {} : { dataPlane: o.convergence.kind }),
+        ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
+        ...(planned.planSteps === undefined ? {} : { planSteps: planned.planSteps }),
+      },
+      {
+        policy: service.remediation,
+        thresholds: service.thresholds,
+        previousRemediations: history.filter((i) => i.id !== open?.id).flatMap((i) => i.remediations),
+      },
+    );
+    return result.changed || open !== undefined ? result.incident : undefined;
+  };
+  let incident: Incident | undefined;
+  let promoted: boolean;
+  if (soakWaitsOnIncident(o)) {
+    incident = await advance();
+    promoted = await soak(service, o, incident?.state ?? 'ok', marker, deps);
+  } else {
+    // The verdict is the same whatever the incident's state (lib/last-good.ts).
+    [incident, promoted] = await allInOrder([advance(), soak(service, o, open?.state ?? 'ok', marker, deps)]);
+  }
+  return { ...(incident === undefined ? {} : { incident }), promoted };
+}
+
 /** A new snapshot joins the history (and a read-only change is told) when its hash changed. */
 async function recordSnapshot(name: string, o: Observation, atIso: string, deps: InspectDeps): Promise<void> {
   if (o.latest?.hash === o.snapshotHash) return;
@@ -284,6 +318,7 @@ async function soak(
   service: ServiceConfig,
   o: Observation,
   incidentState: Incident['state'],
+  marker: SoakMarker | undefined,
   deps: InspectDeps,
 ): Promise<boolean> {
   const name = service.name;
@@ -294,7 +329,7 @@ async function soak(
     probes: o.probes,
     incidentState,
     lastGoodHash: o.lastGood?.hash,
-    marker: await deps.store.getSoak(name),
+    marker,
     soakSeconds: service.thresholds.soakSeconds,
   });
   switch (verdict.kind) {
