@@ -209,13 +209,15 @@ async function inspectService(
   const atIso = o.at.toISOString();
   const planned = planFor(service, o);
   const unhealthy = planned.diagnosis.cause !== 'healthy';
-  // The probe-change notifications depend on the probes alone, so they go out beside the incident
-  // rather than after it: on decisive evidence the incident's hand-off to remediate is this very
-  // inspection, and it waits on nothing it does not need. Both run to the end whatever the other
-  // does; the incident's failure is the one named when both fail, and either fails the run for
-  // Lambda to retry (SNS refusing a probe message never keeps the remediation from moving).
+  // The snapshot's history and the probe-change notifications depend on the observation alone, so
+  // they are written beside the incident rather than before or after it: on decisive evidence the
+  // incident's hand-off to remediate is this very inspection, and it waits on no bookkeeping. All
+  // run to the end whatever the others do; the incident's failure is the one named when several
+  // fail, and any fails the run for Lambda to retry (SNS refusing a probe message, say, never
+  // keeps the remediation from moving).
   const [{ incident, promoted }] = await allInOrder([
     advanceAndSoak(service, o, planned, unhealthy, deps),
+    recordSnapshot(name, o, atIso, deps),
     notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps),
   ]);
   const state = incident?.state ?? 'ok';
@@ -252,10 +254,10 @@ async function inspectService(
 
 /**
  * The incident this observation opens or moves (handing a confirmed one to remediate), and the
- * soak towards a new last known good. The reads both need go in one round trip with the
- * snapshot's write. The soak's write waits for the incident only when its verdict depends on the
- * incident's state (a healthy observation); otherwise it goes beside it, so a confirmed outage's
- * hand-off waits on no bookkeeping. The incident's failure is the one named when both fail.
+ * soak towards a new last known good; the reads both need go in one round trip. The soak's write
+ * waits for the incident only when its verdict depends on the incident's state (a healthy
+ * observation); otherwise it goes beside it, so a confirmed outage's hand-off waits on no
+ * bookkeeping. The incident's failure is the one named when both fail.
  */
 async function advanceAndSoak(
   service: ServiceConfig,
@@ -270,7 +272,6 @@ async function advanceAndSoak(
     deps.store.getOpenIncident(name),
     unhealthy ? deps.store.listIncidents(name, INCIDENT_HISTORY) : Promise.resolve(undefined),
     deps.store.getSoak(name),
-    recordSnapshot(name, o, atIso, deps),
   ]);
   const advance = async (): Promise<Incident | undefined> => {
     if (open === undefined && !unhealthy) return undefined;

@@ -100,7 +100,14 @@ describe('the hand-off to remediate and the secondary writes', () => {
     expect(w.invoker.requests).toHaveLength(1);
   });
 
-  it('neither the probe-change notifications nor the soak wait for the incident write', async () => {
+  it('hands the outage over when the snapshot write fails, and the run still fails naming it', async () => {
+    const w = await outageAboutToBeSeen();
+    const store = withFaults(w.store, { putSnapshot: refused('PutItem') });
+    await expect(inspectWith(w, store)).rejects.toMatchObject({ operation: 'PutItem' });
+    expect(w.invoker.requests).toHaveLength(1);
+  });
+
+  it('neither the snapshot, the probe-change notifications nor the soak wait for the incident write', async () => {
     const w = await outageAboutToBeSeen();
     const held = gate();
     const done: string[] = [];
@@ -118,11 +125,15 @@ describe('the hand-off to remediate and the secondary writes', () => {
         await w.store.clearSoak(service);
         done.push('soak cleared');
       },
+      putSnapshot: async (service, stored) => {
+        await w.store.putSnapshot(service, stored);
+        done.push('snapshot');
+      },
     });
     // The failed probe run moves the stored probe hysteresis: it is written back.
     const run = inspectWith(w, store);
     await settle();
-    expect(done.sort()).toEqual(['probe hysteresis', 'soak cleared']);
+    expect(done.sort()).toEqual(['probe hysteresis', 'snapshot', 'soak cleared']);
     expect(w.invoker.requests).toHaveLength(0);
     held.open();
     await run;
@@ -130,14 +141,15 @@ describe('the hand-off to remediate and the secondary writes', () => {
   });
 
   it.each([
-    { first: 'the probe notifications fail first', incidentMs: 15, probesMs: 0 },
+    { first: 'the secondary writes fail first', incidentMs: 15, probesMs: 0 },
     { first: 'the incident write fails first', incidentMs: 0, probesMs: 15 },
   ])(
-    'names the incident write when it and the probe notifications both fail ($first)',
+    'names the incident write when it, the snapshot write and the probe notifications all fail ($first)',
     async ({ incidentMs, probesMs }) => {
       const w = await outageAboutToBeSeen();
       const store = withFaults(w.store, {
         putIncident: refused('TransactWriteItems', incidentMs),
+        putSnapshot: refused('PutItem', probesMs),
         getProbeHysteresis: refused('GetItem', probesMs),
       });
       await expect(inspectWith(w, store)).rejects.toMatchObject({ operation: 'TransactWriteItems' });
