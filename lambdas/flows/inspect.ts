@@ -56,6 +56,8 @@ interface InspectOptions {
   readonly forceMetrics: boolean;
   /** Groups whose attributes changed (CloudTrail): re-read now, on top of the rotation. */
   readonly rereadAttributesOf: readonly string[];
+  /** The change that woke inspect being recorded, by service: its window is read after it. */
+  readonly recording?: ReadonlyMap<string, Promise<void>>;
 }
 
 /**
@@ -107,10 +109,15 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
     deps.logger.info('config change ignored', { reason, resources: change.resources });
     return { kind: 'ignored', reason };
   }
-  for (const service of touched) await deps.store.putConfigChange(service.name, change);
+  // Recorded while each service is read rather than before: only its change window waits for it.
+  const recording = new Map(touched.map((s) => [s.name, deps.store.putConfigChange(s.name, change)]));
+  // Each is awaited by its service's inspection; after an earlier service failed, a later one's
+  // failure has nowhere to go but the failed invocation already under way.
+  for (const put of recording.values()) put.catch(() => undefined);
   return inspectAll(touched, 'config-change', deps, {
     forceMetrics: false,
     rereadAttributesOf: ATTRIBUTE_EVENT_NAMES.has(change.eventName) ? groups : [],
+    recording,
   });
 }
 
@@ -200,12 +207,18 @@ async function inspectService(
   options: InspectOptions,
 ): Promise<ServiceInspection> {
   const name = service.name;
-  const o = await observe(service, deps, {
-    fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
-    // The rotation is the scheduled cycles' safety net for a missed event; an inspection woken by
-    // an event re-reads only the groups it names, one round trip per group fewer to a diagnosis.
-    attributes: { rereadOf: options.rereadAttributesOf, rotate: trigger !== 'config-change' },
-  });
+  const recorded = options.recording?.get(name) ?? Promise.resolve();
+  // The change's write is named before any read's failure, as when it was written first.
+  const [, o] = await allInOrder([
+    recorded,
+    observe(service, deps, {
+      fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
+      // The rotation is the scheduled cycles' safety net for a missed event; an inspection woken by
+      // an event re-reads only the groups it names, one round trip per group fewer to a diagnosis.
+      attributes: { rereadOf: options.rereadAttributesOf, rotate: trigger !== 'config-change' },
+      changesRecorded: recorded,
+    }),
+  ]);
   const atIso = o.at.toISOString();
   const planned = planFor(service, o);
   const unhealthy = planned.diagnosis.cause !== 'healthy';

@@ -84,6 +84,11 @@ export interface ObserveOptions {
   readonly fetchMetrics: MetricsFetch;
   /** `reread`: every group's attributes; otherwise `rereadOf`, plus this cycle's rotation if `rotate`. */
   readonly attributes: 'reread' | { readonly rereadOf: readonly string[]; readonly rotate: boolean };
+  /**
+   * A change being recorded that this observation must see (the CloudTrail event that woke
+   * inspect): the change window is read after it, the rest meanwhile.
+   */
+  readonly changesRecorded?: Promise<void>;
 }
 
 /**
@@ -102,7 +107,10 @@ export async function observe(
   // on the path from a CloudTrail event to a diagnosis, the longest reads overlap instead of
   // queueing. A failure of the stored state or of ELBv2 is still the one named when both fail.
   const [{ lastGood, latest, stateIntegrity, state }, [recentProbes, recentSamples, changes, zonalShifts]] =
-    await allInOrder([readState(service, deps, options, at), readEvidence(service, deps, at)]);
+    await allInOrder([
+      readState(service, deps, options, at),
+      readEvidence(service, deps, at, options.changesRecorded),
+    ]);
   const snapshotHash = hashSnapshot(state.snapshot);
   const since = routingSince(latest, snapshotHash, at);
   const underCurrentRouting = (t: { readonly at: string }) => t.at >= since;
@@ -222,7 +230,12 @@ async function readState(service: ServiceConfig, deps: ObserveDeps, options: Obs
 }
 
 /** What was seen between inspections, each in its window back from `at`. */
-function readEvidence(service: ServiceConfig, deps: ObserveDeps, at: Date) {
+function readEvidence(
+  service: ServiceConfig,
+  deps: ObserveDeps,
+  at: Date,
+  changesRecorded: Promise<void> = Promise.resolve(),
+) {
   const name = service.name;
   const deadlineMs = service.remediation.verifyDeadlineSeconds * 1000;
   return allInOrder([
@@ -235,7 +248,7 @@ function readEvidence(service: ServiceConfig, deps: ObserveDeps, at: Date) {
       name,
       isoBefore(at, Math.max(SERVED_BY_WINDOW_MS, deadlineMs + GRACE_MS)),
     ),
-    deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
+    changesRecorded.then(() => deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS))),
     readZonalShifts(deps.zonalShifts, service.loadBalancerArn, deps.logger),
   ]);
 }

@@ -4,7 +4,7 @@ import { inspect } from '../../../lambdas/flows/inspect.ts';
 import { probe } from '../../../lambdas/flows/probe.ts';
 import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
 import { AwsApiError } from '../../../lib/errors.ts';
-import { outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
+import { listenerArn, outageCurrent, outageLastGood } from '../fixtures/topologies.ts';
 import { tick, type World } from './outage.ts';
 import { scheduled, world } from './world.ts';
 
@@ -201,6 +201,78 @@ describe('observing with the evidence read beside the load balancer', () => {
       });
       await expect(inspectWith(w, store)).rejects.toMatchObject({ operation: 'GetItem' });
       expect(w.invoker.requests).toHaveLength(0);
+    },
+  );
+});
+
+describe('recording the change that woke inspect', () => {
+  /** The deployment's ModifyListener, as EventBridge delivers it from CloudTrail. */
+  const modifyListener = {
+    ...scheduled,
+    source: 'aws.elasticloadbalancing',
+    'detail-type': 'AWS API Call via CloudTrail',
+    resources: [],
+    detail: {
+      eventSource: 'elasticloadbalancing.amazonaws.com',
+      eventName: 'ModifyListener',
+      eventTime: '2026-11-02T14:02:11Z',
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: 'arn:aws:sts::123456789012:assumed-role/deploy-pipeline/build-42',
+        sessionContext: { sessionIssuer: { userName: 'deploy-pipeline' } },
+      },
+      requestParameters: { listenerArn: listenerArn(80) },
+    },
+  };
+
+  it('reads the load balancer while the change is written, and the change window only after it', async () => {
+    const w = await outageAboutToBeSeen();
+    const held = gate();
+    const calls: string[] = [];
+    const store = withFaults(w.store, {
+      putConfigChange: async (service, change) => {
+        await held.opened;
+        calls.push('change written');
+        return w.store.putConfigChange(service, change);
+      },
+      recentConfigChanges: async (service, since) => {
+        calls.push('changes read');
+        return w.store.recentConfigChanges(service, since);
+      },
+      getLastGood: async (service) => {
+        calls.push('last good read');
+        return w.store.getLastGood(service);
+      },
+    });
+    const run = inspect(InspectEventSchema.parse(modifyListener), { ...w.inspectDeps, store });
+    await settle();
+    expect(calls).toEqual(['last good read']);
+    held.open();
+    const out = await run;
+    expect(calls).toEqual(['last good read', 'change written', 'changes read']);
+    // The inspection woken by the change sees it.
+    expect(out).toMatchObject({
+      services: [{ diagnosis: { summary: expect.stringMatching(/ModifyListener/) } }],
+    });
+    expect(w.invoker.requests).toHaveLength(1);
+  });
+
+  it.each([
+    { first: 'the read fails first', changeMs: 15, readMs: 0 },
+    { first: 'the change write fails first', changeMs: 0, readMs: 15 },
+  ])(
+    'names the change write when it and a read both fail, and moves nothing ($first)',
+    async ({ changeMs, readMs }) => {
+      const w = await outageAboutToBeSeen();
+      const store = withFaults(w.store, {
+        putConfigChange: refused('PutItem', changeMs),
+        getLastGood: refused('GetItem', readMs),
+      });
+      await expect(
+        inspect(InspectEventSchema.parse(modifyListener), { ...w.inspectDeps, store }),
+      ).rejects.toMatchObject({ operation: 'PutItem' });
+      expect(w.invoker.requests).toHaveLength(0);
+      expect(await w.store.getOpenIncident('shop')).toBeUndefined();
     },
   );
 });
