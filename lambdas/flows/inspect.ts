@@ -212,7 +212,11 @@ async function inspectService(
   const [, o] = await allInOrder([
     recorded,
     observe(service, deps, {
-      fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
+      fetchMetrics: options.forceMetrics
+        ? 'always'
+        : trigger === 'config-change'
+          ? 'on-suspicion'
+          : 'on-schedule-or-suspicion',
       // The rotation is the scheduled cycles' safety net for a missed event; an inspection woken by
       // an event re-reads only the groups it names, one round trip per group fewer to a diagnosis.
       attributes: { rereadOf: options.rereadAttributesOf, rotate: trigger !== 'config-change' },
