@@ -208,6 +208,11 @@ async function inspectService(
 ): Promise<ServiceInspection> {
   const name = service.name;
   const recorded = options.recording?.get(name) ?? Promise.resolve();
+  // A change usually moves the incident, so on the event path its reads go beside the
+  // observation's instead of after it (history included: events are few, a wasted read is cheap).
+  const early = trigger === 'config-change' ? readIncident(name, true, deps) : undefined;
+  // Awaited after the observation; when the observation fails first, that is the error named.
+  early?.catch(() => undefined);
   // The change's write is named before any read's failure, as when it was written first.
   const [, o] = await allInOrder([
     recorded,
@@ -233,7 +238,7 @@ async function inspectService(
   // fail, and any fails the run for Lambda to retry (SNS refusing a probe message, say, never
   // keeps the remediation from moving).
   const [{ incident, promoted }] = await allInOrder([
-    advanceAndSoak(service, o, planned, unhealthy, deps),
+    advanceAndSoak(service, o, planned, early ?? readIncident(name, unhealthy, deps), deps),
     recordSnapshot(name, o, atIso, deps),
     notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps),
   ]);
@@ -280,16 +285,13 @@ async function advanceAndSoak(
   service: ServiceConfig,
   o: Observation,
   planned: Planned,
-  unhealthy: boolean,
+  reads: IncidentReads,
   deps: InspectDeps,
 ): Promise<{ readonly incident?: Incident; readonly promoted: boolean }> {
   const name = service.name;
   const atIso = o.at.toISOString();
-  const [open, earlier, marker] = await allInOrder([
-    deps.store.getOpenIncident(name),
-    unhealthy ? deps.store.listIncidents(name, INCIDENT_HISTORY) : Promise.resolve(undefined),
-    deps.store.getSoak(name),
-  ]);
+  const unhealthy = planned.diagnosis.cause !== 'healthy';
+  const [open, earlier, marker] = await reads;
   const advance = async (): Promise<Incident | undefined> => {
     if (open === undefined && !unhealthy) return undefined;
     const history = earlier ?? (await deps.store.listIncidents(name, INCIDENT_HISTORY));
@@ -322,6 +324,17 @@ async function advanceAndSoak(
     [incident, promoted] = await allInOrder([advance(), soak(service, o, open?.state ?? 'ok', marker, deps)]);
   }
   return { ...(incident === undefined ? {} : { incident }), promoted };
+}
+
+type IncidentReads = Promise<readonly [Incident | undefined, Incident[] | undefined, SoakMarker | undefined]>;
+
+/** The open incident, the recent ones when `withHistory` (cooldowns), and the soak marker: one round trip. */
+function readIncident(name: string, withHistory: boolean, deps: InspectDeps): IncidentReads {
+  return allInOrder([
+    deps.store.getOpenIncident(name),
+    withHistory ? deps.store.listIncidents(name, INCIDENT_HISTORY) : Promise.resolve(undefined),
+    deps.store.getSoak(name),
+  ]);
 }
 
 /** A new snapshot joins the history (and a read-only change is told) when its hash changed. */

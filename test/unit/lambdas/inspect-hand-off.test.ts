@@ -257,6 +257,64 @@ describe('recording the change that woke inspect', () => {
     expect(w.invoker.requests).toHaveLength(1);
   });
 
+  it('reads the incident while the load balancer is read; a scheduled cycle reads it after', async () => {
+    const w = await outageAboutToBeSeen();
+    const held = gate();
+    let incidentRead = false;
+    const store = withFaults(w.store, {
+      getOpenIncident: async (service) => {
+        incidentRead = true;
+        return w.store.getOpenIncident(service);
+      },
+    });
+    const reader = w.inspectDeps.reader;
+    const deps = {
+      ...w.inspectDeps,
+      store,
+      reader: {
+        readSnapshot: async (...args: Parameters<typeof reader.readSnapshot>) => {
+          await held.opened;
+          return reader.readSnapshot(...args);
+        },
+        describeTargetGroups: (...args: Parameters<typeof reader.describeTargetGroups>) =>
+          reader.describeTargetGroups(...args),
+      },
+    };
+    const scheduledRun = inspect(InspectEventSchema.parse(scheduled), deps);
+    await settle();
+    expect(incidentRead).toBe(false);
+    held.open();
+    await scheduledRun;
+    incidentRead = false;
+    const blocked = gate();
+    const eventRun = inspect(InspectEventSchema.parse(modifyListener), {
+      ...deps,
+      reader: {
+        ...deps.reader,
+        readSnapshot: async (...args: Parameters<typeof reader.readSnapshot>) => {
+          await blocked.opened;
+          return reader.readSnapshot(...args);
+        },
+      },
+    });
+    await settle();
+    expect(incidentRead).toBe(true);
+    blocked.open();
+    await expect(eventRun).resolves.toMatchObject({ kind: 'inspected' });
+  });
+
+  it('names a failed observation before a failed incident read, whichever failed first', async () => {
+    const w = await outageAboutToBeSeen();
+    const store = withFaults(w.store, {
+      recentProbeResults: refused('Query', 15),
+      getOpenIncident: refused('GetItem', 0),
+    });
+    await expect(
+      inspect(InspectEventSchema.parse(modifyListener), { ...w.inspectDeps, store }),
+    ).rejects.toMatchObject({ operation: 'Query' });
+    expect(w.invoker.requests).toHaveLength(0);
+  });
+
   it.each([
     { first: 'the read fails first', changeMs: 15, readMs: 0 },
     { first: 'the change write fails first', changeMs: 0, readMs: 15 },
