@@ -45,10 +45,7 @@ export type SoakVerdict =
  */
 export function judgeSoak(input: SoakInput): SoakVerdict {
   const healthy =
-    input.diagnosis.cause === 'healthy' &&
-    input.probes.length > 0 &&
-    input.probes.every((p) => p.ok) &&
-    (input.incidentState === 'ok' || input.incidentState === 'resolved');
+    soakWaitsOnIncident(input) && (input.incidentState === 'ok' || input.incidentState === 'resolved');
   if (!healthy) return input.marker === undefined ? { kind: 'wait' } : { kind: 'clear' };
   if (input.lastGoodHash === input.snapshotHash) return { kind: 'wait' };
   if (input.marker === undefined || input.marker.hash !== input.snapshotHash) {
@@ -60,4 +57,15 @@ export function judgeSoak(input: SoakInput): SoakVerdict {
     kind: 'promote',
     reason: `healthy for ${Math.round(soakedSeconds)} s since ${input.marker.since}: probes green, routing as expected, no open incident`,
   };
+}
+
+/**
+ * Whether the soak's verdict on an observation depends on the incident's state. Only a healthy
+ * observation (diagnosis healthy, probe results present and all green) can start, continue or
+ * promote a soak, and only then can an incident under way hold it back; any other observation
+ * clears or waits whatever the incident. Inspect uses this to record that verdict beside the
+ * incident's move instead of after the hand-off to remediate.
+ */
+export function soakWaitsOnIncident(input: Pick<SoakInput, 'diagnosis' | 'probes'>): boolean {
+  return input.diagnosis.cause === 'healthy' && input.probes.length > 0 && input.probes.every((p) => p.ok);
 }

@@ -99,8 +99,12 @@ export function isMetricsTick(at: Date, schedule: Schedule): boolean {
   return Math.floor(t / period) !== Math.floor((t - rate) / period);
 }
 
-/** When an observation reads the ALB metrics: an operator always, `verify` never, inspect on a tick or a failure. */
-export type MetricsFetch = 'always' | 'never' | 'on-schedule-or-suspicion';
+/**
+ * When an observation reads the ALB metrics: an operator always, `verify` never, inspect's
+ * scheduled cycles on a tick or a failure, and an inspection woken by a CloudTrail event on a
+ * failure only (the tick's fetch is the scheduled cycle's; fetching again would pay twice).
+ */
+export type MetricsFetch = 'always' | 'never' | 'on-schedule-or-suspicion' | 'on-suspicion';
 
 /** Whether this observation reads the ALB metrics (`isMetricsTick`), given the probes it judged. */
 export function wantsMetrics(
@@ -109,10 +113,16 @@ export function wantsMetrics(
   at: Date,
   schedule: Schedule,
 ): boolean {
-  return (
-    fetch === 'always' ||
-    (fetch === 'on-schedule-or-suspicion' && (probes.some((p) => !p.ok) || isMetricsTick(at, schedule)))
-  );
+  switch (fetch) {
+    case 'always':
+      return true;
+    case 'never':
+      return false;
+    case 'on-suspicion':
+      return probes.some((p) => !p.ok);
+    case 'on-schedule-or-suspicion':
+      return probes.some((p) => !p.ok) || isMetricsTick(at, schedule);
+  }
 }
 
 /**

@@ -3,12 +3,13 @@ import type { ServiceConfig } from '../../lib/config/index.ts';
 import { lagToPublish } from '../../lib/convergence.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
 import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
-import { judgeSoak } from '../../lib/last-good.ts';
+import { judgeSoak, type SoakMarker, soakWaitsOnIncident } from '../../lib/last-good.ts';
 import { baselineNotification } from '../../lib/messages.ts';
 import { isoBefore } from '../../lib/observation.ts';
 import { describeStep, planRestore } from '../../lib/plan.ts';
 import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
 import type { ConfigChange, Diagnosis } from '../../lib/types.ts';
+import { allInOrder } from '../adapters/all-in-order.ts';
 import { translateCloudTrailEvent } from '../adapters/cloudtrail.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
@@ -56,6 +57,8 @@ interface InspectOptions {
   readonly forceMetrics: boolean;
   /** Groups whose attributes changed (CloudTrail): re-read now, on top of the rotation. */
   readonly rereadAttributesOf: readonly string[];
+  /** The change that woke inspect being recorded, by service: its window is read after it. */
+  readonly recording?: ReadonlyMap<string, Promise<void>>;
 }
 
 /**
@@ -107,10 +110,15 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
     deps.logger.info('config change ignored', { reason, resources: change.resources });
     return { kind: 'ignored', reason };
   }
-  for (const service of touched) await deps.store.putConfigChange(service.name, change);
+  // Recorded while each service is read rather than before: only its change window waits for it.
+  const recording = new Map(touched.map((s) => [s.name, deps.store.putConfigChange(s.name, change)]));
+  // Each is awaited by its service's inspection; after an earlier service failed, a later one's
+  // failure has nowhere to go but the failed invocation already under way.
+  for (const put of recording.values()) put.catch(() => undefined);
   return inspectAll(touched, 'config-change', deps, {
     forceMetrics: false,
     rereadAttributesOf: ATTRIBUTE_EVENT_NAMES.has(change.eventName) ? groups : [],
+    recording,
   });
 }
 
@@ -200,42 +208,41 @@ async function inspectService(
   options: InspectOptions,
 ): Promise<ServiceInspection> {
   const name = service.name;
-  const o = await observe(service, deps, {
-    fetchMetrics: options.forceMetrics ? 'always' : 'on-schedule-or-suspicion',
-    attributes: { rereadOf: options.rereadAttributesOf },
-  });
+  const recorded = options.recording?.get(name) ?? Promise.resolve();
+  // A change usually moves the incident, so on the event path its reads go beside the
+  // observation's instead of after it (history included: events are few, a wasted read is cheap).
+  const early = trigger === 'config-change' ? readIncident(name, true, deps) : undefined;
+  // Awaited after the observation; when the observation fails first, that is the error named.
+  early?.catch(() => undefined);
+  // The change's write is named before any read's failure, as when it was written first.
+  const [, o] = await allInOrder([
+    recorded,
+    observe(service, deps, {
+      fetchMetrics: options.forceMetrics
+        ? 'always'
+        : trigger === 'config-change'
+          ? 'on-suspicion'
+          : 'on-schedule-or-suspicion',
+      // The rotation is the scheduled cycles' safety net for a missed event; an inspection woken by
+      // an event re-reads only the groups it names, one round trip per group fewer to a diagnosis.
+      attributes: { rereadOf: options.rereadAttributesOf, rotate: trigger !== 'config-change' },
+      changesRecorded: recorded,
+    }),
+  ]);
   const atIso = o.at.toISOString();
   const planned = planFor(service, o);
   const unhealthy = planned.diagnosis.cause !== 'healthy';
-  // Independent of each other, so one round trip rather than four before a confirmed incident
-  // hands off to remediate: on decisive evidence that hand-off is this very inspection.
-  const [open, earlier] = await Promise.all([
-    deps.store.getOpenIncident(name),
-    unhealthy ? deps.store.listIncidents(name, INCIDENT_HISTORY) : undefined,
+  // The snapshot's history and the probe-change notifications depend on the observation alone, so
+  // they are written beside the incident rather than before or after it: on decisive evidence the
+  // incident's hand-off to remediate is this very inspection, and it waits on no bookkeeping. All
+  // run to the end whatever the others do; the incident's failure is the one named when several
+  // fail, and any fails the run for Lambda to retry (SNS refusing a probe message, say, never
+  // keeps the remediation from moving).
+  const [{ incident, promoted }] = await allInOrder([
+    advanceAndSoak(service, o, planned, early ?? readIncident(name, unhealthy, deps), deps),
     recordSnapshot(name, o, atIso, deps),
+    notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps),
   ]);
-  let incident: Incident | undefined = open;
-  if (open !== undefined || unhealthy) {
-    const history = earlier ?? (await deps.store.listIncidents(name, INCIDENT_HISTORY));
-    const result = await advanceIncident(
-      deps,
-      open ?? startIncident(name, atIso),
-      {
-        type: 'observed',
-        at: atIso,
-        diagnosis: planned.diagnosis,
-        ...(o.convergence === undefined ? {} : { dataPlane: o.convergence.kind }),
-        ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
-        ...(planned.planSteps === undefined ? {} : { planSteps: planned.planSteps }),
-      },
-      {
-        policy: service.remediation,
-        thresholds: service.thresholds,
-        previousRemediations: history.filter((i) => i.id !== open?.id).flatMap((i) => i.remediations),
-      },
-    );
-    incident = result.changed || open !== undefined ? result.incident : undefined;
-  }
 
   // Approve mode: a reminder or escalation due on an unanswered request is remediate's to send.
   const asked = incident?.approval;
@@ -249,10 +256,6 @@ async function inspectService(
     await deps.invoker.invoke({ kind: 'remediate', service: name, ...request });
   }
   const state = incident?.state ?? 'ok';
-  const promoted = await soak(service, o, state, deps);
-  // Last, so that SNS refusing a probe message (which fails the run for Lambda to retry) never
-  // keeps the incident and its remediation from moving this cycle.
-  await notifyProbeChanges(name, o.recentProbes, service.thresholds.hysteresis, atIso, deps);
   const lag = lagToPublish(
     o.convergence,
     o.write,
@@ -284,6 +287,69 @@ async function inspectService(
   };
 }
 
+/**
+ * The incident this observation opens or moves (handing a confirmed one to remediate), and the
+ * soak towards a new last known good; the reads both need go in one round trip. The soak's write
+ * waits for the incident only when its verdict depends on the incident's state (a healthy
+ * observation); otherwise it goes beside it, so a confirmed outage's hand-off waits on no
+ * bookkeeping. The incident's failure is the one named when both fail.
+ */
+async function advanceAndSoak(
+  service: ServiceConfig,
+  o: Observation,
+  planned: Planned,
+  reads: IncidentReads,
+  deps: InspectDeps,
+): Promise<{ readonly incident?: Incident; readonly promoted: boolean }> {
+  const name = service.name;
+  const atIso = o.at.toISOString();
+  const unhealthy = planned.diagnosis.cause !== 'healthy';
+  const [open, earlier, marker] = await reads;
+  const advance = async (): Promise<Incident | undefined> => {
+    if (open === undefined && !unhealthy) return undefined;
+    const history = earlier ?? (await deps.store.listIncidents(name, INCIDENT_HISTORY));
+    const result = await advanceIncident(
+      deps,
+      open ?? startIncident(name, atIso),
+      {
+        type: 'observed',
+        at: atIso,
+        diagnosis: planned.diagnosis,
+        ...(o.convergence === undefined ? {} : { dataPlane: o.convergence.kind }),
+        ...(planned.planHash === undefined ? {} : { planHash: planned.planHash }),
+        ...(planned.planSteps === undefined ? {} : { planSteps: planned.planSteps }),
+      },
+      {
+        policy: service.remediation,
+        thresholds: service.thresholds,
+        previousRemediations: history.filter((i) => i.id !== open?.id).flatMap((i) => i.remediations),
+      },
+    );
+    return result.changed || open !== undefined ? result.incident : undefined;
+  };
+  let incident: Incident | undefined;
+  let promoted: boolean;
+  if (soakWaitsOnIncident(o)) {
+    incident = await advance();
+    promoted = await soak(service, o, incident?.state ?? 'ok', marker, deps);
+  } else {
+    // The verdict is the same whatever the incident's state (lib/last-good.ts).
+    [incident, promoted] = await allInOrder([advance(), soak(service, o, open?.state ?? 'ok', marker, deps)]);
+  }
+  return { ...(incident === undefined ? {} : { incident }), promoted };
+}
+
+type IncidentReads = Promise<readonly [Incident | undefined, Incident[] | undefined, SoakMarker | undefined]>;
+
+/** The open incident, the recent ones when `withHistory` (cooldowns), and the soak marker: one round trip. */
+function readIncident(name: string, withHistory: boolean, deps: InspectDeps): IncidentReads {
+  return allInOrder([
+    deps.store.getOpenIncident(name),
+    withHistory ? deps.store.listIncidents(name, INCIDENT_HISTORY) : Promise.resolve(undefined),
+    deps.store.getSoak(name),
+  ]);
+}
+
 /** A new snapshot joins the history (and a read-only change is told) when its hash changed. */
 async function recordSnapshot(name: string, o: Observation, atIso: string, deps: InspectDeps): Promise<void> {
   if (o.latest?.hash === o.snapshotHash) return;
@@ -296,6 +362,7 @@ async function soak(
   service: ServiceConfig,
   o: Observation,
   incidentState: Incident['state'],
+  marker: SoakMarker | undefined,
   deps: InspectDeps,
 ): Promise<boolean> {
   const name = service.name;
@@ -306,7 +373,7 @@ async function soak(
     probes: o.probes,
     incidentState,
     lastGoodHash: o.lastGood?.hash,
-    marker: await deps.store.getSoak(name),
+    marker,
     soakSeconds: service.thresholds.soakSeconds,
   });
   switch (verdict.kind) {

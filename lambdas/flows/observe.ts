@@ -34,6 +34,7 @@ import type {
   TargetGroupAttachments,
   TargetHealth,
 } from '../../lib/types.ts';
+import { allInOrder } from '../adapters/all-in-order.ts';
 import type { Now } from '../adapters/clock.ts';
 import type { AlbMetricsReader } from '../adapters/cloudwatch.ts';
 import type { LoadBalancerReader } from '../adapters/elbv2/ports.ts';
@@ -81,8 +82,13 @@ export interface ObserveDeps {
 
 export interface ObserveOptions {
   readonly fetchMetrics: MetricsFetch;
-  /** `reread`: every group's attributes; otherwise the rotation plus `rereadOf`. */
-  readonly attributes: 'reread' | { readonly rereadOf: readonly string[] };
+  /** `reread`: every group's attributes; otherwise `rereadOf`, plus this cycle's rotation if `rotate`. */
+  readonly attributes: 'reread' | { readonly rereadOf: readonly string[]; readonly rotate: boolean };
+  /**
+   * A change being recorded that this observation must see (the CloudTrail event that woke
+   * inspect): the change window is read after it, the rest meanwhile.
+   */
+  readonly changesRecorded?: Promise<void>;
 }
 
 /**
@@ -96,52 +102,16 @@ export async function observe(
   options: ObserveOptions,
 ): Promise<Observation> {
   const at = deps.now();
-  const deadlineMs = service.remediation.verifyDeadlineSeconds * 1000;
   const name = service.name;
-  // An item that fails its integrity check is not used (no plan can come from it) and becomes the
-  // diagnosis; a missing key or an unreachable KMS fails the invocation instead.
-  const [lastGoodRead, latestRead] = await Promise.all([
-    checked(deps.store.getLastGood(name)),
-    checked(deps.store.getLatestSnapshot(name)),
-  ]);
-  const lastGood = lastGoodRead.value;
-  const latest = latestRead.value;
-  const stateIntegrity = [lastGoodRead.failure, latestRead.failure].flatMap((f) =>
-    f === undefined ? [] : [{ item: f.item, problem: f.problem }],
-  );
-  // Target group attributes change rarely, and changing them wakes inspect with a re-read of the
-  // groups changed; in between, those of the latest snapshot stand, a few groups re-read a cycle.
-  const knownAttributes =
-    options.attributes === 'reread' || latest === undefined
-      ? undefined
-      : withoutGroups(knownAttributesOf(latest.snapshot), [
-          ...attributeRotation(
-            latest.snapshot.targetGroups.map((g) => g.arn),
-            at,
-            deps.config.schedule.inspectRateMinutes,
-          ),
-          ...options.attributes.rereadOf,
-        ]);
-  const state = await readServiceState(
-    deps.reader,
-    service,
-    lastGood?.snapshot,
-    knownAttributes === undefined ? {} : { knownAttributes },
-  );
+  // The evidence windows depend on the time alone, so they are read while the load balancer is:
+  // on the path from a CloudTrail event to a diagnosis, the longest reads overlap instead of
+  // queueing. A failure of the stored state or of ELBv2 is still the one named when both fail.
+  const [{ lastGood, latest, stateIntegrity, state }, [recentProbes, recentSamples, changes, zonalShifts]] =
+    await allInOrder([
+      readState(service, deps, options, at),
+      readEvidence(service, deps, at, options.changesRecorded),
+    ]);
   const snapshotHash = hashSnapshot(state.snapshot);
-  const [recentProbes, recentSamples, changes, zonalShifts] = await Promise.all([
-    deps.store.recentProbeResults(
-      name,
-      isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis)),
-    ),
-    // Back to the write's deadline at least: the lag is measured from its first following sample.
-    deps.store.recentServedBySamples(
-      name,
-      isoBefore(at, Math.max(SERVED_BY_WINDOW_MS, deadlineMs + GRACE_MS)),
-    ),
-    deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS)),
-    readZonalShifts(deps.zonalShifts, service.loadBalancerArn, deps.logger),
-  ]);
   const since = routingSince(latest, snapshotHash, at);
   const underCurrentRouting = (t: { readonly at: string }) => t.at >= since;
   const probes = recentProbes.filter(underCurrentRouting);
@@ -217,6 +187,70 @@ export async function observe(
     signals,
     diagnosis: diagnose(signals, service.thresholds),
   };
+}
+
+/**
+ * Last known good, the newest snapshot and the load balancer as they are now. An item that fails
+ * its integrity check is not used (no plan can come from it) and becomes the diagnosis; a missing
+ * key or an unreachable KMS fails the invocation instead.
+ */
+async function readState(service: ServiceConfig, deps: ObserveDeps, options: ObserveOptions, at: Date) {
+  const name = service.name;
+  const [lastGoodRead, latestRead] = await allInOrder([
+    checked(deps.store.getLastGood(name)),
+    checked(deps.store.getLatestSnapshot(name)),
+  ]);
+  const lastGood = lastGoodRead.value;
+  const latest = latestRead.value;
+  const stateIntegrity = [lastGoodRead.failure, latestRead.failure].flatMap((f) =>
+    f === undefined ? [] : [{ item: f.item, problem: f.problem }],
+  );
+  // Target group attributes change rarely, and changing them wakes inspect with a re-read of the
+  // groups changed; in between, those of the latest snapshot stand, a few groups re-read a cycle.
+  const knownAttributes =
+    options.attributes === 'reread' || latest === undefined
+      ? undefined
+      : withoutGroups(knownAttributesOf(latest.snapshot), [
+          ...(options.attributes.rotate
+            ? attributeRotation(
+                latest.snapshot.targetGroups.map((g) => g.arn),
+                at,
+                deps.config.schedule.inspectRateMinutes,
+              )
+            : []),
+          ...options.attributes.rereadOf,
+        ]);
+  const state = await readServiceState(
+    deps.reader,
+    service,
+    lastGood?.snapshot,
+    knownAttributes === undefined ? {} : { knownAttributes },
+  );
+  return { lastGood, latest, stateIntegrity, state };
+}
+
+/** What was seen between inspections, each in its window back from `at`. */
+function readEvidence(
+  service: ServiceConfig,
+  deps: ObserveDeps,
+  at: Date,
+  changesRecorded: Promise<void> = Promise.resolve(),
+) {
+  const name = service.name;
+  const deadlineMs = service.remediation.verifyDeadlineSeconds * 1000;
+  return allInOrder([
+    deps.store.recentProbeResults(
+      name,
+      isoBefore(at, probeWindowMs(deps.config.schedule, service.thresholds.hysteresis)),
+    ),
+    // Back to the write's deadline at least: the lag is measured from its first following sample.
+    deps.store.recentServedBySamples(
+      name,
+      isoBefore(at, Math.max(SERVED_BY_WINDOW_MS, deadlineMs + GRACE_MS)),
+    ),
+    changesRecorded.then(() => deps.store.recentConfigChanges(name, isoBefore(at, CHANGE_WINDOW_MS))),
+    readZonalShifts(deps.zonalShifts, service.loadBalancerArn, deps.logger),
+  ]);
 }
 
 /** How long after a write's deadline its convergence is still reported (then skew is skew). */

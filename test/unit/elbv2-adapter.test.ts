@@ -376,6 +376,41 @@ describe('Elbv2LoadBalancerReader: which load balancers use each group', () => {
     expect(JSON.stringify(state.snapshot)).not.toContain('billing');
   });
 
+  // The listeners and the groups attached to the load balancer are read side by side; which of
+  // two failures is reported must not depend on which call came back first.
+  it.each([
+    { slow: 'the listener read', listenersMs: 15, groupsMs: 0 },
+    { slow: 'the group read', listenersMs: 0, groupsMs: 15 },
+  ])(
+    'names the listener read when it and the group read both fail, $slow answering last',
+    async ({ listenersMs, groupsMs }) => {
+      const failing = (ms: number, name: string) => () =>
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(Object.assign(new Error(`${name} refused`), { name })), ms),
+        );
+      elbv2
+        .on(DescribeListenersCommand)
+        .callsFake(failing(listenersMs, 'AccessDenied'))
+        .on(DescribeTargetGroupsCommand)
+        .callsFake(failing(groupsMs, 'ThrottlingException'));
+      const reader = new Elbv2LoadBalancerReader(new ElasticLoadBalancingV2Client({ region: 'us-east-1' }));
+      await expect(reader.readSnapshot(LB)).rejects.toMatchObject({
+        name: 'AwsApiError',
+        operation: 'DescribeListeners',
+      });
+    },
+  );
+
+  it('names the group read when only it fails, after the listeners were read', async () => {
+    answer();
+    elbv2
+      .on(DescribeTargetGroupsCommand, { LoadBalancerArn: LB })
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    const reader = new Elbv2LoadBalancerReader(new ElasticLoadBalancingV2Client({ region: 'us-east-1' }));
+    await expect(reader.readSnapshot(LB)).rejects.toMatchObject({ operation: 'DescribeTargetGroups' });
+    expect(elbv2.commandCalls(DescribeRulesCommand)).toHaveLength(1);
+  });
+
   it('reports them for groups described by ARN, and leaves out a group ELBv2 said nothing about', async () => {
     answer();
     const described = await new Elbv2LoadBalancerReader(

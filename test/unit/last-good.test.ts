@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../lib/incident.ts';
-import { judgeSoak, type SoakInput, type SoakVerdict } from '../../lib/last-good.ts';
+import { judgeSoak, type SoakInput, type SoakVerdict, soakWaitsOnIncident } from '../../lib/last-good.ts';
 import type { RootCause } from '../../lib/types.ts';
 
 const T0 = Date.parse('2026-11-03T14:00:00.000Z');
@@ -211,6 +211,20 @@ describe('judgeSoak: properties', () => {
       fc.property(arbInput, (input) => {
         const cleared = judgeSoak(input).kind === 'clear';
         expect(cleared).toBe(!isHealthy(input) && input.marker !== undefined);
+      }),
+    );
+  });
+  // Inspect writes the soak's verdict beside the incident's move when this says it may.
+  it('gives the same verdict whatever the incident when soakWaitsOnIncident says it does not wait', () => {
+    fc.assert(
+      fc.property(arbInput, (input) => {
+        const verdicts = STATES.map((incidentState) => judgeSoak({ ...input, incidentState }));
+        const same = verdicts.every((v) => JSON.stringify(v) === JSON.stringify(verdicts[0]));
+        if (!soakWaitsOnIncident(input)) expect(same).toBe(true);
+        // And it waits exactly when the incident could change the verdict: a healthy observation.
+        expect(soakWaitsOnIncident(input)).toBe(
+          input.diagnosis.cause === 'healthy' && input.probes.length > 0 && input.probes.every((p) => p.ok),
+        );
       }),
     );
   });

@@ -402,6 +402,17 @@ describe('wantsMetrics', () => {
       probesSay: 'a failure',
       wanted: true,
     },
+    { fetch: 'on-suspicion', probes: green, at: ON_TICK, tick: 'on', probesSay: 'green', wanted: false },
+    { fetch: 'on-suspicion', probes: [], at: ON_TICK, tick: 'on', probesSay: 'nothing', wanted: false },
+    { fetch: 'on-suspicion', probes: failing, at: ON_TICK, tick: 'on', probesSay: 'a failure', wanted: true },
+    {
+      fetch: 'on-suspicion',
+      probes: failing,
+      at: OFF_TICK,
+      tick: 'off',
+      probesSay: 'a failure',
+      wanted: true,
+    },
   ];
 
   it.each(cases)(

@@ -215,6 +215,21 @@ describe('inspect and target group attributes', () => {
     expect(out.snapshotHash === hashSnapshot(guarded(2))).toBe(rereads);
   });
 
+  it('leaves the rotation to the scheduled cycles: an event re-reads only the groups it changed', async () => {
+    const { w, reader, inspect, tick, rereadLast } = setup(['web-b']);
+    await tick();
+    w.clock.advance(60_000);
+    const before = reader.attributeReads;
+    await inspect({ ...change('DeregisterTargets'), resources: [tgArn('web-a')] });
+    expect(rereadLast()).toEqual([]);
+    await inspect({ ...change('ModifyTargetGroupAttributes'), resources: [tgArn('web-a')] });
+    expect(rereadLast()).toEqual([tgArn('web-a')]);
+    expect(reader.attributeReads - before).toBe(1);
+    // The same minute's scheduled cycle still re-reads the small fleet whole.
+    await inspect(scheduled);
+    expect(rereadLast().sort()).toEqual([tgArn('web-a'), tgArn('web-b')].sort());
+  });
+
   it('reuses the stored attributes when woken by an alarm, and re-reads them all to verify', async () => {
     const { w, reader, tick, rereadLast } = setup();
     await tick();

@@ -292,6 +292,24 @@ describe('inspect on a CloudTrail event', () => {
     expect(out.services[0]?.diagnosis.evidence.join('\n')).toMatch(/deploy-pipeline/);
   });
 
+  it('leaves the metrics tick to the scheduled cycle, and reads them when probes fail', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    // 14:05 is a metrics tick of the schedule; the scheduled cycle reads them, the event does not.
+    w.clock.advance(Date.parse('2026-11-02T14:05:10Z') - w.clock.now().getTime());
+    expect(isMetricsTick(w.clock.now(), serviceConfig().schedule)).toBe(true);
+    const listenerArn = outageLastGood().listeners[0]?.arn;
+    const before = w.albMetrics.reads;
+    await run(change({ listenerArn }), w.inspectDeps);
+    expect(w.albMetrics.reads).toBe(before);
+    await run(InspectEventSchema.parse(scheduled), w.inspectDeps);
+    expect(w.albMetrics.reads).toBe(before + 1);
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    await probe(once, w.probeDeps);
+    await run(change({ listenerArn }), w.inspectDeps);
+    expect(w.albMetrics.reads).toBe(before + 2);
+  });
+
   it('matches a target group change through the snapshots it has seen', async () => {
     const w = world(outageLastGood());
     await tick(w, 0);

@@ -117,7 +117,7 @@ describe('inspect sends probe hysteresis notifications', () => {
     ]);
   });
 
-  it('sends them after the incident has moved, so SNS refusing one never holds the incident back', async () => {
+  it('sends them beside the incident, so SNS refusing one never holds the incident back', async () => {
     const a = targetGroup('web-a', ['i-0a:80', 'i-0b:80']);
     const w = world(snapshot([listener(80, [forward([a, 1])])], [a]));
     w.prober.answer = () => ({ ok: false, status: 500 });
