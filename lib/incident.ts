@@ -174,14 +174,16 @@ function onObserved(
       return reconsider(incident, event, ctx);
     }
     case 'mitigating':
-    case 'verifying':
-      return checkStall(incident, event.at, ctx);
+    case 'verifying': {
+      const stalled = checkStall(incident, event.at, ctx);
+      return stalled.incident === incident ? attributeLate(incident, event) : stalled;
+    }
     case 'escalated':
       // lbguard has stopped acting and a human owns it, so bad news is not re-paged; a healthy site
       // closes it, or no fresh incident would ever open. A data plane not following closes only
       // once no write is still converging (a write first seen now is given its deadline again).
       if (!healthy || (incident.diagnosis?.cause === 'data-plane-not-following' && !settled(event)))
-        return ignore(incident);
+        return attributeLate(incident, event);
       return move(incident, event.at, 'resolved', {
         what: `Recovered after escalation: ${event.diagnosis.summary}`,
         evidence: event.diagnosis.evidence,
@@ -191,6 +193,42 @@ function onObserved(
     case 'resolved':
       return ignore(incident);
   }
+}
+
+/**
+ * The change's CloudTrail event reached inspect after the incident was confirmed (a scheduled
+ * inspection saw the drift first, within the event's delivery delay): the incident's diagnosis
+ * takes the later one, which names who changed what, once, and says so in the timeline, so the
+ * record and the postmortem carry the attribution. Only for the same cause; no state change and
+ * no page: remediation is already under way or a person already owns it.
+ */
+function attributeLate(
+  incident: Incident,
+  event: Extract<IncidentEvent, { type: 'observed' }>,
+): TransitionResult {
+  const known = incident.diagnosis;
+  const late = event.diagnosis.firstChange;
+  if (
+    known === undefined ||
+    late === undefined ||
+    known.firstChange !== undefined ||
+    known.cause !== event.diagnosis.cause
+  ) {
+    return ignore(incident);
+  }
+  return {
+    incident: append(
+      { ...incident, diagnosis: { ...known, evidence: event.diagnosis.evidence, firstChange: late } },
+      {
+        at: event.at,
+        from: incident.state,
+        to: incident.state,
+        what: `Attributed: ${late.eventName} by ${late.principal} at ${late.at} (its CloudTrail event arrived after detection)`,
+        evidence: [],
+      },
+    ),
+    effects: [],
+  };
 }
 
 const settled = (e: { readonly dataPlane?: string }) => (e.dataPlane ?? 'converged') === 'converged';

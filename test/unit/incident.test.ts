@@ -468,6 +468,47 @@ describe('remediation lifecycle', () => {
     expect(r.incident.remediations).toEqual([at(180)]);
   });
 
+  describe('a CloudTrail event that arrives after detection', () => {
+    const change = { at: at(170), eventName: 'ModifyListener', principal: 'role deploy-pipeline' };
+    const attributed = diag('routing-skew', {
+      evidence: ['listener :80 sends 100% to web-a', 'changed at … by role deploy-pipeline'],
+      firstChange: change,
+    });
+    const mitigating = run(
+      [{ type: 'remediation-started', at: at(190), planHash: 'p1' }],
+      ctx,
+      confirmed,
+    ).incident;
+
+    it.each([
+      ['mitigating', mitigating],
+      [
+        'verifying',
+        run([{ type: 'remediation-applied', at: at(195), steps: ['s'] }], ctx, mitigating).incident,
+      ],
+      [
+        'escalated',
+        run([{ type: 'remediation-failed', at: at(195), error: 'throttled' }], ctx, mitigating).incident,
+      ],
+    ])('names who changed what on a %s incident, once, without a page or a state change', (_, from) => {
+      const r = run([observed(200, attributed), observed(210, attributed)], ctx, from);
+      expect(r.incident.state).toBe(from.state);
+      expect(r.incident.diagnosis?.firstChange).toEqual(change);
+      expect(r.incident.diagnosis?.evidence).toEqual(attributed.evidence);
+      expect(r.incident.timeline.length).toBe(from.timeline.length + 1);
+      expect(r.incident.timeline.at(-1)?.what).toMatch(/^Attributed: ModifyListener by role deploy-pipeline/);
+      expect(r.effects).toEqual([]);
+    });
+
+    it('keeps an attribution already known, and never takes one for another cause', () => {
+      const known = run([observed(200, attributed)], ctx, mitigating).incident;
+      const other = { ...change, principal: 'user mallory' };
+      expect(run([observed(210, { ...attributed, firstChange: other })], ctx, known).incident).toBe(known);
+      const missing = diag('missing-targets', { firstChange: other });
+      expect(run([observed(210, missing)], ctx, mitigating).incident).toBe(mitigating);
+    });
+  });
+
   it('records an operator-started remediation against the budget', () => {
     const dry = run(threeBreaches(skew, 'p1'), ctxOf({ mode: 'dry-run' })).incident;
     const r = run([{ type: 'remediation-started', at: at(200), planHash: 'p1' }], ctx, dry);
