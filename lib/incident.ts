@@ -8,6 +8,7 @@
 import { awaitingApproval } from './approval.ts';
 import { plural } from './format.ts';
 import { breachesToConfirm } from './hysteresis.ts';
+import { attributeLate } from './incident-attribution.ts';
 import { enteredAt, HOUR_MS, remediationTimes } from './incident-clock.ts';
 import type {
   Incident,
@@ -193,42 +194,6 @@ function onObserved(
     case 'resolved':
       return ignore(incident);
   }
-}
-
-/**
- * The change's CloudTrail event reached inspect after the incident was confirmed (a scheduled
- * inspection saw the drift first, within the event's delivery delay): the incident's diagnosis
- * takes the later one, which names who changed what, once, and says so in the timeline, so the
- * record and the postmortem carry the attribution. Only for the same cause; no state change and
- * no page: remediation is already under way or a person already owns it.
- */
-function attributeLate(
-  incident: Incident,
-  event: Extract<IncidentEvent, { type: 'observed' }>,
-): TransitionResult {
-  const known = incident.diagnosis;
-  const late = event.diagnosis.firstChange;
-  if (
-    known === undefined ||
-    late === undefined ||
-    known.firstChange !== undefined ||
-    known.cause !== event.diagnosis.cause
-  ) {
-    return ignore(incident);
-  }
-  return {
-    incident: append(
-      { ...incident, diagnosis: { ...known, evidence: event.diagnosis.evidence, firstChange: late } },
-      {
-        at: event.at,
-        from: incident.state,
-        to: incident.state,
-        what: `Attributed: ${late.eventName} by ${late.principal} at ${late.at} (its CloudTrail event arrived after detection)`,
-        evidence: [],
-      },
-    ),
-    effects: [],
-  };
 }
 
 const settled = (e: { readonly dataPlane?: string }) => (e.dataPlane ?? 'converged') === 'converged';

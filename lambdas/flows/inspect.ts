@@ -2,6 +2,7 @@ import { dueNudge } from '../../lib/approval.ts';
 import type { ServiceConfig } from '../../lib/config/index.ts';
 import { lagToPublish } from '../../lib/convergence.ts';
 import { diffSnapshots } from '../../lib/drift.ts';
+import { judgeEventInspection } from '../../lib/event-inspection.ts';
 import { INCIDENT_HISTORY, type Incident, startIncident } from '../../lib/incident.ts';
 import { judgeSoak, type SoakMarker, soakWaitsOnIncident } from '../../lib/last-good.ts';
 import { baselineNotification } from '../../lib/messages.ts';
@@ -42,6 +43,8 @@ export interface ServiceInspection {
   readonly incidentId?: string;
   readonly incidentState: Incident['state'];
   readonly promoted: boolean;
+  /** Set when a CloudTrail event was only recorded, with why (lib/event-inspection.ts). */
+  readonly recordedOnly?: string;
 }
 
 export type InspectOutcome =
@@ -214,6 +217,10 @@ async function inspectService(
   const early = trigger === 'config-change' ? readIncident(name, true, deps) : undefined;
   // Awaited after the observation; when the observation fails first, that is the error named.
   early?.catch(() => undefined);
+  if (early !== undefined) {
+    const deferred = await recordOnly(service, early, recorded, deps);
+    if (deferred !== undefined) return deferred;
+  }
   // The change's write is named before any read's failure, as when it was written first.
   const [, o] = await allInOrder([
     recorded,
@@ -337,6 +344,43 @@ async function advanceAndSoak(
     [incident, promoted] = await allInOrder([advance(), soak(service, o, open?.state ?? 'ok', marker, deps)]);
   }
   return { ...(incident === undefined ? {} : { incident }), promoted };
+}
+
+/**
+ * On the event path, while lbguard's own remediation is in flight for an incident that already
+ * names the change's author (lib/event-inspection.ts): the change is recorded and nothing read
+ * from the load balancer. Waits for the incident read first, so an event that must observe
+ * starts its observation one DynamoDB round trip later; the change's write failing is still the
+ * error named first.
+ */
+async function recordOnly(
+  service: ServiceConfig,
+  early: IncidentReads,
+  recorded: Promise<unknown>,
+  deps: InspectDeps,
+): Promise<ServiceInspection | undefined> {
+  const at = deps.now().toISOString();
+  const [open] = await early.catch(() => [undefined] as const);
+  const judged = judgeEventInspection(open, at, service.remediation.verifyDeadlineSeconds);
+  if (judged.kind === 'observe' || open === undefined || open.diagnosis === undefined) return undefined;
+  const [, latest] = await allInOrder([recorded, deps.store.getLatestSnapshot(service.name)]);
+  deps.logger.info('inspected', {
+    service: service.name,
+    trigger: 'config-change',
+    recordedOnly: judged.why,
+    incidentId: open.id,
+    incidentState: open.state,
+  });
+  return {
+    service: service.name,
+    snapshotHash: latest?.hash ?? '',
+    diagnosis: open.diagnosis,
+    ...(open.planHash === undefined ? {} : { planHash: open.planHash }),
+    incidentId: open.id,
+    incidentState: open.state,
+    promoted: false,
+    recordedOnly: judged.why,
+  };
 }
 
 type IncidentReads = Promise<readonly [Incident | undefined, Incident[] | undefined, SoakMarker | undefined]>;

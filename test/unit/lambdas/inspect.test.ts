@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { enforceVerification, inspect as run } from '../../../lambdas/flows/inspect.ts';
 import { probe } from '../../../lambdas/flows/probe.ts';
 import { VerificationFailedError } from '../../../lambdas/flows/verify.ts';
@@ -290,6 +290,31 @@ describe('inspect on a CloudTrail event', () => {
     if (out.kind !== 'inspected') return;
     expect(out.trigger).toBe('config-change');
     expect(out.services[0]?.diagnosis.evidence.join('\n')).toMatch(/deploy-pipeline/);
+  });
+
+  it('only records a further change while its own remediation of the attributed incident is in flight', async () => {
+    const w = world(outageLastGood());
+    await promoted(w);
+    w.lb.snapshot = outageCurrent();
+    w.prober.answer = () => ({ ok: false, status: 503 });
+    await probe(once, w.probeDeps);
+    const listenerArn = outageLastGood().listeners[0]?.arn;
+    const first = await run(change({ listenerArn }), w.inspectDeps);
+    expect(w.invoker.requests).toHaveLength(1);
+    const open = await w.store.getOpenIncident('shop');
+    expect(open?.state).toBe('confirmed');
+    const reads = vi.spyOn(w.lb, 'readSnapshot');
+    const further = await run(change({ targetGroupArn: tgArn('web-b') }, 'DeregisterTargets'), w.inspectDeps);
+    expect(reads).not.toHaveBeenCalled();
+    expect(w.store.changes.get('shop')?.map((c) => c.eventName)).toContain('DeregisterTargets');
+    expect(w.invoker.requests).toHaveLength(1);
+    if (further.kind !== 'inspected' || first.kind !== 'inspected') throw new Error('not inspected');
+    expect(further.services[0]?.recordedOnly).toMatch(/was handed off at/);
+    expect(further.services[0]?.diagnosis).toEqual(open?.diagnosis);
+    expect(further.services[0]?.snapshotHash).toBe(first.services[0]?.snapshotHash);
+    // The scheduled cycle still observes: the schedule is the safety net for whatever the change did.
+    await run(InspectEventSchema.parse(scheduled), w.inspectDeps);
+    expect(reads).toHaveBeenCalled();
   });
 
   it('leaves the metrics tick to the scheduled cycle, and reads them when probes fail', async () => {
