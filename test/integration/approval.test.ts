@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordApproval } from '../../lambdas/flows/approval.ts';
-import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import type { LbGuardConfigInput } from '../../lib/config/index.ts';
-import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
+import { outageShop } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';
+import { confirmedSeedOutage } from '../support/moto-outage.ts';
 
 // Approve mode against moto: the held steps of a plan wait on the incident until `lbguard approve`
 // records an approval (recordApproval, the command's flow), and remediate applies only an
@@ -27,26 +27,6 @@ async function approveWorld(approval: Approval = {}): Promise<MotoWorld> {
   }));
 }
 
-/** Last known good promoted, the outage deployed and confirmed: the request inspect handed over. */
-async function confirmedOutage(world: MotoWorld): Promise<RemediateRequest> {
-  await world.promote();
-  await world.modifyListener({ forward: { 'web-a': 100, 'web-b': 0 } });
-  const { groups } = world.shop;
-  await deregisterTargets(world.admin, groups['web-a']?.arn ?? '', (groups['web-a']?.targets ?? []).slice(1));
-  await deregisterTargets(world.admin, groups['web-b']?.arn ?? '', groups['web-b']?.targets ?? []);
-  world.clock.advance(5_000);
-  await inspect(
-    world.changeEvent('ModifyListener', { listenerArn: world.shop.listenerArn }),
-    world.inspectDeps(),
-  );
-  await world.tick();
-  const request = world.invoker.requests[0];
-  if (!request) throw new Error('inspect did not request remediation');
-  world.invoker.requests.length = 0;
-  world.elbv2Calls.length = 0;
-  return request;
-}
-
 /** Remediate asked for approval: the plan hash it asks about. */
 async function asked(world: MotoWorld, request: RemediateRequest): Promise<string> {
   const out = await world.remediate(request);
@@ -66,6 +46,13 @@ async function messageContaining(world: MotoWorld, text: string): Promise<string
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no notification contains ${text}`);
+}
+
+/** The seed outage confirmed; the hand-off is forgotten, so each test counts only its own. */
+async function confirmedOutage(world: MotoWorld): Promise<RemediateRequest> {
+  const request = await confirmedSeedOutage(world);
+  world.invoker.requests.length = 0;
+  return request;
 }
 
 describe('approve mode against moto', () => {

@@ -2,14 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RemediationInvoker } from '../../lambdas/adapters/remediation-handoff.ts';
 import { approveDeps } from '../../lambdas/approve/deps.ts';
 import { run } from '../../lambdas/approve/handler.ts';
-import { inspect } from '../../lambdas/flows/inspect.ts';
 import type { RemediateOutcome } from '../../lambdas/flows/remediate.ts';
 import type { FunctionUrlEvent } from '../../lambdas/runtime/approve-events.ts';
-import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
 import { motoClientConfig } from '../support/aws-env.ts';
-import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
+import { outageShop } from '../support/elbv2-fixtures.ts';
 import { SilentLog } from '../support/lambda-fakes.ts';
 import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';
+import { awaitingApproval } from '../support/moto-outage.ts';
 
 // The approval endpoint as Lambda runs it, against moto: a function URL request (the IAM caller
 // Lambda verified in its request context) records the approval in the real state table through
@@ -37,27 +36,6 @@ function urlEvent(body: unknown): FunctionUrlEvent {
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };
-}
-
-/** Outage confirmed in approve mode, remediate asked: the incident and the plan awaiting approval. */
-async function awaitingApproval(world: MotoWorld): Promise<{ request: RemediateRequest; planHash: string }> {
-  await world.promote();
-  await world.modifyListener({ forward: { 'web-a': 100, 'web-b': 0 } });
-  const { groups } = world.shop;
-  await deregisterTargets(world.admin, groups['web-a']?.arn ?? '', (groups['web-a']?.targets ?? []).slice(1));
-  await deregisterTargets(world.admin, groups['web-b']?.arn ?? '', groups['web-b']?.targets ?? []);
-  world.clock.advance(5_000);
-  await inspect(
-    world.changeEvent('ModifyListener', { listenerArn: world.shop.listenerArn }),
-    world.inspectDeps(),
-  );
-  await world.tick();
-  const request = world.invoker.requests[0];
-  if (!request) throw new Error('inspect did not request remediation');
-  const out = await world.remediate(request);
-  if (out.outcome !== 'awaiting-approval') throw new Error(`expected awaiting-approval, got ${out.outcome}`);
-  world.elbv2Calls.length = 0;
-  return { request, planHash: out.planHash };
 }
 
 /** The endpoint wired as in Lambda (its own DynamoDB client on the table), handing off in process. */

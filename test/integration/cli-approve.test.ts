@@ -1,9 +1,8 @@
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspect } from '../../lambdas/flows/inspect.ts';
-import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
-import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
+import { outageShop } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld } from '../support/moto-lambdas.ts';
+import { awaitingApproval } from '../support/moto-outage.ts';
 import { configFor, jsonOf, runCli, workspaceWithConfig } from './cli-support.ts';
 
 // `lbguard approve` and `lbguard restore --apply --force` as an operator runs them: the real
@@ -19,26 +18,6 @@ afterEach(async () => {
 function workspace(world: MotoWorld, mode: 'approve' | 'dry-run'): string {
   const url = world.config.services[0]?.probes[0]?.steps[0]?.url ?? '';
   return workspaceWithConfig(configFor({ loadBalancerArn: world.shop.loadBalancerArn, probeUrl: url, mode }));
-}
-
-async function awaitingApproval(world: MotoWorld): Promise<{ request: RemediateRequest; planHash: string }> {
-  await world.promote();
-  await world.modifyListener({ forward: { 'web-a': 100, 'web-b': 0 } });
-  const { groups } = world.shop;
-  await deregisterTargets(world.admin, groups['web-a']?.arn ?? '', (groups['web-a']?.targets ?? []).slice(1));
-  await deregisterTargets(world.admin, groups['web-b']?.arn ?? '', groups['web-b']?.targets ?? []);
-  world.clock.advance(5_000);
-  await inspect(
-    world.changeEvent('ModifyListener', { listenerArn: world.shop.listenerArn }),
-    world.inspectDeps(),
-  );
-  await world.tick();
-  const request = world.invoker.requests[0];
-  if (!request) throw new Error('inspect did not request remediation');
-  const out = await world.remediate(request);
-  if (out.outcome !== 'awaiting-approval') throw new Error(`expected awaiting-approval, got ${out.outcome}`);
-  world.elbv2Calls.length = 0;
-  return { request, planHash: out.planHash };
 }
 
 describe('lbguard approve against moto', () => {

@@ -2,10 +2,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { inspect } from '../../lambdas/flows/inspect.ts';
-import type { RemediateRequest } from '../../lambdas/runtime/events.ts';
-import { deregisterTargets, outageShop } from '../support/elbv2-fixtures.ts';
+import { outageShop } from '../support/elbv2-fixtures.ts';
 import { createMotoWorld, type MotoWorld, registeredTargets, TABLE } from '../support/moto-lambdas.ts';
+import { confirmedSeedOutage } from '../support/moto-outage.ts';
 import { snsLambdaEventOf } from '../support/sns-events.ts';
 
 const REMEDIATION_TOPIC = 'arn:aws:sns:us-east-1:123456789012:lbguard-remediation';
@@ -16,25 +15,6 @@ afterEach(async () => {
   w = undefined;
 });
 
-/** Last known good promoted, the outage deployed and confirmed: the request inspect handed over. */
-async function confirmedOutage(world: MotoWorld): Promise<RemediateRequest> {
-  await world.promote();
-  await world.modifyListener({ forward: { 'web-a': 100, 'web-b': 0 } });
-  const { groups } = world.shop;
-  await deregisterTargets(world.admin, groups['web-a']?.arn ?? '', (groups['web-a']?.targets ?? []).slice(1));
-  await deregisterTargets(world.admin, groups['web-b']?.arn ?? '', groups['web-b']?.targets ?? []);
-  world.clock.advance(5_000);
-  await inspect(
-    world.changeEvent('ModifyListener', { listenerArn: world.shop.listenerArn }),
-    world.inspectDeps(),
-  );
-  await world.tick();
-  const request = world.invoker.requests[0];
-  if (!request) throw new Error('inspect did not request remediation');
-  world.elbv2Calls.length = 0;
-  return request;
-}
-
 function awsError(name: string, status: number, message: string): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 }
@@ -42,7 +22,7 @@ function awsError(name: string, status: number, message: string): Error {
 describe('remediation guardrails against moto', () => {
   it('lets exactly one of two concurrent remediations apply; the other reports the lock', async () => {
     w = await createMotoWorld(outageShop, () => ({}));
-    const request = await confirmedOutage(w);
+    const request = await confirmedSeedOutage(w);
     const lastGood = await w.lastGoodHash();
     // Incident writes are conditional on `updatedAt`; real time passes between two runs' writes.
     w.clock.tickOnRead = 1;
@@ -56,7 +36,7 @@ describe('remediation guardrails against moto', () => {
 
   it('converges on a retry after a failure injected after the first step, with no duplicate or missing registration', async () => {
     w = await createMotoWorld(outageShop, () => ({}));
-    const request = await confirmedOutage(w);
+    const request = await confirmedSeedOutage(w);
     const lastGood = await w.lastGoodHash();
     w.callFault = (command, attempt) =>
       command === 'RegisterTargets' && attempt === 2 ? new Error('socket hang up') : undefined;
@@ -77,7 +57,7 @@ describe('remediation guardrails against moto', () => {
 
   it('retries ELBv2 throttling and completes', async () => {
     w = await createMotoWorld(outageShop, () => ({}));
-    const request = await confirmedOutage(w);
+    const request = await confirmedSeedOutage(w);
     w.transportFault = (command, attempt) =>
       command === 'ModifyListener' && attempt === 1
         ? awsError('ThrottlingException', 400, 'Rate exceeded')
@@ -88,7 +68,7 @@ describe('remediation guardrails against moto', () => {
 
   it('escalates on access denied, saying which steps were applied', async () => {
     w = await createMotoWorld(outageShop, () => ({}));
-    const request = await confirmedOutage(w);
+    const request = await confirmedSeedOutage(w);
     w.transportFault = (command) =>
       command === 'ModifyListener'
         ? awsError(
