@@ -1,4 +1,4 @@
-import { enteredAt } from './incident-clock.ts';
+import { attemptsSinceConfirmed } from './incident-clock.ts';
 import type { Incident } from './types/incident.ts';
 
 /** What an inspection woken by a CloudTrail event does for one service. */
@@ -28,13 +28,9 @@ export function judgeEventInspection(
     case 'verifying':
       return { kind: 'record-only', why: `remediation of ${open.id} is ${open.state}` };
     case 'confirmed': {
-      const confirmedAt = Date.parse(enteredAt(open, 'confirmed'));
       // A hand-off older than the stall window may have been lost: observe, so the guardrails run.
       const since = Date.parse(at) - 2 * verifyDeadlineSeconds * 1000;
-      const handedOff = open.remediations.some((t) => {
-        const ms = Date.parse(t);
-        return ms >= confirmedAt && ms >= since;
-      });
+      const handedOff = attemptsSinceConfirmed(open).some((ms) => ms >= since);
       return handedOff
         ? {
             kind: 'record-only',

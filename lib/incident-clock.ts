@@ -13,3 +13,9 @@ export function remediationTimes(incident: Incident, ctx: TransitionContext): nu
   const all = new Set([...incident.remediations, ...(ctx.previousRemediations ?? [])]);
   return [...all].map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t));
 }
+
+/** The remediation attempts recorded since the incident last entered `confirmed`, in epoch ms. */
+export function attemptsSinceConfirmed(incident: Incident): number[] {
+  const confirmedAt = Date.parse(enteredAt(incident, 'confirmed'));
+  return incident.remediations.map((t) => Date.parse(t)).filter((t) => t >= confirmedAt);
+}

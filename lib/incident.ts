@@ -9,7 +9,7 @@ import { awaitingApproval } from './approval.ts';
 import { plural } from './format.ts';
 import { breachesToConfirm } from './hysteresis.ts';
 import { attributeLate } from './incident-attribution.ts';
-import { enteredAt, HOUR_MS, remediationTimes } from './incident-clock.ts';
+import { attemptsSinceConfirmed, enteredAt, HOUR_MS, remediationTimes } from './incident-clock.ts';
 import type {
   Incident,
   IncidentEvent,
@@ -349,8 +349,7 @@ function onRemediationStarted(
 ): TransitionResult {
   // An invoke records its attempt when it is emitted; a start with no such record (an operator's
   // `lbguard restore`) still counts against the cooldown and the hourly budget.
-  const confirmedAt = enteredAt(incident, 'confirmed');
-  const recorded = incident.remediations.some((t) => Date.parse(t) >= Date.parse(confirmedAt));
+  const recorded = attemptsSinceConfirmed(incident).length > 0;
   return move(incident, event.at, 'mitigating', {
     what: `Remediation started with plan ${event.planHash}`,
     evidence: incident.planHash === event.planHash ? (incident.planSteps ?? []) : [],
