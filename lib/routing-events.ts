@@ -26,3 +26,19 @@ export const ATTRIBUTE_EVENT_NAMES: ReadonlySet<string> = new Set<RoutingEventNa
   'ModifyTargetGroupAttributes',
   'ModifyTargetGroup',
 ]);
+
+/**
+ * The ELBv2 API calls after which the set of guarded load balancers may have changed: a load
+ * balancer created, deleted or (un)tagged `lbguard:guard`, or a target group created (it may be
+ * tagged for a load balancer that routes to it next). They wake the spoke's enrolment at once;
+ * the periodic sweep catches anything an event missed.
+ */
+export const ENROLMENT_EVENT_NAMES = [
+  'CreateLoadBalancer',
+  'DeleteLoadBalancer',
+  'AddTags',
+  'RemoveTags',
+  'CreateTargetGroup',
+] as const;
+
+export type EnrolmentEventName = (typeof ENROLMENT_EVENT_NAMES)[number];

@@ -48,7 +48,7 @@ export async function lintOrg(ctx: CommandContext): Promise<CommandResult> {
   const { io, render } = ctx;
   return withFleet(ctx, '--org', async ({ config, fleet, ports }) => {
     const report = await spin(io, 'reading the fleet', () =>
-      fanOut(fleet, config.services, ports, {
+      fanOut(fleet, { services: config.services, profiles: config.discovery?.profiles ?? {} }, ports, {
         perService: async (aws, service): Promise<ServiceLint> => {
           const state = await aws.reader.readSnapshot(service.loadBalancerArn, service.listenerArns);
           return toServiceLint(service, lintSnapshot(state.snapshot, state.health));
@@ -94,7 +94,7 @@ export async function statusFleet(ctx: CommandContext): Promise<CommandResult> {
   return withFleet(ctx, '--fleet', async ({ config, fleet, ports }) => {
     const at = io.now();
     const report = await spin(io, 'reading the fleet', () =>
-      fanOut(fleet, config.services, ports, {
+      fanOut(fleet, { services: config.services, profiles: config.discovery?.profiles ?? {} }, ports, {
         prepare: (aws) => requireStateTable(aws),
         perService: async (aws, service): Promise<FleetServiceStatus> => {
           const o = await observeService(aws, config, service, at);

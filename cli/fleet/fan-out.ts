@@ -6,7 +6,7 @@
  * fleet.
  */
 import { mapBounded } from '../../lambdas/adapters/map-bounded.ts';
-import type { FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
+import type { DiscoveryConfig, FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { type Enrolment, type EnrolmentSource, enrol, type Scope, scopesOf } from '../../lib/fleet/index.ts';
 import type { AwsContext } from '../context.ts';
 import { CliError } from '../exit.ts';
@@ -82,10 +82,15 @@ async function attempt<T>(
   }
 }
 
+/** What enrols a load balancer besides its tags: the config's `services[]` and `discovery.profiles`. */
+export interface EnrolmentSettings {
+  readonly services: readonly ServiceConfig[];
+  readonly profiles: DiscoveryConfig['profiles'];
+}
+
 async function readScope<R>(
   scope: Scope,
-  fleet: FleetConfig,
-  services: readonly ServiceConfig[],
+  settings: EnrolmentSettings,
   ports: FleetPorts,
   work: FleetWork<R>,
 ): Promise<ScopeReport<R>> {
@@ -101,7 +106,7 @@ async function readScope<R>(
   try {
     const listed = await attempt(() => ports.discoveryFor(aws).listLoadBalancers());
     if (!listed.ok) return failed('list-load-balancers', listed.error);
-    const enrolment = enrol({ loadBalancers: listed.value, services, profiles: fleet.profiles, scope });
+    const enrolment = enrol({ loadBalancers: listed.value, ...settings, scope });
     if (work.prepare !== undefined && enrolment.services.length > 0) {
       const prepare = work.prepare;
       const prepared = await attempt(() => prepare(aws));
@@ -136,20 +141,20 @@ export interface FleetReport<R> {
 
 /**
  * Reads every account × region of `fleet` with at most `fleet.concurrency` in flight, in a
- * stable order (accounts, then regions). `services` are the config's `services[]`: each is
- * enrolled in its own account and region, ahead of tags there. Throws only when the list of
+ * stable order (accounts, then regions). `settings.services` are the config's `services[]`: each
+ * is enrolled in its own account and region, ahead of tags there. Throws only when the list of
  * accounts itself cannot be had; everything after that is reported per account and region.
  */
 export async function fanOut<R>(
   fleet: FleetConfig,
-  services: readonly ServiceConfig[],
+  settings: EnrolmentSettings,
   ports: FleetPorts,
   work: FleetWork<R>,
 ): Promise<FleetReport<R>> {
   const accounts = await ports.accounts.listAccounts();
   const scopes = scopesOf(accounts, fleet.regions);
   const reports = await mapBounded(scopes, fleet.concurrency, (scope) =>
-    readScope(scope, fleet, services, ports, work),
+    readScope(scope, settings, ports, work),
   );
   return { accounts, regions: [...fleet.regions], scopes: reports };
 }

@@ -20,6 +20,12 @@ export interface LbGuardEnv {
    * the state table; inspect and remediate need it, probe runs without it.
    */
   readonly stateKey?: string;
+  /**
+   * Whether to report findings, incident transitions, enrolments and heartbeats on the default
+   * event bus, which a rule forwards to the hub (`LBGUARD_HUB_EVENTS=on`, set when the stack is
+   * given a hub bus). Off: no hub, no events.
+   */
+  readonly hubEvents?: boolean;
 }
 
 const KMS_KEY_ARN =
@@ -34,6 +40,7 @@ const envSchema = z.object({
     z.string().check(z.regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN')),
   ),
   LBGUARD_STATE_KEY: z.optional(z.string().check(z.regex(KMS_KEY_ARN, 'must be a KMS key or alias ARN'))),
+  LBGUARD_HUB_EVENTS: z.optional(z.enum(['on', 'off'], { error: 'must be on or off' })),
 });
 
 // Apart, so that a function given no config (approve) can raise it without the config's schema.
@@ -62,6 +69,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): LbGu
       ? {}
       : { remediationTopicArn: e.LBGUARD_REMEDIATION_TOPIC_ARN }),
     ...(e.LBGUARD_STATE_KEY === undefined ? {} : { stateKey: e.LBGUARD_STATE_KEY }),
+    hubEvents: e.LBGUARD_HUB_EVENTS === 'on',
   };
 }
 
@@ -75,7 +83,7 @@ function describe(issue: z.core.$ZodIssue): string {
  * adapters that publish to them, and only when the caller does not bring its own.
  */
 export type WiringEnv = Pick<LbGuardEnv, 'config' | 'tableName'> &
-  Partial<Pick<LbGuardEnv, 'topicArn' | 'remediationTopicArn' | 'stateKey'>>;
+  Partial<Pick<LbGuardEnv, 'topicArn' | 'remediationTopicArn' | 'stateKey' | 'hubEvents'>>;
 
 /**
  * A topic the function cannot run without: the notification topic (for the default notifier) or

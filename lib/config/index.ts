@@ -23,9 +23,11 @@ export {
 export { findRegexRisk, type RegexRisk } from './regex-safety.ts';
 export {
   configSchema,
+  type DiscoveryConfig,
   type ExpectConfig,
   type FleetConfig,
   HTTP_METHODS,
+  type HubConfig,
   type LbGuardConfig,
   type LbGuardConfigInput,
   type NotificationsConfig,

@@ -50,12 +50,20 @@ const FLEET_DESCRIPTIONS: Readonly<Record<FieldPath, string>> = {
   'fleet.organization': 'Read every active account of the AWS Organization (organizations:ListAccounts).',
   'fleet.regions': 'Regions to look for tagged load balancers in, in every account.',
   'fleet.concurrency': 'Accounts × regions read at once.',
-  'fleet.profiles':
+  'fleet.hub': 'The hub: one EventBridge bus every spoke forwards findings, incidents and heartbeats to.',
+  'fleet.hub.organizationId': 'The organisation whose accounts may put events on the hub bus.',
+  'fleet.hub.busName': 'Name of the hub EventBridge bus.',
+  'fleet.hub.coverageMinutes':
+    'A tagged load balancer without a guard heartbeat for this long raises the coverage alarm.',
+  discovery:
+    'Also guard every load balancer of this account and region tagged lbguard:guard (docs/fleet.md).',
+  'discovery.sweepMinutes': 'Minutes between full sweeps of load balancers and tags (events enrol at once).',
+  'discovery.profiles':
     'Named service settings a lbguard:profile tag picks; "default" is used when the tag is absent.',
-  'fleet.profiles.*.probes':
+  'discovery.profiles.*.probes':
     'Probes of every load balancer using the profile (a lbguard:probe-url tag replaces them).',
-  'fleet.profiles.*.servedByHeader': 'As services[].servedByHeader.',
-  'fleet.profiles.*.instanceCounters': 'As services[].instanceCounters.',
+  'discovery.profiles.*.servedByHeader': 'As services[].servedByHeader.',
+  'discovery.profiles.*.instanceCounters': 'As services[].instanceCounters.',
 };
 
 /** The `description` editors show for each field, by its path. */

@@ -13,6 +13,7 @@
 // JSON Schema's descriptions and formats live in schema-docs.ts, out of the function bundles.
 import * as z from 'zod/mini';
 import { DEFAULTS } from './defaults.ts';
+import { discoverySchema } from './schema/discovery.ts';
 import { fleetSchema } from './schema/fleet.ts';
 import { checkUniqueNames, hasIssuesAt, isRecord, maxItems, strict, whenObject } from './schema/helpers.ts';
 import { ALB_ARN, REGION } from './schema/leaves.ts';
@@ -21,7 +22,8 @@ import { serviceSchema } from './schema/service.ts';
 import './zod-english.ts';
 
 export { suggestKey } from '../suggest.ts';
-export type { FleetConfig, ProfileConfig } from './schema/fleet.ts';
+export type { DiscoveryConfig, ProfileConfig } from './schema/discovery.ts';
+export type { FleetConfig, HubConfig } from './schema/fleet.ts';
 export type { NotificationsConfig } from './schema/notifications.ts';
 export {
   type ExpectConfig,
@@ -49,22 +51,30 @@ export const configSchema = strict({
     z.string().check(z.regex(TABLE_NAME, 'must be 3–255 letters, digits, _ - or . (a DynamoDB table name)')),
   ),
   schedule: z.prefault(scheduleSchema, {}),
-  // Empty (`services: []`) only with a fleet section, whose tagged load balancers are then the
-  // services (checked below, where the fleet section is in sight).
+  // Empty (`services: []`) only with a discovery or fleet section, whose tagged load balancers are
+  // then the services (checked below, where those sections are in sight).
   services: z
     .array(serviceSchema)
     .check(maxItems('services', 'services', 'guard the others from a second lbguard deployment')),
+  // The spoke enrols load balancers tagged lbguard:guard in its account and region.
+  discovery: z.optional(discoverySchema),
   fleet: z.optional(fleetSchema),
   // Deployment-level: the construct reads it, the functions never do (infra/services.ts
   // `runtimeConfigFor` leaves it out of their environment).
   approval: z.optional(strict({ endpoint: z._default(z.boolean(), DEFAULTS.approval.endpoint) })),
 }).check(
   z.superRefine((config, ctx) => {
-    if (Array.isArray(config.services) && config.services.length === 0 && config.fleet === undefined) {
+    if (
+      Array.isArray(config.services) &&
+      config.services.length === 0 &&
+      config.fleet === undefined &&
+      config.discovery === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['services'],
-        message: 'must list at least one service (or add a fleet section); see lbguard.config.example.yaml',
+        message:
+          'must list at least one service (or add a discovery section to guard tagged load balancers); see lbguard.config.example.yaml',
       });
     }
     checkUniqueNames(config.services, 'services', ctx);

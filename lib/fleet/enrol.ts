@@ -10,8 +10,8 @@
  *   4. the config's defaults.
  */
 import * as z from 'zod/mini';
-import { type FleetConfig, type ProfileConfig, type ServiceConfig, suggestKey } from '../config/index.ts';
-import { profileSchema } from '../config/schema/fleet.ts';
+import { type DiscoveryConfig, type ProfileConfig, type ServiceConfig, suggestKey } from '../config/index.ts';
+import { profileSchema } from '../config/schema/discovery.ts';
 import { compareArns, inScope, type Scope } from './scope.ts';
 import { readGuardTags, TAGS, type TagError, type TagMap } from './tags.ts';
 
@@ -57,7 +57,7 @@ export interface EnrolInput {
   readonly loadBalancers: readonly DiscoveredLoadBalancer[];
   /** The config's `services[]`; those outside `scope` are left out. */
   readonly services: readonly ServiceConfig[];
-  readonly profiles: FleetConfig['profiles'];
+  readonly profiles: DiscoveryConfig['profiles'];
   /** The account and region listed; config services of other places are not enrolled here. */
   readonly scope?: Scope;
 }
@@ -77,7 +77,7 @@ const DEFAULT_PROFILE = 'default';
 /** Built-in settings for a tagged load balancer with no profile: the config's defaults. */
 const NO_PROFILE: ProfileConfig = z.parse(profileSchema, {});
 
-function fromTags(lb: DiscoveredLoadBalancer, profiles: FleetConfig['profiles']): Candidate {
+function fromTags(lb: DiscoveredLoadBalancer, profiles: DiscoveryConfig['profiles']): Candidate {
   const read = readGuardTags(lb.tags);
   const fail = (error: TagError): Candidate => ({
     kind: 'error',
@@ -103,11 +103,11 @@ function fromTags(lb: DiscoveredLoadBalancer, profiles: FleetConfig['profiles'])
       return fail({
         code: 'unknown-profile',
         tag: TAGS.profile,
-        message: `tag ${TAGS.profile} names ${profileName}, which fleet.profiles does not define; ${
+        message: `tag ${TAGS.profile} names ${profileName}, which discovery.profiles does not define; ${
           suggestion !== undefined
             ? `did you mean ${suggestion}?`
             : known.length === 0
-              ? 'add it to fleet.profiles'
+              ? 'add it to discovery.profiles'
               : `profiles: ${known.join(', ')}`
         }`,
       });
@@ -152,7 +152,7 @@ const byArn = <T extends { readonly loadBalancerArn: string }>(a: T, b: T): numb
 
 /**
  * Decides the guarded services of one account and region from its load balancers' tags, the
- * config's `services[]` (which win, see the module comment) and its `fleet.profiles`. A load
+ * config's `services[]` (which win, see the module comment) and its `discovery.profiles`. A load
  * balancer whose tags are unusable becomes an `EnrolmentError` naming the tag and the fix, and
  * only it is left unguarded. Two tag-enrolled services with one name both fail with
  * `duplicate-name` (names key state and metrics). The answer does not depend on the order of

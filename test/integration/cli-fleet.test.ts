@@ -154,6 +154,7 @@ fleet:
   accounts: ['${READABLE.join("', '")}', '${DENIED}']
   regions: [${REGIONS.join(', ')}]
   concurrency: 3
+discovery:
   profiles:
     default:
       remediation:

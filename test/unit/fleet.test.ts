@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type FleetConfig, parseConfig, type ServiceConfig } from '../../lib/config/index.ts';
+import {
+  type DiscoveryConfig,
+  type FleetConfig,
+  parseConfig,
+  type ServiceConfig,
+} from '../../lib/config/index.ts';
 import {
   type DiscoveredLoadBalancer,
   diffEnrolment,
@@ -38,6 +43,8 @@ function fleetConfig(extra: { services?: unknown[] } = {}) {
         roleName: 'lbguard-fleet-reader',
         accounts: [ACCOUNT],
         regions: [REGION],
+      },
+      discovery: {
         profiles: {
           default: { probes: [{ name: 'home', url: 'https://example.com/' }] },
           web: {
@@ -51,11 +58,11 @@ function fleetConfig(extra: { services?: unknown[] } = {}) {
     'test.yaml',
   );
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.config as typeof parsed.config & { fleet: FleetConfig };
+  return parsed.config as typeof parsed.config & { fleet: FleetConfig; discovery: DiscoveryConfig };
 }
 
 const CONFIG = fleetConfig();
-const PROFILES = CONFIG.fleet.profiles;
+const PROFILES = CONFIG.discovery.profiles;
 
 function listedService(name: string, lbName = name): ServiceConfig {
   const config = fleetConfig({
@@ -165,7 +172,8 @@ describe('enrol: which load balancers are guarded, and as what', () => {
         error: {
           code: 'unknown-profile',
           tag: TAGS.profile,
-          message: 'tag lbguard:profile names webb, which fleet.profiles does not define; did you mean web?',
+          message:
+            'tag lbguard:profile names webb, which discovery.profiles does not define; did you mean web?',
         },
       },
     ]);
@@ -193,7 +201,7 @@ describe('enrol: which load balancers are guarded, and as what', () => {
 
   const failures: readonly {
     what: string;
-    profiles: FleetConfig['profiles'];
+    profiles: DiscoveryConfig['profiles'];
     tags: Record<string, string>;
     code: string;
     says: RegExp;
@@ -217,7 +225,7 @@ describe('enrol: which load balancers are guarded, and as what', () => {
       profiles: {},
       tags: { [TAGS.profile]: 'web' },
       code: 'unknown-profile',
-      says: /add it to fleet.profiles$/,
+      says: /add it to discovery.profiles$/,
     },
     {
       what: 'a profile far from every name',
@@ -446,7 +454,7 @@ describe('scopes and role ARNs', () => {
 
 describe('the fleet section of the config', () => {
   const base = { services: [], fleet: { roleName: 'lbguard-fleet-reader', regions: ['eu-west-1'] } };
-  const cases: readonly { what: string; fleet: object; path: string; says: string }[] = [
+  const cases: readonly { what: string; fleet: object; discovery?: object; path: string; says: string }[] = [
     {
       what: 'neither accounts nor organization',
       fleet: {},
@@ -485,22 +493,42 @@ describe('the fleet section of the config', () => {
     },
     {
       what: 'a profile with a bad probe',
-      fleet: { organization: true, profiles: { web: { probes: [] } } },
-      path: 'fleet.profiles.web.probes',
+      fleet: { organization: true },
+      discovery: { profiles: { web: { probes: [] } } },
+      path: 'discovery.profiles.web.probes',
       says: 'must have a probe',
     },
     {
       what: 'a served-by sample without header',
-      fleet: {
-        organization: true,
+      fleet: { organization: true },
+      discovery: {
         profiles: { web: { probes: [{ name: 'p', url: 'https://x.example.com/', servedBySample: {} }] } },
       },
-      path: 'fleet.profiles.web.probes[0].servedBySample',
+      path: 'discovery.profiles.web.probes[0].servedBySample',
       says: 'needs servedByHeader in the profile',
     },
+    {
+      what: 'a hub for the organisation without its id',
+      fleet: { organization: true, hub: {} },
+      path: 'fleet.hub.organizationId',
+      says: 'is required with organization: true',
+    },
+    {
+      what: 'a misspelt hub key',
+      fleet: { organization: true, hub: { organizationId: 'o-a1b2c3d4e5', coverageMinute: 5 } },
+      path: 'fleet.hub.coverageMinute',
+      says: 'did you mean coverageMinutes?',
+    },
   ];
-  it.each(cases)('refuses $what, naming the field', ({ fleet, path, says }) => {
-    const parsed = parseConfig(JSON.stringify({ ...base, fleet: { ...base.fleet, ...fleet } }), 'x.yaml');
+  it.each(cases)('refuses $what, naming the field', ({ fleet, discovery, path, says }) => {
+    const parsed = parseConfig(
+      JSON.stringify({
+        ...base,
+        fleet: { ...base.fleet, ...fleet },
+        ...(discovery === undefined ? {} : { discovery }),
+      }),
+      'x.yaml',
+    );
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(parsed.issues).toContainEqual(
@@ -523,7 +551,11 @@ describe('the fleet section of the config', () => {
       organization: true,
       regions: ['eu-west-1'],
       concurrency: 4,
-      profiles: {},
     });
+  });
+
+  it('accepts a discovery-only config (a spoke guarding tagged load balancers) and fills defaults', () => {
+    const parsed = parseConfig(JSON.stringify({ services: [], discovery: {} }), 'x.yaml');
+    expect(parsed.ok && parsed.config.discovery).toEqual({ sweepMinutes: 15, profiles: {} });
   });
 });

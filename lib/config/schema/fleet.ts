@@ -1,61 +1,38 @@
 /**
- * The `fleet` section: where the fan-out commands look for load balancers tagged `lbguard:guard`
- * (accounts, regions, the role they assume there) and the named profiles a tag picks. Kept in its
- * own file: the tags themselves are read by lib/fleet, and only the CLI reads this section today.
+ * The `fleet` section: where the fan-out commands and the hub look for load balancers tagged
+ * `lbguard:guard` (accounts, regions, the role they assume there). Kept in its own file: only the
+ * CLI and the hub read it, and the spoke's bundles carry a refusing stub instead (infra/bundling.ts).
+ * The profiles a tag picks are the `discovery` section's (schema/discovery.ts): the spoke needs them.
  */
 import * as z from 'zod/mini';
 import '../zod-english.ts';
-import { hasIssuesAt, intIn, isRecord, maxItems, strict, whenObject } from './helpers.ts';
-import { headerNameSchema, nameSchema, REGION } from './leaves.ts';
-import { notificationsSchema } from './notifications.ts';
-import { probeSchema } from './probes.ts';
-import { remediationSchema } from './remediation.ts';
-import { thresholdsSchema } from './thresholds.ts';
+import { hasIssuesAt, intIn, strict, whenObject } from './helpers.ts';
+import { REGION } from './leaves.ts';
 
 const ACCOUNT_ID = /^\d{12}$/;
 /** IAM role names (no path): what `arn:aws:iam::ACCOUNT:role/NAME` may end with. */
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const BUS_NAME = /^[A-Za-z0-9._-]{1,256}$/;
+
 /**
- * A named set of service settings that a load balancer's `lbguard:profile` tag picks: everything
- * a `services[]` entry holds except what only the load balancer knows (name, ARN, listeners).
- * `probes` may be left out when every load balancer using the profile carries `lbguard:probe-url`.
+ * The hub (docs/fleet.md "Hub"): one EventBridge bus in a monitoring account that every spoke
+ * forwards findings, incident transitions and heartbeats to, and the coverage check over them.
  */
-export const profileSchema = strict({
-  probes: z.optional(
-    z
-      .array(probeSchema)
-      .check(
-        z.minLength(1, 'must have a probe, or be left out for lbguard:probe-url tags'),
-        maxItems(
-          'probesPerService',
-          'probes',
-          'keep the probes that tell a healthy routing from a broken one',
-        ),
-      ),
+export const hubSchema = strict({
+  /** Who may put events on the hub bus: the organisation (else the listed `accounts`). */
+  organizationId: z.optional(
+    z.string().check(z.regex(ORGANIZATION_ID, 'must be an organisation id like o-a1b2c3d4e5')),
   ),
-  servedByHeader: z.optional(headerNameSchema),
-  instanceCounters: z._default(z.boolean(), false),
-  thresholds: z.prefault(thresholdsSchema, {}),
-  remediation: z.prefault(remediationSchema, {}),
-  notifications: z.prefault(notificationsSchema, {}),
-}).check(
-  z.superRefine((profile, ctx) => {
-    // As in services[]: a served-by sample counts a header, so the profile must name it.
-    if (hasIssuesAt(ctx, 'servedByHeader') || profile.servedByHeader !== undefined) return;
-    if (!Array.isArray(profile.probes)) return;
-    profile.probes.forEach((probe: unknown, index) => {
-      if (isRecord(probe) && probe.servedBySample !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['probes', index, 'servedBySample'],
-          message: 'needs servedByHeader in the profile, e.g. X-Served-By; add it or remove servedBySample',
-        });
-      }
-    });
-  }, whenObject),
-);
-export type ProfileConfig = z.output<typeof profileSchema>;
+  busName: z._default(
+    z.string().check(z.regex(BUS_NAME, 'must be an EventBridge bus name (letters, digits, . _ -)')),
+    'lbguard-hub',
+  ),
+  /** A tagged load balancer without a guard heartbeat for this long is uncovered. */
+  coverageMinutes: z._default(intIn(2, 60), 5),
+});
+export type HubConfig = z.output<typeof hubSchema>;
 
 const regionSchema = z.string().check(z.regex(REGION, 'must be an AWS region like eu-west-1'));
 
@@ -71,7 +48,7 @@ export const fleetSchema = strict({
   organization: z.optional(z.boolean()),
   regions: z.array(regionSchema).check(z.minLength(1, 'must list a region, like [eu-west-1]')),
   concurrency: z._default(intIn(1, 32), 4),
-  profiles: z._default(z.record(nameSchema, profileSchema), () => ({})),
+  hub: z.optional(hubSchema),
 }).check(
   z.superRefine((fleet, ctx) => {
     if (hasIssuesAt(ctx, 'accounts', 'organization')) return;
@@ -84,6 +61,19 @@ export const fleetSchema = strict({
         message: listed
           ? 'must be left out when accounts are listed (one or the other)'
           : 'must list account ids, or set organization: true for every active account',
+      });
+    }
+    if (
+      organization &&
+      fleet.hub !== undefined &&
+      fleet.hub.organizationId === undefined &&
+      !hasIssuesAt(ctx, 'hub')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hub', 'organizationId'],
+        message:
+          'is required with organization: true (the hub bus admits the organisation), e.g. o-a1b2c3d4e5',
       });
     }
   }, whenObject),

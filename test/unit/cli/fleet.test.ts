@@ -171,7 +171,6 @@ const FLEET: FleetConfig = {
   accounts: ['111111111111', '222222222222'],
   regions: ['eu-west-1', 'us-east-1'],
   concurrency: 2,
-  profiles: {},
 };
 
 const tagged = (account: string, region: string, name: string): DiscoveredLoadBalancer => ({
@@ -195,7 +194,7 @@ describe('fanOut', () => {
       deniedAccounts: ['222222222222'],
       failingRegions: [],
     });
-    const report = await fanOut(FLEET, [], fake.ports, {
+    const report = await fanOut(FLEET, { services: [], profiles: {} }, fake.ports, {
       perService: async (_aws, service) => {
         if (service.name === 'boom') throw new Error('throttled');
         return service.name.toUpperCase();
@@ -231,7 +230,7 @@ describe('fanOut', () => {
       },
       failingRegions: ['111111111111/us-east-1'],
     });
-    const report = await fanOut(FLEET, [], fake.ports, {
+    const report = await fanOut(FLEET, { services: [], profiles: {} }, fake.ports, {
       // Only scopes with a service are prepared; the empty one is not.
       prepare: async (aws) => {
         if (aws.tableName === '222222222222')
