@@ -139,4 +139,6 @@ export function publishedMetricNames(): LbGuardMetricName[] {
 export const LBGUARD_DEPLOYMENT_METRICS = {
   /** 1 per write to the state table that failed after retries (all functions). Read as Sum. */
   stateWriteFailed: 'StateWriteFailed',
+  /** Hub events (entries) a spoke could not deliver after its one retry (inspect, remediate, enrol). Read as Sum. */
+  hubReportFailures: 'HubReportFailures',
 } as const;
