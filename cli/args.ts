@@ -41,7 +41,12 @@ const SERVICE = { service: { type: 'string', short: 's' } } as const satisfies R
 
 /** Flags of each command, on top of the global ones. */
 const COMMAND_OPTIONS = {
-  status: { ...SERVICE, fleet: { type: 'boolean' } },
+  status: {
+    ...SERVICE,
+    fleet: { type: 'boolean' },
+    hub: { type: 'boolean' },
+    'hub-table': { type: 'string' },
+  },
   verify: {
     ...SERVICE,
     wait: { type: 'boolean' },
@@ -126,6 +131,10 @@ export interface CommandOptions {
   readonly fleet: boolean;
   /** `lint --org`: the same fan-out for the linter. */
   readonly org: boolean;
+  /** `status --fleet --hub`: the fleet as the hub table holds it, read in the hub account. */
+  readonly hub: boolean;
+  /** `status --fleet --hub --hub-table NAME`: the hub table, as typed. */
+  readonly hubTable?: string;
   /** `verify --plan`: a cdk.out directory, a template file or a change set ARN, as typed. */
   readonly plan?: string;
   /** `verify --plan FILE --stack NAME`: the stack the template deploys to. */
@@ -252,6 +261,20 @@ function checkCombinations(command: CommandName, options: CommandOptions): void 
       'lbguard verify shop --plan template.yaml --stack shop-edge',
     );
   }
+  if (options.hubTable !== undefined && !options.hub) {
+    throw usageError(
+      '--hub-table only makes sense with --fleet --hub',
+      'lbguard status --fleet --hub --hub-table NAME',
+    );
+  }
+  if (options.hub && (!options.fleet || options.hubTable === undefined || options.hubTable.trim() === '')) {
+    throw usageError(
+      options.fleet
+        ? '--hub needs --hub-table NAME, the hub table to read'
+        : '--hub only makes sense with --fleet',
+      'lbguard status --fleet --hub --hub-table NAME (the hub stack lists the table name in its outputs)',
+    );
+  }
   if (command === 'restore' && options.force) {
     if (!options.apply) {
       throw usageError(
@@ -362,6 +385,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     ...defined('interval', typeof v.interval === 'string' ? v.interval : undefined),
     ...defined('plan', typeof v.plan === 'string' ? v.plan : undefined),
     ...defined('stack', typeof v.stack === 'string' ? v.stack : undefined),
+    ...defined('hubTable', typeof v['hub-table'] === 'string' ? v['hub-table'] : undefined),
     ...defined('observeSeconds', typeof v['observe-seconds'] === 'string' ? v['observe-seconds'] : undefined),
     ...defined('realClock', v['real-clock'] === true ? true : undefined),
     ...defined(
@@ -376,6 +400,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     probe: v['no-probe'] !== true,
     fleet: v.fleet === true,
     org: v.org === true,
+    hub: v.hub === true,
   };
   checkCombinations(command, options);
   return { kind: 'run', command, global, options, positionals: parsed.positionals };

@@ -32,15 +32,19 @@ interface CommandHelp {
 const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
   status: {
     short: "where each target's traffic goes, health, drift, incident, diagnosis",
-    usage: 'lbguard status [--service NAME | --fleet]',
+    usage: 'lbguard status [--service NAME | --fleet [--hub --hub-table NAME]]',
     summary:
       "Per listener and rule: each target's share of traffic (routing model), target health, drift against last known good, open incident, and the diagnosis with its evidence.",
     flags: `  -s, --service NAME   one service from the config (default: all)
   --fleet              every load balancer tagged lbguard:guard in the config's fleet accounts
                        and regions (assumes fleet.roleName in each; docs/fleet.md): one line per
-                       account/region and per service`,
+                       account/region and per service
+  --hub                with --fleet: the fleet as the hub last heard it (fleet.hub; docs/fleet.md
+                       "From the hub"), read from the hub table with your own credentials, which
+                       must be the hub account's: spokes' heartbeats, services, uncovered LBs
+  --hub-table NAME     the hub table (required with --hub; the hub stack lists it in its outputs)`,
     details:
-      'Exit 1 when the diagnosis is anything but healthy. With --fleet: exit 3 when an account, region or service could not be read (the others are still listed), else 1 on any finding or unusable tag.',
+      'Exit 1 when the diagnosis is anything but healthy. With --fleet: exit 3 when an account, region or service could not be read (the others are still listed), else 1 on any finding or unusable tag. With --fleet --hub: exit 0 when every load balancer is covered and healthy and every spoke heard from, 1 otherwise, 3 when the hub table cannot be read.',
     example: 'lbguard status --service shop',
   },
   verify: {

@@ -77,9 +77,11 @@ export function renderServiceStatus(render: Renderer, s: ServiceStatus): string 
 /**
  * `lbguard status [--service NAME]`: per listener and rule, where traffic goes and how healthy
  * it is, drift, the open incident and the diagnosis. Exit 1 unless every service is healthy.
- * With `--fleet`, the same for every tagged load balancer of the fleet (cli/fleet/).
+ * With `--fleet`, the same for every tagged load balancer of the fleet (cli/fleet/); with
+ * `--fleet --hub`, the fleet as the hub table holds it (cli/fleet/hub-status.ts).
  */
 export async function status(ctx: CommandContext): Promise<CommandResult> {
+  if (ctx.options.hub) return (await import('../fleet/hub-status.ts')).statusHub(ctx);
   if (ctx.options.fleet) return (await import('../fleet/commands.ts')).statusFleet(ctx);
   const { io, render } = ctx;
   return withServices(ctx, async ({ config, services, aws }) => {
