@@ -137,4 +137,33 @@ describe('EventBridgeHubReporter on moto', () => {
       [null, ...Array.from({ length: 11 }, (_, i) => `inc-${i}`)].sort(),
     );
   });
+
+  it('counts what it could not deliver to an endpoint that does not answer, and returns normally', async () => {
+    const unreachable = createElbv2Client({ ...motoClientConfig(), endpoint: 'http://127.0.0.1:9' });
+    const failures: number[] = [];
+    const warnings: string[] = [];
+    const log = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+    const reporter = new EventBridgeHubReporter(unreachable.config, {
+      log,
+      countFailures: (n) => failures.push(n),
+      retryDelayMs: 0,
+    });
+    const finding: HubEvent = {
+      detailType: HUB_DETAIL_TYPES.finding,
+      detail: {
+        version: 1,
+        at: AT,
+        service: 'shop',
+        loadBalancerArn: LB,
+        diagnosis: 'routing-skew',
+        summary: 's',
+        evidence: [],
+      },
+    };
+    await expect(reporter.report([finding, finding])).resolves.toBeUndefined();
+    unreachable.destroy();
+    expect(failures).toEqual([2]);
+    expect(warnings).toEqual(['hub events not delivered', 'hub events not delivered']);
+    expect(await forwarded()).toEqual([]);
+  });
 });
