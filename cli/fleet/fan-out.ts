@@ -3,12 +3,13 @@
  * account and region, enrol the tagged load balancers and run one command's per-service work
  * there. A failing service is reported for that service, never for its account and region.
  */
-import type { DiscoveryConfig, FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
-import { type Enrolment, type EnrolmentSource, enrol, type Scope } from '../../lib/fleet/index.ts';
+
 import type { LoadBalancerDiscovery } from '../../lambdas/adapters/elbv2/discovery.ts';
 import type { AccountDirectory } from '../../lambdas/adapters/fleet-accounts.ts';
 import type { AccountCredentials, RoleAssumer } from '../../lambdas/adapters/fleet-roles.ts';
 import { describeError, type ScanStage, scanFleet } from '../../lambdas/flows/fleet-scan.ts';
+import type { DiscoveryConfig, FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
+import { type Enrolment, type EnrolmentSource, enrol, type Scope } from '../../lib/fleet/index.ts';
 import type { AwsContext } from '../context.ts';
 import { CliError } from '../exit.ts';
 
@@ -136,8 +137,7 @@ export async function fanOut<R>(
       discoveryFor: (aws) => ports.discoveryFor(aws),
       close: (aws) => aws.close(),
     },
-    (aws, scope, loadBalancers) =>
-      workOn(aws, scope, enrol({ loadBalancers, ...settings, scope }), work),
+    (aws, scope, loadBalancers) => workOn(aws, scope, enrol({ loadBalancers, ...settings, scope }), work),
   );
   return {
     accounts: scan.accounts,

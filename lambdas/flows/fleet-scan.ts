@@ -46,7 +46,9 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-async function attempt<T>(work: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+async function attempt<T>(
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   try {
     return { ok: true, value: await work() };
   } catch (error) {
