@@ -355,6 +355,44 @@ describe('hub-ingest and hub-coverage over 4 accounts × 2 regions', () => {
     expect(after.lastHeartbeatAt).toBe(before.lastHeartbeatAt);
   });
 
+  it('writes a heartbeat of 150 load balancers whole, past the 100 items of one transaction', async () => {
+    const scope = { account: READABLE[2], region: 'eu-west-1' };
+    const many = [
+      tagged.get(key(scope)) as Alb,
+      ...Array.from({ length: 149 }, (_, i) => ({
+        name: `x${i}`,
+        arn: `arn:aws:elasticloadbalancing:${scope.region}:${scope.account}:loadbalancer/app/x${i}/${String(i).padStart(16, '0')}`,
+      })),
+    ];
+    expect(
+      await deliver(scope, HUB_DETAIL_TYPES.heartbeat, heartbeat(scope, new Date(), many)),
+    ).toMatchObject({
+      kind: 'written',
+    });
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamodb.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: toItem({ ':pk': `LB#${scope.account}#${scope.region}` }),
+          ...(start === undefined ? {} : { ExclusiveStartKey: start as never }),
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    expect(count).toBe(150);
+    const spoke = await dynamodb.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: toItem({ pk: 'SPOKE', sk: `${scope.account}#${scope.region}` }),
+      }),
+    );
+    expect(fromItem(spoke.Item ?? {}).guarded).toBe(150);
+  });
+
   it('uncovers every load balancer whose heartbeat is older than coverageMinutes', async () => {
     const { outcome } = await coverageCheck(new Date(Date.now() + 6 * 60_000));
     const stale = outcome.result.uncovered.filter((u) => u.reason.kind === 'stale-heartbeat');
