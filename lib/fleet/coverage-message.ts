@@ -2,7 +2,12 @@
  * The hub's words: its metric names (shared with the hub stack's alarms and dashboard) and the
  * one notification per change of the uncovered set.
  */
-import type { CoverageChange, UncoveredLoadBalancer, UncoveredReason } from './coverage.ts';
+import type {
+  CoverageChange,
+  RecoveredLoadBalancer,
+  UncoveredLoadBalancer,
+  UncoveredReason,
+} from './coverage.ts';
 
 /** CloudWatch namespace of the hub's metrics; apart from the spokes' `LbGuard`. */
 export const FLEET_NAMESPACE = 'LbGuard/Fleet';
@@ -39,9 +44,21 @@ export function describeReason(reason: UncoveredReason): string {
   }
 }
 
+const where = (u: UncoveredLoadBalancer) =>
+  `${u.account} ${u.region} ${u.loadBalancerArn === undefined ? u.loadBalancer : `${u.loadBalancer} (${u.loadBalancerArn})`}`;
+
 function line(u: UncoveredLoadBalancer): string {
-  const lb = u.loadBalancerArn === undefined ? u.loadBalancer : `${u.loadBalancer} (${u.loadBalancerArn})`;
-  return `- ${u.account} ${u.region} ${lb}: ${describeReason(u.reason)}; uncovered since ${u.since}`;
+  return `- ${where(u)}: ${describeReason(u.reason)}; uncovered since ${u.since}`;
+}
+
+const NOW: Record<RecoveredLoadBalancer['now'], string> = {
+  covered: 'covered again',
+  readable: 'readable again',
+  'not-tagged': 'no longer tagged to be guarded (untagged, opted out or deleted)',
+};
+
+function recoveredLine(u: RecoveredLoadBalancer): string {
+  return `- ${where(u)}: ${NOW[u.now]}; was ${u.reason.kind} since ${u.since}`;
 }
 
 /**
@@ -64,16 +81,7 @@ export function coverageChangeMessage(
     ...(n > 0
       ? ['', 'Uncovered (tagged lbguard:guard, and no guard is watching):', ...change.uncovered.map(line)]
       : []),
-    ...(r > 0
-      ? [
-          '',
-          'Recovered (covered again):',
-          ...change.recovered.map(
-            (u) =>
-              `- ${u.account} ${u.region} ${u.loadBalancerArn === undefined ? u.loadBalancer : `${u.loadBalancer} (${u.loadBalancerArn})`}: was ${u.reason.kind} since ${u.since}`,
-          ),
-        ]
-      : []),
+    ...(r > 0 ? ['', 'Recovered:', ...change.recovered.map(recoveredLine)] : []),
   ];
   return { subject, message: body.join('\n') };
 }

@@ -259,9 +259,18 @@ export function assessCoverage(input: CoverageInput): CoverageResult {
 export interface CoverageChange {
   /** Uncovered now and not before, or uncovered for another kind of reason than before. */
   readonly uncovered: readonly UncoveredLoadBalancer[];
-  /** Uncovered before and covered now. */
-  readonly recovered: readonly UncoveredLoadBalancer[];
+  /** Uncovered before and not now: the entry as it was, and what it is now. */
+  readonly recovered: readonly RecoveredLoadBalancer[];
 }
+
+/**
+ * Why an entry left the uncovered set: a guard heartbeat covers it, the hub can read its account
+ * and region again (an `(unreadable)` entry), or it is no longer tagged to be guarded (untagged,
+ * opted out or deleted), which is not the same good news.
+ */
+export type RecoveredLoadBalancer = UncoveredLoadBalancer & {
+  readonly now: 'covered' | 'readable' | 'not-tagged';
+};
 
 /**
  * The change from `previous` to `current` (no previous result: everything uncovered is new). A
@@ -274,8 +283,16 @@ export function diffCoverage(previous: CoverageResult | undefined, current: Cove
   const now = new Map(current.uncovered.map((u) => [keyOf(u), u]));
   const unreadableNow = new Set(current.unreadable.map((s) => key(s.account, s.region)));
   const uncovered = current.uncovered.filter((u) => before.get(keyOf(u))?.reason.kind !== u.reason.kind);
+  const coveredNow = new Set(current.covered.map(keyOf));
   const recovered = [...before.values()]
     .filter((u) => !now.has(keyOf(u)) && !unreadableNow.has(key(u.account, u.region)))
+    .map(
+      (u): RecoveredLoadBalancer => ({
+        ...u,
+        now:
+          u.loadBalancerArn === undefined ? 'readable' : coveredNow.has(keyOf(u)) ? 'covered' : 'not-tagged',
+      }),
+    )
     .sort(compareEntries);
   return { uncovered, recovered };
 }

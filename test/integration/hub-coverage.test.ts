@@ -314,7 +314,7 @@ describe('hub-ingest and hub-coverage over 4 accounts × 2 regions', () => {
     const messages = await hubMessages();
     expect(messages.map((m) => m.Subject)).toEqual(['lbguard fleet coverage: 1 recovered']);
     expect(messages[0]?.Message).toContain(
-      `- ${SILENT_SCOPE.account} ${SILENT_SCOPE.region} ${silent.name} (${silent.arn}): was no-heartbeat since`,
+      `- ${SILENT_SCOPE.account} ${SILENT_SCOPE.region} ${silent.name} (${silent.arn}): covered again; was no-heartbeat since`,
     );
   });
 

@@ -291,7 +291,11 @@ describe('diffCoverage', () => {
     expect(diffCoverage(undefined, base([shop])).uncovered).toEqual([shop]);
     const stale = { ...shop, reason: { kind: 'stale-heartbeat' as const, lastSeen: minutesAgo(9) } };
     expect(diffCoverage(base([shop]), base([stale])).uncovered).toEqual([stale]);
-    expect(diffCoverage(base([shop]), base([])).recovered).toEqual([shop]);
+    expect(diffCoverage(base([shop]), base([])).recovered).toEqual([{ ...shop, now: 'not-tagged' }]);
+    const coveredShop = { ...shop, heartbeatAt: NOW.toISOString() } as const;
+    expect(diffCoverage(base([shop]), { ...base([]), covered: [coveredShop] }).recovered).toEqual([
+      { ...shop, now: 'covered' },
+    ]);
     const denied = (error: string) => ({
       account: B,
       region: US,
@@ -331,7 +335,7 @@ describe('coverageChangeMessage', () => {
       since: minutesAgo(2),
     };
     const m = coverageChangeMessage(
-      { uncovered: [u], recovered: [{ ...u, loadBalancer: 'blog' }] },
+      { uncovered: [u], recovered: [{ ...u, loadBalancer: 'blog', now: 'covered' }] },
       NOW.toISOString(),
     );
     expect(m.subject).toBe('lbguard fleet coverage: 1 load balancer uncovered, 1 recovered');
@@ -339,7 +343,7 @@ describe('coverageChangeMessage', () => {
       `- ${A} ${EU} shop (${u.loadBalancerArn}): no heartbeat since ${minutesAgo(7)} (last seen): the spoke stopped reporting; uncovered since ${minutesAgo(2)}`,
     );
     expect(m.message).toContain(
-      `Recovered (covered again):\n- ${A} ${EU} blog (${u.loadBalancerArn}): was stale-heartbeat`,
+      `Recovered:\n- ${A} ${EU} blog (${u.loadBalancerArn}): covered again; was stale-heartbeat`,
     );
   });
 
