@@ -355,6 +355,47 @@ describe('hub-ingest and hub-coverage over 4 accounts × 2 regions', () => {
     expect(after.lastHeartbeatAt).toBe(before.lastHeartbeatAt);
   });
 
+  it('keeps the latest finding and transition of a service side by side, newest wins', async () => {
+    const scope = { account: READABLE[2], region: 'us-east-1' };
+    const lb = tagged.get(key(scope)) as Alb;
+    const at = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const finding = (when: string, diagnosis: string) => ({
+      version: 1,
+      at: when,
+      service: lb.name,
+      loadBalancerArn: lb.arn,
+      diagnosis,
+      summary: `${diagnosis} on ${lb.name}`,
+      evidence: ['web: 0 healthy of 2'],
+    });
+    expect((await deliver(scope, HUB_DETAIL_TYPES.finding, finding(at(1), 'empty-target-group'))).kind).toBe(
+      'written',
+    );
+    const transition = {
+      version: 1,
+      at: at(2),
+      service: lb.name,
+      loadBalancerArn: lb.arn,
+      incidentId: 'inc-1',
+      from: 'open',
+      to: 'confirmed',
+      summary: 'confirmed',
+    };
+    expect((await deliver(scope, HUB_DETAIL_TYPES.transition, transition)).kind).toBe('written');
+    expect((await deliver(scope, HUB_DETAIL_TYPES.finding, finding(at(3), 'older'))).kind).toBe('stale');
+    const item = await dynamodb.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: toItem({ pk: `SERVICE#${scope.account}#${scope.region}`, sk: lb.name }),
+      }),
+    );
+    expect(fromItem(item.Item ?? {})).toMatchObject({
+      loadBalancerArn: lb.arn,
+      lastFinding: { diagnosis: 'empty-target-group', evidence: ['web: 0 healthy of 2'] },
+      lastTransition: { incidentId: 'inc-1', to: 'confirmed' },
+    });
+  });
+
   it('writes a heartbeat of 150 load balancers whole, past the 100 items of one transaction', async () => {
     const scope = { account: READABLE[2], region: 'eu-west-1' };
     const many = [
