@@ -238,7 +238,8 @@ export function assessCoverage(input: CoverageInput): CoverageResult {
       const base = {
         account: scope.account,
         region: scope.region,
-        loadBalancer: names.get(arn) ?? arn,
+        // Every ARN enrol() returns is one of this scope's listed load balancers.
+        loadBalancer: names.get(arn) as string,
         loadBalancerArn: arn,
       };
       const d = decide(newestEntry.get(k), spoke, arn, freshSince);

@@ -126,8 +126,8 @@ const refuse = (code: HubRefusalCode, reason: string): HubValidation => ({
 });
 
 function firstIssue(error: z.core.$ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return 'is not valid';
+  // A failed parse has at least one issue.
+  const issue = error.issues[0] as z.core.$ZodIssue;
   const path = issue.path.length === 0 ? '(detail)' : issue.path.map(String).join('.');
   return `${path}: ${issue.message}`;
 }

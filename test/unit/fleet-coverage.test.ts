@@ -347,6 +347,35 @@ describe('coverageChangeMessage', () => {
     );
   });
 
+  it('tells a recovery alone, and names an unreadable scope without an ARN', () => {
+    const scope = {
+      account: B,
+      region: US,
+      loadBalancer: UNREADABLE_SCOPE,
+      reason: { kind: 'scope-unreadable' as const, error: 'denied' },
+      since: minutesAgo(3),
+    };
+    const shop = { ...scope, loadBalancer: 'shop', loadBalancerArn: arnOf(A, EU, 'shop'), account: A };
+    const alone = coverageChangeMessage(
+      {
+        uncovered: [],
+        recovered: [
+          { ...scope, now: 'readable' },
+          { ...shop, now: 'not-tagged' },
+        ],
+      },
+      NOW.toISOString(),
+    );
+    expect(alone.subject).toBe('lbguard fleet coverage: 2 recovered');
+    expect(alone.message).not.toContain('Uncovered');
+    expect(alone.message).toContain(`- ${B} ${US} (unreadable): readable again; was scope-unreadable`);
+    expect(alone.message).toContain('no longer tagged to be guarded');
+    const two = coverageChangeMessage({ uncovered: [scope, shop], recovered: [] }, NOW.toISOString());
+    expect(two.subject).toBe('lbguard fleet coverage: 2 load balancers uncovered');
+    expect(two.message).toContain(`- ${B} ${US} (unreadable): the hub cannot list`);
+    expect(two.message).not.toContain('Recovered');
+  });
+
   it.each([
     [{ kind: 'no-heartbeat' }, 'no heartbeat has listed it'],
     [{ kind: 'inspection-failing', lastSeen: 'T' }, 'inspection of it fails (last heartbeat T)'],

@@ -30,7 +30,13 @@ const heartbeat = (over: Record<string, unknown> = {}) => ({
   at: '2026-12-05T10:59:58+01:00',
   lbguardVersion: '1.4.0',
   loadBalancers: [
-    { loadBalancerArn: arnOf('shop'), service: 'shop', status: 'inspected', diagnosis: 'healthy' },
+    {
+      loadBalancerArn: arnOf('shop'),
+      service: 'shop',
+      status: 'inspected',
+      diagnosis: 'healthy',
+      incidentState: 'open',
+    },
     { loadBalancerArn: arnOf('blog'), service: 'blog', status: 'failed' },
   ],
   refused: [{ loadBalancerArn: arnOf('typo'), code: 'bad-tag-value', message: 'tag lbguard:guard …' }],
@@ -62,9 +68,11 @@ describe('validateHubEvent', () => {
       guarded: 2,
       lbguardVersion: '1.4.0',
     });
-    expect(write.loadBalancers.map((l) => [l.service, l.status, l.heartbeatAt])).toEqual([
-      ['shop', 'inspected', '2026-12-05T09:59:58.000Z'],
-      ['blog', 'failed', '2026-12-05T09:59:58.000Z'],
+    expect(
+      write.loadBalancers.map((l) => [l.service, l.status, l.heartbeatAt, l.diagnosis, l.incidentState]),
+    ).toEqual([
+      ['shop', 'inspected', '2026-12-05T09:59:58.000Z', 'healthy', 'open'],
+      ['blog', 'failed', '2026-12-05T09:59:58.000Z', undefined, undefined],
     ]);
     expect(write.spoke.expiresAt).toBe(Date.parse('2026-12-05T09:59:58Z') / 1000 + 7 * 24 * 3600);
   });
@@ -153,6 +161,22 @@ describe('validateHubEvent', () => {
     const v = validateHubEvent(event, NOW);
     expect(v.ok ? 'accepted' : v.refusal.code).toBe(code);
     if (!v.ok) expect(v.refusal.reason.length).toBeGreaterThan(10);
+  });
+
+  it.each([
+    [HUB_DETAIL_TYPES.finding, { ...finding, evidence: 'one' }, 'lbguard Finding evidence: '],
+    [HUB_DETAIL_TYPES.transition, { ...finding, incidentId: 'i' }, 'lbguard Incident Transition from: '],
+    [
+      HUB_DETAIL_TYPES.enrolment,
+      { version: 1, at: finding.at, loadBalancerArn: arnOf('x'), transition: 'join' },
+      'lbguard Enrolment transition: ',
+    ],
+    [HUB_DETAIL_TYPES.heartbeat, { ...heartbeat(), at: 'yesterday' }, 'lbguard Heartbeat at: '],
+  ])('refuses a malformed %s naming the first wrong field', (type, detail, reason) => {
+    const v = validateHubEvent(envelope(type, detail), NOW);
+    expect(v.ok ? 'accepted' : `${v.refusal.code} ${v.refusal.reason}`).toContain(
+      `malformed-detail ${reason}`,
+    );
   });
 
   it('names the envelope account and the foreign ARN in the refusal', () => {
