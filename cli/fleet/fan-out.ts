@@ -1,18 +1,17 @@
 /**
- * The fleet fan-out shared by `lbguard lint --org` and `lbguard status --fleet`: list the accounts,
- * assume the fleet role in each, list and enrol every region's tagged load balancers, and run one
- * command's per-service work there. Every account and region is read on its own: a failure is
- * reported for that account and region (and a failing service for that service), never for the
- * fleet.
+ * The CLI's side of the fleet fan-out (lambdas/flows/fleet-scan.ts, shared with the hub): per
+ * account and region, enrol the tagged load balancers and run one command's per-service work
+ * there. A failing service is reported for that service, never for its account and region.
  */
-import { mapBounded } from '../../lambdas/adapters/map-bounded.ts';
+
+import type { LoadBalancerDiscovery } from '../../lambdas/adapters/elbv2/discovery.ts';
+import type { AccountDirectory } from '../../lambdas/adapters/fleet-accounts.ts';
+import type { AccountCredentials, RoleAssumer } from '../../lambdas/adapters/fleet-roles.ts';
+import { describeError, type ScanStage, scanFleet } from '../../lambdas/flows/fleet-scan.ts';
 import type { DiscoveryConfig, FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
-import { type Enrolment, type EnrolmentSource, enrol, type Scope, scopesOf } from '../../lib/fleet/index.ts';
+import { type Enrolment, type EnrolmentSource, enrol, type Scope } from '../../lib/fleet/index.ts';
 import type { AwsContext } from '../context.ts';
 import { CliError } from '../exit.ts';
-import type { AccountDirectory } from './accounts.ts';
-import type { LoadBalancerDiscovery } from './discovery.ts';
-import type { AccountCredentials, RoleAssumer } from './roles.ts';
 
 /** What the fan-out reads the fleet through; tests pass fakes or moto-backed adapters. */
 export interface FleetPorts {
@@ -31,7 +30,7 @@ export interface FleetWork<R> {
 }
 
 /** Where reading an account and region stopped. */
-export type FailedStage = 'assume-role' | 'list-load-balancers' | 'prepare';
+export type FailedStage = ScanStage | 'prepare';
 
 export type ServiceOutcome<R> =
   | { readonly status: 'read'; readonly result: R }
@@ -60,16 +59,10 @@ export type ScopeReport<R> =
       readonly error: string;
     };
 
-/** `Name: message`, what an operator needs to tell AccessDenied from a timeout. */
+/** `Name: message`; the CLI's own errors (a missing state table) are already written for the operator. */
 export function describeFailure(error: unknown): string {
-  // The CLI's own errors (a missing state table) are already written for the operator.
   if (error instanceof CliError) return error.message;
-  if (error instanceof Error) {
-    return error.name === 'Error' || error.message.startsWith(error.name)
-      ? error.message
-      : `${error.name}: ${error.message}`;
-  }
-  return String(error);
+  return describeError(error);
 }
 
 async function attempt<T>(
@@ -88,48 +81,32 @@ export interface EnrolmentSettings {
   readonly profiles: DiscoveryConfig['profiles'];
 }
 
-async function readScope<R>(
+async function workOn<R>(
+  aws: AwsContext,
   scope: Scope,
-  settings: EnrolmentSettings,
-  ports: FleetPorts,
+  enrolment: Enrolment,
   work: FleetWork<R>,
 ): Promise<ScopeReport<R>> {
-  const failed = (stage: FailedStage, error: string): ScopeReport<R> => ({
-    status: 'failed',
-    ...scope,
-    stage,
-    error,
-  });
-  const credentials = await attempt(() => ports.roles.credentialsFor(scope.account));
-  if (!credentials.ok) return failed('assume-role', credentials.error);
-  const aws = ports.contextFor(scope, credentials.value);
-  try {
-    const listed = await attempt(() => ports.discoveryFor(aws).listLoadBalancers());
-    if (!listed.ok) return failed('list-load-balancers', listed.error);
-    const enrolment = enrol({ loadBalancers: listed.value, ...settings, scope });
-    if (work.prepare !== undefined && enrolment.services.length > 0) {
-      const prepare = work.prepare;
-      const prepared = await attempt(() => prepare(aws));
-      if (!prepared.ok) return failed('prepare', prepared.error);
-    }
-    // Services of one region one after another: ELBv2 throttles per account and region, and the
-    // fan-out already reads `fleet.concurrency` regions at once.
-    const read: FleetService<R>[] = [];
-    for (const enrolled of enrolment.services) {
-      const outcome = await attempt(() => work.perService(aws, enrolled.service));
-      read.push({
-        service: enrolled.service.name,
-        loadBalancerArn: enrolled.loadBalancerArn,
-        source: enrolled.source,
-        outcome: outcome.ok
-          ? { status: 'read', result: outcome.value }
-          : { status: 'failed', error: outcome.error },
-      });
-    }
-    return { status: 'read', ...scope, enrolment, services: read };
-  } finally {
-    aws.close();
+  if (work.prepare !== undefined && enrolment.services.length > 0) {
+    const prepare = work.prepare;
+    const prepared = await attempt(() => prepare(aws));
+    if (!prepared.ok) return { status: 'failed', ...scope, stage: 'prepare', error: prepared.error };
   }
+  // Services of one region one after another: ELBv2 throttles per account and region, and the
+  // fan-out already reads `fleet.concurrency` regions at once.
+  const read: FleetService<R>[] = [];
+  for (const enrolled of enrolment.services) {
+    const outcome = await attempt(() => work.perService(aws, enrolled.service));
+    read.push({
+      service: enrolled.service.name,
+      loadBalancerArn: enrolled.loadBalancerArn,
+      source: enrolled.source,
+      outcome: outcome.ok
+        ? { status: 'read', result: outcome.value }
+        : { status: 'failed', error: outcome.error },
+    });
+  }
+  return { status: 'read', ...scope, enrolment, services: read };
 }
 
 /** The whole fleet's answer: the accounts read and one report per account and region. */
@@ -140,10 +117,10 @@ export interface FleetReport<R> {
 }
 
 /**
- * Reads every account × region of `fleet` with at most `fleet.concurrency` in flight, in a
- * stable order (accounts, then regions). `settings.services` are the config's `services[]`: each
- * is enrolled in its own account and region, ahead of tags there. Throws only when the list of
- * accounts itself cannot be had; everything after that is reported per account and region.
+ * Reads every account × region of `fleet` (scanFleet), enrols each one's load balancers and runs
+ * `work` there. `settings.services` are the config's `services[]`: each is enrolled in its own
+ * account and region, ahead of tags there. Throws only when the list of accounts itself cannot be
+ * had; everything after that is reported per account and region.
  */
 export async function fanOut<R>(
   fleet: FleetConfig,
@@ -151,12 +128,22 @@ export async function fanOut<R>(
   ports: FleetPorts,
   work: FleetWork<R>,
 ): Promise<FleetReport<R>> {
-  const accounts = await ports.accounts.listAccounts();
-  const scopes = scopesOf(accounts, fleet.regions);
-  const reports = await mapBounded(scopes, fleet.concurrency, (scope) =>
-    readScope(scope, settings, ports, work),
+  const scan = await scanFleet(
+    fleet,
+    {
+      accounts: ports.accounts,
+      roles: ports.roles,
+      open: (scope, credentials) => ports.contextFor(scope, credentials),
+      discoveryFor: (aws) => ports.discoveryFor(aws),
+      close: (aws) => aws.close(),
+    },
+    (aws, scope, loadBalancers) => workOn(aws, scope, enrol({ loadBalancers, ...settings, scope }), work),
   );
-  return { accounts, regions: [...fleet.regions], scopes: reports };
+  return {
+    accounts: scan.accounts,
+    regions: scan.regions,
+    scopes: scan.scopes.map((s): ScopeReport<R> => (s.status === 'read' ? s.value : s)),
+  };
 }
 
 /** Whether any account, region or service could not be read. */

@@ -1,6 +1,13 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientOptions, awsClientConfig } from '../../lambdas/adapters/clients.ts';
+import { Elbv2LoadBalancerDiscovery } from '../../lambdas/adapters/elbv2/discovery.ts';
+import {
+  ListedAccounts,
+  OrganizationsAccounts,
+  organizationsRegion,
+} from '../../lambdas/adapters/fleet-accounts.ts';
+import { StsRoleAssumer } from '../../lambdas/adapters/fleet-roles.ts';
 import type { FleetConfig, LbGuardConfig } from '../../lib/config/index.ts';
 import { partitionOf } from '../../lib/fleet/index.ts';
 import type { CommandContext } from '../command.ts';
@@ -13,17 +20,7 @@ import {
   resolveTableName,
 } from '../context.ts';
 import { usageError } from '../exit.ts';
-import { ListedAccounts, OrganizationsAccounts } from './accounts.ts';
-import { Elbv2LoadBalancerDiscovery } from './discovery.ts';
 import type { FleetPorts } from './fan-out.ts';
-import { StsRoleAssumer } from './roles.ts';
-
-/** Where Organizations answers in each partition (it has one endpoint per partition). */
-const ORGANIZATIONS_REGION: Readonly<Record<string, string>> = {
-  aws: 'us-east-1',
-  'aws-cn': 'cn-northwest-1',
-  'aws-us-gov': 'us-gov-west-1',
-};
 
 /** What a fleet command works with: the config (with its fleet section) and the ports. */
 export interface FleetScope {
@@ -72,7 +69,7 @@ export async function withFleet<T>(
   };
   const sts = new STSClient(awsClientConfig({ ...base, region: home }));
   const organizations = new OrganizationsClient(
-    awsClientConfig({ ...base, region: ORGANIZATIONS_REGION[partitionOf(home)] ?? 'us-east-1' }),
+    awsClientConfig({ ...base, region: organizationsRegion(partitionOf(home)) }),
   );
   const tableName = resolveTableName(global, config);
   const stateKey = resolveStateKey(global, io, tableName);

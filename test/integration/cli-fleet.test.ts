@@ -1,4 +1,3 @@
-import { createServer, request, type Server } from 'node:http';
 import {
   AddTagsCommand,
   CreateTargetGroupCommand,
@@ -10,21 +9,18 @@ import {
   DescribeCreateAccountStatusCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2QueryClient } from '../../drill/world/ec2-query.ts';
 import { createListener, createLoadBalancer } from '../../drill/world/elbv2-spec.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { resetMoto } from '../support/aws-env.ts';
+import { assumeIn, startDenyingProxy } from '../support/fleet-moto.ts';
 import { jsonOf, runCli, workspaceWithConfig } from './cli-support.ts';
 
 // `lbguard status --fleet` and `lint --org` as an operator runs them, against one moto holding
-// several accounts: moto keys its state by the account of the caller's access key, and its
-// sts:AssumeRole hands out keys of the role's account (a role need not exist in moto 5.2.1).
-// A real account refuses AssumeRole when the role or its trust policy is missing; moto never
-// does, so a small proxy in front of moto answers AssumeRole into DENIED as STS would
-// (403 AccessDenied) and passes everything else through.
+// several accounts (test/support/fleet-moto.ts); a small proxy in front of moto answers
+// AssumeRole into DENIED as STS would (403 AccessDenied) and passes everything else through.
 
 const READABLE = ['111111111111', '222222222222', '333333333333'] as const;
 const DENIED = '444444444444';
@@ -35,27 +31,9 @@ const TABLE = 'lbguard-state';
 type Scope = { readonly account: string; readonly region: string };
 const short = (s: Scope) => `${s.account.slice(0, 1)}-${s.region.replace(/-/g, '').slice(0, 4)}`;
 
-async function assume(account: string) {
-  const sts = new STSClient({
-    endpoint: inject('motoUrl'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-  const answer = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${ROLE}`, RoleSessionName: 'test-setup' }),
-  );
-  sts.destroy();
-  const c = answer.Credentials;
-  return {
-    accessKeyId: c?.AccessKeyId ?? '',
-    secretAccessKey: c?.SecretAccessKey ?? '',
-    sessionToken: c?.SessionToken ?? '',
-  };
-}
-
 /** The clients of one account and region, as its own resources are created by its owners. */
 async function clientsIn(scope: Scope): Promise<{ clients: AwsClients; ec2: Ec2QueryClient }> {
-  const credentials = await assume(scope.account);
+  const credentials = await assumeIn(scope.account, ROLE);
   const endpoint = inject('motoUrl');
   return {
     clients: createAwsClients({ endpoint, region: scope.region, credentials, maxAttempts: 2 }),
@@ -97,54 +75,6 @@ async function createAlb(scope: Scope, name: string, tags: Record<string, string
   } finally {
     destroyAwsClients(clients);
   }
-}
-
-/** Forwards to moto, but refuses sts:AssumeRole into `denied` the way STS does. */
-async function startDenyingProxy(
-  target: string,
-  denied: string,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const form = new URLSearchParams(body.toString());
-      if (form.get('Action') === 'AssumeRole' && (form.get('RoleArn') ?? '').includes(`::${denied}:`)) {
-        res.writeHead(403, { 'content-type': 'text/xml' });
-        res.end(
-          `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/operator is not authorized to perform: sts:AssumeRole on resource: ${form.get('RoleArn')}</Message></Error><RequestId>denied-1</RequestId></ErrorResponse>`,
-        );
-        return;
-      }
-      const forward = request(
-        {
-          hostname: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 500, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', (error) => {
-        res.writeHead(502);
-        res.end(String(error));
-      });
-      forward.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
 }
 
 const CONFIG = `version: 1

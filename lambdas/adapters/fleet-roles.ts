@@ -16,18 +16,22 @@ export interface RoleAssumer {
 /**
  * `sts:AssumeRole` into `fleet.roleName` in each account, once per account per run (every region
  * of the account shares the session). Sessions last 15 minutes, the shortest STS grants: a run is
- * a few calls per load balancer.
+ * a few calls per load balancer. Build one per run: it never renews a session (the hub's warm
+ * Lambda builds a fresh one each minute).
  */
 export class StsRoleAssumer implements RoleAssumer {
   readonly #client: STSClient;
   readonly #roleName: string;
   readonly #region: string;
+  readonly #sessionName: string;
   readonly #sessions = new Map<string, Promise<AccountCredentials>>();
 
-  constructor(client: STSClient, roleName: string, region: string) {
+  /** `sessionName` shows in each account's CloudTrail as who read it (`lbguard-cli`, `lbguard-hub`). */
+  constructor(client: STSClient, roleName: string, region: string, sessionName = 'lbguard-cli') {
     this.#client = client;
     this.#roleName = roleName;
     this.#region = region;
+    this.#sessionName = sessionName;
   }
 
   credentialsFor(account: string): Promise<AccountCredentials> {
@@ -42,7 +46,7 @@ export class StsRoleAssumer implements RoleAssumer {
   async #assume(account: string): Promise<AccountCredentials> {
     const roleArn = fleetRoleArn(account, this.#roleName, this.#region);
     const answer = await this.#client.send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'lbguard-cli', DurationSeconds: 900 }),
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.#sessionName, DurationSeconds: 900 }),
     );
     const c = answer.Credentials;
     if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined) {

@@ -1,5 +1,17 @@
 import { ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 
+/** Where Organizations answers in each partition (it has one endpoint per partition). */
+const ORGANIZATIONS_REGION: Readonly<Record<string, string>> = {
+  aws: 'us-east-1',
+  'aws-cn': 'cn-northwest-1',
+  'aws-us-gov': 'us-gov-west-1',
+};
+
+/** The region to build an Organizations client in, for a partition (`aws`, `aws-cn`…). */
+export function organizationsRegion(partition: string): string {
+  return ORGANIZATIONS_REGION[partition] ?? 'us-east-1';
+}
+
 /** Where the fan-out learns which accounts to read. */
 export interface AccountDirectory {
   /** Account ids, in a stable order. */
