@@ -34,7 +34,7 @@ export class HubAlarms extends Construct {
       label: 'Uncovered',
       period: minute,
     }).createAlarm(this, 'Uncovered', {
-      alarmDescription: `lbguard hub: a load balancer is not guarded. It is tagged lbguard:guard (or its account and region could not be read: LoadBalancer "(unreadable)") and no guard reported inspecting it within ${props.coverageMinutes} minutes, or its spoke refused its tags. The contributor names the account, region and load balancer; hub-coverage's message on this topic gives the reason (docs/fleet-hub.md "Coverage alarm").`,
+      alarmDescription: `lbguard hub: a load balancer is not guarded. It is tagged lbguard:guard (or its account and region could not be read: LoadBalancer "(unreadable)") and no guard reported inspecting it within ${props.coverageMinutes} minutes, or its spoke refused its tags. The contributor names the account, region and load balancer; hub-coverage's message on this topic gives the reason (docs/fleet-hub.md "The coverage alarm").`,
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

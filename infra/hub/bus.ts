@@ -35,7 +35,18 @@ export function createHubBus(scope: Construct, options: HubBusOptions): HubBus {
     eventBusName: settings.hub.busName,
     description: 'lbguard hub: heartbeats, findings, incident transitions and enrolments from every spoke',
   });
-  bus.addToResourcePolicy(busStatement(bus, settings));
+  // Built from the name: the bus's own Arn attribute inside its own policy would be a cycle.
+  const busArn = Stack.of(scope).formatArn({
+    service: 'events',
+    resource: 'event-bus',
+    resourceName: settings.hub.busName,
+  });
+  // On the bus itself (AWS::Events::EventBus Policy) rather than through addToResourcePolicy, whose
+  // separate AWS::Events::EventBusPolicy resource synthesizes with a deprecation warning.
+  (bus.node.defaultChild as events.CfnEventBus).policy = {
+    Version: '2012-10-17',
+    Statement: [Stack.of(scope).resolve(busStatement(busArn, settings).toStatementJson())],
+  };
 
   const rule = new events.Rule(scope, 'IngestRule', {
     eventBus: bus,
@@ -81,14 +92,14 @@ export function createHubBus(scope: Construct, options: HubBusOptions): HubBus {
 }
 
 /** Who may put events on the hub bus: the organisation, else each listed account. */
-function busStatement(bus: events.EventBus, settings: HubSettings): iam.PolicyStatement {
+function busStatement(busArn: string, settings: HubSettings): iam.PolicyStatement {
   const { organizationId } = settings.hub;
   if (organizationId !== undefined) {
     return new iam.PolicyStatement({
       sid: 'PutEventsFromTheOrganization',
       principals: [new iam.AnyPrincipal()],
       actions: ['events:PutEvents'],
-      resources: [bus.eventBusArn],
+      resources: [busArn],
       conditions: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
     });
   }
@@ -97,6 +108,6 @@ function busStatement(bus: events.EventBus, settings: HubSettings): iam.PolicySt
     sid: 'PutEventsFromTheListedAccounts',
     principals: (settings.fleet.accounts ?? []).map((account) => new iam.AccountPrincipal(account)),
     actions: ['events:PutEvents'],
-    resources: [bus.eventBusArn],
+    resources: [busArn],
   });
 }
