@@ -3,7 +3,11 @@
 // construct exists, with one line per problem naming the file and the path inside it.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { LbGuardConfig } from '../lib/config/index.ts';
 import { loadConfigFile } from './config-file.ts';
+import { LbGuardFleetRoleStack } from './hub/fleet-role-stack.ts';
+import { HubConfigError } from './hub/hub-config.ts';
+import { LbGuardHubStack } from './hub/hub-stack.ts';
 import type { LbGuardTrailMode } from './lbguard-construct.ts';
 import { LbGuardStack, stackEnvironmentFor } from './lbguard-stack.ts';
 import { LBGUARD_VERSION } from './package-version.ts';
@@ -26,30 +30,84 @@ if (loaded.source.endsWith('lbguard.config.example.yaml')) {
   );
 }
 
-const env = stackEnvironmentFor(loaded.config);
-if (!env.ok) {
-  console.error(env.message);
-  process.exit(1);
-}
-
-const trail = app.node.tryGetContext('lbguard:trail') as unknown;
-if (trail !== undefined && trail !== 'existing' && trail !== 'create') {
+// `-c stack=hub` synthesizes the fleet hub, `-c stack=fleet-role` the fleet reader role (a
+// StackSet template); without it, the spoke, as always.
+const which = app.node.tryGetContext('stack') as unknown;
+if (which !== undefined && which !== 'spoke' && which !== 'hub' && which !== 'fleet-role') {
   console.error(
-    `lbguard: context lbguard:trail must be "existing" or "create", not ${JSON.stringify(trail)}`,
+    `lbguard: context stack must be "spoke" (the default), "hub" or "fleet-role", not ${JSON.stringify(which)}`,
   );
   process.exit(1);
 }
-const verifyAfterDeploy = app.node.tryGetContext('lbguard:verifyAfterDeploy') as unknown;
-// `-c lbguard:dashboard=true`: the dashboard is opt-in (LbGuardProps.dashboard says why).
-const dashboard = app.node.tryGetContext('lbguard:dashboard') as unknown;
+if (which === 'hub') {
+  synthesizeHub(loaded.config);
+} else if (which === 'fleet-role') {
+  synthesizeFleetRole(loaded.config);
+} else {
+  synthesizeSpoke(loaded.config);
+}
 
-new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | undefined) ?? 'LbGuard', {
-  description: `lbguard ${LBGUARD_VERSION}: keeps an Application Load Balancer serving when its own configuration breaks`,
-  env: { account: env.account, region: env.region },
-  config: loaded.config,
-  trail: (trail as LbGuardTrailMode | undefined) ?? 'existing',
-  verifyAfterDeploy: verifyAfterDeploy === true || verifyAfterDeploy === 'true',
-  dashboard: dashboard === true || dashboard === 'true',
-});
+function synthesizeSpoke(config: LbGuardConfig): void {
+  const env = stackEnvironmentFor(config);
+  if (!env.ok) {
+    console.error(env.message);
+    process.exit(1);
+  }
+
+  const trail = app.node.tryGetContext('lbguard:trail') as unknown;
+  if (trail !== undefined && trail !== 'existing' && trail !== 'create') {
+    console.error(
+      `lbguard: context lbguard:trail must be "existing" or "create", not ${JSON.stringify(trail)}`,
+    );
+    process.exit(1);
+  }
+  const verifyAfterDeploy = app.node.tryGetContext('lbguard:verifyAfterDeploy') as unknown;
+  // `-c lbguard:dashboard=true`: the dashboard is opt-in (LbGuardProps.dashboard says why).
+  const dashboard = app.node.tryGetContext('lbguard:dashboard') as unknown;
+
+  new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | undefined) ?? 'LbGuard', {
+    description: `lbguard ${LBGUARD_VERSION}: keeps an Application Load Balancer serving when its own configuration breaks`,
+    env: { account: env.account, region: env.region },
+    config,
+    trail: (trail as LbGuardTrailMode | undefined) ?? 'existing',
+    verifyAfterDeploy: verifyAfterDeploy === true || verifyAfterDeploy === 'true',
+    dashboard: dashboard === true || dashboard === 'true',
+  });
+}
+
+function synthesizeHub(config: LbGuardConfig): void {
+  const stackName = (app.node.tryGetContext('lbguard:hubStackName') as string | undefined) ?? 'LbGuardHub';
+  const region = config.region ?? process.env.CDK_DEFAULT_REGION;
+  try {
+    new LbGuardHubStack(app, stackName, {
+      description: `lbguard ${LBGUARD_VERSION} hub: the fleet's bus, coverage alarm and dashboard`,
+      env: {
+        ...(process.env.CDK_DEFAULT_ACCOUNT === undefined
+          ? {}
+          : { account: process.env.CDK_DEFAULT_ACCOUNT }),
+        ...(region === undefined ? {} : { region }),
+      },
+      config,
+    });
+  } catch (error) {
+    if (!(error instanceof HubConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+function synthesizeFleetRole(config: LbGuardConfig): void {
+  if (config.fleet === undefined) {
+    console.error(
+      'lbguard fleet role: the config has no fleet section; add fleet: { roleName, accounts or organization: true, regions } (docs/fleet-hub.md)',
+    );
+    process.exit(1);
+  }
+  new LbGuardFleetRoleStack(app, 'LbGuardFleetRole', {
+    description: `lbguard ${LBGUARD_VERSION} fleet reader role (deploy to every account, one region)`,
+    roleName: config.fleet.roleName,
+    ...(config.tableName === undefined ? {} : { stateTableName: config.tableName }),
+  });
+}
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

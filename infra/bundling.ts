@@ -98,6 +98,13 @@ export function noFleetSchemaPlugin(): Plugin {
   };
 }
 
+/**
+ * What a bundle carries for the config's fleet section: `stub`, the refusing stand-in (the spoke's
+ * functions, whose config never holds the section); `schema`, the real one (the hub's functions,
+ * which parse `fleet` and its profiles from LBGUARD_FLEET_CONFIG).
+ */
+export type FleetSchemaMode = 'stub' | 'schema';
+
 /** The esbuild options every function is bundled with, as plain data both consumers translate. */
 export interface FunctionBundling {
   /**
@@ -168,8 +175,12 @@ export function functionBundling(mode: SdkMode = 'bundled'): FunctionBundling {
 export const BUNDLE_FILE = 'index.js';
 
 /** `functionBundling` as esbuild build options (add entryPoints, outfile, metafile…). */
-export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
+export function esbuildOptions(
+  mode: SdkMode = 'bundled',
+  fleetSchema: FleetSchemaMode = 'stub',
+): BuildOptions {
   const b = functionBundling(mode);
+  const fleet = fleetSchema === 'stub' ? [noFleetSchemaPlugin()] : [];
   return {
     bundle: true,
     platform: b.platform,
@@ -181,16 +192,27 @@ export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
     mainFields: [...b.mainFields],
     external: [...b.external],
     alias: { ...b.alias },
-    plugins: b.trimSdk ? [sdkTrimPlugin(), smithyFallbacksPlugin(), noFleetSchemaPlugin()] : [],
+    plugins: b.trimSdk ? [sdkTrimPlugin(), smithyFallbacksPlugin(), ...fleet] : [],
   };
 }
 
 /** The script that bundles one function in a child process (esbuild plugins need its async API). */
 export const BUNDLE_SCRIPT = path.resolve(import.meta.dirname, 'bundle-function.ts');
 
-/** lbguard's functions, each deployed from `lambdas/<name>/handler.ts` (approve only when enabled). */
-export const FUNCTION_NAMES = ['probe', 'inspect', 'remediate', 'approve'] as const;
+/** The spoke's functions (approve only when enabled), each bundled with the fleet schema stub. */
+export const SPOKE_FUNCTION_NAMES = ['probe', 'inspect', 'remediate', 'approve'] as const;
+
+/** The hub's functions (infra/hub/), which parse the fleet section and so bundle its schema. */
+export const HUB_FUNCTION_NAMES = ['hub-ingest', 'hub-coverage'] as const;
+
+/** lbguard's functions, each deployed from `lambdas/<name>/handler.ts`. */
+export const FUNCTION_NAMES = [...SPOKE_FUNCTION_NAMES, ...HUB_FUNCTION_NAMES] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** What a function's bundle carries for the fleet section (see `FleetSchemaMode`). */
+export function fleetSchemaModeOf(name: FunctionName): FleetSchemaMode {
+  return (HUB_FUNCTION_NAMES as readonly string[]).includes(name) ? 'schema' : 'stub';
+}
 
 /** The handlers' sources in a clone; an installed package does not carry them. */
 export const SOURCE_LAMBDAS_DIR = path.resolve(import.meta.dirname, '..', 'lambdas');
@@ -221,7 +243,7 @@ export function lbguardFunctionCode(name: FunctionName, lambdasDir?: string): la
         '`lambdasDir` (bundling from sources) works only in a clone of the lbguard repository.',
     );
   }
-  return functionCode(entry);
+  return functionCode(entry, 'bundled', fleetSchemaModeOf(name));
 }
 
 /**
@@ -230,7 +252,11 @@ export function lbguardFunctionCode(name: FunctionName, lambdasDir?: string): la
  * in Docker: a failed local bundle fails the synth with esbuild's message. Hashed by output, so an
  * edit anywhere in what the handler imports (and nothing else) changes the asset.
  */
-export function functionCode(entry: string, mode: SdkMode = 'bundled'): lambda.Code {
+export function functionCode(
+  entry: string,
+  mode: SdkMode = 'bundled',
+  fleetSchema: FleetSchemaMode = 'stub',
+): lambda.Code {
   const repoRoot = path.resolve(import.meta.dirname, '..');
   return lambda.Code.fromAsset(path.dirname(entry), {
     assetHashType: AssetHashType.OUTPUT,
@@ -238,10 +264,14 @@ export function functionCode(entry: string, mode: SdkMode = 'bundled'): lambda.C
       image: lambda.Runtime.NODEJS_24_X.bundlingImage,
       local: {
         tryBundle(outputDir: string): boolean {
-          execFileSync(process.execPath, ['--import', 'tsx', BUNDLE_SCRIPT, entry, outputDir, mode], {
-            cwd: repoRoot,
-            stdio: ['ignore', 'inherit', 'inherit'],
-          });
+          execFileSync(
+            process.execPath,
+            ['--import', 'tsx', BUNDLE_SCRIPT, entry, outputDir, mode, fleetSchema],
+            {
+              cwd: repoRoot,
+              stdio: ['ignore', 'inherit', 'inherit'],
+            },
+          );
           return true;
         },
       },

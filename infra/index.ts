@@ -33,6 +33,17 @@ export { LbGuardDashboard, type LbGuardDashboardProps } from './dashboard.ts';
 export { ROUTING_CHANGE_EVENT_NAMES, routingChangePattern } from './event-patterns.ts';
 export { EnvironmentTooLargeError, estimateEnvironmentBytes } from './functions.ts';
 export {
+  DEFAULT_STATE_TABLE,
+  FLEET_DISCOVERY_ACTIONS,
+  FLEET_STATUS_ELB_ACTIONS,
+  LbGuardFleetRoleStack,
+  type LbGuardFleetRoleStackProps,
+} from './hub/fleet-role-stack.ts';
+export { HubConfigError, hubSettingsFor } from './hub/hub-config.ts';
+export { HUB_COVERAGE_ROLE_NAME, LbGuardHub, type LbGuardHubProps } from './hub/hub-construct.ts';
+export { LbGuardHubStack, type LbGuardHubStackProps } from './hub/hub-stack.ts';
+export { COVERAGE_QUERY, HUB_METRICS, HUB_NAMESPACE } from './hub/metrics.ts';
+export {
   type GuardedServiceResources,
   LbGuard,
   type LbGuardProps,

@@ -8,7 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BUNDLE_FILE, BUNDLE_SCRIPT, FUNCTION_NAMES, SOURCE_LAMBDAS_DIR } from '../infra/bundling.ts';
+import {
+  BUNDLE_FILE,
+  BUNDLE_SCRIPT,
+  FUNCTION_NAMES,
+  fleetSchemaModeOf,
+  SOURCE_LAMBDAS_DIR,
+} from '../infra/bundling.ts';
 
 /** Lambda bundle budget per function (README "Performance"); a pack over it fails. */
 const BUNDLE_BUDGET_BYTES = 500_000;
@@ -33,7 +39,15 @@ for (const name of FUNCTION_NAMES) {
   const outDir = path.join(dist, 'lambda-bundles', name);
   execFileSync(
     process.execPath,
-    ['--import', 'tsx', BUNDLE_SCRIPT, path.join(SOURCE_LAMBDAS_DIR, name, 'handler.ts'), outDir],
+    [
+      '--import',
+      'tsx',
+      BUNDLE_SCRIPT,
+      path.join(SOURCE_LAMBDAS_DIR, name, 'handler.ts'),
+      outDir,
+      'bundled',
+      fleetSchemaModeOf(name),
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   const bytes = statSync(path.join(outDir, BUNDLE_FILE)).size;
