@@ -188,8 +188,11 @@ export function esbuildOptions(mode: SdkMode = 'bundled'): BuildOptions {
 /** The script that bundles one function in a child process (esbuild plugins need its async API). */
 export const BUNDLE_SCRIPT = path.resolve(import.meta.dirname, 'bundle-function.ts');
 
-/** lbguard's functions, each deployed from `lambdas/<name>/handler.ts` (approve only when enabled). */
-export const FUNCTION_NAMES = ['probe', 'inspect', 'remediate', 'approve'] as const;
+/**
+ * lbguard's functions, each deployed from `lambdas/<name>/handler.ts` (approve only when enabled,
+ * enrol only in discovery mode).
+ */
+export const FUNCTION_NAMES = ['probe', 'inspect', 'remediate', 'approve', 'enrol'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** The handlers' sources in a clone; an installed package does not carry them. */
