@@ -1,9 +1,12 @@
 // The spoke of a fleet (issue 19): discovery mode (tag enrolment, account+region-wide grants, the
 // enrol function and its triggers, one alarm for tag-enrolled services' verdicts) and the hub
 // forwarding behind the HubEventBusArn parameter, asserted on synthesized templates.
-import { App } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LbGuardStack } from '../../../infra/index.ts';
+import { LbGuardStack, OperationalAlarms } from '../../../infra/index.ts';
 import { type LbGuardConfig, loadConfigOrThrow, parseConfig } from '../../../lib/config/index.ts';
 import { ENROLMENT_EVENT_NAMES } from '../../../lib/routing-events.ts';
 import { TemplateRenderer } from './policy-check.ts';
@@ -293,5 +296,38 @@ describe('a spoke that guards only tagged load balancers', () => {
     expect(() => new LbGuardStack(new App(), 'Nothing', { env: ENV, config })).toThrow(
       /services is empty.*add discovery/,
     );
+  });
+});
+
+describe('operational alarms in discovery mode', () => {
+  it("count enrol's errors in FunctionErrors as 8, beside probe 1, inspect 2 and remediate 4", () => {
+    const stack = new Stack(new App(), 'Alarms', { env: ENV });
+    const fn = (id: string) =>
+      new lambda.Function(stack, id, {
+        code: lambda.Code.fromInline('exports.handler = async () => {}'),
+        handler: 'index.handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+      });
+    const alarms = new OperationalAlarms(stack, 'Ops', {
+      probe: fn('P'),
+      inspect: fn('I'),
+      remediate: fn('R'),
+      enrol: fn('E'),
+      deadLetterQueue: new sqs.Queue(stack, 'Dlq'),
+      inspectPeriod: Duration.minutes(2),
+      options: { functionErrors: true },
+    });
+    const errors = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
+      Properties: { AlarmDescription: Match.stringLikeRegexp('function errors') },
+    });
+    const [alarm] = Object.values(errors) as {
+      Properties: { Metrics: { Id: string; Expression?: string }[] };
+    }[];
+    expect(alarm?.Properties.Metrics.find((m) => m.Expression !== undefined)?.Expression).toBe(
+      'IF(FILL(p, 0) > 0, 1, 0) + IF(FILL(i, 0) > 0, 2, 0) + IF(FILL(r, 0) > 0, 4, 0) + IF(FILL(e, 0) > 0, 8, 0)',
+    );
+    expect(alarm?.Properties.Metrics.map((m) => m.Id).sort()).toEqual(['e', 'expr_1', 'i', 'p', 'r']);
+    // Without listed services the account-level verdict alarm is a discovery-only addition.
+    expect(alarms.enrolledSignal).toBeUndefined();
   });
 });
