@@ -206,6 +206,14 @@ export interface OperationalAlarmsProps {
   readonly probe: lambda.IFunction;
   readonly inspect: lambda.IFunction;
   readonly remediate: lambda.IFunction;
+  /** Discovery mode's enrol function: its errors join `FunctionErrors` (8) and reach the DLQ. */
+  readonly enrol?: lambda.IFunction;
+  /**
+   * Discovery mode: the services listed in the config. Every other service publishing `Signal`
+   * was enrolled by tag, and one account-level alarm stands in for their per-service alarms.
+   * @default - not in discovery mode: no account-level alarm
+   */
+  readonly listedServices?: readonly string[];
   readonly deadLetterQueue: sqs.IQueue;
   readonly inspectPeriod: Duration;
   readonly options: LbGuardAlarmOptions;
@@ -228,6 +236,11 @@ export type OperationalSignal =
 export class OperationalAlarms extends Construct {
   readonly all: cloudwatch.Alarm[] = [];
   readonly signals: Partial<Record<OperationalSignal, cloudwatch.Alarm>> = {};
+  /**
+   * Discovery mode: lbguard's verdicts (`Signal`) for the services enrolled by tag, which have no
+   * alarms of their own (they are not known at synth).
+   */
+  readonly enrolledSignal?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
@@ -277,8 +290,17 @@ export class OperationalAlarms extends Construct {
     );
     this.signals['function-failed'] = this.signals['dead-letter'];
 
+    if (props.listedServices !== undefined) {
+      this.enrolledSignal = this.add(enrolledSignalAlarm(this, props.listedServices, props.inspectPeriod));
+    }
+
     if (props.options.functionErrors === true) {
-      const functions = { p: props.probe, i: props.inspect, r: props.remediate };
+      const functions = {
+        p: props.probe,
+        i: props.inspect,
+        r: props.remediate,
+        ...(props.enrol === undefined ? {} : { e: props.enrol }),
+      };
       const usingMetrics = Object.fromEntries(
         Object.entries(functions).map(([k, fn]) => [
           k,
@@ -288,13 +310,12 @@ export class OperationalAlarms extends Construct {
       this.signals['function-failed'] = this.add(
         new cloudwatch.MathExpression({
           // Distinct powers of two, so the value names every function that failed.
-          expression: 'IF(FILL(p, 0) > 0, 1, 0) + IF(FILL(i, 0) > 0, 2, 0) + IF(FILL(r, 0) > 0, 4, 0)',
+          expression: `IF(FILL(p, 0) > 0, 1, 0) + IF(FILL(i, 0) > 0, 2, 0) + IF(FILL(r, 0) > 0, 4, 0)${props.enrol === undefined ? '' : ' + IF(FILL(e, 0) > 0, 8, 0)'}`,
           usingMetrics,
-          label: 'Functions with errors (1 probe + 2 inspect + 4 remediate)',
+          label: `Functions with errors (1 probe + 2 inspect + 4 remediate${props.enrol === undefined ? '' : ' + 8 enrol'})`,
           period: Duration.minutes(5),
         }).createAlarm(this, 'FunctionErrors', {
-          alarmDescription:
-            'lbguard: function errors. At least one invocation failed in the last 5 minutes; the value names the functions: 1 probe, 2 inspect, 4 remediate, summed (6 = inspect and remediate). See their log groups.',
+          alarmDescription: `lbguard: function errors. At least one invocation failed in the last 5 minutes; the value names the functions: 1 probe, 2 inspect, 4 remediate${props.enrol === undefined ? '' : ', 8 enrol'}, summed (6 = inspect and remediate). See their log groups.`,
           ...atLeast(1),
         }),
       );
@@ -305,6 +326,33 @@ export class OperationalAlarms extends Construct {
     this.all.push(alarm);
     return alarm;
   }
+}
+
+/**
+ * One alarm over the `Signal` of every service not listed in the config (those enrolled by tag):
+ * a Metrics Insights query grouped by `Service`, so each contributor names its service, read at
+ * inspect's period. The metric is the one inspect and remediate already publish per service, so
+ * it costs one alarm and nothing in the functions.
+ */
+function enrolledSignalAlarm(
+  scope: Construct,
+  listedServices: readonly string[],
+  period: Duration,
+): cloudwatch.Alarm {
+  const quoted = (name: string) => `'${name.replace(/'/g, "''")}'`;
+  const where =
+    listedServices.length === 0
+      ? ''
+      : ` WHERE ${listedServices.map((n) => `Service != ${quoted(n)}`).join(' AND ')}`;
+  return new cloudwatch.MathExpression({
+    expression: `SELECT MAX(${LBGUARD_METRICS.signal}) FROM SCHEMA("${LBGUARD_NAMESPACE}", Service)${where} GROUP BY Service`,
+    usingMetrics: {},
+    label: 'lbguard verdict of a service enrolled by tag',
+    period,
+  }).createAlarm(scope, 'EnrolledServicesSignal', {
+    alarmDescription: `lbguard: a verdict on a load balancer enrolled by tag (lbguard:guard). The contributor names the service; the value names the verdict: ${SIGNAL_CODES.routingSkew} = routing skew, ${SIGNAL_CODES.remediationFailed} = remediation failed, ${SIGNAL_CODES.incidentEscalated} = incident escalated. Services enrolled by tag have no per-service alarms (they are not known at deployment); lbguard's own message on this topic has the detail.`,
+    ...atLeast(1),
+  });
 }
 
 type AlarmCondition = Pick<

@@ -65,9 +65,27 @@ function synthesizeSpoke(config: LbGuardConfig): void {
   // `-c lbguard:dashboard=true`: the dashboard is opt-in (LbGuardProps.dashboard says why).
   const dashboard = app.node.tryGetContext('lbguard:dashboard') as unknown;
 
+  // `-c lbguard:stackSetAssetBucketPrefix=<prefix>`: the StackSet template (docs/fleet-rollout.md),
+  // environment-agnostic, its code in the `<prefix>-<region>` buckets.
+  const stackSetPrefix = app.node.tryGetContext('lbguard:stackSetAssetBucketPrefix') as unknown;
+  if (stackSetPrefix !== undefined && typeof stackSetPrefix !== 'string') {
+    console.error('lbguard: context lbguard:stackSetAssetBucketPrefix must be the start of a bucket name');
+    process.exit(1);
+  }
+  // A config that lists no service (discovery alone) names no account: the credentials' account then.
+  const account = env.account === '' ? process.env.CDK_DEFAULT_ACCOUNT : env.account;
+  const region = env.region === '' ? process.env.CDK_DEFAULT_REGION : env.region;
+
   new LbGuardStack(app, (app.node.tryGetContext('lbguard:stackName') as string | undefined) ?? 'LbGuard', {
     description: `lbguard ${LBGUARD_VERSION}: keeps an Application Load Balancer serving when its own configuration breaks`,
-    env: { account: env.account, region: env.region },
+    ...(stackSetPrefix === undefined
+      ? {
+          env: {
+            ...(account === undefined ? {} : { account }),
+            ...(region === undefined ? {} : { region }),
+          },
+        }
+      : { stackSet: { assetBucketPrefix: stackSetPrefix } }),
     config,
     trail: (trail as LbGuardTrailMode | undefined) ?? 'existing',
     verifyAfterDeploy: verifyAfterDeploy === true || verifyAfterDeploy === 'true',

@@ -104,3 +104,33 @@ export function targetGroupFullName(arn: string): string {
   }
   return fullName;
 }
+
+/**
+ * What an ARN-derived scope covers when the load balancers are not known at synth (discovery
+ * mode: any load balancer of the account and region may be tagged `lbguard:guard` later): every
+ * Application Load Balancer, listener, rule and target group of `account` in `region`.
+ */
+export interface AccountRegionScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  /** `arn:…:loadbalancer/app/`: every ALB's ARN starts so (EventBridge prefix, IAM `…*`). */
+  readonly loadBalancerArnPrefix: string;
+  readonly listenerArnPrefix: string;
+  readonly listenerRuleArnPrefix: string;
+  readonly targetGroupArnPrefix: string;
+}
+
+/** The account+region-wide scope of discovery mode (values may be CloudFormation pseudo parameters). */
+export function accountRegionScope(partition: string, region: string, account: string): AccountRegionScope {
+  const base = `arn:${partition}:elasticloadbalancing:${region}:${account}`;
+  return {
+    partition,
+    region,
+    account,
+    loadBalancerArnPrefix: `${base}:loadbalancer/app/`,
+    listenerArnPrefix: `${base}:listener/app/`,
+    listenerRuleArnPrefix: `${base}:listener-rule/app/`,
+    targetGroupArnPrefix: `${base}:targetgroup/`,
+  };
+}

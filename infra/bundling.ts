@@ -199,8 +199,11 @@ export function esbuildOptions(
 /** The script that bundles one function in a child process (esbuild plugins need its async API). */
 export const BUNDLE_SCRIPT = path.resolve(import.meta.dirname, 'bundle-function.ts');
 
-/** The spoke's functions (approve only when enabled), each bundled with the fleet schema stub. */
-export const SPOKE_FUNCTION_NAMES = ['probe', 'inspect', 'remediate', 'approve'] as const;
+/**
+ * The spoke's functions (approve only when enabled, enrol only in discovery mode), each bundled
+ * with the fleet schema stub.
+ */
+export const SPOKE_FUNCTION_NAMES = ['probe', 'inspect', 'remediate', 'approve', 'enrol'] as const;
 
 /** The hub's functions (infra/hub/), which parse the fleet section and so bundle its schema. */
 export const HUB_FUNCTION_NAMES = ['hub-ingest', 'hub-coverage'] as const;

@@ -41,11 +41,13 @@ export function estimateEnvironmentBytes(environment: Readonly<Record<string, st
   return bytes;
 }
 
-/** lbguard's three functions. */
+/** lbguard's three functions, and enrol in discovery mode. */
 export interface LbGuardFunctions {
   readonly probe: lambda.Function;
   readonly inspect: lambda.Function;
   readonly remediate: lambda.Function;
+  /** Discovery mode only: sweeps the account and region for load balancers tagged `lbguard:guard`. */
+  readonly enrol?: lambda.Function;
 }
 
 /** Where a function's log group lives and how long it keeps its logs. */
@@ -64,6 +66,19 @@ export interface LbGuardFunctionsOptions extends FunctionLogging {
    */
   readonly lambdasDir: string | undefined;
   readonly probeMemorySize: number;
+  /**
+   * `LBGUARD_CONFIG` as deployed when it is not the synthesized config itself: a token, such as
+   * the StackSet template's `LbGuardConfig` parameter (whose default is the synthesized config).
+   * The 4 KB check still measures the synthesized config.
+   * @default - the synthesized config as JSON
+   */
+  readonly configJson?: string;
+  /**
+   * `LBGUARD_HUB_EVENTS` of inspect, remediate and enrol: `on`/`off`, or a token choosing one
+   * (`Fn::If` on the hub condition).
+   * @default - unset: no hub events
+   */
+  readonly hubEvents?: string;
 }
 
 /**
@@ -74,7 +89,7 @@ export interface LbGuardFunctionsOptions extends FunctionLogging {
 export function createFunctions(scope: Construct, options: LbGuardFunctionsOptions): LbGuardFunctions {
   const { config, state, lambdasDir } = options;
   const sharedEnvironment: Record<string, string> = {
-    LBGUARD_CONFIG: Stack.of(scope).toJsonString(compactConfig(config)),
+    LBGUARD_CONFIG: options.configJson ?? Stack.of(scope).toJsonString(compactConfig(config)),
     LBGUARD_TABLE: state.table.tableName,
     LBGUARD_TOPIC_ARN: state.topic.topicArn,
     POWERTOOLS_METRICS_NAMESPACE: LBGUARD_NAMESPACE,
@@ -85,6 +100,10 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     logRetention: options.logRetention,
     removalPolicy: options.removalPolicy,
   };
+  // Discovery mode: probe reads the signed enrolment registry, so it verifies with the state key.
+  const discovery = config.discovery;
+  const probeStateKey = discovery === undefined ? {} : { LBGUARD_STATE_KEY: state.stateKey.keyArn };
+  const hubEvents = options.hubEvents === undefined ? {} : { LBGUARD_HUB_EVENTS: options.hubEvents };
   const maxVerifySeconds = Math.max(...config.services.map((s) => s.remediation.verifyDeadlineSeconds), 0);
 
   const probe = createFunction(scope, 'Probe', {
@@ -96,7 +115,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
     timeout: Duration.seconds(config.schedule.probeLoopSeconds + 30),
     // A failed probe run is superseded by next minute's run; retrying it would probe the past.
     async: { deadLetterQueue: state.deadLetterQueue, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
-    environment: { ...sharedEnvironment, POWERTOOLS_SERVICE_NAME: 'lbguard-probe' },
+    environment: { ...sharedEnvironment, POWERTOOLS_SERVICE_NAME: 'lbguard-probe', ...probeStateKey },
   });
   const remediate = createFunction(scope, 'Remediate', {
     ...common,
@@ -115,6 +134,7 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
       LBGUARD_STATE_KEY: state.stateKey.keyArn,
       // Remediate refuses requests from any other topic.
       LBGUARD_REMEDIATION_TOPIC_ARN: state.remediationTopic.topicArn,
+      ...hubEvents,
     },
   });
   const inspect = createFunction(scope, 'Inspect', {
@@ -129,9 +149,33 @@ export function createFunctions(scope: Construct, options: LbGuardFunctionsOptio
       POWERTOOLS_SERVICE_NAME: 'lbguard-inspect',
       LBGUARD_STATE_KEY: state.stateKey.keyArn,
       LBGUARD_REMEDIATION_TOPIC_ARN: state.remediationTopic.topicArn,
+      ...hubEvents,
     },
   });
-  return { probe, inspect, remediate };
+  if (discovery === undefined) {
+    return { probe, inspect, remediate };
+  }
+  const enrol = createFunction(scope, 'Enrol', {
+    ...common,
+    code: lbguardFunctionCode('enrol', lambdasDir),
+    description: 'lbguard enrol: sweeps the account and region for load balancers tagged lbguard:guard',
+    memorySize: 256,
+    // One sweep: DescribeLoadBalancers paginated, DescribeTags 20 ARNs a call, one registry write.
+    timeout: Duration.seconds(60),
+    // The next event or sweep (every sweepMinutes) repeats the work; one retry covers a blip.
+    async: {
+      deadLetterQueue: state.deadLetterQueue,
+      retryAttempts: 1,
+      maxEventAge: Duration.minutes(discovery.sweepMinutes),
+    },
+    environment: {
+      ...sharedEnvironment,
+      POWERTOOLS_SERVICE_NAME: 'lbguard-enrol',
+      LBGUARD_STATE_KEY: state.stateKey.keyArn,
+      ...hubEvents,
+    },
+  });
+  return { probe, inspect, remediate, enrol };
 }
 
 /**

@@ -1,11 +1,15 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { WRITES_LEADING_KEYS } from '../lambdas/adapters/state-store/layout.ts';
 import type { SecretReference } from '../lib/config/index.ts';
+import { type AccountRegionScope, accountRegionScope } from './arns.ts';
 import type { LbGuardFunctions } from './functions.ts';
 import {
+  discoveryReadStatement,
+  discoveryWriteStatements,
   elbv2ReadStatement,
   modeWritesLoadBalancer,
   ownerReadStatements,
@@ -13,7 +17,7 @@ import {
   TABLE_ACTIONS,
   TABLE_READ_ACTIONS,
 } from './permissions.ts';
-import type { ResolvedService } from './services.ts';
+import type { DiscoveryGrants, ResolvedService } from './services.ts';
 import type { LbGuardState } from './state.ts';
 
 export interface FunctionPermissionsOptions {
@@ -22,6 +26,12 @@ export interface FunctionPermissionsOptions {
   readonly probeSecrets: readonly SecretReference[];
   readonly functions: LbGuardFunctions;
   readonly services: readonly ResolvedService[];
+  /**
+   * Discovery mode: the load balancers are not all known at synth, so the ELBv2 grants cover the
+   * stack's account and region (`discoveryGrantsFor`).
+   * @default - not in discovery mode: every grant is scoped to the listed services
+   */
+  readonly discovery?: DiscoveryGrants;
 }
 
 /**
@@ -85,7 +95,11 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
   // Zonal shifts in effect (lambdas/adapters/zonal-shifts.ts), read on the guarded load balancers
   // alone, by inspect for its plan and by remediate for its re-plan under the lock: neither sends
   // traffic back to a shifted zone.
-  const guarded = [...new Set(services.map((s) => s.loadBalancer.arn))];
+  const wide = options.discovery === undefined ? undefined : stackScope(Stack.of(inspect));
+  const guarded =
+    wide === undefined
+      ? [...new Set(services.map((s) => s.loadBalancer.arn))]
+      : [`${wide.loadBalancerArnPrefix}*`];
   if (guarded.length > 0) {
     for (const fn of [inspect, remediate]) {
       fn.addToRolePolicy(
@@ -104,6 +118,10 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
   state.remediationTopic.addSubscription(
     new subscriptions.LambdaSubscription(remediate, { deadLetterQueue: state.deadLetterQueue }),
   );
+  if (options.discovery !== undefined && wide !== undefined) {
+    grantDiscovery(options, wide, options.discovery);
+    return;
+  }
   const writers = services.filter((s) => modeWritesLoadBalancer(s.remediationMode));
   for (const statement of remediationWriteStatements(
     writers.map((s) => ({
@@ -123,6 +141,117 @@ export function grantFunctionPermissions(options: FunctionPermissionsOptions): v
   acknowledgeScopedWildcards(options.functions, writers);
 }
 
+/** The stack's own account and region (literals with an `env`, pseudo parameters without). */
+function stackScope(stack: Stack): AccountRegionScope {
+  return accountRegionScope(stack.partition, stack.region, stack.account);
+}
+
+/**
+ * Discovery mode. A tag can enrol any ALB of the account and region, and its `lbguard:remediation`
+ * tag can set any mode, so remediate's writes and owner reads cover the account and region (each
+ * wildcard acknowledged with its reason); the listed services' load balancers are inside that
+ * scope. Probe reads the signed registry (GetItem, VerifyMac); enrol lists, tags, signs and writes it.
+ */
+function grantDiscovery(
+  options: FunctionPermissionsOptions,
+  wide: AccountRegionScope,
+  grants: DiscoveryGrants,
+): void {
+  const { state } = options;
+  const { probe, inspect, remediate, enrol } = options.functions;
+  const stack = Stack.of(remediate);
+  probe.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadEnrolmentRegistry',
+      actions: ['dynamodb:GetItem'],
+      resources: [state.table.tableArn],
+    }),
+  );
+  state.stateKey.grant(probe, 'kms:VerifyMac');
+  remediate.addToRolePolicy(discoveryReadStatement(['elasticloadbalancing:DescribeTags']));
+  const writes = discoveryWriteStatements(wide, grants.allowCreateRule);
+  const owners = ownerReadStatements([
+    { loadBalancer: wide, codeDeployApplications: grants.codeDeployApplications },
+  ]);
+  for (const statement of [...writes, ...owners]) {
+    remediate.addToRolePolicy(statement);
+  }
+  const writeReason =
+    'Discovery mode: any ALB of this account and region may be tagged lbguard:guard after the deployment, so remediate may restore the listeners, rules and target registrations of every ALB here (never Deregister*, never Delete*); it re-reads the load balancer tags under its lock before writing to a tag-enrolled one.';
+  const ownerReason =
+    'Discovery mode: before any write, remediate reads who owns the routing (a stack, or a CodeDeploy deployment group) of a load balancer enrolled by tag, unknown at synth; read-only, within this account and region.';
+  for (const [statements, reason] of [
+    [writes, writeReason],
+    [owners, ownerReason],
+  ] as const) {
+    for (const resource of new Set(statements.flatMap((st) => st.resources))) {
+      if (!resource.includes('*') || resource === '*') continue;
+      Validations.of(remediate.role ?? remediate).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagText(stack, resource)}]`,
+        reason,
+      });
+    }
+  }
+  for (const fn of [inspect, remediate]) {
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagText(stack, `${wide.loadBalancerArnPrefix}*`)}]`,
+      reason:
+        'Discovery mode: zonal shifts are read on any ALB of this account and region, since the load balancers enrolled by tag are not known at synth; read-only.',
+    });
+  }
+  if (enrol !== undefined) {
+    grantEnrol(options, enrol);
+  }
+  acknowledgeScopedWildcards(options.functions, []);
+}
+
+/**
+ * Enrol lists the account and region's load balancers and their tags, reads and writes the
+ * enrolment registry (signing it with the state key, verifying what it reads back) and tells
+ * people what it enrolled or released.
+ */
+function grantEnrol(options: FunctionPermissionsOptions, enrol: lambda.Function): void {
+  const { state } = options;
+  enrol.addToRolePolicy(
+    discoveryReadStatement([
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTags',
+    ]),
+  );
+  enrol.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'StateTableReads',
+      actions: ['dynamodb:GetItem'],
+      resources: [state.table.tableArn],
+    }),
+  );
+  // The registry's partition is enrol's alone once the state-store layout names it
+  // (WRITES_LEADING_KEYS.enrol); until then the write is held to the table only.
+  const leadingKeys = (WRITES_LEADING_KEYS as Readonly<Record<string, readonly string[] | undefined>>).enrol;
+  enrol.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'StateTableOwnItems',
+      actions: ['dynamodb:PutItem'],
+      resources: [state.table.tableArn],
+      ...(leadingKeys === undefined
+        ? {}
+        : { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } } }),
+    }),
+  );
+  state.stateKey.grant(enrol, 'kms:GenerateMac', 'kms:VerifyMac');
+  state.topic.grantPublish(enrol);
+  Validations.of(enrol.role ?? enrol).acknowledge({
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason:
+      'Publishing to the KMS-encrypted topic needs kms:GenerateDataKey* (granted by topic.grantPublish) on the topic key alone; the resource is that key ARN, not a wildcard.',
+  });
+  Validations.of(enrol.role ?? enrol).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'elasticloadbalancing:DescribeLoadBalancers and DescribeTags support no resource-level permissions; enrol must list every load balancer of the account and region to find those tagged lbguard:guard; read-only.',
+  });
+}
+
 /**
  * A remediation request makes remediate change the load balancer, so only `publisher` may send
  * one: any other principal of the account, an administrator's included, is refused by the topic
@@ -140,7 +269,7 @@ function onlyPublisher(topic: sns.ITopic, publisher: iam.IRole): iam.PolicyState
   });
 }
 
-function roleOf(fn: LbGuardFunctions[keyof LbGuardFunctions]): iam.IRole {
+function roleOf(fn: lambda.IFunction): iam.IRole {
   if (fn.role === undefined) throw new Error(`lbguard: function ${fn.node.path} has no role`);
   return fn.role;
 }

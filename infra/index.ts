@@ -30,8 +30,9 @@ export {
   loadConfigFile,
 } from './config-file.ts';
 export { LbGuardDashboard, type LbGuardDashboardProps } from './dashboard.ts';
-export { ROUTING_CHANGE_EVENT_NAMES, routingChangePattern } from './event-patterns.ts';
+export { enrolmentPattern, ROUTING_CHANGE_EVENT_NAMES, routingChangePattern } from './event-patterns.ts';
 export { EnvironmentTooLargeError, estimateEnvironmentBytes } from './functions.ts';
+export { HUB_EVENT_BUS_ARN_PATTERN, HubForwarding, type HubForwardingProps } from './hub-forwarding.ts';
 export {
   DEFAULT_STATE_TABLE,
   FLEET_DISCOVERY_ACTIONS,
@@ -54,3 +55,17 @@ export { LbGuardLintPlugin, type LbGuardLintPluginProps, lintTemplate } from './
 export { LBGUARD_METRICS, LBGUARD_NAMESPACE } from './metrics.ts';
 export { LBGUARD_VERSION } from './package-version.ts';
 export { ELBV2_READ_ACTIONS, remediationWriteStatements } from './permissions.ts';
+export {
+  addSpokeWaves,
+  LbGuardSpokeStage,
+  type LbGuardSpokeStageProps,
+  type SpokeStackProps,
+  type SpokeTarget,
+} from './pipeline.ts';
+export {
+  type AssetManifest,
+  assetPublishCommands,
+  type LbGuardStackSetOptions,
+  runtimeConfigJson,
+  stackSetSynthesizer,
+} from './stack-set.ts';

@@ -1,20 +1,75 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, type IStackSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { LbGuardConfig } from '../lib/config/index.ts';
 import { parseLoadBalancerArn } from './arns.ts';
+import { LAMBDA_ENV_LIMIT_BYTES } from './functions.ts';
+import { HUB_EVENT_BUS_ARN_PATTERN } from './hub-forwarding.ts';
 import { LbGuard, type LbGuardProps } from './lbguard-construct.ts';
 import { LBGUARD_VERSION } from './package-version.ts';
+import { type LbGuardStackSetOptions, runtimeConfigJson, stackSetSynthesizer } from './stack-set.ts';
 
 /** Props of the stand-alone lbguard stack: the construct's props plus the stack's own. */
-export interface LbGuardStackProps extends StackProps, LbGuardProps {}
+export interface LbGuardStackProps extends StackProps, LbGuardProps {
+  /**
+   * Synthesize a template a CloudFormation StackSet can deploy to every account and region of an
+   * organisation: no bootstrap version rule or parameter, the functions' code read from the
+   * `<assetBucketPrefix>-<region>` buckets, and the runtime config a parameter (`LbGuardConfig`,
+   * defaulting to the synthesized one). The stack must be environment-agnostic (no `env`).
+   * docs/fleet-rollout.md publishes the assets and creates the StackSet.
+   * @default - a stack deployed with `cdk deploy` into a bootstrapped account
+   */
+  readonly stackSet?: LbGuardStackSetOptions;
+}
 
-/** The stand-alone deployment: one `LbGuard` and the outputs an operator needs. */
+/**
+ * The stand-alone deployment: one `LbGuard` and the outputs an operator needs. Its
+ * `HubEventBusArn` parameter (default '', no hub) turns on reporting to a fleet hub.
+ */
 export class LbGuardStack extends Stack {
   readonly guard: LbGuard;
 
   constructor(scope: Construct, id: string, props: LbGuardStackProps) {
-    super(scope, id, props);
-    this.guard = new LbGuard(this, 'LbGuard', props);
+    if (props.stackSet !== undefined && props.env !== undefined) {
+      throw new Error(
+        'lbguard: a stackSet template is deployed to many accounts and regions; leave env unset (the StackSet instance gives them)',
+      );
+    }
+    super(
+      scope,
+      id,
+      props.stackSet === undefined
+        ? props
+        : {
+            ...props,
+            // aws-cdk-lib's own types disagree under exactOptionalPropertyTypes.
+            synthesizer: stackSetSynthesizer(props.stackSet) as IStackSynthesizer,
+            analyticsReporting: false,
+          },
+    );
+    const hubEventBusArn =
+      props.hubEventBusArn ??
+      new CfnParameter(this, 'HubEventBusArn', {
+        type: 'String',
+        default: '',
+        allowedPattern: HUB_EVENT_BUS_ARN_PATTERN,
+        constraintDescription:
+          "must be '' (no hub) or an EventBridge bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)",
+        description:
+          "The fleet hub's EventBridge bus ARN; lbguard's heartbeats, findings, incident transitions and enrolments are forwarded there. Empty: no hub.",
+      }).valueAsString;
+    const runtimeConfig =
+      props.stackSet === undefined
+        ? {}
+        : {
+            runtimeConfigJson: new CfnParameter(this, 'LbGuardConfig', {
+              type: 'String',
+              default: runtimeConfigJson(props.config, props.services ?? {}),
+              maxLength: LAMBDA_ENV_LIMIT_BYTES,
+              description:
+                "lbguard's runtime config as compact JSON (what the functions read as LBGUARD_CONFIG); the default is the config this template was synthesized from. Alarms, grants and schedules follow the synthesized config, so override only what they do not depend on.",
+            }).valueAsString,
+          };
+    this.guard = new LbGuard(this, 'LbGuard', { ...props, hubEventBusArn, ...runtimeConfig });
     const remediate = this.guard.remediateFunction.functionName;
     new CfnOutput(this, 'TopicArn', {
       description: 'SNS topic every lbguard notification and alarm goes to',

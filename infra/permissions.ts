@@ -1,6 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RemediationConfig } from '../lib/config/index.ts';
-import type { LoadBalancerArnParts } from './arns.ts';
+import type { AccountRegionScope, LoadBalancerArnParts } from './arns.ts';
 
 /**
  * ELBv2 read actions lbguard needs. AWS offers no resource-level scoping for `Describe*`, so these
@@ -36,21 +36,61 @@ export function remediationWriteStatements(scopes: readonly WriteScope[]): iam.P
   if (scopes.length === 0) {
     return [];
   }
-  const listeners = scopes.map((s) => s.loadBalancer.listenerArnPattern);
-  const rules = scopes.map((s) => s.loadBalancer.listenerRuleArnPattern);
-  const targetGroups = scopes.flatMap((s) =>
-    s.targetGroupArns.length > 0 ? [...s.targetGroupArns] : [s.loadBalancer.targetGroupArnPattern],
-  );
+  const creators = scopes.filter((s) => s.allowCreateRule);
+  return writeStatements({
+    listeners: scopes.map((s) => s.loadBalancer.listenerArnPattern),
+    rules: scopes.map((s) => s.loadBalancer.listenerRuleArnPattern),
+    targetGroups: scopes.flatMap((s) =>
+      s.targetGroupArns.length > 0 ? [...s.targetGroupArns] : [s.loadBalancer.targetGroupArnPattern],
+    ),
+    createRuleOn: [
+      ...creators.map((s) => s.loadBalancer.listenerArnPattern),
+      ...creators.map((s) => s.loadBalancer.listenerRuleArnPattern),
+    ],
+  });
+}
+
+/**
+ * Remediate's writes in discovery mode: the same actions as `remediationWriteStatements`, on every
+ * ALB listener, rule and target group of the account and region, since a load balancer tagged
+ * `lbguard:guard` after the deployment (and its `lbguard:remediation` tag, which may say `auto`)
+ * is not known at synth. Still never `Deregister*` or `Delete*`; remediate re-reads the load
+ * balancer's tags under its lock before writing to a tag-enrolled one.
+ */
+export function discoveryWriteStatements(
+  scope: AccountRegionScope,
+  allowCreateRule: boolean,
+): iam.PolicyStatement[] {
+  const listeners = `${scope.listenerArnPrefix}*`;
+  const rules = `${scope.listenerRuleArnPrefix}*`;
+  return writeStatements({
+    listeners: [listeners],
+    rules: [rules],
+    targetGroups: [`${scope.targetGroupArnPrefix}*`],
+    createRuleOn: allowCreateRule ? [listeners, rules] : [],
+  });
+}
+
+interface WriteResources {
+  readonly listeners: readonly string[];
+  readonly rules: readonly string[];
+  readonly targetGroups: readonly string[];
+  /** Empty: CreateRule is not granted. */
+  readonly createRuleOn: readonly string[];
+}
+
+function writeStatements(on: WriteResources): iam.PolicyStatement[] {
+  const { listeners, rules, targetGroups } = on;
   const statements = [
     new iam.PolicyStatement({
       sid: 'RestoreListenerDefaultActions',
       actions: ['elasticloadbalancing:ModifyListener'],
-      resources: listeners,
+      resources: [...listeners],
     }),
     new iam.PolicyStatement({
       sid: 'RestoreListenerRules',
       actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities'],
-      resources: rules,
+      resources: [...rules],
     }),
     new iam.PolicyStatement({
       sid: 'ReRegisterTargets',
@@ -58,17 +98,13 @@ export function remediationWriteStatements(scopes: readonly WriteScope[]): iam.P
       resources: unique(targetGroups),
     }),
   ];
-  const creators = scopes.filter((s) => s.allowCreateRule);
-  if (creators.length > 0) {
+  if (on.createRuleOn.length > 0) {
     // CreateRule is authorised against the listener it adds to and the rule it creates.
     statements.push(
       new iam.PolicyStatement({
         sid: 'RecreateDeletedRules',
         actions: ['elasticloadbalancing:CreateRule'],
-        resources: [
-          ...creators.map((s) => s.loadBalancer.listenerArnPattern),
-          ...creators.map((s) => s.loadBalancer.listenerRuleArnPattern),
-        ],
+        resources: [...on.createRuleOn],
       }),
     );
   }
@@ -133,6 +169,23 @@ export function elbv2ReadStatement(): iam.PolicyStatement {
     resources: ['*'],
   });
 }
+
+/**
+ * The reads of discovery mode: the enrol function lists the account and region's load balancers
+ * and their tags; remediate re-reads a tag-enrolled load balancer's tags under its lock. Neither
+ * action supports resource-level permissions.
+ */
+export function discoveryReadStatement(actions: readonly DiscoveryReadAction[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadLoadBalancersAndTags',
+    actions: [...actions],
+    resources: ['*'],
+  });
+}
+
+export type DiscoveryReadAction =
+  | 'elasticloadbalancing:DescribeLoadBalancers'
+  | 'elasticloadbalancing:DescribeTags';
 
 /**
  * Whether remediate calls the ELBv2 writer for a service in this mode: `auto` applies plans,

@@ -37,10 +37,12 @@ export function resolveServices(
   config: LbGuardConfig,
   overrides: Readonly<Record<string, GuardedServiceResources>>,
 ): ResolvedService[] {
-  if (config.services.length === 0) {
-    // A fleet-only config drives the CLI's fan-out commands; a deployment guards listed services.
+  if (config.services.length === 0 && config.discovery === undefined) {
+    // A fleet-only config drives the CLI's fan-out commands; a deployment guards listed services,
+    // or tagged ones when it has a discovery section.
     throw new Error(
-      'lbguard: services is empty: a deployment guards the services it lists; list at least one ' +
+      'lbguard: services is empty: a deployment guards the services it lists, or with a discovery ' +
+        'section the load balancers tagged lbguard:guard; list at least one service or add discovery ' +
         '(the fleet section alone drives `lbguard status --fleet` and `lbguard lint --org`, see docs/fleet.md)',
     );
   }
@@ -90,4 +92,30 @@ function loadBalancerArnOf(
   overrides: Readonly<Record<string, GuardedServiceResources>>,
 ): string {
   return overrides[service.name]?.loadBalancer?.loadBalancerArn ?? service.loadBalancerArn;
+}
+
+/**
+ * What discovery mode changes in the grants: remediate may write to any ALB of the account and
+ * region (a tag may set any mode), so what is left to decide at synth is whether a profile lets it
+ * recreate deleted rules and which CodeDeploy applications it reads (undefined: all).
+ */
+export interface DiscoveryGrants {
+  readonly allowCreateRule: boolean;
+  readonly codeDeployApplications: readonly string[] | undefined;
+}
+
+/** The discovery grants of a config, or undefined when it has no discovery section. */
+export function discoveryGrantsFor(config: LbGuardConfig): DiscoveryGrants | undefined {
+  if (config.discovery === undefined) return undefined;
+  const profiles = Object.values(config.discovery.profiles);
+  const services = config.services.map((s) => s.remediation);
+  const remediations = [...profiles.map((p) => p.remediation), ...services];
+  const everyApplication =
+    remediations.length === 0 || remediations.some((r) => r.codeDeployApplications === undefined);
+  return {
+    allowCreateRule: remediations.some((r) => r.allowCreateRule),
+    codeDeployApplications: everyApplication
+      ? undefined
+      : [...new Set(remediations.flatMap((r) => r.codeDeployApplications ?? []))],
+  };
 }

@@ -6,7 +6,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { alarmStateChangePattern, routingChangePattern } from './event-patterns.ts';
+import type { AccountRegionScope } from './arns.ts';
+import { alarmStateChangePattern, enrolmentPattern, routingChangePattern } from './event-patterns.ts';
 import type { LbGuardFunctions } from './functions.ts';
 import type { ResolvedService } from './services.ts';
 
@@ -21,6 +22,11 @@ export interface SchedulesOptions {
   readonly inspectRateMinutes: number;
   /** Whose routing changes wake inspect. */
   readonly services: readonly ResolvedService[];
+  /**
+   * Discovery mode: routing changes anywhere in this account and region wake inspect.
+   * @default - only the listed services' load balancers
+   */
+  readonly accountWide?: AccountRegionScope;
 }
 
 /** Probe every minute, inspect at its rate, and inspect again whenever guarded routing changes. */
@@ -41,8 +47,36 @@ export function createSchedules(scope: Construct, options: SchedulesOptions): vo
     eventPattern: routingChangePattern(
       options.services,
       functions.remediate.role === undefined ? [] : [functions.remediate.role.roleArn],
+      options.accountWide,
     ),
     targets: [lambdaTarget(functions.inspect, deadLetterQueue, Duration.minutes(15), 2)],
+  });
+}
+
+/**
+ * Discovery mode: enrol sweeps the account and region when CloudTrail reports a load balancer
+ * created, deleted or (un)tagged, or a target group created, and every `sweepMinutes` in any case,
+ * which catches what an event missed (a trail outage, an event lost after retries).
+ */
+export function createEnrolmentTriggers(
+  scope: Construct,
+  options: {
+    readonly enrol: lambda.IFunction;
+    readonly deadLetterQueue: sqs.IQueue;
+    readonly sweepMinutes: number;
+  },
+): void {
+  const { enrol, deadLetterQueue, sweepMinutes } = options;
+  new events.Rule(scope, 'EnrolmentChange', {
+    description:
+      'lbguard: sweep for load balancers tagged lbguard:guard when one is created, deleted or (un)tagged',
+    eventPattern: enrolmentPattern(),
+    targets: [lambdaTarget(enrol, deadLetterQueue, Duration.minutes(sweepMinutes), 2)],
+  });
+  new events.Rule(scope, 'EnrolmentSweep', {
+    description: `lbguard: sweep for load balancers tagged lbguard:guard every ${sweepMinutes} minutes`,
+    schedule: events.Schedule.rate(Duration.minutes(sweepMinutes)),
+    targets: [lambdaTarget(enrol, deadLetterQueue, Duration.minutes(sweepMinutes), 0)],
   });
 }
 
