@@ -32,7 +32,6 @@ export {
 export { LbGuardDashboard, type LbGuardDashboardProps } from './dashboard.ts';
 export { enrolmentPattern, ROUTING_CHANGE_EVENT_NAMES, routingChangePattern } from './event-patterns.ts';
 export { EnvironmentTooLargeError, estimateEnvironmentBytes } from './functions.ts';
-export { HUB_EVENT_BUS_ARN_PATTERN, HubForwarding, type HubForwardingProps } from './hub-forwarding.ts';
 export {
   DEFAULT_STATE_TABLE,
   FLEET_DISCOVERY_ACTIONS,
@@ -44,6 +43,7 @@ export { HubConfigError, hubSettingsFor } from './hub/hub-config.ts';
 export { HUB_COVERAGE_ROLE_NAME, LbGuardHub, type LbGuardHubProps } from './hub/hub-construct.ts';
 export { LbGuardHubStack, type LbGuardHubStackProps } from './hub/hub-stack.ts';
 export { COVERAGE_QUERY, HUB_METRICS, HUB_NAMESPACE } from './hub/metrics.ts';
+export { HUB_EVENT_BUS_ARN_PATTERN, HubForwarding, type HubForwardingProps } from './hub-forwarding.ts';
 export {
   type GuardedServiceResources,
   LbGuard,
