@@ -5,13 +5,14 @@
  * reported for that account and region (and a failing service for that service), never for the
  * fleet.
  */
+
+import type { LoadBalancerDiscovery } from '../../lambdas/adapters/elbv2/discovery.ts';
 import { mapBounded } from '../../lambdas/adapters/map-bounded.ts';
 import type { DiscoveryConfig, FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { type Enrolment, type EnrolmentSource, enrol, type Scope, scopesOf } from '../../lib/fleet/index.ts';
 import type { AwsContext } from '../context.ts';
 import { CliError } from '../exit.ts';
 import type { AccountDirectory } from './accounts.ts';
-import type { LoadBalancerDiscovery } from './discovery.ts';
 import type { AccountCredentials, RoleAssumer } from './roles.ts';
 
 /** What the fan-out reads the fleet through; tests pass fakes or moto-backed adapters. */

@@ -1,6 +1,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientOptions, awsClientConfig } from '../../lambdas/adapters/clients.ts';
+import { Elbv2LoadBalancerDiscovery } from '../../lambdas/adapters/elbv2/discovery.ts';
 import type { FleetConfig, LbGuardConfig } from '../../lib/config/index.ts';
 import { partitionOf } from '../../lib/fleet/index.ts';
 import type { CommandContext } from '../command.ts';
@@ -14,7 +15,6 @@ import {
 } from '../context.ts';
 import { usageError } from '../exit.ts';
 import { ListedAccounts, OrganizationsAccounts } from './accounts.ts';
-import { Elbv2LoadBalancerDiscovery } from './discovery.ts';
 import type { FleetPorts } from './fan-out.ts';
 import { StsRoleAssumer } from './roles.ts';
 

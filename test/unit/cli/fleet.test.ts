@@ -10,7 +10,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AwsContext } from '../../../cli/context.ts';
 import { CliError } from '../../../cli/exit.ts';
 import { ListedAccounts, OrganizationsAccounts } from '../../../cli/fleet/accounts.ts';
-import { Elbv2LoadBalancerDiscovery } from '../../../cli/fleet/discovery.ts';
 import {
   describeFailure,
   type FleetPorts,
@@ -19,6 +18,7 @@ import {
   hasTagErrors,
 } from '../../../cli/fleet/fan-out.ts';
 import { StsRoleAssumer } from '../../../cli/fleet/roles.ts';
+import { Elbv2LoadBalancerDiscovery } from '../../../lambdas/adapters/elbv2/discovery.ts';
 import type { FleetConfig } from '../../../lib/config/index.ts';
 import type { DiscoveredLoadBalancer, Scope } from '../../../lib/fleet/index.ts';
 

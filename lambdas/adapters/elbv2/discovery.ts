@@ -3,7 +3,7 @@ import {
   DescribeTagsCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { DiscoveredLoadBalancer } from '../../lib/fleet/index.ts';
+import type { DiscoveredLoadBalancer } from '../../../lib/fleet/index.ts';
 
 /** DescribeTags takes at most 20 resource ARNs per call. */
 const TAGS_PER_CALL = 20;
