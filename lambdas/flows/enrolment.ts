@@ -123,7 +123,8 @@ function previousOf(stored: RegistryRead, logger: Log): { previous: Enrolment; v
 
 /** Ignored and refused load balancers matter too: the heartbeat reports the refused ones. */
 function sameLists(a: Enrolment, b: Enrolment): boolean {
-  const text = (e: Enrolment) => encodeRegistryBody({ sweptAt: '', ...e });
+  const text = ({ services, ignored, errors }: Enrolment) =>
+    encodeRegistryBody({ sweptAt: '', services, ignored, errors });
   return text(a) === text(b);
 }
 
