@@ -15,7 +15,7 @@ import { suggestKey } from '../suggest.ts';
 export const TAGS = {
   /** `true` or empty: guard this load balancer; `false`: keep it out (an explicit opt-out). */
   guard: 'lbguard:guard',
-  /** The name of a `fleet.profiles` entry; default: the profile named `default`, if there is one. */
+  /** The name of a `discovery.profiles` entry; default: the profile named `default`, if there is one. */
   profile: 'lbguard:profile',
   /** The service name; default: the load balancer's name, lowercased. */
   name: 'lbguard:name',
