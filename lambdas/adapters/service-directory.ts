@@ -25,41 +25,29 @@ export function configuredOnly(services: readonly ServiceConfig[]): GuardedServi
  * outside this account and region) or cannot be read is never used: it is logged as an error,
  * counted (`RegistryUnreadable`, alarmable), and the function guards its config's services only.
  */
-export class RegistryServiceDirectory implements ServiceDirectory {
-  readonly #services: readonly ServiceConfig[];
-  readonly #store: RegistryReader;
-  readonly #scope: Scope;
-  readonly #logger: Log;
-  readonly #metrics: MetricsSink;
-
-  constructor(
-    services: readonly ServiceConfig[],
-    store: RegistryReader,
-    scope: Scope,
-    io: { readonly logger: Log; readonly metrics: MetricsSink },
-  ) {
-    this.#services = services;
-    this.#store = store;
-    this.#scope = scope;
-    this.#logger = io.logger;
-    this.#metrics = io.metrics;
-  }
-
-  async read(): Promise<GuardedServices> {
-    let problem: string;
-    try {
-      const read = await this.#store.read(this.#scope);
-      if (read.kind === 'read') return guardedServices(this.#services, read.registry);
-      if (read.kind === 'absent') return configuredOnly(this.#services);
-      problem = read.problem;
-    } catch (error) {
-      // A KMS or DynamoDB outage must not blind the guard to the config's own services.
-      problem = `it could not be read (${error instanceof Error ? error.message : String(error)})`;
-    }
-    this.#logger.error('enrolment registry unreadable: guarding config services only', { problem });
-    this.#metrics.emit('(registry)', [{ name: 'RegistryUnreadable', unit: 'Count', value: 1 }]);
-    return configuredOnly(this.#services);
-  }
+export function registryDirectory(
+  services: readonly ServiceConfig[],
+  store: RegistryReader,
+  scope: Scope,
+  io: { readonly logger: Log; readonly metrics: MetricsSink },
+): ServiceDirectory {
+  return {
+    async read() {
+      let problem: string;
+      try {
+        const read = await store.read(scope);
+        if (read.kind !== 'refused')
+          return guardedServices(services, read.kind === 'read' ? read.registry : undefined);
+        problem = read.problem;
+      } catch (error) {
+        // A KMS or DynamoDB outage must not blind the guard to the config's own services.
+        problem = `it could not be read (${error instanceof Error ? error.message : String(error)})`;
+      }
+      io.logger.error('enrolment registry unreadable: guarding config services only', { problem });
+      io.metrics.emit('(registry)', [{ name: 'RegistryUnreadable', unit: 'Count', value: 1 }]);
+      return guardedServices(services, undefined);
+    },
+  };
 }
 
 /** The account and region a function runs in, from its notification topic's ARN (same stack). */

@@ -2,11 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LbGuardConfig } from '../../lib/config/index.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
-import {
-  RegistryServiceDirectory,
-  type ServiceDirectory,
-  scopeOfTopic,
-} from '../adapters/service-directory.ts';
+import { registryDirectory, type ServiceDirectory, scopeOfTopic } from '../adapters/service-directory.ts';
 import type { BorrowedClientConfig } from '../adapters/signed-request.ts';
 import { DynamoDbRegistryReader } from '../adapters/state-store/enrolment-registry.ts';
 import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
@@ -29,5 +25,5 @@ export function directoryFor(
   if (scope === undefined) return undefined;
   const signer = new KmsStateSigner(clients.signing, requireStateKey(env), { canSign: false });
   const store = new DynamoDbRegistryReader(clients.dynamodb, env.tableName, signer);
-  return new RegistryServiceDirectory(config.services, store, scope, io);
+  return registryDirectory(config.services, store, scope, io);
 }
