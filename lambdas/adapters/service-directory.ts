@@ -27,7 +27,7 @@ export function configuredOnly(services: readonly ServiceConfig[]): GuardedServi
  */
 export function registryDirectory(
   services: readonly ServiceConfig[],
-  store: RegistryReader,
+  registry: RegistryReader,
   scope: Scope,
   io: { readonly logger: Log; readonly metrics: MetricsSink },
 ): ServiceDirectory {
@@ -35,7 +35,7 @@ export function registryDirectory(
     async read() {
       let problem: string;
       try {
-        const read = await store.read(scope);
+        const read = await registry.read(scope);
         if (read.kind !== 'refused')
           return guardedServices(services, read.kind === 'read' ? read.registry : undefined);
         problem = read.problem;
