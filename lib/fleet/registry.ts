@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../config/index.ts';
 import { serviceSchema } from '../config/schema/service.ts';
 import { canonicalJson, sha256 } from '../snapshot.ts';
 import type { EnrolledService, Enrolment, EnrolmentError } from './enrol.ts';
-import { inScope, type Scope } from './scope.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * Tag-enrolled services one registry holds at most. The registry is one DynamoDB item (400 KB);
@@ -83,7 +83,13 @@ export function checkRegistry(
     if (!parsed.success || (kind !== 'tags' && kind !== 'config')) {
       return { ok: false, problem: `its entry for ${loadBalancerArn} is not a valid service` };
     }
-    if (parsed.data.loadBalancerArn !== loadBalancerArn || !inScope(parsed.data.loadBalancerArn, scope)) {
+    // The service schema holds it to an ELBv2 load balancer ARN: arn:<partition>:elasticloadbalancing:<region>:<account>:…
+    const [, , , region, account] = parsed.data.loadBalancerArn.split(':');
+    if (
+      parsed.data.loadBalancerArn !== loadBalancerArn ||
+      region !== scope.region ||
+      account !== scope.account
+    ) {
       return {
         ok: false,
         problem: `it names ${parsed.data.loadBalancerArn}, outside ${scope.account}/${scope.region}`,

@@ -323,6 +323,14 @@ describe('the spoke enrols tagged load balancers itself', () => {
     // The enrol function never builds on it either: it rewrites it, signed, from a fresh sweep.
     expect(await spoke.enrol()).toMatchObject({ kind: 'written', version: 2 });
     expect(inspectedNames(await spoke.inspect())).toEqual(['shop']);
+
+    // An item put there by hand, with no version or MAC at all: refused, then overwritten too.
+    await spoke.clients.dynamodb.send(
+      new PutItemCommand({ TableName: TABLE, Item: { ...key, body: { S: forged } } }),
+    );
+    expect(inspectedNames(await spoke.inspect())).toEqual([]);
+    expect(await spoke.enrol()).toMatchObject({ kind: 'written', version: 1 });
+    expect(inspectedNames(await spoke.inspect())).toEqual(['shop']);
   });
 
   it('lets one of two racing sweeps write; the other re-reads and finds nothing left to do', async () => {

@@ -32,7 +32,12 @@ export class DynamoDbRegistryStore extends DynamoDbRegistryReader implements Reg
           TableName: this.table,
           Item: toItem({ ...registryKey(scope), version, sweptAt: body.sweptAt, body: text, mac }),
           ...(expectVersion === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            ? {
+                // Nothing stored, or an item with no numeric version (never lbguard's): overwritten.
+                ConditionExpression: 'attribute_not_exists(#version) OR NOT attribute_type(#version, :n)',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: toItem({ ':n': 'N' }),
+              }
             : {
                 ConditionExpression: '#version = :expected',
                 ExpressionAttributeNames: { '#version': 'version' },

@@ -46,6 +46,8 @@ export class DynamoDbRegistryReader implements RegistryReader {
   protected readonly db: DynamoDBClient;
   protected readonly table: string;
   protected readonly signer: StateSigner;
+  /** The last (message, MAC) verified: an unchanged registry costs one KMS call per container. */
+  #verified = '';
 
   constructor(dynamodb: DynamoDBClient, tableName: string, signer: StateSigner) {
     this.db = dynamodb;
@@ -68,8 +70,12 @@ export class DynamoDbRegistryReader implements RegistryReader {
       known === undefined ? { kind: 'refused', problem } : { kind: 'refused', problem, version: known };
     if (known === undefined || typeof body !== 'string') return refuse('it has no version or body');
     if (typeof mac !== 'string' || mac === '') return refuse('it carries no MAC (not written by lbguard)');
-    if (!(await this.signer.verify(registryMacMessage(scope, known, body), mac))) {
-      return refuse('its MAC does not verify: it was not written by lbguard as it is now');
+    const message = registryMacMessage(scope, known, body);
+    if (this.#verified !== `${message} ${mac}`) {
+      if (!(await this.signer.verify(message, mac))) {
+        return refuse('its MAC does not verify: it was not written by lbguard as it is now');
+      }
+      this.#verified = `${message} ${mac}`;
     }
     const checked = checkRegistry(body, scope, known);
     return checked.ok ? { kind: 'read', registry: checked.registry } : refuse(checked.problem);
