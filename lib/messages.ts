@@ -16,6 +16,9 @@ export type BaselineNotificationState = 'last-good-promoted';
 /** A change of the listeners guarded read-only (lib/read-only.ts). */
 export type ReadOnlyNotificationState = 'listeners-read-only';
 
+/** A load balancer enrolled, released or re-read by the spoke's sweep (lib/fleet/reports.ts). */
+export type EnrolmentNotificationState = 'enrolled' | 'released' | 'enrolment-updated';
+
 export interface NotificationLink {
   readonly label: string;
   readonly url: string;
@@ -30,7 +33,8 @@ export interface Notification {
     | IncidentState
     | ProbeNotificationState
     | BaselineNotificationState
-    | ReadOnlyNotificationState;
+    | ReadOnlyNotificationState
+    | EnrolmentNotificationState;
   /** One line; the notifier makes it fit its channel (SNS: ASCII, under 100 characters). */
   readonly subject: string;
   /** Summary paragraph(s), one line each. */

@@ -39,6 +39,13 @@ export const LBGUARD_METRICS = {
    * one: a single metric, and a single alarm, for three of the on-call's signals. Read as Maximum.
    */
   signal: 'Signal',
+  /**
+   * 1 per invocation that found the enrolment registry failing a check or unreadable, and so
+   * guarded its config's services only (inspect, probe, remediate, enrol). Read as Sum; alarmable.
+   */
+  registryUnreadable: 'RegistryUnreadable',
+  /** Enrolment transitions (enrolled, released, updated) one sweep wrote (enrol). Read as Sum. */
+  enrolmentTransitions: 'EnrolmentTransitions',
 } as const;
 
 export type LbGuardMetricName = (typeof LBGUARD_METRICS)[keyof typeof LBGUARD_METRICS];
@@ -83,6 +90,8 @@ const PUBLICATION: Readonly<Record<LbGuardMetricName, Publication>> = {
   ProbeLatency: 'property',
   Probe503: 'property',
   ServedBySpread: 'property',
+  RegistryUnreadable: 'event',
+  EnrolmentTransitions: 'event',
 };
 
 /** One value as the functions emit it. */

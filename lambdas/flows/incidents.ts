@@ -1,4 +1,5 @@
 import { LbGuardError } from '../../lib/errors.ts';
+import { transitionEvent } from '../../lib/fleet/reports.ts';
 import {
   type Effect,
   type Incident,
@@ -7,6 +8,7 @@ import {
   transition,
 } from '../../lib/incident.ts';
 import { dryRunPlanNotification, incidentNotification } from '../../lib/messages.ts';
+import type { HubReporter } from '../adapters/hub-reporter.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
@@ -20,6 +22,8 @@ export interface IncidentDeps {
   readonly invoker?: RemediationInvoker;
   readonly metrics: MetricsSink;
   readonly logger: Log;
+  /** Where a change of the incident's state is reported for the hub; nowhere when absent. */
+  readonly hub?: HubReporter;
 }
 
 export interface AdvanceResult {
@@ -36,13 +40,15 @@ const MAX_WRITE_ATTEMPTS = 3;
  * Applies one event to an incident, persists it with optimistic concurrency, then carries out
  * the effects. Effects run only after the write succeeded, so two racing invocations never both
  * invoke remediate or page for the same transition; when the write loses a race, the event is
- * re-applied to what the other writer stored.
+ * re-applied to what the other writer stored. A change of state is reported to the hub, naming
+ * `loadBalancerArn` (the hub keys everything by load balancer).
  */
 export async function advanceIncident(
   deps: IncidentDeps,
   incident: Incident,
   event: IncidentEvent,
   ctx: TransitionContext,
+  loadBalancerArn?: string,
 ): Promise<AdvanceResult> {
   let base = incident;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -50,7 +56,13 @@ export async function advanceIncident(
     if (next.incident === base) return { incident: base, effects: [], changed: false };
     const put = await deps.store.putIncident(next.incident, { expectUpdatedAt: base.updatedAt });
     if (put.written) {
-      await executeEffects(deps, next.incident, next.effects, event.at);
+      const moved =
+        loadBalancerArn === undefined ? undefined : transitionEvent(base, next.incident, loadBalancerArn);
+      // Beside the effects, never before them: a hand-off to remediate waits on no report.
+      await Promise.all([
+        moved === undefined ? undefined : deps.hub?.report([moved]),
+        executeEffects(deps, next.incident, next.effects, event.at),
+      ]);
       return { incident: next.incident, effects: next.effects, changed: true };
     }
     if (put.current === undefined) {

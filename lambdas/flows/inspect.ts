@@ -12,20 +12,25 @@ import { ATTRIBUTE_EVENT_NAMES } from '../../lib/routing-events.ts';
 import type { ConfigChange, Diagnosis } from '../../lib/types.ts';
 import { allInOrder } from '../adapters/all-in-order.ts';
 import { translateCloudTrailEvent } from '../adapters/cloudtrail.ts';
+import type { HubReporter } from '../adapters/hub-reporter.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
 import type { RemediationInvoker } from '../adapters/remediation-handoff.ts';
 import type { StateStore } from '../adapters/state-store/ports.ts';
 import type { CloudTrailElbv2Event, InspectEvent } from '../runtime/events.ts';
+import { type GuardedDeps, readGuarded } from './guarded.ts';
 import { advanceIncident } from './incidents.ts';
+import { inspectEachAndReport } from './inspect-report.ts';
 import { type Observation, type ObserveDeps, observe } from './observe.ts';
 import { notifyProbeChanges } from './probe-notifications.ts';
 import { notifyReadOnlyChange } from './read-only-notifications.ts';
 import { VerificationFailedError, type VerifyOutcome, verifyDeployment } from './verify.ts';
 
-export interface InspectDeps extends ObserveDeps {
+export interface InspectDeps extends ObserveDeps, GuardedDeps {
   readonly store: StateStore;
+  /** Heartbeats, findings and incident transitions for the hub; none when absent. */
+  readonly hub?: HubReporter;
   readonly notifier: Notifier;
   readonly invoker: RemediationInvoker;
   readonly metrics: MetricsSink;
@@ -70,21 +75,23 @@ interface InspectOptions {
  * post-deploy gate, neither of which should open incidents or move last known good.
  */
 export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<InspectOutcome> {
-  if ('kind' in event) return verifyDeployment(event, deps);
+  const guarded = await readGuarded(deps);
+  if ('kind' in event) return verifyDeployment(event, deps, guarded.services);
   switch (event.source) {
-    case 'aws.events':
-      return inspectAll(deps.config.services, 'schedule', deps, {
-        forceMetrics: false,
-        rereadAttributesOf: [],
-      });
+    case 'aws.events': {
+      const options = { forceMetrics: false, rereadAttributesOf: [] };
+      const inspectOne = (s: ServiceConfig) => inspectService(s, 'schedule', deps, options);
+      const services = await inspectEachAndReport(guarded, inspectOne, deps);
+      return { kind: 'inspected', trigger: 'schedule', services };
+    }
     case 'aws.cloudwatch':
       deps.logger.info('woken by alarm', { alarm: event.detail.alarmName, state: event.detail.state.value });
-      return inspectAll(deps.config.services, 'alarm', deps, {
+      return inspectAll(guarded.services, 'alarm', deps, {
         forceMetrics: true,
         rereadAttributesOf: [],
       });
     case 'aws.elasticloadbalancing':
-      return onConfigChange(event, deps);
+      return onConfigChange(event, guarded.services, deps);
   }
 }
 
@@ -96,7 +103,11 @@ export function enforceVerification(outcome: InspectOutcome): InspectOutcome {
   return outcome;
 }
 
-async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): Promise<InspectOutcome> {
+async function onConfigChange(
+  event: CloudTrailElbv2Event,
+  guarded: readonly ServiceConfig[],
+  deps: InspectDeps,
+): Promise<InspectOutcome> {
   const translated = translateCloudTrailEvent(event.detail);
   if (translated.kind === 'ignored') {
     deps.logger.info('config change ignored', { reason: translated.reason });
@@ -105,7 +116,7 @@ async function onConfigChange(event: CloudTrailElbv2Event, deps: InspectDeps): P
   const change = translated.change;
   const groups = change.resources.filter((arn) => arn.includes(':targetgroup/'));
   const touched: ServiceConfig[] = [];
-  for (const service of deps.config.services) {
+  for (const service of guarded) {
     if (await touches(service, change, groups, deps.store)) touched.push(service);
   }
   if (touched.length === 0) {
@@ -331,6 +342,7 @@ async function advanceAndSoak(
         thresholds: service.thresholds,
         previousRemediations: history.filter((i) => i.id !== open?.id).flatMap((i) => i.remediations),
       },
+      service.loadBalancerArn,
     );
     return result.changed || open !== undefined ? result.incident : undefined;
   };

@@ -10,8 +10,9 @@ import type { MetricsSink, MetricValue } from '../adapters/metrics-sink.ts';
 import { type SecretReader, SecretUnreadableError } from '../adapters/secrets.ts';
 import type { EvidenceStore } from '../adapters/state-store/ports.ts';
 import type { ProbeEvent } from '../runtime/events.ts';
+import { type GuardedDeps, readGuarded } from './guarded.ts';
 
-export interface ProbeDeps {
+export interface ProbeDeps extends GuardedDeps {
   readonly config: LbGuardConfig;
   readonly prober: Prober;
   /** Reads the secrets probes send; only probe's role may. */
@@ -55,7 +56,8 @@ const SAFETY_MARGIN_MS = 1_000;
 export async function probe(event: ProbeEvent, deps: ProbeDeps): Promise<ProbeOutcome> {
   const { config } = deps;
   const named = 'kind' in event ? event.service : undefined;
-  const services = config.services.filter((s) => named === undefined || s.name === named);
+  const guarded = await readGuarded(deps);
+  const services = guarded.services.filter((s) => named === undefined || s.name === named);
   if (named !== undefined && services.length === 0) {
     deps.logger.warn('probe requested for an unknown service', { service: named });
     return { kind: 'unknown-service', service: named };

@@ -19,8 +19,10 @@ import type { ApplyOnce } from '../adapters/apply-once.ts';
 import { isPermanent } from '../adapters/aws-call.ts';
 import type { Now, Sleep } from '../adapters/clock.ts';
 import type { DeploymentOwners } from '../adapters/deployment-owners.ts';
+import type { LoadBalancerTags } from '../adapters/elbv2/guard-tags.ts';
 import type { LoadBalancerReader, LoadBalancerWriter } from '../adapters/elbv2/ports.ts';
 import type { Prober } from '../adapters/http-prober.ts';
+import type { HubReporter } from '../adapters/hub-reporter.ts';
 import type { Log } from '../adapters/log.ts';
 import type { MetricsSink } from '../adapters/metrics-sink.ts';
 import type { Notifier } from '../adapters/notifier.ts';
@@ -29,13 +31,19 @@ import type { EvidenceStore, IncidentStore, SnapshotStore } from '../adapters/st
 import type { ZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateRequest } from '../runtime/remediate-events.ts';
 import { gateOnApproval, nudgeApproval } from './approval.ts';
+import { type GuardedDeps, readGuarded } from './guarded.ts';
 import { advanceIncident } from './incidents.ts';
 import { checkOwners } from './owners.ts';
 import { readServiceState, readZonalShifts } from './read-service.ts';
 import { awaitRecovery, replan } from './recovery.ts';
+import { noLongerGuarded } from './still-guarded.ts';
 
-export interface RemediateDeps {
+export interface RemediateDeps extends GuardedDeps {
   readonly config: LbGuardConfig;
+  /** A tag-enrolled load balancer's tags, re-read under the lock before any write. */
+  readonly tags?: LoadBalancerTags;
+  /** Incident transitions for the hub; none when absent. */
+  readonly hub?: HubReporter;
   readonly reader: LoadBalancerReader;
   readonly writer: LoadBalancerWriter;
   /** Evidence: the probe function's results, for the probes remediate cannot run itself. */
@@ -116,7 +124,8 @@ const ACTIVE: ReadonlySet<IncidentState> = new Set(['confirmed', 'mitigating', '
  */
 export async function remediate(request: RemediateRequest, deps: RemediateDeps): Promise<RemediateOutcome> {
   const incidentId = request.incidentId;
-  const service = deps.config.services.find((s) => s.name === request.service);
+  const guarded = await readGuarded(deps);
+  const service = guarded.services.find((s) => s.name === request.service);
   if (service === undefined) return stale(deps, incidentId, `no guarded service named ${request.service}`);
   const incident = await deps.store.getIncident(service.name, incidentId);
   if (incident === undefined) return stale(deps, incidentId, 'no such incident');
@@ -126,12 +135,13 @@ export async function remediate(request: RemediateRequest, deps: RemediateDeps):
   const ttl = service.remediation.verifyDeadlineSeconds + LOCK_SLACK_SECONDS;
   const lock = await deps.store.acquireLock(service.name, deps.lockOwner, ttl, deps.now().toISOString());
   if (!lock.acquired) {
-    await advanceIncident(deps, incident, { type: 'lock-held', at: deps.now().toISOString() }, ctx);
+    const lockHeld = { type: 'lock-held', at: deps.now().toISOString() } as const;
+    await advanceIncident(deps, incident, lockHeld, ctx, service.loadBalancerArn);
     deps.logger.info('remediation lock held; not acting twice', { incidentId, heldBy: lock.heldBy });
     return { outcome: 'lock-held', incidentId, heldBy: lock.heldBy };
   }
   try {
-    return await remediateUnderLock(service, request, ctx, deps);
+    return await remediateUnderLock(service, request, ctx, deps, guarded.tagEnrolled.has(service.name));
   } finally {
     await release(service.name, deps);
   }
@@ -142,6 +152,7 @@ async function remediateUnderLock(
   request: RemediateRequest,
   ctx: TransitionContext,
   deps: RemediateDeps,
+  tagEnrolled: boolean,
 ): Promise<RemediateOutcome> {
   const incidentId = request.incidentId;
   // Re-read under the lock: whoever held it before may have moved the incident on.
@@ -152,7 +163,7 @@ async function remediateUnderLock(
   const advance = async (event: IncidentEvent): Promise<Incident> => {
     const current = incident ?? (await deps.store.getIncident(service.name, incidentId));
     if (current === undefined) throw new Error(`incident ${incidentId} vanished`);
-    incident = (await advanceIncident(deps, current, event, ctx)).incident;
+    incident = (await advanceIncident(deps, current, event, ctx, service.loadBalancerArn)).incident;
     return incident;
   };
   const asked = incident.approval;
@@ -203,6 +214,14 @@ async function remediateUnderLock(
   if (!admission.admitted) {
     deps.logger.error('remediation request refused; nothing done', { incidentId, reason: admission.reason });
     return { outcome: 'refused', incidentId, reason: admission.reason };
+  }
+  const released = tagEnrolled ? await noLongerGuarded(service.loadBalancerArn, deps.tags) : undefined;
+  if (released !== undefined) {
+    deps.logger.error('remediation refused: the load balancer left lbguard since enrolment', {
+      incidentId,
+      released,
+    });
+    return { outcome: 'refused', incidentId, reason: released };
   }
   if (outcome.kind === 'rejected') {
     return fail(`plan rejected under the lock (${outcome.reason}): ${outcome.detail}`, []);

@@ -35,10 +35,12 @@ export class VerificationFailedError extends LbGuardError {
 }
 
 /** Judges every guarded service (or the one asked for) at the gate, from a fresh observation. */
-export async function verifyDeployment(event: VerifyRequest, deps: VerifyDeps): Promise<VerifyOutcome> {
-  const services = deps.config.services.filter(
-    (s) => event.service === undefined || s.name === event.service,
-  );
+export async function verifyDeployment(
+  event: VerifyRequest,
+  deps: VerifyDeps,
+  guarded: readonly ServiceConfig[] = deps.config.services,
+): Promise<VerifyOutcome> {
+  const services = guarded.filter((s) => event.service === undefined || s.name === event.service);
   const failOnFindings = event.failOnFindings === true;
   if (services.length === 0) {
     return { kind: 'verify', ok: false, findings: [unknownServiceFinding(event.service)], failOnFindings };

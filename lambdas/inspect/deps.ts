@@ -16,6 +16,7 @@ import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { InspectDeps } from '../flows/inspect.ts';
+import { directoryFor } from '../runtime/directory.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
@@ -46,8 +47,18 @@ export type InspectOverrides = Partial<InspectDeps> & { readonly clients?: Inspe
 export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): InspectDeps {
   const clients = overrides.clients ?? inspectClients();
   countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
+  const config = overrides.config ?? env.config;
+  const io = {
+    logger: overrides.logger ?? logger,
+    metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
+  };
+  const directory =
+    overrides.directory ??
+    directoryFor(env, config, { dynamodb: clients.dynamodb, signing: clients.elbv2.config }, io);
   return {
-    config: overrides.config ?? env.config,
+    config,
+    ...(directory === undefined ? {} : { directory }),
+    ...(overrides.hub === undefined ? {} : { hub: overrides.hub }),
     reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
     albMetrics: overrides.albMetrics ?? new CloudWatchAlbMetricsReader(clients.cloudwatch),
     store:
@@ -60,8 +71,8 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
     invoker:
       overrides.invoker ?? new SnsRemediationInvoker(clients.sns, requireTopic(env, 'remediationTopicArn')),
-    metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
-    logger: overrides.logger ?? logger,
+    metrics: io.metrics,
+    logger: io.logger,
     now: overrides.now ?? (() => new Date()),
     // Signed like ELBv2's calls, with its credentials, region, handler and any endpoint override.
     zonalShifts: overrides.zonalShifts ?? new ArcZonalShifts(clients.elbv2.config),

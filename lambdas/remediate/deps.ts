@@ -8,6 +8,7 @@ import {
 } from '../adapters/clients.ts';
 import { realSleep } from '../adapters/clock.ts';
 import { AwsDeploymentOwners } from '../adapters/deployment-owners.ts';
+import { Elbv2LoadBalancerTags } from '../adapters/elbv2/guard-tags.ts';
 import { Elbv2LoadBalancerReader } from '../adapters/elbv2/reader.ts';
 import { Elbv2LoadBalancerWriter } from '../adapters/elbv2/writer.ts';
 import { HttpProber } from '../adapters/http-prober.ts';
@@ -20,6 +21,7 @@ import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import { countStateWriteFailures, stateWriteFailureMetric } from '../adapters/state-write-failures.ts';
 import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateDeps } from '../flows/remediate.ts';
+import { directoryFor } from '../runtime/directory.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
@@ -54,8 +56,19 @@ export type RemediateOverrides = Partial<RemediateDeps> & {
 export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): RemediateDeps {
   const clients = overrides.clients ?? remediateClients();
   countStateWriteFailures(clients.dynamodb, stateWriteFailureMetric(metrics));
+  const config = overrides.config ?? env.config;
+  const io = {
+    logger: overrides.logger ?? logger,
+    metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
+  };
+  const directory =
+    overrides.directory ??
+    directoryFor(env, config, { dynamodb: clients.dynamodb, signing: clients.elbv2.config }, io);
   return {
-    config: overrides.config ?? env.config,
+    config,
+    ...(directory === undefined ? {} : { directory }),
+    ...(overrides.hub === undefined ? {} : { hub: overrides.hub }),
+    tags: overrides.tags ?? new Elbv2LoadBalancerTags(clients.elbv2),
     reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
     writer: overrides.writer ?? new Elbv2LoadBalancerWriter(clients.elbv2),
     store:
@@ -75,8 +88,8 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
     // The re-plan under the lock respects a zone shifted away, as inspect's plan does.
     zonalShifts: overrides.zonalShifts ?? new ArcZonalShifts(clients.elbv2.config),
     prober: overrides.prober ?? new HttpProber(),
-    metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
-    logger: overrides.logger ?? logger,
+    metrics: io.metrics,
+    logger: io.logger,
     applyOnce:
       overrides.applyOnce ??
       createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: env.tableName }),

@@ -10,8 +10,9 @@
  *   4. the config's defaults.
  */
 import * as z from 'zod/mini';
-import { type DiscoveryConfig, type ProfileConfig, type ServiceConfig, suggestKey } from '../config/index.ts';
+import type { DiscoveryConfig, ProfileConfig, ServiceConfig } from '../config/index.ts';
 import { profileSchema } from '../config/schema/discovery.ts';
+import { suggestKey } from '../suggest.ts';
 import { compareArns, inScope, type Scope } from './scope.ts';
 import { readGuardTags, TAGS, type TagError, type TagMap } from './tags.ts';
 

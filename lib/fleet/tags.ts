@@ -4,17 +4,18 @@
  * never stop the rest of the fleet from being guarded.
  */
 import * as z from 'zod/mini';
-import { type ProbeConfig, type RemediationConfig, suggestKey } from '../config/index.ts';
+import type { ProbeConfig, RemediationConfig } from '../config/index.ts';
 import { toConfigIssues } from '../config/issues.ts';
 import { nameSchema } from '../config/schema/leaves.ts';
 import { probeSchema } from '../config/schema/probes.ts';
 import { remediationSchema } from '../config/schema/remediation.ts';
+import { suggestKey } from '../suggest.ts';
 
 /** Every tag key lbguard reads; other `lbguard:` keys are reported so a misspelt one is not silently ignored. */
 export const TAGS = {
   /** `true` or empty: guard this load balancer; `false`: keep it out (an explicit opt-out). */
   guard: 'lbguard:guard',
-  /** The name of a `fleet.profiles` entry; default: the profile named `default`, if there is one. */
+  /** The name of a `discovery.profiles` entry; default: the profile named `default`, if there is one. */
   profile: 'lbguard:profile',
   /** The service name; default: the load balancer's name, lowercased. */
   name: 'lbguard:name',
@@ -37,7 +38,9 @@ export type TagError =
   | { readonly code: 'unknown-tag'; readonly tag: string; readonly message: string }
   | { readonly code: 'unknown-profile'; readonly tag: TagKey; readonly message: string }
   | { readonly code: 'no-probes'; readonly message: string }
-  | { readonly code: 'duplicate-name'; readonly name: string; readonly message: string };
+  | { readonly code: 'duplicate-name'; readonly name: string; readonly message: string }
+  /** More tagged load balancers than one spoke's registry holds (lib/fleet/registry.ts). */
+  | { readonly code: 'over-limit'; readonly message: string };
 
 /** What the tags of one load balancer ask for. */
 export type GuardTags =

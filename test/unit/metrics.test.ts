@@ -78,6 +78,13 @@ describe('planEmfRecord', () => {
   });
 
   it('bills at most one gauge per service: ProbeSuccess; the rest only when something happened', () => {
-    expect(publishedMetricNames().sort()).toEqual(['DriftCount', 'ProbeSuccess', 'PropagationLag', 'Signal']);
+    expect(publishedMetricNames().sort()).toEqual([
+      'DriftCount',
+      'EnrolmentTransitions',
+      'ProbeSuccess',
+      'PropagationLag',
+      'RegistryUnreadable',
+      'Signal',
+    ]);
   });
 });

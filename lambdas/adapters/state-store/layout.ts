@@ -8,6 +8,7 @@
 //                     the snapshot a plan awaiting approval was made against
 //   EVIDENCE#<name>   probe: probe results and served-by samples
 //   IDEMPOTENCY#remediate  remediate: Powertools Idempotency's apply-once records
+//   ENROLMENT#<account>#<region>  enrol: the signed enrolment registry (lib/fleet/registry.ts)
 
 export const PARTITION_PREFIX = {
   service: 'SERVICE#',
@@ -19,6 +20,10 @@ export type Partition = keyof typeof PARTITION_PREFIX;
 
 /** Powertools Idempotency's partition for remediate's apply-once records (apply-once.ts). */
 export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY#remediate';
+
+/** The enrolment registry's key: one item per account and region, written by enrol alone. */
+export const ENROLMENT_PREFIX = 'ENROLMENT#';
+export const ENROLMENT_SK = 'REGISTRY';
 
 export function partitionKey(partition: Partition, service: string): string {
   return `${PARTITION_PREFIX[partition]}${service}`;
@@ -69,7 +74,8 @@ export const WRITES_LEADING_KEYS = {
   probe: [`${PARTITION_PREFIX.evidence}*`],
   inspect: [`${PARTITION_PREFIX.service}*`, `${PARTITION_PREFIX.incidents}*`],
   remediate: [`${PARTITION_PREFIX.incidents}*`, IDEMPOTENCY_PARTITION],
-} as const satisfies Record<'probe' | 'inspect' | 'remediate', readonly string[]>;
+  enrol: [`${ENROLMENT_PREFIX}*`],
+} as const satisfies Record<'probe' | 'inspect' | 'remediate' | 'enrol', readonly string[]>;
 
 /** The state key's alias beside a table (the CLI's default for `--state-key`, as the construct names it). */
 export function stateKeyAlias(tableName: string): string {
