@@ -13,6 +13,7 @@ import { DynamoDbRegistryStore } from '../adapters/state-store/enrolment-registr
 import { KmsStateSigner } from '../adapters/state-store/state-signer.ts';
 import type { EnrolmentDeps } from '../flows/enrolment.ts';
 import { EnvironmentError, requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { hubReporterFor } from '../runtime/hub.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /** Enrol lists load balancers and tags, writes the registry and notifies: nothing else. */
@@ -48,8 +49,10 @@ export function enrolDeps(env: WiringEnv, overrides: EnrolOverrides = {}): Enrol
         new KmsStateSigner(clients.elbv2.config, requireStateKey(env), { canSign: true }),
       ),
     notifier: overrides.notifier ?? new SnsNotifier(clients.sns, requireTopic(env)),
-    // The lead wires the EventBridge reporter when LBGUARD_HUB_EVENTS=on.
-    hub: overrides.hub ?? new NoHubReporter(),
+    hub:
+      overrides.hub ??
+      hubReporterFor(env, clients.elbv2.config, overrides.logger ?? logger) ??
+      new NoHubReporter(),
     metrics: overrides.metrics ?? new EmfMetricsSink(metrics),
     logger: overrides.logger ?? logger,
     now: overrides.now ?? (() => new Date()),

@@ -18,6 +18,7 @@ import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { InspectDeps } from '../flows/inspect.ts';
 import { directoryFor } from '../runtime/directory.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { hubReporterFor } from '../runtime/hub.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
@@ -55,10 +56,11 @@ export function inspectDeps(env: WiringEnv, overrides: InspectOverrides = {}): I
   const directory =
     overrides.directory ??
     directoryFor(env, config, { dynamodb: clients.dynamodb, signing: clients.elbv2.config }, io);
+  const hub = overrides.hub ?? hubReporterFor(env, clients.elbv2.config, io.logger);
   return {
     config,
     ...(directory === undefined ? {} : { directory }),
-    ...(overrides.hub === undefined ? {} : { hub: overrides.hub }),
+    ...(hub === undefined ? {} : { hub }),
     reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
     albMetrics: overrides.albMetrics ?? new CloudWatchAlbMetricsReader(clients.cloudwatch),
     store:

@@ -23,6 +23,7 @@ import { ArcZonalShifts } from '../adapters/zonal-shifts.ts';
 import type { RemediateDeps } from '../flows/remediate.ts';
 import { directoryFor } from '../runtime/directory.ts';
 import { requireStateKey, requireTopic, type WiringEnv } from '../runtime/env.ts';
+import { hubReporterFor } from '../runtime/hub.ts';
 import { logger, metrics } from '../runtime/middleware.ts';
 
 /**
@@ -64,10 +65,11 @@ export function remediateDeps(env: WiringEnv, overrides: RemediateOverrides): Re
   const directory =
     overrides.directory ??
     directoryFor(env, config, { dynamodb: clients.dynamodb, signing: clients.elbv2.config }, io);
+  const hub = overrides.hub ?? hubReporterFor(env, clients.elbv2.config, io.logger);
   return {
     config,
     ...(directory === undefined ? {} : { directory }),
-    ...(overrides.hub === undefined ? {} : { hub: overrides.hub }),
+    ...(hub === undefined ? {} : { hub }),
     tags: overrides.tags ?? new Elbv2LoadBalancerTags(clients.elbv2),
     reader: overrides.reader ?? new Elbv2LoadBalancerReader(clients.elbv2),
     writer: overrides.writer ?? new Elbv2LoadBalancerWriter(clients.elbv2),

@@ -11,8 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../../infra/bundling.ts';
 import { awsClientConfig, createAwsClients, destroyAwsClients } from '../../../lambdas/adapters/clients.ts';
 import { AwsDeploymentOwners } from '../../../lambdas/adapters/deployment-owners.ts';
+import { EventBridgeHubReporter } from '../../../lambdas/adapters/eventbridge-hub-reporter.ts';
 import { HttpProber } from '../../../lambdas/adapters/http-prober.ts';
+import { NoHubReporter } from '../../../lambdas/adapters/hub-reporter.ts';
 import { ArcZonalShifts } from '../../../lambdas/adapters/zonal-shifts.ts';
+import { enrolClients, enrolDeps } from '../../../lambdas/enrol/deps.ts';
 import { inspectClients, inspectDeps } from '../../../lambdas/inspect/deps.ts';
 import { probeClients, probeDeps } from '../../../lambdas/probe/deps.ts';
 import { remediateClients, remediateDeps } from '../../../lambdas/remediate/deps.ts';
@@ -162,6 +165,34 @@ describe('function wiring', () => {
       expect(deps.lockOwner).toBe('req-1');
     } finally {
       destroyAwsClients(clients);
+    }
+  });
+
+  it('reports to the hub only where the stack has one (LBGUARD_HUB_EVENTS=on), from inspect, remediate and enrol', () => {
+    const inspect = inspectClients();
+    const remediate = remediateClients();
+    const enrol = enrolClients();
+    try {
+      const withHub = { ...env, hubEvents: true, remediationTopicArn: `${env.topicArn}-r` };
+      const withoutHub = { ...withHub, hubEvents: false };
+      expect(inspectDeps(withHub, { clients: inspect }).hub).toBeInstanceOf(EventBridgeHubReporter);
+      expect(inspectDeps(withoutHub, { clients: inspect }).hub).toBeUndefined();
+      expect(remediateDeps(withHub, { clients: remediate, lockOwner: 'r' }).hub).toBeInstanceOf(
+        EventBridgeHubReporter,
+      );
+      expect(remediateDeps(withoutHub, { clients: remediate, lockOwner: 'r' }).hub).toBeUndefined();
+      const discovering = {
+        ...withHub,
+        config: { ...env.config, discovery: { sweepMinutes: 15, profiles: {} } },
+      };
+      expect(enrolDeps(discovering, { clients: enrol }).hub).toBeInstanceOf(EventBridgeHubReporter);
+      expect(enrolDeps({ ...discovering, hubEvents: false }, { clients: enrol }).hub).toBeInstanceOf(
+        NoHubReporter,
+      );
+    } finally {
+      destroyAwsClients(inspect);
+      destroyAwsClients(remediate);
+      destroyAwsClients(enrol);
     }
   });
 
