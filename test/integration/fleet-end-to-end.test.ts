@@ -35,12 +35,14 @@ const HUB_TABLE = 'lbguard-hub';
 const COVERAGE_MINUTES = 5;
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
-const PROFILES: NonNullable<LbGuardConfigInput['discovery']>['profiles'] = {
+const profiles = (site: FleetSite): NonNullable<LbGuardConfigInput['discovery']>['profiles'] => ({
   default: {
+    // Every tagged load balancer is probed by the profile: a tag's probe URL could not be loopback.
+    probes: [{ name: 'home', url: site.url('home'), allowLoopback: true }],
     thresholds: { soakSeconds: 60, consecutiveBreaches: 2 },
     remediation: { mode: 'auto', verifyDeadlineSeconds: 30 },
   },
-};
+});
 
 const key = (s: MotoScope) => `${s.account}/${s.region}`;
 const clock = new FakeClock(new Date().toISOString());
@@ -144,7 +146,7 @@ async function coverageCheck() {
         concurrency: 3,
         hub: { coverageMinutes: COVERAGE_MINUTES },
       },
-      profiles: PROFILES,
+      profiles: profiles(site),
     }),
   });
   const deps = hubCoverageDeps(env, { clientOptions: hubClient(), logger: SILENT, now: clock.now });
@@ -189,9 +191,9 @@ const guardedArns = () => [...spokes.values()].map((s) => s.albs.guarded.arn).so
 beforeAll(async () => {
   await resetMoto();
   site = await startFleetSite();
-  const config = testConfig({ services: [], discovery: { profiles: PROFILES } });
+  const config = testConfig({ services: [], discovery: { profiles: profiles(site) } });
   const scopes = ACCOUNTS.flatMap((account) => REGIONS.map((region) => ({ account, region })));
-  const created = await Promise.all(scopes.map((scope) => createSpoke(scope, config, site, clock)));
+  const created = await Promise.all(scopes.map((scope) => createSpoke(scope, config, clock)));
   for (const s of created) spokes.set(key(s.scope), s);
 
   hubCredentials = await assumeIn(MONITORING.account);
@@ -256,7 +258,7 @@ describe('the fleet end to end: 3 accounts × 2 regions of spokes, one hub', () 
     clock.advance(60_000);
     const spoke = spokeAt(SECOND.account, SECOND.region);
     const { untagged, guarded } = spoke.albs;
-    await spoke.tag(untagged, { 'lbguard:guard': 'true', 'lbguard:probe-url': site.url('tagged-since') });
+    await spoke.tag(untagged, { 'lbguard:guard': 'true' });
     expect(await spoke.enrol('AddTags')).toMatchObject({
       kind: 'written',
       transitions: [

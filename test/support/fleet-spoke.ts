@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import { networkInterfaces } from 'node:os';
 import {
   AddTagsCommand,
   CreateListenerCommand,
@@ -41,32 +40,26 @@ export interface Alb {
   readonly arn: string;
 }
 
-/** The site every tagged ALB's `lbguard:probe-url` points at, on an address probes may reach. */
+/** The site the fleet profile's probe checks, on loopback (the profile's probe allows it). */
 export interface FleetSite {
-  /** `http://<this machine's non-loopback IPv4>:<port>/<path>`. */
+  /** `http://127.0.0.1:<port>/<path>`. */
   url(path: string): string;
   close(): Promise<void>;
 }
 
 /**
- * A probe URL from a tag has no `allowLoopback` (a tag cannot open loopback), so the site listens
- * on this machine's first non-loopback IPv4 address, which both the config and the prober accept.
+ * A probe URL from a tag has no `allowLoopback` (a tag cannot open loopback), so the spokes probe
+ * through their config's profile, whose probe may reach this loopback site: traffic stays on
+ * 127.0.0.1 as everywhere else in the tests.
  */
 export async function startFleetSite(): Promise<FleetSite> {
-  const address = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
-  if (address === undefined)
-    throw new Error(
-      'the fleet test needs a non-loopback IPv4 address on this machine (probe-url tags refuse loopback)',
-    );
   const server: Server = createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'),
   );
-  await new Promise<void>((r) => server.listen(0, address, r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
-    url: (path) => `http://${address}:${port}/${path}`,
+    url: (path) => `http://127.0.0.1:${port}/${path}`,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -108,12 +101,7 @@ function envelope(scope: MotoScope, at: Date) {
 }
 
 /** Creates one spoke in `scope` of the run's moto; `config` is the stack's (discovery, no services). */
-export async function createSpoke(
-  scope: MotoScope,
-  config: LbGuardConfig,
-  site: FleetSite,
-  clock: FakeClock,
-): Promise<Spoke> {
+export async function createSpoke(scope: MotoScope, config: LbGuardConfig, clock: FakeClock): Promise<Spoke> {
   const endpoint = inject('motoUrl');
   const credentials = await assumeIn(scope.account);
   const clients: AwsClients = createAwsClients({
@@ -192,7 +180,7 @@ export async function createSpoke(
     return { name, arn };
   };
   const albs = {
-    guarded: await alb('g', { 'lbguard:guard': 'true', 'lbguard:probe-url': site.url(`g-${short(scope)}`) }),
+    guarded: await alb('g', { 'lbguard:guard': 'true' }),
     optedOut: await alb('o', { 'lbguard:guard': 'false' }),
     untagged: await alb('u', { team: 'web' }),
   };
