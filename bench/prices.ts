@@ -98,6 +98,27 @@ export const PRICES = {
     source: 'https://aws.amazon.com/cloudwatch/pricing/ (DESIGN.md "Money")',
     recorded: RECORDED,
   },
+  eventBridgeCustomEvent: {
+    usd: 1 / 1_000_000,
+    per: 'custom event put (PutEvents), per 64 KB chunk of the payload',
+    source: 'https://aws.amazon.com/eventbridge/pricing/ (issue 19 brief: $1.00 per million custom events)',
+    recorded: '2026-12',
+  },
+  eventBridgeCrossAccountEvent: {
+    usd: 1 / 1_000_000,
+    per: 'event delivered to an event bus in another account (billed as a custom event in the sending account)',
+    source:
+      'https://aws.amazon.com/eventbridge/pricing/ (issue 19 brief: bus-to-bus delivery counted as events)',
+    recorded: '2026-12',
+  },
+  metricsInsightsAlarmMetric: {
+    usd: 0.1,
+    per: 'metric analysed by a Metrics Insights query alarm, per month (each time series the query reads)',
+    source:
+      'https://aws.amazon.com/cloudwatch/pricing/ (Alarms: "Metrics Insights query alarms: $0.10 per alarm metric analyzed"); https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-alarms.html',
+    recorded: '2026-12',
+    note: 'confirm: the docs corpus has the feature pages, not the pricing table; recorded at the standard-resolution alarm-metric rate',
+  },
 } as const satisfies Record<string, Price>;
 
 export type PriceName = keyof typeof PRICES;

@@ -4,6 +4,7 @@
 // what AWS would bill and throttle, retries and paginated pages included.
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { estimateRequestUnits, type RequestUnits } from './dynamodb-units.ts';
 
 export interface RecordedCall {
@@ -12,6 +13,8 @@ export interface RecordedCall {
   readonly status: number;
   /** DynamoDB request units (estimated); zero for other services. */
   readonly units: RequestUnits;
+  /** Request to response through the proxy, ms: where a cycle's time goes (calls may overlap). */
+  readonly ms: number;
 }
 
 export interface RecordingProxy {
@@ -47,6 +50,8 @@ export function operationOf(
   const query = new URL(path, 'http://x').searchParams.get('Action');
   if (query !== null) return query;
   if (/\/functions\/[^/]+\/invocations/.test(path)) return 'Invoke';
+  // ARC's REST path embeds the resource's ARN: one name for the operation, not one per load balancer.
+  if (method === 'GET' && path.startsWith('/managedresources/')) return 'GetManagedResource';
   return `${method} ${path.split('?')[0] ?? path}`;
 }
 
@@ -66,6 +71,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
+    const started = performance.now();
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const path = req.url ?? '/';
@@ -93,14 +99,20 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
                     parseJson(response.toString('utf8')),
                   )
                 : { read: 0, write: 0 };
-            calls.push({ service, operation, status, units });
+            calls.push({ service, operation, status, units, ms: performance.now() - started });
             res.writeHead(status, up.headers);
             res.end(response);
           });
         },
       );
       forward.on('error', (err) => {
-        calls.push({ service, operation, status: 0, units: { read: 0, write: 0 } });
+        calls.push({
+          service,
+          operation,
+          status: 0,
+          units: { read: 0, write: 0 },
+          ms: performance.now() - started,
+        });
         res.writeHead(502).end(String(err));
       });
       forward.end(body);
@@ -129,4 +141,11 @@ export function countByOperation(calls: readonly RecordedCall[]): Record<string,
   for (const c of calls)
     counts[`${c.service}:${c.operation}`] = (counts[`${c.service}:${c.operation}`] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Summed request time by `service:operation`, ms, largest first. */
+export function timeByOperation(calls: readonly RecordedCall[]): Record<string, number> {
+  const ms: Record<string, number> = {};
+  for (const c of calls) ms[`${c.service}:${c.operation}`] = (ms[`${c.service}:${c.operation}`] ?? 0) + c.ms;
+  return Object.fromEntries(Object.entries(ms).sort(([, a], [, b]) => b - a));
 }

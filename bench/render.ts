@@ -7,9 +7,13 @@ import type { Lever } from './cost-levers.ts';
 import type { CostBreakdown, CostEstimate } from './cost-model.ts';
 import type { DrillOutcome } from './drill-outcome.ts';
 import type { FleetResults } from './fleet.ts';
+import type { FleetLbsResults } from './fleet-lbs.ts';
+import { describeVerdict } from './fleet-verdict.ts';
 import type { BundleFigure } from './footprint.ts';
+import type { HubIngestResults } from './hub-ingest.ts';
 import { type IntentResults, renderIntentMarkdown } from './intent.ts';
 import type { ProbeEngineFigures } from './probe-engine.ts';
+import { type FleetCostResults, renderFleetCost, renderFleetLbs, renderHubIngest } from './render-fleet.ts';
 import type { BenchResults as SkewResults } from './skew.ts';
 import { renderMarkdown as renderSkew } from './skew.ts';
 import { fitLine } from './stats.ts';
@@ -32,6 +36,12 @@ export interface Results {
   readonly seconds: number;
   readonly footprint?: readonly BundleFigure[];
   readonly fleet?: FleetResults;
+  /** Issue 19: 100 tagged load balancers in one account and region (bench/fleet-lbs.ts). */
+  readonly fleetLbs?: FleetLbsResults;
+  /** Issue 19: heartbeats through hub ingest (bench/hub-ingest.ts). */
+  readonly hubIngest?: HubIngestResults;
+  /** Issue 19: cost per guarded load balancer at fleet scale (bench/fleet-cost.ts). */
+  readonly fleetCost?: FleetCostResults;
   readonly probeEngine?: ProbeEngineFigures;
   readonly skew?: SkewResults;
   /** Routing-skew pages under ALB's own intent (bench/intent.ts). */
@@ -113,6 +123,19 @@ function summary(r: Results): string[] {
       const lin = inspectLinearity(r.fleet);
       rows.push(
         `| Inspect time vs target groups | linear | ${ms(lin.msPerGroup)} ms per group, R² ${lin.r2.toFixed(3)} | ${met(lin.r2 >= 0.95)} |`,
+      );
+    }
+  }
+  if (r.fleetLbs) {
+    const f = r.fleetLbs;
+    rows.push(
+      `| Inspect cycle, ${f.loadBalancers} load balancers in one account and region (median, metrics tick) | ≤ ${f.scheduleSeconds} s (the schedule; timeout ${f.timeoutSeconds} s) | ${(f.withMetrics.medianMs / 1000).toFixed(1)} s on moto, ${f.withMetrics.awsCalls} AWS calls | ${f.withMetrics.verdict.kind === 'fits' ? 'met' : describeVerdict(f.withMetrics.verdict)} |`,
+    );
+  }
+  if (r.fleetCost) {
+    for (const c of r.fleetCost.fleets.slice(0, 2)) {
+      rows.push(
+        `| Cost per guarded LB per month, ${c.shape.accounts} accounts × ${c.shape.regions} regions × ${c.shape.lbsPerSpoke} LBs | reported | ${usd(c.perLbUsd)} (fleet ${usd(c.totalUsd)}) | |`,
       );
     }
   }
@@ -454,5 +477,10 @@ export function renderResults(r: Results): string {
       '',
       ...renderConvergence(r.convergence),
     );
+  if (r.fleetLbs)
+    out.push('', '## 8. One account and region, 100 load balancers', '', ...renderFleetLbs(r.fleetLbs));
+  if (r.hubIngest) out.push('', '## 9. Hub events per second', '', ...renderHubIngest(r.hubIngest));
+  if (r.fleetCost)
+    out.push('', '## 10. Cost per guarded load balancer at fleet scale', '', ...renderFleetCost(r.fleetCost));
   return `${out.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * drill outcome, on this machine. Prints Markdown, writes bench/results.json and bench/results.md.
  * Benchmarks report; they never fail a build on a figure.
  *
- *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,probe,skew,intent,cost,drill,convergence] [--drill-observe-seconds N]
+ *   npx tsx bench/run.ts [--quick] [--only footprint,fleet,fleet-lbs,hub-ingest,probe,skew,intent,cost,drill,convergence] [--drill-observe-seconds N]
  *
  * With `--only`, the parts not run are kept from the existing bench/results.json (the command
  * line records which part was added when), so one part can be re-measured without the rest.
@@ -21,7 +21,10 @@ import { BEFORE_ISSUE_18, costLevers, measuredLayout } from './cost-levers.ts';
 import { type CostInputs, estimateMonthlyCost, metricReadsPerMonth } from './cost-model.ts';
 import { measureDrillOutcome } from './drill-outcome.ts';
 import { FLEET_SCENARIOS, measureFleet } from './fleet.ts';
+import { fleetCostResults } from './fleet-cost-basis.ts';
+import { measureFleetLbs } from './fleet-lbs.ts';
 import { measureFootprint } from './footprint.ts';
+import { measureHubIngest } from './hub-ingest.ts';
 import { DEFAULT_SEED as INTENT_SEED, runIntentBenchmark } from './intent.ts';
 import { PRICES } from './prices.ts';
 import { measureProbeEngine } from './probe-engine.ts';
@@ -30,7 +33,18 @@ import type { BenchResults as SkewResults } from './skew.ts';
 import { countTemplateResources } from './template-count.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
-const PARTS = ['footprint', 'fleet', 'probe', 'skew', 'intent', 'cost', 'drill', 'convergence'] as const;
+const PARTS = [
+  'footprint',
+  'fleet',
+  'fleet-lbs',
+  'hub-ingest',
+  'probe',
+  'skew',
+  'intent',
+  'cost',
+  'drill',
+  'convergence',
+] as const;
 type Part = (typeof PARTS)[number];
 
 /** Memory sizes from infra/lbguard-construct.ts (probe: `probeMemorySize` default; inspect fixed). */
@@ -39,6 +53,9 @@ const INSPECT_MEMORY_MB = 256;
 
 /** Target groups per service in the cost basis: the 1-group fleet that inspect is timed on. */
 const TARGET_GROUPS_PER_SERVICE = 1;
+
+/** Issue 19: one account and region with this many tagged load balancers. */
+const FLEET_LOAD_BALANCERS = 100;
 
 /** Runs of the seed outage (both arms each); the figures are their medians. */
 const DRILL_RUNS = 3;
@@ -133,6 +150,12 @@ async function main(argv: readonly string[]): Promise<void> {
         log,
       })
     : undefined;
+  const fleetLbs = only.has('fleet-lbs')
+    ? await measureFleetLbs({ loadBalancers: FLEET_LOAD_BALANCERS, cycles: quick ? 1 : 3, log })
+    : undefined;
+  const hubIngest = only.has('hub-ingest')
+    ? await measureHubIngest({ events: quick ? 5 : 20, log })
+    : undefined;
   const probeEngine = only.has('probe')
     ? await measureProbeEngine({ requests: 2000, concurrency: 10, log })
     : undefined;
@@ -209,6 +232,13 @@ async function main(argv: readonly string[]): Promise<void> {
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   const date = new Date().toISOString();
   const kept = only.size < PARTS.length ? previousResults(jsonPath) : undefined;
+  // Priced from this run's parts or the kept ones: cheap and pure, so always brought up to date.
+  const fleetCost = fleetCostResults({
+    cost: cost ?? kept?.cost,
+    fleetLbs: fleetLbs ?? kept?.fleetLbs,
+    hubIngest: hubIngest ?? kept?.hubIngest,
+    inspectMemoryMb: INSPECT_MEMORY_MB,
+  });
   const results: Results = {
     ...kept,
     date,
@@ -218,6 +248,9 @@ async function main(argv: readonly string[]): Promise<void> {
     seconds: (kept?.seconds ?? 0) + (performance.now() - started) / 1000,
     ...(footprint === undefined ? {} : { footprint }),
     ...(fleet === undefined ? {} : { fleet }),
+    ...(fleetLbs === undefined ? {} : { fleetLbs }),
+    ...(hubIngest === undefined ? {} : { hubIngest }),
+    ...(fleetCost === undefined ? {} : { fleetCost }),
     ...(probeEngine === undefined ? {} : { probeEngine }),
     ...(skew === undefined ? {} : { skew }),
     ...(intent === undefined ? {} : { intent }),

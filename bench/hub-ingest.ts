@@ -1,0 +1,236 @@
+// Hub events per second (issue 19, "Bench"): drives heartbeat events, each naming 10 to 100 load
+// balancers, through an ingest function that writes the hub table on moto DynamoDB, and counts
+// events/s and LB rows/s. The function under test is `hubIngestUnderTest`: a stand-in here that
+// writes the contract's layout (one conditional "newer than stored" PutItem per LB row, one per
+// spoke row) until the hub's own ingest flow is on main; then that function's body wires it.
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { startMoto } from '../drill/world/moto.ts';
+import { createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
+import { isConditionFailure, toItem } from '../lambdas/adapters/state-store/attributes.ts';
+import type { HeartbeatDetail } from '../lib/fleet/hub-events.ts';
+import { sampleHeartbeat } from './fleet-cost.ts';
+import { type RecordingProxy, startRecordingProxy } from './recording-proxy.ts';
+import { fitLine } from './stats.ts';
+
+/** An event as EventBridge hands it to the hub's rule target. */
+export interface HubEnvelope {
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly region: string;
+  readonly time: string;
+  readonly detail: unknown;
+}
+
+/** What the harness drives: one event in, the hub table written, or a throw. */
+export type HubIngest = (event: HubEnvelope) => Promise<void>;
+
+export interface IngestUnderTest {
+  /** Named in the results, so a figure never passes for another function's. */
+  readonly name: string;
+  readonly ingest: HubIngest;
+}
+
+const REGION = 'us-east-1';
+const TABLE = 'lbguard-hub-bench';
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const WEEK_SECONDS = 7 * 24 * 3600;
+/** Rows written at once by the stand-in: the SDK's default socket pool is 50. */
+const ROW_CONCURRENCY = 16;
+
+/**
+ * The ingest function measured. Today a stand-in that writes the contract's hub table layout;
+ * when `lambdas/flows/hub-ingest.ts` is on main, return its flow here, wired to `dynamodb` and
+ * `table` as its handler wires it.
+ */
+export function hubIngestUnderTest(dynamodb: DynamoDBClient, table: string): IngestUnderTest {
+  return {
+    name: 'bench stand-in (bench/hub-ingest.ts), not the hub-ingest function',
+    ingest: standInIngest(dynamodb, table),
+  };
+}
+
+/** Heartbeat rows, newer than stored, then the spoke row: the contract's table, no validation. */
+function standInIngest(dynamodb: DynamoDBClient, table: string): HubIngest {
+  const put = async (item: Record<string, unknown>, atAttribute: string): Promise<void> => {
+    try {
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: toItem(item),
+          ConditionExpression: `attribute_not_exists(pk) OR #at < :at`,
+          ExpressionAttributeNames: { '#at': atAttribute },
+          ExpressionAttributeValues: toItem({ ':at': item[atAttribute] }),
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  };
+  return async (event) => {
+    const detail = event.detail as HeartbeatDetail;
+    const expiresAt = Math.floor(Date.parse(detail.at) / 1000) + WEEK_SECONDS;
+    const rows = detail.loadBalancers;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < rows.length; i = next++) {
+        const lb = rows[i];
+        if (lb === undefined) continue;
+        await put(
+          {
+            pk: `LB#${event.account}#${event.region}`,
+            sk: lb.loadBalancerArn,
+            account: event.account,
+            region: event.region,
+            ...lb,
+            heartbeatAt: detail.at,
+            expiresAt,
+          },
+          'heartbeatAt',
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: ROW_CONCURRENCY }, worker));
+    await put(
+      {
+        pk: 'SPOKE',
+        sk: `${event.account}#${event.region}`,
+        lastHeartbeatAt: detail.at,
+        lbguardVersion: detail.lbguardVersion,
+        guarded: rows.length,
+        refused: detail.refused,
+        expiresAt,
+      },
+      'lastHeartbeatAt',
+    );
+  };
+}
+
+export interface IngestFigure {
+  readonly lbsPerEvent: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly lbRowsPerSecond: number;
+  readonly msPerEvent: number;
+  readonly dynamodbCalls: number;
+}
+
+export interface HubIngestResults {
+  readonly function: string;
+  readonly figures: readonly IngestFigure[];
+  /** Least squares of ms per event on LBs per event: what the cost model charges hub-ingest. */
+  readonly fixedMs: number;
+  readonly msPerLb: number;
+  readonly note: string;
+}
+
+async function createHubTable(dynamodb: DynamoDBClient): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: TABLE,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+}
+
+/** Heartbeat `k` of `spokes` spokes, one event per spoke per minute, each naming `lbs` LBs. */
+function heartbeatEvent(k: number, spokes: number, lbs: number): HubEnvelope {
+  const account = String(100000000000 + (k % spokes));
+  const sample = sampleHeartbeat(lbs) as unknown as HubEnvelope & { detail: HeartbeatDetail };
+  const at = new Date(Date.parse('2026-11-02T14:00:20.000Z') + Math.floor(k / spokes) * 60_000).toISOString();
+  return {
+    ...sample,
+    id: `bench-${k}`,
+    account,
+    time: at.replace(/\.\d+Z$/, 'Z'),
+    detail: {
+      ...sample.detail,
+      at,
+      loadBalancers: sample.detail.loadBalancers.map((lb) => ({
+        ...lb,
+        loadBalancerArn: lb.loadBalancerArn.replace(':123456789012:', `:${account}:`),
+      })),
+    },
+  };
+}
+
+/** Events one after another, as one Lambda instance takes them. */
+async function drive(
+  under: IngestUnderTest,
+  proxy: RecordingProxy,
+  lbs: number,
+  events: number,
+): Promise<IngestFigure> {
+  const list = Array.from({ length: events }, (_, k) => heartbeatEvent(k, 10, lbs));
+  proxy.take();
+  const started = performance.now();
+  for (const e of list) await under.ingest(e);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    lbsPerEvent: lbs,
+    events,
+    seconds,
+    eventsPerSecond: events / seconds,
+    lbRowsPerSecond: (events * lbs) / seconds,
+    msPerEvent: (seconds * 1000) / events,
+    dynamodbCalls: proxy.take().length,
+  };
+}
+
+/** Runs the part: moto, the hub table, heartbeats of 10, 50 and 100 LBs. */
+export async function measureHubIngest(options: {
+  readonly events: number;
+  readonly log: (line: string) => void;
+}): Promise<HubIngestResults> {
+  const moto = await startMoto();
+  const proxy = await startRecordingProxy(moto.url);
+  const admin = createAwsClients({ endpoint: moto.url, region: REGION, credentials: CREDENTIALS });
+  const clients = createAwsClients({ endpoint: proxy.url, region: REGION, credentials: CREDENTIALS });
+  try {
+    await createHubTable(admin.dynamodb);
+    const under = hubIngestUnderTest(clients.dynamodb, TABLE);
+    await drive(under, proxy, 10, 3);
+    const figures: IngestFigure[] = [];
+    for (const lbs of [10, 50, 100]) {
+      const f = await drive(under, proxy, lbs, options.events);
+      figures.push(f);
+      options.log(
+        `hub-ingest: ${lbs} LBs an event: ${f.eventsPerSecond.toFixed(1)} events/s, ${f.lbRowsPerSecond.toFixed(0)} LB rows/s`,
+      );
+    }
+    const fit = fitLine(figures.map((f) => ({ x: f.lbsPerEvent, y: f.msPerEvent })));
+    return {
+      function: under.name,
+      figures,
+      fixedMs: Math.max(0, fit.intercept),
+      msPerLb: fit.slope,
+      note: 'One Lambda instance, events one after another; EventBridge runs instances side by side, so the hub scales out until DynamoDB or Lambda concurrency binds',
+    };
+  } finally {
+    destroyAwsClients(admin);
+    destroyAwsClients(clients);
+    await proxy.close();
+    await moto.stop();
+  }
+}

@@ -1,0 +1,114 @@
+// Renders the fleet parts of issue 19: 100 load balancers in one account and region, hub events
+// per second, and the cost per guarded load balancer at fleet scale.
+import type { FleetCost } from './fleet-cost.ts';
+import type { FleetLbsResults, LbsCycleSummary } from './fleet-lbs.ts';
+import { describeVerdict } from './fleet-verdict.ts';
+import type { HubIngestResults } from './hub-ingest.ts';
+
+const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const usd = (n: number): string => (n < 0.01 && n > 0 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
+
+/** Results of the fleet cost: the shapes priced and what they rest on. */
+export interface FleetCostResults {
+  readonly basis: string;
+  readonly formula: string;
+  readonly fleets: readonly FleetCost[];
+}
+
+function cycleRow(label: string, c: LbsCycleSummary): string {
+  return `| ${label} | ${c.cycles} | ${s1(c.medianMs)} (${c.allMs.map((m) => (m / 1000).toFixed(1)).join(', ')}) | ${c.awsCalls} | ${Object.entries(
+    c.calls,
+  )
+    .filter(([k]) => k.startsWith('dynamodb:'))
+    .reduce(
+      (a, [, v]) => a + v,
+      0,
+    )} | ${c.perServiceMs.median.toFixed(0)} / ${c.perServiceMs.p90.toFixed(0)} / ${c.perServiceMs.max.toFixed(0)} ms | ${describeVerdict(c.verdict)} |`;
+}
+
+/** Section 8: the 100-load-balancer spoke. */
+export function renderFleetLbs(r: FleetLbsResults): string[] {
+  const rows = [
+    `${r.loadBalancers} Application Load Balancers in one account and region on moto (${r.targetGroups} IP target groups on unusual ports, ${r.targets} targets, ${r.rules} rules: host-header, host + path with a 90/10 weighted forward, path), each tagged \`lbguard:guard=true\` and \`lbguard:probe-url\`, enrolled by \`enrol()\` over the ELBv2 listing (${s1(r.sweep.ms)}: ${Object.entries(
+      r.sweep.calls,
+    )
+      .map(([k, v]) => `${v} ${k.split(':')[1]}`)
+      .join(
+        ', ',
+      )}), then inspected by the real scheduled cycle (lambdas/flows/inspect.ts, production adapters) through the recording proxy. Built in ${r.buildSeconds.toFixed(0)} s. Warm-up cycle (no last known good yet, every snapshot written): ${s1(r.warmUp.ms)}.`,
+    '',
+    `| Cycle | Cycles | Wall time, median (all) | ELBv2 + CloudWatch + ARC calls | DynamoDB calls | Per service: median / p90 / max | Against the ${r.scheduleSeconds} s schedule (timeout ${r.timeoutSeconds} s) |`,
+    '|---|---:|---:|---:|---:|---:|---|',
+    cycleRow('metrics tick (GetMetricData)', r.withMetrics),
+    cycleRow('no metrics read', r.withoutMetrics),
+    '',
+    'Calls and summed request time by operation, median cycle with the metrics read (requests within one service overlap):',
+    '',
+    '| Operation | Calls | Per LB | Request time |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const [op, n] of Object.entries(r.withMetrics.calls)) {
+    rows.push(
+      `| ${op} | ${n} | ${(n / r.loadBalancers).toFixed(2)} | ${s1(r.withMetrics.requestMs[op] ?? 0)} |`,
+    );
+  }
+  const slow = r.withMetrics.slowest.map((s) => `${s.service} ${s.ms.toFixed(0)} ms`).join(', ');
+  rows.push(
+    '',
+    `Services are inspected one after another (ELBv2 Describe* share one account rate limit), so the cycle is the sum of the per-service times; slowest in the median cycle: ${slow}. The enrolled services take ${r.registryBytesPerLb.toFixed(0)} bytes each as JSON (${((r.registryBytesPerLb * r.loadBalancers) / 1024).toFixed(0)} KiB for ${r.loadBalancers}: one DynamoDB item holds at most 400 KB). ${r.note}.`,
+  );
+  return rows;
+}
+
+/** Section 9: heartbeats through hub ingest. */
+export function renderHubIngest(r: HubIngestResults): string[] {
+  const rows = [
+    `Function: ${r.function}. Heartbeats of 10 spokes, one Lambda instance taking them one after another, writing moto DynamoDB.`,
+    '',
+    '| LBs per heartbeat | Events | Events/s | LB rows/s | ms per event | DynamoDB calls |',
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const f of r.figures) {
+    rows.push(
+      `| ${f.lbsPerEvent} | ${f.events} | ${f.eventsPerSecond.toFixed(1)} | ${f.lbRowsPerSecond.toFixed(0)} | ${f.msPerEvent.toFixed(0)} | ${f.dynamodbCalls} |`,
+    );
+  }
+  rows.push(
+    '',
+    `ms per event ≈ ${r.fixedMs.toFixed(1)} + ${r.msPerLb.toFixed(2)} × LBs (least squares; the cost model charges hub-ingest this). ${r.note}.`,
+  );
+  return rows;
+}
+
+/** Section 10: cost per guarded load balancer per month at fleet scale. */
+export function renderFleetCost(r: FleetCostResults): string[] {
+  const rows = [
+    `Formula: ${r.formula}`,
+    '',
+    '| Fleet | Spokes | LBs | Per deployment, spread (D / n) | Own (L) | Hub, spread | **Per LB per month** | Fleet per month |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const f of r.fleets) {
+    const s = f.shape;
+    rows.push(
+      `| ${s.accounts} accounts × ${s.regions} regions × ${s.lbsPerSpoke} LBs | ${f.spokes} | ${f.loadBalancers.toLocaleString('en-US')} | ${usd(f.perLb.deployment)} | ${usd(f.perLb.own)} | ${usd(f.perLb.hub)} | **${usd(f.perLbUsd)}** | ${usd(f.totalUsd)} |`,
+    );
+  }
+  const big = r.fleets.at(-1);
+  if (big) {
+    rows.push(
+      '',
+      `Working, ${big.shape.accounts} × ${big.shape.regions} × ${big.shape.lbsPerSpoke} (heartbeat ${big.heartbeatBytes.toLocaleString('en-US')} bytes):`,
+      '',
+      '| Scope | Item | Working | Fleet per month | Per LB |',
+      '|---|---|---|---:|---:|',
+    );
+    for (const l of big.lines) {
+      rows.push(
+        `| ${l.scope} | ${l.item} | ${l.working} | ${usd(l.usd)} | ${usd(l.usd / big.loadBalancers)} |`,
+      );
+    }
+  }
+  rows.push('', `Basis: ${r.basis}`);
+  return rows;
+}
