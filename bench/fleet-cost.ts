@@ -199,7 +199,7 @@ export function estimateFleetCost(shape: FleetShape, inputs: FleetCostInputs): F
   add(
     'per LB',
     'inspect compute',
-    `${fmt(inspections)} cycles, ${p.msWithoutMetrics.toFixed(0)}–${p.msWithMetrics.toFixed(0)} ms each at ${inputs.inspectMemoryMb} MB`,
+    `${fmt(inspections)} cycles (${fmt(metricReads)} with the metrics read), ${p.msWithMetrics.toFixed(0)} / ${p.msWithoutMetrics.toFixed(0)} ms each at ${inputs.inspectMemoryMb} MB`,
     gbs(inspectMs, inputs.inspectMemoryMb) * PRICES.lambdaArmGbSecond.usd,
     lbs,
   );

@@ -15,6 +15,8 @@ export interface RecordedCall {
   readonly units: RequestUnits;
   /** Request to response through the proxy, ms: where a cycle's time goes (calls may overlap). */
   readonly ms: number;
+  /** When the request arrived (`performance.now()`), to tell overlapping calls from sequential ones. */
+  readonly startMs: number;
 }
 
 export interface RecordingProxy {
@@ -99,7 +101,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
                     parseJson(response.toString('utf8')),
                   )
                 : { read: 0, write: 0 };
-            calls.push({ service, operation, status, units, ms: performance.now() - started });
+            calls.push({
+              service,
+              operation,
+              status,
+              units,
+              ms: performance.now() - started,
+              startMs: started,
+            });
             res.writeHead(status, up.headers);
             res.end(response);
           });
@@ -112,6 +121,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
           status: 0,
           units: { read: 0, write: 0 },
           ms: performance.now() - started,
+          startMs: started,
         });
         res.writeHead(502).end(String(err));
       });
@@ -148,4 +158,30 @@ export function timeByOperation(calls: readonly RecordedCall[]): Record<string, 
   const ms: Record<string, number> = {};
   for (const c of calls) ms[`${c.service}:${c.operation}`] = (ms[`${c.service}:${c.operation}`] ?? 0) + c.ms;
   return Object.fromEntries(Object.entries(ms).sort(([, a], [, b]) => b - a));
+}
+
+/**
+ * How long at least one call was in flight, and in how many separate stretches: a stretch is a
+ * round trip the caller waited on (calls in flight together count once), so the rest of the wall
+ * time is the caller's own work, and `roundTrips × an AWS latency` prices the waits on AWS.
+ */
+export function waitsOf(calls: readonly Pick<RecordedCall, 'startMs' | 'ms'>[]): {
+  readonly busyMs: number;
+  readonly roundTrips: number;
+} {
+  const spans = calls.map((c) => [c.startMs, c.startMs + c.ms] as const).sort((a, b) => a[0] - b[0]);
+  let busyMs = 0;
+  let roundTrips = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  let start = 0;
+  for (const [s, e] of spans) {
+    if (s > end) {
+      if (roundTrips > 0) busyMs += end - start;
+      roundTrips++;
+      start = s;
+      end = e;
+    } else if (e > end) end = e;
+  }
+  if (roundTrips > 0) busyMs += end - start;
+  return { busyMs, roundTrips };
 }

@@ -6,6 +6,7 @@ import { describeVerdict } from './fleet-verdict.ts';
 import type { HubIngestResults } from './hub-ingest.ts';
 
 const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 const usd = (n: number): string => (n < 0.01 && n > 0 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
 
 /** Results of the fleet cost: the shapes priced and what they rest on. */
@@ -35,7 +36,7 @@ export function renderFleetLbs(r: FleetLbsResults): string[] {
       .map(([k, v]) => `${v} ${k.split(':')[1]}`)
       .join(
         ', ',
-      )}), then inspected by the real scheduled cycle (lambdas/flows/inspect.ts, production adapters) through the recording proxy. Built in ${r.buildSeconds.toFixed(0)} s. Warm-up cycle (no last known good yet, every snapshot written): ${s1(r.warmUp.ms)}.`,
+      )}), then inspected by the real scheduled cycle (lambdas/flows/inspect.ts, production adapters) through the recording proxy. Built in ${r.buildSeconds.toFixed(0)} s. Warm-up cycle (every stored snapshot's MAC verified once, as in a fresh container): ${s1(r.warmUp.ms)}; measured cycles follow it.`,
     '',
     `| Cycle | Cycles | Wall time, median (all) | ELBv2 + CloudWatch + ARC calls | DynamoDB calls | Per service: median / p90 / max | Against the ${r.scheduleSeconds} s schedule (timeout ${r.timeoutSeconds} s) |`,
     '|---|---:|---:|---:|---:|---:|---|',
@@ -54,6 +55,17 @@ export function renderFleetLbs(r: FleetLbsResults): string[] {
   }
   const slow = r.withMetrics.slowest.map((s) => `${s.service} ${s.ms.toFixed(0)} ms`).join(', ');
   rows.push(
+    '',
+    `ARC \`GetManagedResource\` reads ${((r.withMetrics.calls['arc-zonal-shift:GetManagedResource'] ?? 0) / r.loadBalancers).toFixed(0)} times per load balancer here because moto, which has no ARC, answers with an error that the signed call retries (once per load balancer on AWS). The ELBv2 Describe* calls of a cycle (${Object.entries(
+      r.withMetrics.calls,
+    )
+      .filter(([k]) => k.startsWith('elasticloadbalancing:'))
+      .reduce(
+        (a, [, v]) => a + v,
+        0,
+      )} here) share the account's ELBv2 API rate limit with everything else in it.`,
+    '',
+    `Projected to AWS (an assumption, not a measurement): the median cycle with the metrics read spent ${s1(r.withMetrics.ownMs)} with no call in flight (lbguard's own code, but also the in-process recording proxy and CPU shared with moto: an upper bound) and waited on ${r.withMetrics.roundTrips} round trips (${(r.withMetrics.roundTrips / r.loadBalancers).toFixed(1)} per load balancer; calls in flight together count once); at ${r.awsRoundTripMs} ms a round trip that is ${s1(r.withMetrics.projectedAwsMs)}: ${describeVerdict(r.withMetrics.projectedVerdict)}${r.withMetrics.projectedVerdict.kind === 'fits' ? '' : `; within the schedule up to ${r.withMetrics.roundTrips > 0 ? ((r.scheduleSeconds * 1000 - r.withMetrics.ownMs) / r.withMetrics.roundTrips).toFixed(0) : '∞'} ms a round trip`}. Without the metrics read: ${s1(r.withoutMetrics.projectedAwsMs)}, ${describeVerdict(r.withoutMetrics.projectedVerdict)}.`,
     '',
     `Services are inspected one after another (ELBv2 Describe* share one account rate limit), so the cycle is the sum of the per-service times; slowest in the median cycle: ${slow}. The enrolled services take ${r.registryBytesPerLb.toFixed(0)} bytes each as JSON (${((r.registryBytesPerLb * r.loadBalancers) / 1024).toFixed(0)} KiB for ${r.loadBalancers}: one DynamoDB item holds at most 400 KB). ${r.note}.`,
   );
@@ -91,7 +103,7 @@ export function renderFleetCost(r: FleetCostResults): string[] {
   for (const f of r.fleets) {
     const s = f.shape;
     rows.push(
-      `| ${s.accounts} accounts × ${s.regions} regions × ${s.lbsPerSpoke} LBs | ${f.spokes} | ${f.loadBalancers.toLocaleString('en-US')} | ${usd(f.perLb.deployment)} | ${usd(f.perLb.own)} | ${usd(f.perLb.hub)} | **${usd(f.perLbUsd)}** | ${usd(f.totalUsd)} |`,
+      `| ${plural(s.accounts, 'account')} × ${plural(s.regions, 'region')} × ${s.lbsPerSpoke} LBs | ${f.spokes} | ${f.loadBalancers.toLocaleString('en-US')} | ${usd(f.perLb.deployment)} | ${usd(f.perLb.own)} | ${usd(f.perLb.hub)} | **${usd(f.perLbUsd)}** | ${usd(f.totalUsd)} |`,
     );
   }
   const big = r.fleets.at(-1);

@@ -12,6 +12,7 @@ import {
 import { loadBalancerShape } from '../../../bench/fleet-lbs.ts';
 import { describeVerdict, judgeSchedule } from '../../../bench/fleet-verdict.ts';
 import { PRICES } from '../../../bench/prices.ts';
+import { renderFleetCost } from '../../../bench/render-fleet.ts';
 
 const single: CostInputs = {
   schedule: {
@@ -173,5 +174,23 @@ describe('the 100-load-balancer fleet', () => {
       for (const r of s.rules) for (const [g] of r.forward) expect(g).toBeLessThan(s.groups.length);
     }
     expect(new Set(Array.from({ length: 100 }, (_, i) => loadBalancerShape(i).name)).size).toBe(100);
+  });
+});
+
+describe('the fleet cost table', () => {
+  it('prints the formula, one row per fleet with its per-LB figure, and the working of the last', () => {
+    const fleets = [
+      estimateFleetCost({ accounts: 10, regions: 3, lbsPerSpoke: 10 }, inputs),
+      estimateFleetCost({ accounts: 1, regions: 1, lbsPerSpoke: 100 }, inputs),
+    ];
+    const text = renderFleetCost({ basis: 'test basis', formula: 'D / n + L + H / (s × n)', fleets }).join(
+      '\n',
+    );
+    expect(text).toContain('Formula: D / n + L + H / (s × n)');
+    expect(text).toContain(`| 10 accounts × 3 regions × 10 LBs | 30 | 300 |`);
+    expect(text).toContain(`| 1 account × 1 region × 100 LBs | 1 | 100 |`);
+    expect(text).toContain(`**$${(fleets[0]?.perLbUsd ?? 0).toFixed(2)}**`);
+    expect(text).toContain('| hub | hub-coverage |');
+    expect(text).toContain('Basis: test basis');
   });
 });
