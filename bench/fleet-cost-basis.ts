@@ -18,6 +18,8 @@ export const FLEET_SHAPES: readonly FleetShape[] = [
 const NEW_FUNCTION_MEMORY_MB = 256;
 /** discovery.sweepMinutes default. */
 const SWEEP_MINUTES = 15;
+/** DynamoDB bills a transactional write 2 WRU per item (up to 1 KB); hub-ingest writes heartbeats so. */
+const TRANSACTIONAL_WRITE_UNITS = 2;
 /** fleet.concurrency default. */
 const COVERAGE_CONCURRENCY = 4;
 
@@ -54,6 +56,8 @@ export function fleetCostResults(parts: {
       ingestFixedMs: hubIngest.fixedMs,
       ingestMsPerLb: hubIngest.msPerLb,
       ingestMemoryMb: NEW_FUNCTION_MEMORY_MB,
+      // lambdas/adapters/hub-table.ts writes a heartbeat in transactions: 2 WRU an item.
+      writeUnitsPerRow: TRANSACTIONAL_WRITE_UNITS,
       coverageMemoryMb: NEW_FUNCTION_MEMORY_MB,
       coverageConcurrency: COVERAGE_CONCURRENCY,
       uncoveredSeries: 0,
@@ -62,7 +66,7 @@ export function fleetCostResults(parts: {
   };
   return {
     formula: FLEET_COST_FORMULA,
-    basis: `steady state (every LB healthy and covered: no findings, no Uncovered series, so the Metrics Insights alarm analyses none; each LB uncovered at some time in the query's 3-hour window adds $0.10 a month while it lasts). Single-deployment lines from section 5 at default 10-second probing (its per-service alarms left out: a tag-enrolled LB gets none); inspect per LB = the 100-LB cycle ÷ 100 on moto (${inputs.inspectPerLb.msWithMetrics.toFixed(0)} ms with the metrics read, ${inputs.inspectPerLb.msWithoutMetrics.toFixed(0)} ms without); ELBv2 listing ${inputs.listingMsPerCall.toFixed(1)} ms a call on moto; hub-ingest ${hubIngest.fixedMs.toFixed(0)} + ${hubIngest.msPerLb.toFixed(2)} ms per LB (${hubIngest.function}). Assumed: enrol, hub-ingest and hub-coverage at ${NEW_FUNCTION_MEMORY_MB} MB; sweeps every ${SWEEP_MINUTES} min; coverage reads ${COVERAGE_CONCURRENCY} scopes at once; trail: existing (a created trail is free as the account's first copy of management events, $2.00 per 100,000 events as a second one); STS and ELBv2 Describe* calls are not billed; a hub dashboard. Prices from bench/prices.ts (the Metrics Insights alarm price to confirm).`,
+    basis: `steady state (every LB healthy and covered: no findings, no Uncovered series, so the Metrics Insights alarm analyses none; each LB uncovered at some time in the query's 3-hour window adds $0.10 a month while it lasts). Single-deployment lines from section 5 at default 10-second probing (its per-service alarms left out: a tag-enrolled LB gets none); inspect per LB = the 100-LB cycle ÷ 100 on moto (${inputs.inspectPerLb.msWithMetrics.toFixed(0)} ms with the metrics read, ${inputs.inspectPerLb.msWithoutMetrics.toFixed(0)} ms without); ELBv2 listing ${inputs.listingMsPerCall.toFixed(1)} ms a call on moto; hub-ingest ${hubIngest.fixedMs.toFixed(0)} + ${hubIngest.msPerLb.toFixed(2)} ms per LB (${hubIngest.function}, on moto); hub table rows 2 WRU each (transactions). Assumed: enrol, hub-ingest and hub-coverage at ${NEW_FUNCTION_MEMORY_MB} MB; sweeps every ${SWEEP_MINUTES} min; coverage reads ${COVERAGE_CONCURRENCY} scopes at once; trail: existing (a created trail is free as the account's first copy of management events, $2.00 per 100,000 events as a second one); STS and ELBv2 Describe* calls are not billed; a hub dashboard. Prices from bench/prices.ts (the Metrics Insights alarm price to confirm).`,
     fleets: FLEET_SHAPES.map((shape) => estimateFleetCost(shape, inputs)),
   };
 }

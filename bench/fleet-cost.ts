@@ -56,6 +56,8 @@ export interface FleetCostInputs {
     readonly ingestFixedMs: number;
     readonly ingestMsPerLb: number;
     readonly ingestMemoryMb: number;
+    /** WRU per hub-table row a heartbeat writes: 2 when written in transactions (TransactWriteItems). */
+    readonly writeUnitsPerRow: number;
     readonly coverageMemoryMb: number;
     /** `fleet.concurrency`: scopes read at once by hub-coverage. */
     readonly coverageConcurrency: number;
@@ -231,8 +233,8 @@ export function estimateFleetCost(shape: FleetShape, inputs: FleetCostInputs): F
   add(
     'hub',
     'hub table writes',
-    `${fmt(inspections)} heartbeats × (${n} LB rows + 1 spoke row) WRU`,
-    inspections * (n + 1) * PRICES.dynamodbWriteUnit.usd,
+    `${fmt(inspections)} heartbeats × (${n} LB rows + 1 spoke row) × ${h.writeUnitsPerRow} WRU`,
+    inspections * (n + 1) * h.writeUnitsPerRow * PRICES.dynamodbWriteUnit.usd,
     spokes,
   );
   // Every scope: AssumeRole + the listing (ELBv2 Describe* and STS are not billed), and its heartbeat rows.

@@ -14,9 +14,9 @@ import {
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
-import { Elbv2LoadBalancerDiscovery } from '../cli/fleet/discovery.ts';
 import { startMoto } from '../drill/world/moto.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
+import { Elbv2LoadBalancerDiscovery } from '../lambdas/adapters/elbv2/discovery.ts';
 import { Elbv2LoadBalancerReader } from '../lambdas/adapters/elbv2/reader.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';

@@ -1,17 +1,14 @@
 // Hub events per second (issue 19, "Bench"): drives heartbeat events, each naming 10 to 100 load
-// balancers, through an ingest function that writes the hub table on moto DynamoDB, and counts
-// events/s and LB rows/s. The function under test is `hubIngestUnderTest`: a stand-in here that
-// writes the contract's layout (one conditional "newer than stored" PutItem per LB row, one per
-// spoke row) until the hub's own ingest flow is on main; then that function's body wires it.
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+// balancers, through the hub-ingest flow writing the hub table on moto DynamoDB, and counts
+// events/s and LB rows/s. `hubIngestUnderTest` is the one place that names the function driven.
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { startMoto } from '../drill/world/moto.ts';
 import { createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
-import { isConditionFailure, toItem } from '../lambdas/adapters/state-store/attributes.ts';
+import type { FleetMetrics } from '../lambdas/adapters/fleet-metrics.ts';
+import { DynamoDbHubTable } from '../lambdas/adapters/hub-table.ts';
+import type { Log } from '../lambdas/adapters/log.ts';
+import { ingestHubEvent } from '../lambdas/flows/hub-ingest.ts';
+import { hubIngestDeps } from '../lambdas/hub-ingest/deps.ts';
 import type { HeartbeatDetail } from '../lib/fleet/hub-events.ts';
 import { sampleHeartbeat } from './fleet-cost.ts';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy.ts';
@@ -40,75 +37,36 @@ export interface IngestUnderTest {
 const REGION = 'us-east-1';
 const TABLE = 'lbguard-hub-bench';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const WEEK_SECONDS = 7 * 24 * 3600;
-/** Rows written at once by the stand-in: the SDK's default socket pool is 50. */
-const ROW_CONCURRENCY = 16;
+
+/** Counts nothing: the bench measures the writes, not the EMF lines. */
+const silentFleetMetrics: FleetMetrics = { uncovered: () => {}, coverageCheck: () => {}, ingested: () => {} };
+const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 /**
- * The ingest function measured. Today a stand-in that writes the contract's hub table layout;
- * when `lambdas/flows/hub-ingest.ts` is on main, return its flow here, wired to `dynamodb` and
- * `table` as its handler wires it.
+ * The ingest function measured: the hub-ingest flow (`ingestHubEvent`) as its handler wires it,
+ * around the counted DynamoDB client, with the hub's clock a second after each heartbeat. An
+ * event it does not write fails the run: a refusal would pass for throughput.
  */
 export function hubIngestUnderTest(dynamodb: DynamoDBClient, table: string): IngestUnderTest {
+  let now = new Date(0);
+  const deps = hubIngestDeps(
+    { hubTableName: table },
+    {
+      table: new DynamoDbHubTable(dynamodb, table),
+      metrics: silentFleetMetrics,
+      logger: silentLog,
+      now: () => now,
+    },
+  );
   return {
-    name: 'bench stand-in (bench/hub-ingest.ts), not the hub-ingest function',
-    ingest: standInIngest(dynamodb, table),
-  };
-}
-
-/** Heartbeat rows, newer than stored, then the spoke row: the contract's table, no validation. */
-function standInIngest(dynamodb: DynamoDBClient, table: string): HubIngest {
-  const put = async (item: Record<string, unknown>, atAttribute: string): Promise<void> => {
-    try {
-      await dynamodb.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: toItem(item),
-          ConditionExpression: `attribute_not_exists(pk) OR #at < :at`,
-          ExpressionAttributeNames: { '#at': atAttribute },
-          ExpressionAttributeValues: toItem({ ':at': item[atAttribute] }),
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
-  };
-  return async (event) => {
-    const detail = event.detail as HeartbeatDetail;
-    const expiresAt = Math.floor(Date.parse(detail.at) / 1000) + WEEK_SECONDS;
-    const rows = detail.loadBalancers;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < rows.length; i = next++) {
-        const lb = rows[i];
-        if (lb === undefined) continue;
-        await put(
-          {
-            pk: `LB#${event.account}#${event.region}`,
-            sk: lb.loadBalancerArn,
-            account: event.account,
-            region: event.region,
-            ...lb,
-            heartbeatAt: detail.at,
-            expiresAt,
-          },
-          'heartbeatAt',
-        );
+    name: 'hub-ingest (lambdas/flows/hub-ingest.ts ingestHubEvent, DynamoDbHubTable)',
+    ingest: async (event) => {
+      now = new Date(Date.parse(event.time) + 1000);
+      const outcome = await ingestHubEvent(event, deps);
+      if (outcome.kind !== 'written') {
+        throw new Error(`bench: hub-ingest did not write heartbeat ${event.id}: ${JSON.stringify(outcome)}`);
       }
-    };
-    await Promise.all(Array.from({ length: ROW_CONCURRENCY }, worker));
-    await put(
-      {
-        pk: 'SPOKE',
-        sk: `${event.account}#${event.region}`,
-        lastHeartbeatAt: detail.at,
-        lbguardVersion: detail.lbguardVersion,
-        guarded: rows.length,
-        refused: detail.refused,
-        expiresAt,
-      },
-      'lastHeartbeatAt',
-    );
+    },
   };
 }
 

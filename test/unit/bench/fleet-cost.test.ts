@@ -60,6 +60,7 @@ const inputs: FleetCostInputs = {
     ingestFixedMs: 30,
     ingestMsPerLb: 4,
     ingestMemoryMb: 256,
+    writeUnitsPerRow: 2,
     coverageMemoryMb: 256,
     coverageConcurrency: 4,
     uncoveredSeries: 0,
@@ -101,6 +102,12 @@ describe('fleet cost per load balancer', () => {
     const beats = c.lines.find((l) => l.item === 'heartbeats (EventBridge)');
     const chunks = eventChunks(heartbeatBytes(100));
     expect(beats?.usd).toBeCloseTo(MINUTES_PER_MONTH * chunks * 2 * PRICES.eventBridgeCustomEvent.usd, 9);
+  });
+
+  it('charges the hub table a write per LB row and spoke row of every heartbeat, at the units per row', () => {
+    const c = estimateFleetCost({ accounts: 2, regions: 1, lbsPerSpoke: 10 }, inputs);
+    const writes = c.lines.find((l) => l.item === 'hub table writes');
+    expect(writes?.usd).toBeCloseTo(2 * MINUTES_PER_MONTH * 11 * 2 * PRICES.dynamodbWriteUnit.usd, 9);
   });
 
   it('charges the coverage alarm per Uncovered series analysed', () => {
