@@ -75,7 +75,7 @@ export function renderFleetLbs(r: FleetLbsResults): string[] {
 /** Section 9: heartbeats through hub ingest. */
 export function renderHubIngest(r: HubIngestResults): string[] {
   const rows = [
-    `Function: ${r.function}. Heartbeats of 10 spokes, one Lambda instance taking them one after another, writing moto DynamoDB.`,
+    `Function: ${r.function}. Heartbeats of ${r.spokes} spokes, a fresh hub table for each heartbeat size, one Lambda instance taking them one after another, writing moto DynamoDB.`,
     '',
     '| LBs per heartbeat | Events | Events/s | LB rows/s | ms per event | DynamoDB calls |',
     '|---:|---:|---:|---:|---:|---:|',

@@ -154,7 +154,7 @@ async function main(argv: readonly string[]): Promise<void> {
     ? await measureFleetLbs({ loadBalancers: FLEET_LOAD_BALANCERS, cycles: quick ? 1 : 3, log })
     : undefined;
   const hubIngest = only.has('hub-ingest')
-    ? await measureHubIngest({ events: quick ? 5 : 20, log })
+    ? await measureHubIngest({ events: quick ? 4 : 12, log })
     : undefined;
   const probeEngine = only.has('probe')
     ? await measureProbeEngine({ requests: 2000, concurrency: 10, log })
