@@ -201,7 +201,7 @@ export async function measureHubIngest(options: {
       figures,
       fixedMs: Math.max(0, fit.intercept),
       msPerLb: fit.slope,
-      note: "One Lambda instance, events one after another; EventBridge runs instances side by side, so the hub scales out until DynamoDB or Lambda concurrency binds. The flow writes a heartbeat in transactions of up to 100 items, and moto takes time that grows faster than the item count for them: these are moto's figures, a floor for DynamoDB's, not an estimate of them",
+      note: "One Lambda instance, events one after another; EventBridge runs instances side by side, so the hub scales out until DynamoDB or Lambda concurrency binds. The flow writes a heartbeat in transactions of up to 100 items, and moto takes time that grows faster than the item count for them: these are moto's figures, and DynamoDB's throughput is likely higher",
     };
   } finally {
     destroyAwsClients(admin);
