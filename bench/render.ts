@@ -129,7 +129,7 @@ function summary(r: Results): string[] {
   if (r.fleetLbs) {
     const f = r.fleetLbs;
     rows.push(
-      `| Inspect cycle, ${f.loadBalancers} load balancers in one account and region (median, metrics tick) | ≤ ${f.scheduleSeconds} s (the schedule; timeout ${f.timeoutSeconds} s) | ${(f.withMetrics.medianMs / 1000).toFixed(1)} s on moto, ${f.withMetrics.awsCalls} AWS calls | ${f.withMetrics.verdict.kind === 'fits' ? 'met' : describeVerdict(f.withMetrics.verdict)} |`,
+      `| Inspect cycle, ${f.loadBalancers} load balancers in one account and region (median, metrics tick) | ≤ ${f.scheduleSeconds} s (the schedule; timeout ${f.timeoutSeconds} s) | ${(f.withMetrics.medianMs / 1000).toFixed(1)} s on moto, ${f.withMetrics.awsCalls} AWS calls; projected on AWS at ${f.awsRoundTripMs} ms a round trip: ${(f.withMetrics.projectedAwsMs / 1000).toFixed(1)} s | ${f.withMetrics.verdict.kind === 'fits' ? 'met on moto' : describeVerdict(f.withMetrics.verdict)}${f.withMetrics.projectedVerdict.kind === 'fits' ? '' : `; projected: ${describeVerdict(f.withMetrics.projectedVerdict)}`} |`,
     );
   }
   if (r.fleetCost) {
