@@ -1,9 +1,12 @@
 // One account and region with 100 load balancers (issue 19, "Bench"): builds them on moto, each
-// tagged `lbguard:guard=true` with `lbguard:probe-url`, enrols them as the spoke's sweep does
-// (lib/fleet enrol() over the ELBv2 listing), and runs the real scheduled inspect cycle over all
-// of them (lambdas/flows/inspect.ts, wired by lambdas/inspect/deps.ts with the production
-// adapters) through the recording proxy: wall time per cycle against the one-minute schedule and
-// inspect's 90 s timeout, AWS calls by operation, and where the time goes, service by service.
+// tagged `lbguard:guard=true` with `lbguard:probe-url`, enrols them with one sweep of the spoke's
+// enrol flow (the signed registry in the state table), and runs the real scheduled inspect cycle
+// over all of them (lambdas/flows/inspect.ts, wired by lambdas/inspect/deps.ts with the production
+// adapters: services from the registry, a heartbeat to the event bus) through the recording proxy:
+// wall time per cycle against the one-minute schedule and inspect's 90 s timeout, AWS calls by
+// operation, and where the time goes, service by service.
+
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -16,24 +19,24 @@ import {
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { startMoto } from '../drill/world/moto.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
-import { Elbv2LoadBalancerDiscovery } from '../lambdas/adapters/elbv2/discovery.ts';
 import { Elbv2LoadBalancerReader } from '../lambdas/adapters/elbv2/reader.ts';
+import { NoHubReporter } from '../lambdas/adapters/hub-reporter.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
 import type { MetricsSink } from '../lambdas/adapters/metrics-sink.ts';
 import type { RemediationInvoker } from '../lambdas/adapters/remediation-handoff.ts';
+import { toItem } from '../lambdas/adapters/state-store/attributes.ts';
 import { DynamoDbStateStore } from '../lambdas/adapters/state-store/dynamodb-state-store.ts';
+import { registryKey } from '../lambdas/adapters/state-store/enrolment-registry.ts';
 import { KmsStateSigner } from '../lambdas/adapters/state-store/state-signer.ts';
 import { createStateKey, createStateTable } from '../lambdas/adapters/state-store/table.ts';
+import { enrolDeps } from '../lambdas/enrol/deps.ts';
+import { runEnrolment } from '../lambdas/flows/enrolment.ts';
 import { inspect } from '../lambdas/flows/inspect.ts';
 import { inspectDeps } from '../lambdas/inspect/deps.ts';
+import { EnrolEventSchema } from '../lambdas/runtime/enrol-events.ts';
 import { InspectEventSchema } from '../lambdas/runtime/events.ts';
-import {
-  type DiscoveryConfig,
-  type LbGuardConfig,
-  loadConfigOrThrow,
-  type ServiceConfig,
-} from '../lib/config/index.ts';
-import { enrol, TAGS } from '../lib/fleet/index.ts';
+import { type LbGuardConfig, loadConfigOrThrow } from '../lib/config/index.ts';
+import { TAGS } from '../lib/fleet/index.ts';
 import { isMetricsTick } from '../lib/observation.ts';
 import { hashSnapshot } from '../lib/snapshot.ts';
 import type { ProbeResult } from '../lib/types.ts';
@@ -241,31 +244,39 @@ async function buildFleet(
 }
 
 /**
- * The services a spoke with `discovery` guards in this account and region: every load balancer
- * listed with its tags (DescribeLoadBalancers + DescribeTags, as the sweep lists them) through
- * `enrol()` with the discovery profiles. The one seam between this bench and enrolment: once the
- * spoke stores its enrolment registry, read the services from it here instead.
+ * Enrols the account and region's tagged load balancers as the spoke does: one sweep of the enrol
+ * flow (`runEnrolment`, production adapters: DescribeLoadBalancers + DescribeTags, `enrol()`, the
+ * signed registry written to the state table). Inspect then reads its services from that
+ * registry through its directory, as deployed. Returns the services enrolled.
  */
-export async function fleetServices(
-  elbv2: ElasticLoadBalancingV2Client,
-  discovery: DiscoveryConfig,
-): Promise<readonly ServiceConfig[]> {
-  const loadBalancers = await new Elbv2LoadBalancerDiscovery(elbv2).listLoadBalancers();
-  const enrolment = enrol({
-    loadBalancers,
-    services: [],
-    profiles: discovery.profiles,
-    scope: { account: ACCOUNT, region: REGION },
-  });
-  if (enrolment.errors.length > 0) {
-    throw new Error(`bench: tag errors: ${enrolment.errors.map((e) => e.error.message).join('; ')}`);
-  }
-  return enrolment.services.map((s) => s.service);
+export async function enrolFleet(
+  clients: AwsClients,
+  env: {
+    readonly config: LbGuardConfig;
+    readonly tableName: string;
+    readonly topicArn: string;
+    readonly stateKey: string;
+  },
+): Promise<readonly { readonly service: string; readonly loadBalancerArn: string }[]> {
+  const outcome = await runEnrolment(
+    EnrolEventSchema.parse({ ...scheduled(), id: 'bench-sweep' }),
+    enrolDeps(env, {
+      clients: { elbv2: clients.elbv2, dynamodb: clients.dynamodb, sns: clients.sns },
+      hub: new NoHubReporter(),
+      metrics: silentMetrics,
+      logger: silentLog,
+    }),
+  );
+  if (outcome.kind !== 'written')
+    throw new Error(`bench: the sweep enrolled nothing: ${JSON.stringify(outcome)}`);
+  return outcome.transitions.flatMap((t) =>
+    t.kind === 'enrol' ? [{ service: t.service, loadBalancerArn: t.loadBalancerArn }] : [],
+  );
 }
 
 /** Each service's live snapshot, stored and promoted to last known good: a few at a time. */
 async function seedSteadyState(
-  services: readonly ServiceConfig[],
+  services: readonly { readonly service: string; readonly loadBalancerArn: string }[],
   reader: Elbv2LoadBalancerReader,
   store: DynamoDbStateStore,
   at: string,
@@ -277,8 +288,8 @@ async function seedSteadyState(
       if (s === undefined) continue;
       const { snapshot } = await reader.readSnapshot(s.loadBalancerArn);
       const stored = { hash: hashSnapshot(snapshot), takenAt: at, snapshot };
-      await store.putSnapshot(s.name, stored);
-      await store.promoteLastGood(s.name, stored, 'bench', at);
+      await store.putSnapshot(s.service, stored);
+      await store.promoteLastGood(s.service, stored, 'bench', at);
     }
   };
   await Promise.all(Array.from({ length: BUILD_CONCURRENCY }, worker));
@@ -305,6 +316,7 @@ class ServiceTimingLog implements Log {
 }
 
 const silentMetrics: MetricsSink = { emit: () => {} };
+const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 /** The steady fleet: a hand-off to remediate would mean the cycle measured was not the one meant. */
 const refuseHandOff: RemediationInvoker = {
@@ -359,7 +371,7 @@ export interface FleetLbsResults {
   readonly buildSeconds: number;
   /** The listing the enrol sweep (and hub-coverage, per account and region) does: time and calls. */
   readonly sweep: { readonly ms: number; readonly calls: Readonly<Record<string, number>> };
-  /** The enrolled services as JSON, per service: what an enrolment registry item holds for each. */
+  /** The enrolment registry item's bytes (as DynamoDB JSON) per enrolled service. */
   readonly registryBytesPerLb: number;
   /** The first cycle on the seeded steady state (every stored item verified once); not in the medians. */
   readonly warmUp: LbsCycle;
@@ -418,11 +430,12 @@ const scheduled = () =>
     detail: {},
   });
 
-function okProbe(service: ServiceConfig, at: string): ProbeResult {
-  const url = service.probes[0]?.steps[0]?.url ?? 'https://example.com/';
+/** A green run of the `lbguard:probe-url` probe (tags.ts names it `probe-url`). */
+function okProbe(service: string, at: string): ProbeResult {
+  const url = 'https://example.com/health';
   return {
-    service: service.name,
-    probe: service.probes[0]?.name ?? 'probe-url',
+    service,
+    probe: 'probe-url',
     at,
     ok: true,
     steps: [{ name: 'probe-url', url, method: 'GET', latencyMs: 40, ok: true, status: 200, failures: [] }],
@@ -463,30 +476,46 @@ export async function measureFleetLbs(options: {
       'bench fleet-lbs config',
     );
     if (base.discovery === undefined) throw new Error('bench: the config lost its discovery section');
+    // The sweep through the proxy: what the enrol function (and hub-coverage, per scope) pays.
+    const env = { config: base, tableName: TABLE, topicArn, stateKey };
     proxy.take();
     const sweepStarted = performance.now();
-    const services = await fleetServices(clients.elbv2, base.discovery);
-    const sweep = { ms: performance.now() - sweepStarted, calls: countByOperation(proxy.take()) };
+    const services = await enrolFleet(clients, env);
+    const sweepMs = performance.now() - sweepStarted;
+    const sweepCalls = proxy.take();
+    const sweep = {
+      ms: sweepCalls.filter((c) => c.service === 'elasticloadbalancing').reduce((a, c) => a + c.ms, 0),
+      calls: countByOperation(sweepCalls),
+    };
+    options.log(`fleet-lbs: enrolment sweep ${sweepMs.toFixed(0)} ms, ${services.length} enrolled`);
     if (services.length !== options.loadBalancers) {
       throw new Error(`bench: enrolled ${services.length} of ${options.loadBalancers} load balancers`);
     }
-    // Built as an object: the schema's cap on services[] is for a reviewed file, not for tag enrolment.
-    const config: LbGuardConfig = { ...base, services: [...services] };
-
+    // What every probe, inspect and sweep invocation reads: the registry item, whole.
+    const registryItem = await admin.dynamodb.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: toItem(registryKey({ account: ACCOUNT, region: REGION })),
+      }),
+    );
+    const registryBytes = Buffer.byteLength(JSON.stringify(registryItem.Item ?? {}));
     const adminStore = new DynamoDbStateStore(admin.dynamodb, TABLE, {
       signer: new KmsStateSigner(admin.kms.config, stateKey, { canSign: true }),
     });
     let nowMs = 0;
     const logger = new ServiceTimingLog();
+    // Inspect as deployed in a spoke with a hub: services from the registry, events to the bus.
     const deps = inspectDeps(
-      { config, tableName: TABLE, topicArn, stateKey },
+      { ...env, hubEvents: true },
       { clients, metrics: silentMetrics, logger, now: () => new Date(nowMs), invoker: refuseHandOff },
     );
     const start = Date.parse('2026-11-02T14:00:20.000Z');
     const at = (minute: number): string => new Date(start + minute * 60_000).toISOString();
     const freshProbes = async (minute: number): Promise<void> => {
       nowMs = Date.parse(at(minute));
-      await Promise.all(services.map((s) => adminStore.putProbeResults(s.name, [okProbe(s, at(minute))])));
+      await Promise.all(
+        services.map((s) => adminStore.putProbeResults(s.service, [okProbe(s.service, at(minute))])),
+      );
     };
     const cycle = async (minute: number): Promise<LbsCycle> => {
       await freshProbes(minute);
@@ -504,7 +533,7 @@ export async function measureFleetLbs(options: {
       }
       return {
         ms,
-        metricsTick: isMetricsTick(new Date(at(minute)), config.schedule),
+        metricsTick: isMetricsTick(new Date(at(minute)), base.schedule),
         calls: byOp,
         requestMs: timeByOperation(calls),
         awsCalls: Object.entries(byOp).reduce((a, [k, v]) => a + (isAws(k) ? v : 0), 0),
@@ -528,7 +557,7 @@ export async function measureFleetLbs(options: {
     const ticks: LbsCycle[] = [];
     const plain: LbsCycle[] = [];
     for (let minute = 0; ticks.length < options.cycles || plain.length < options.cycles; minute++) {
-      const tick = isMetricsTick(new Date(at(minute)), config.schedule);
+      const tick = isMetricsTick(new Date(at(minute)), base.schedule);
       const list = tick ? ticks : plain;
       if (list.length >= options.cycles) continue;
       const c = await cycle(minute);
@@ -537,7 +566,7 @@ export async function measureFleetLbs(options: {
         `fleet-lbs: cycle at minute ${minute}${tick ? ' (metrics tick)' : ''}: ${(c.ms / 1000).toFixed(1)} s, ${c.awsCalls} AWS calls`,
       );
     }
-    const scheduleMs = config.schedule.inspectRateMinutes * 60_000;
+    const scheduleMs = base.schedule.inspectRateMinutes * 60_000;
     const withMetrics = summariseCycles(ticks, scheduleMs);
     const withoutMetrics = summariseCycles(plain, scheduleMs);
     return {
@@ -545,7 +574,7 @@ export async function measureFleetLbs(options: {
       ...built,
       buildSeconds,
       sweep,
-      registryBytesPerLb: Buffer.byteLength(JSON.stringify(services)) / services.length,
+      registryBytesPerLb: registryBytes / services.length,
       warmUp,
       withMetrics,
       withoutMetrics,

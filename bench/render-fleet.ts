@@ -36,7 +36,7 @@ export function renderFleetLbs(r: FleetLbsResults): string[] {
       .map(([k, v]) => `${v} ${k.split(':')[1]}`)
       .join(
         ', ',
-      )}), then inspected by the real scheduled cycle (lambdas/flows/inspect.ts, production adapters) through the recording proxy. Built in ${r.buildSeconds.toFixed(0)} s. Warm-up cycle (every stored snapshot's MAC verified once, as in a fresh container): ${s1(r.warmUp.ms)}; measured cycles follow it.`,
+      )}), then inspected by the real scheduled cycle (lambdas/flows/inspect.ts, production adapters: its services read from the signed registry, a heartbeat put on the event bus) through the recording proxy. Built in ${r.buildSeconds.toFixed(0)} s. Warm-up cycle (every stored snapshot's MAC verified once, as in a fresh container): ${s1(r.warmUp.ms)}; measured cycles follow it.`,
     '',
     `| Cycle | Cycles | Wall time, median (all) | ELBv2 + CloudWatch + ARC calls | DynamoDB calls | Per service: median / p90 / max | Against the ${r.scheduleSeconds} s schedule (timeout ${r.timeoutSeconds} s) |`,
     '|---|---:|---:|---:|---:|---:|---|',
@@ -67,7 +67,7 @@ export function renderFleetLbs(r: FleetLbsResults): string[] {
     '',
     `Projected to AWS (an assumption, not a measurement): the median cycle with the metrics read spent ${s1(r.withMetrics.ownMs)} with no call in flight (lbguard's own code, but also the in-process recording proxy and CPU shared with moto: an upper bound) and waited on ${r.withMetrics.roundTrips} round trips (${(r.withMetrics.roundTrips / r.loadBalancers).toFixed(1)} per load balancer; calls in flight together count once); at ${r.awsRoundTripMs} ms a round trip that is ${s1(r.withMetrics.projectedAwsMs)}: ${describeVerdict(r.withMetrics.projectedVerdict)}${r.withMetrics.projectedVerdict.kind === 'fits' ? '' : `; within the schedule up to ${r.withMetrics.roundTrips > 0 ? ((r.scheduleSeconds * 1000 - r.withMetrics.ownMs) / r.withMetrics.roundTrips).toFixed(0) : '∞'} ms a round trip`}. Without the metrics read: ${s1(r.withoutMetrics.projectedAwsMs)}, ${describeVerdict(r.withoutMetrics.projectedVerdict)}.`,
     '',
-    `Services are inspected one after another (ELBv2 Describe* share one account rate limit), so the cycle is the sum of the per-service times; slowest in the median cycle: ${slow}. The enrolled services take ${r.registryBytesPerLb.toFixed(0)} bytes each as JSON (${((r.registryBytesPerLb * r.loadBalancers) / 1024).toFixed(0)} KiB for ${r.loadBalancers}: one DynamoDB item holds at most 400 KB). ${r.note}.`,
+    `Services are inspected one after another (ELBv2 Describe* share one account rate limit), so the cycle is the sum of the per-service times; slowest in the median cycle: ${slow}. The registry item takes ${r.registryBytesPerLb.toFixed(0)} bytes per enrolled service (${((r.registryBytesPerLb * r.loadBalancers) / 1024).toFixed(0)} KiB for ${r.loadBalancers}; one DynamoDB item holds at most 400 KB, and enrolment caps a spoke at 200 tagged services), read whole by every probe, inspect and sweep invocation. ${r.note}.`,
   );
   return rows;
 }
