@@ -30,7 +30,7 @@ function cycleRow(label: string, c: LbsCycleSummary): string {
 /** Section 8: the 100-load-balancer spoke. */
 export function renderFleetLbs(r: FleetLbsResults): string[] {
   const rows = [
-    `${r.loadBalancers} Application Load Balancers in one account and region on moto (${r.targetGroups} IP target groups on unusual ports, ${r.targets} targets, ${r.rules} rules: host-header, host + path with a 90/10 weighted forward, path), each tagged \`lbguard:guard=true\` and \`lbguard:probe-url\`, enrolled by \`enrol()\` over the ELBv2 listing (${s1(r.sweep.ms)}: ${Object.entries(
+    `${r.loadBalancers} Application Load Balancers in one account and region on moto (${r.targetGroups} IP target groups on unusual ports, ${r.targets} targets, ${r.rules} rules: host-header, host + path with a 90/10 weighted forward, path), each tagged \`lbguard:guard=true\` and \`lbguard:probe-url\`, enrolled by one sweep of the enrol flow (lambdas/flows/enrolment.ts; its ELBv2 listing took ${s1(r.sweep.ms)}; calls: ${Object.entries(
       r.sweep.calls,
     )
       .map(([k, v]) => `${v} ${k.split(':')[1]}`)

@@ -8,8 +8,8 @@
  * With `--only`, the parts not run are kept from the existing bench/results.json (the command
  * line records which part was added when), so one part can be re-measured without the rest.
  *
- * `--quick` runs fewer repetitions, skips the 100-group fleet and replays the drill once (a smoke
- * run, not figures to quote). `--drill-observe-seconds` sets the drill's hold after the fault.
+ * `--quick` runs fewer repetitions, skips the 100-group fleet, measures one cycle of each kind over
+ * the 100 load balancers and replays the drill once (a smoke run, not figures to quote). `--drill-observe-seconds` sets the drill's hold after the fault.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
