@@ -188,6 +188,14 @@ export function estimateFleetCost(shape: FleetShape, inputs: FleetCostInputs): F
     inspections * chunks * (PRICES.eventBridgeCustomEvent.usd + PRICES.eventBridgeCrossAccountEvent.usd),
     spokes,
   );
+  // The single-deployment basis is a spoke without a hub, so its conditional forwarding is priced here.
+  add(
+    'per deployment',
+    'hub forwarding dead-letter alarm',
+    `1 alarm × ${PRICES.standardAlarmMonth.usd}`,
+    PRICES.standardAlarmMonth.usd,
+    spokes,
+  );
   if (inputs.trailUsd > 0) add('per deployment', 'trail', 'created trail', inputs.trailUsd, spokes);
 
   // Per LB inside a spoke: the model's per-service lines, inspect and DynamoDB as measured at 100 LBs.

@@ -34,7 +34,7 @@ import { probeDeps } from '../lambdas/probe/deps.ts';
 import { InspectEventSchema } from '../lambdas/runtime/events.ts';
 import { type LbGuardConfig, type LbGuardConfigInput, loadConfigOrThrow } from '../lib/config/index.ts';
 import { planEmfRecord } from '../lib/metrics.ts';
-import { ATTRIBUTE_REREADS_PER_CYCLE, isMetricsTick } from '../lib/observation.ts';
+import { attributeRereadPeriod, isMetricsTick } from '../lib/observation.ts';
 import { hashSnapshot } from '../lib/snapshot.ts';
 import type { ProbeResult } from '../lib/types.ts';
 import {
@@ -86,8 +86,8 @@ export interface FleetFigure {
   readonly cycles: readonly CycleFigure[];
   /**
    * Medians over the scheduled cycles with and without the (every metricsPeriodSeconds) metrics
-   * read. Every cycle also re-reads the attributes of a rotating slice of at most
-   * ATTRIBUTE_REREADS_PER_CYCLE groups, so the cycles with metrics are the largest scheduled ones.
+   * read. Every cycle also re-reads the attributes of its rotation's slice of the groups (each group
+   * once a period, `attributeRereadPeriod`), so the cycles with metrics are the largest scheduled ones.
    */
   readonly withMetrics: CycleSummary;
   readonly withoutMetrics: CycleSummary;
@@ -97,13 +97,13 @@ export interface FleetFigure {
    */
   readonly ordinaryWithMetrics: CycleSummary;
   /**
-   * Largest cycle as designed, `1 + rule pages + 1 + groups + min(groups, ATTRIBUTE_REREADS_PER_CYCLE)
-   * + ⌈queries / 500⌉`: listeners, rules, target groups, health per group, the attribute slice, metrics.
+   * Largest cycle as designed, `1 + rule pages + 1 + groups + ⌈groups / period⌉ + ⌈queries / 500⌉`:
+   * listeners, rules, target groups, health per group, the attribute slice, metrics.
    */
   readonly predictedAwsCalls: number;
   /** Most `DescribeTargetGroupAttributes` calls seen in one scheduled cycle. */
   readonly maxAttributeReads: number;
-  /** Cycles until every group's attributes have been re-read: ⌈groups / ATTRIBUTE_REREADS_PER_CYCLE⌉. */
+  /** Cycles until every group's attributes have been re-read: the rotation's period. */
   readonly attributeRotationCycles: number;
   /** The snapshot as JSON, and as stored in its DynamoDB item (gzipped above a threshold). */
   readonly snapshotJsonBytes: number;
@@ -593,10 +593,10 @@ async function measureScenario(
       rulePages +
       1 +
       s.targetGroups +
-      Math.min(s.targetGroups, ATTRIBUTE_REREADS_PER_CYCLE) +
+      Math.ceil(s.targetGroups / attributeRereadPeriod(s.targetGroups)) +
       Math.ceil(metricQueries / MAX_QUERIES_PER_CALL),
     maxAttributeReads: Math.max(...cycles.map((c) => c.attributeReads)),
-    attributeRotationCycles: Math.ceil(s.targetGroups / ATTRIBUTE_REREADS_PER_CYCLE),
+    attributeRotationCycles: attributeRereadPeriod(s.targetGroups),
     snapshotJsonBytes: Buffer.byteLength(JSON.stringify(state.snapshot)),
     snapshotStoredBytes,
   };

@@ -1,7 +1,7 @@
 // Renders bench/results.json as the Markdown the README quotes.
 
 import { awsEquivalent } from '../drill/analysis.ts';
-import { ATTRIBUTE_REREADS_PER_CYCLE } from '../lib/observation.ts';
+import { ATTRIBUTE_REREAD_PERIOD_CYCLES, ATTRIBUTE_REREADS_PER_CYCLE } from '../lib/observation.ts';
 import { type ConvergenceResults, convergenceTargets, renderConvergence } from './convergence.ts';
 import type { Lever } from './cost-levers.ts';
 import type { CostBreakdown, CostEstimate } from './cost-model.ts';
@@ -293,7 +293,7 @@ function fleet(f: FleetResults): string[] {
   const lin = inspectLinearity(f);
   rows.push(
     '',
-    `Time per cycle grows by ${ms(lin.msPerGroup)} ms per target group (least squares over the cycles without a metrics read, R² ${lin.r2.toFixed(3)}). Formula: 1 DescribeListeners + rule pages + 1 DescribeTargetGroups + 1 DescribeTargetHealth per group + DescribeTargetGroupAttributes for a rotating slice of at most ${ATTRIBUTE_REREADS_PER_CYCLE} groups (the single-survivor guard; a CloudTrail attribute change re-reads its group at once) + ⌈metric queries / 500⌉ GetMetricData when metrics are due; DynamoDB: ${big?.withMetrics.dynamodbCalls ?? '?'} calls per service, whatever the fleet size.`,
+    `Time per cycle grows by ${ms(lin.msPerGroup)} ms per target group (least squares over the cycles without a metrics read, R² ${lin.r2.toFixed(3)}). Formula: 1 DescribeListeners + rule pages + 1 DescribeTargetGroups + 1 DescribeTargetHealth per group + DescribeTargetGroupAttributes for its rotation's slice (each group once every max(${ATTRIBUTE_REREAD_PERIOD_CYCLES}, ⌈groups / ${ATTRIBUTE_REREADS_PER_CYCLE}⌉) cycles, at most ${ATTRIBUTE_REREADS_PER_CYCLE} a cycle: the single-survivor guard; a CloudTrail attribute change re-reads its group at once) + ⌈metric queries / 500⌉ GetMetricData when metrics are due; DynamoDB: ${big?.withMetrics.dynamodbCalls ?? '?'} calls per service, whatever the fleet size.`,
   );
   return rows;
 }

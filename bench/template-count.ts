@@ -43,6 +43,8 @@ export interface SynthesizedTemplate {
         readonly Type: string;
         readonly Properties?: { readonly Metrics?: readonly { readonly MetricStat?: unknown }[] };
         readonly Metadata?: Readonly<Record<string, unknown>>;
+        /** Set on the hub forwarding's resources, which exist only when the stack is given a hub. */
+        readonly Condition?: string;
       }
     >
   >;
@@ -92,6 +94,9 @@ export function splitTemplateCounts(
 
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (!BILLABLE_TYPES.has(resource.Type)) continue;
+    // A spoke without a hub (the basis priced here) has none of its conditional resources; the
+    // fleet cost model (bench/fleet-cost.ts) prices what the hub adds.
+    if (resource.Condition !== undefined) continue;
     const cdkPath = resource.Metadata?.[PATH_METADATA];
     if (typeof cdkPath !== 'string') {
       throw new Error(

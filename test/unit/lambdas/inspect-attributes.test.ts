@@ -9,7 +9,11 @@ import { inspect as run } from '../../../lambdas/flows/inspect.ts';
 import { probe } from '../../../lambdas/flows/probe.ts';
 import { knownAttributesOf, readServiceState } from '../../../lambdas/flows/read-service.ts';
 import { InspectEventSchema } from '../../../lambdas/runtime/events.ts';
-import { ATTRIBUTE_REREADS_PER_CYCLE, attributeRotation } from '../../../lib/observation.ts';
+import {
+  ATTRIBUTE_REREAD_PERIOD_CYCLES,
+  ATTRIBUTE_REREADS_PER_CYCLE,
+  attributeRotation,
+} from '../../../lib/observation.ts';
 import { hashSnapshot } from '../../../lib/snapshot.ts';
 import type { LbSnapshot, TargetGroup } from '../../../lib/types.ts';
 import { forward, listener, snapshot, targetGroup, tgArn } from '../fixtures/topologies.ts';
@@ -117,31 +121,50 @@ const change = (eventName: string) => ({
 describe('attributeRotation', () => {
   const arns = (n: number) => Array.from({ length: n }, (_, i) => tgArn(`g-${String(i).padStart(3, '0')}`));
 
-  it('re-reads at most the per-cycle number, and every group within ⌈groups / per cycle⌉ cycles', () => {
+  it('re-reads at most the per-cycle number, and every group exactly once a period of max(period, ⌈groups / per cycle⌉) cycles', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 120 }),
         fc.integer({ min: 1, max: 10 }),
         fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 10 }),
         fc.integer({ min: 0, max: 10_000_000 }),
-        (n, perCycle, rateMinutes, startMinute) => {
+        (n, perCycle, periodCycles, rateMinutes, startMinute) => {
           const groups = arns(n);
-          const cycles = Math.max(1, Math.ceil(n / perCycle));
-          const seen = new Set<string>();
+          const cycles = Math.max(periodCycles, Math.ceil(n / perCycle));
+          const reads = new Map<string, number>();
           for (let c = 0; c < cycles; c++) {
             const at = new Date((startMinute + c * rateMinutes) * 60_000);
-            const slice = attributeRotation(groups, at, rateMinutes, perCycle);
+            const slice = attributeRotation(groups, at, rateMinutes, perCycle, periodCycles);
             expect(slice.length).toBeLessThanOrEqual(perCycle);
-            for (const arn of slice) seen.add(arn);
+            for (const arn of slice) reads.set(arn, (reads.get(arn) ?? 0) + 1);
           }
-          expect(seen.size).toBe(n);
+          expect(reads.size).toBe(n);
+          expect([...reads.values()].every((count) => count === 1)).toBe(true);
         },
       ),
     );
   });
 
-  it('re-reads a small fleet whole every cycle', () => {
-    expect(attributeRotation(arns(3), new Date(0), 1)).toEqual(arns(3));
+  it('spreads the services of a spoke over the period instead of re-reading them all in one minute', () => {
+    const perMinute = Array.from(
+      { length: ATTRIBUTE_REREAD_PERIOD_CYCLES },
+      (_, minute) =>
+        Array.from({ length: 100 }, (_, lb) => tgArn(`lb-${lb}-g`)).filter((arn) =>
+          attributeRotation([arn], new Date(minute * 60_000), 1).includes(arn),
+        ).length,
+    );
+    expect(perMinute.reduce((a, b) => a + b, 0)).toBe(100);
+    // 100 one-group services: about 20 a minute, never most of them at once.
+    expect(Math.max(...perMinute)).toBeLessThan(40);
+  });
+
+  it('re-reads each group of a small service once every period, one at a time', () => {
+    const slices = Array.from({ length: ATTRIBUTE_REREAD_PERIOD_CYCLES }, (_, c) =>
+      attributeRotation(arns(3), new Date(c * 60_000), 1),
+    );
+    expect(slices.flat().sort()).toEqual(arns(3));
+    expect(Math.max(...slices.map((s) => s.length))).toBe(1);
     expect(ATTRIBUTE_REREADS_PER_CYCLE).toBeGreaterThanOrEqual(1);
   });
 });
@@ -155,7 +178,7 @@ describe('inspect and target group attributes', () => {
 
     const second = await tick();
     expect(reader.attributeReads - 7).toBeLessThanOrEqual(ATTRIBUTE_REREADS_PER_CYCLE);
-    expect(rereadLast().length).toBeGreaterThan(0);
+    expect(rereadLast().length).toBeLessThanOrEqual(ATTRIBUTE_REREADS_PER_CYCLE);
     // What the stored snapshot says of web-a stands for web-a when it is not re-read.
     const known = reader.calls[1]?.knownAttributes;
     if (known?.has(tgArn('web-a'))) {
@@ -168,11 +191,11 @@ describe('inspect and target group attributes', () => {
     expect(w.store.snapshots.get('shop')).toHaveLength(1);
   });
 
-  it('re-reads every group within ⌈groups / per cycle⌉ cycles, with the same hash when nothing changed', async () => {
+  it('re-reads every group within a period, with the same hash when nothing changed', async () => {
     const { w, tick, rereadLast } = setup();
     const first = await tick();
     const seen = new Set<string>();
-    const cycles = Math.ceil(7 / ATTRIBUTE_REREADS_PER_CYCLE);
+    const cycles = Math.max(ATTRIBUTE_REREAD_PERIOD_CYCLES, Math.ceil(7 / ATTRIBUTE_REREADS_PER_CYCLE));
     for (let c = 0; c < cycles; c++) {
       expect((await tick()).snapshotHash).toBe(first.snapshotHash);
       for (const arn of rereadLast()) seen.add(arn);
@@ -186,17 +209,22 @@ describe('inspect and target group attributes', () => {
     await tick();
     w.lb.snapshot = guarded(2);
     const hashes: string[] = [];
-    for (let c = 0; c < Math.ceil(7 / ATTRIBUTE_REREADS_PER_CYCLE); c++)
+    for (
+      let c = 0;
+      c < Math.max(ATTRIBUTE_REREAD_PERIOD_CYCLES, Math.ceil(7 / ATTRIBUTE_REREADS_PER_CYCLE));
+      c++
+    )
       hashes.push((await tick()).snapshotHash);
     expect(hashes).toContain(hashSnapshot(guarded(2)));
     expect((await tick()).snapshotHash).toBe(hashSnapshot(guarded(2)));
   });
 
-  it('re-reads a small fleet whole every cycle', async () => {
+  it("re-reads a small service's groups once a period, not every cycle", async () => {
     const { reader, tick } = setup(['web-b']);
     await tick();
-    await tick();
-    expect(reader.attributeReads).toBe(4);
+    expect(reader.attributeReads).toBe(2);
+    for (let c = 0; c < ATTRIBUTE_REREAD_PERIOD_CYCLES; c++) await tick();
+    expect(reader.attributeReads).toBe(2 + 2);
   });
 
   it.each([
@@ -225,9 +253,11 @@ describe('inspect and target group attributes', () => {
     await inspect({ ...change('ModifyTargetGroupAttributes'), resources: [tgArn('web-a')] });
     expect(rereadLast()).toEqual([tgArn('web-a')]);
     expect(reader.attributeReads - before).toBe(1);
-    // The same minute's scheduled cycle still re-reads the small fleet whole.
+    // The same minute's scheduled cycle re-reads its rotation's share, whatever the events did.
     await inspect(scheduled);
-    expect(rereadLast().sort()).toEqual([tgArn('web-a'), tgArn('web-b')].sort());
+    expect(rereadLast().sort()).toEqual(
+      attributeRotation([tgArn('web-a'), tgArn('web-b')], w.clock.now(), 1).sort(),
+    );
   });
 
   it('reuses the stored attributes when woken by an alarm, and re-reads them all to verify', async () => {
