@@ -110,7 +110,7 @@ export function createState(scope: Construct, options: LbGuardStateOptions): LbG
  * may point their own alarms at `LbGuard.topic`, so the narrowest pattern that holds is
  * `arn:<partition>:cloudwatch:<region>:<account>:alarm:*`.
  */
-function allowAlarmsToNotify(topic: sns.Topic, key: kms.Key): void {
+export function allowAlarmsToNotify(topic: sns.Topic, key: kms.Key): void {
   const stack = Stack.of(topic);
   const fromAlarmsOfThisAccount = {
     ArnLike: {

@@ -1,11 +1,11 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { allowAlarmsToNotify } from '../state.ts';
 
 /** What the hub keeps and where it speaks. */
 export interface HubState {
@@ -61,43 +61,4 @@ export function createHubState(scope: Construct, options: HubStateOptions): HubS
       "This queue is itself the dead-letter queue of the hub's functions and of the hub rule's targets; the hub's DeadLetterQueueNotEmpty alarm pages on the first message.",
   });
   return { table, topic, topicKey, deadLetterQueue };
-}
-
-/**
- * CloudWatch alarms publish as `cloudwatch.amazonaws.com`, which only the topic policy and the
- * key policy can admit (as on the spoke's topic, infra/state.ts): both limited to alarms of
- * this account and region.
- */
-function allowAlarmsToNotify(topic: sns.Topic, key: kms.Key): void {
-  const stack = Stack.of(topic);
-  const fromAlarmsOfThisAccount = {
-    ArnLike: {
-      'aws:SourceArn': stack.formatArn({
-        service: 'cloudwatch',
-        resource: 'alarm',
-        resourceName: '*',
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    },
-    StringEquals: { 'aws:SourceAccount': stack.account },
-  };
-  const alarms = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarmsToPublish',
-      principals: [alarms],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: fromAlarmsOfThisAccount,
-    }),
-  );
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarmsToPublish',
-      principals: [alarms],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: fromAlarmsOfThisAccount,
-    }),
-  );
 }
