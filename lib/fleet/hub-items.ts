@@ -5,29 +5,13 @@
  * still checks each item's shape, and skips (and counts) one it cannot use rather than fail on it.
  */
 import * as z from 'zod/mini';
-import type { RefusedLoadBalancer } from './hub-events.ts';
+import type { LoadBalancerRecord, SpokeRecord } from './hub-records.ts';
 
-/** The last heartbeat of one spoke (pk `SPOKE`, sk `<account>#<region>`). */
-export interface HubSpokeItem {
-  readonly account: string;
-  readonly region: string;
-  readonly lastHeartbeatAt: string;
-  readonly lbguardVersion: string;
-  readonly guarded: number;
-  readonly refused: readonly RefusedLoadBalancer[];
-}
+/** The last heartbeat of one spoke (pk `SPOKE`, sk `<account>#<region>`), as hub-ingest writes it. */
+export type HubSpokeItem = Omit<SpokeRecord, 'expiresAt'>;
 
 /** One load balancer's line in its spoke's last heartbeat that listed it (pk `LB#<account>#<region>`). */
-export interface HubLoadBalancerItem {
-  readonly account: string;
-  readonly region: string;
-  readonly loadBalancerArn: string;
-  readonly service: string;
-  readonly status: 'inspected' | 'failed';
-  readonly diagnosis?: string;
-  readonly incidentState?: string;
-  readonly heartbeatAt: string;
-}
+export type HubLoadBalancerItem = Omit<LoadBalancerRecord, 'expiresAt'>;
 
 /** The latest finding and incident transition of one service (pk `SERVICE#<account>#<region>`). */
 export interface HubServiceItem {
