@@ -7,7 +7,7 @@
 import type { LoadBalancerDiscovery } from '../../lambdas/adapters/elbv2/discovery.ts';
 import type { AccountDirectory } from '../../lambdas/adapters/fleet-accounts.ts';
 import type { AccountCredentials, RoleAssumer } from '../../lambdas/adapters/fleet-roles.ts';
-import { describeError, type ScanStage, scanFleet } from '../../lambdas/flows/fleet-scan.ts';
+import { attempt, describeError, type ScanStage, scanFleet } from '../../lambdas/flows/fleet-scan.ts';
 import type { DiscoveryConfig, FleetConfig, ServiceConfig } from '../../lib/config/index.ts';
 import { type Enrolment, type EnrolmentSource, enrol, type Scope } from '../../lib/fleet/index.ts';
 import type { AwsContext } from '../context.ts';
@@ -65,15 +65,7 @@ export function describeFailure(error: unknown): string {
   return describeError(error);
 }
 
-async function attempt<T>(
-  work: () => Promise<T>,
-): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    return { ok: false, error: describeFailure(error) };
-  }
-}
+const attemptHere = <T>(work: () => Promise<T>) => attempt(work, describeFailure);
 
 /** What enrols a load balancer besides its tags: the config's `services[]` and `discovery.profiles`. */
 export interface EnrolmentSettings {
@@ -89,14 +81,14 @@ async function workOn<R>(
 ): Promise<ScopeReport<R>> {
   if (work.prepare !== undefined && enrolment.services.length > 0) {
     const prepare = work.prepare;
-    const prepared = await attempt(() => prepare(aws));
+    const prepared = await attemptHere(() => prepare(aws));
     if (!prepared.ok) return { status: 'failed', ...scope, stage: 'prepare', error: prepared.error };
   }
   // Services of one region one after another: ELBv2 throttles per account and region, and the
   // fan-out already reads `fleet.concurrency` regions at once.
   const read: FleetService<R>[] = [];
   for (const enrolled of enrolment.services) {
-    const outcome = await attempt(() => work.perService(aws, enrolled.service));
+    const outcome = await attemptHere(() => work.perService(aws, enrolled.service));
     read.push({
       service: enrolled.service.name,
       loadBalancerArn: enrolled.loadBalancerArn,

@@ -46,13 +46,15 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-async function attempt<T>(
+/** Runs `work`, turning a throw into its description: one account's failure is its report, not the scan's. */
+export async function attempt<T>(
   work: () => Promise<T>,
+  describe: (error: unknown) => string = describeError,
 ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   try {
     return { ok: true, value: await work() };
   } catch (error) {
-    return { ok: false, error: describeError(error) };
+    return { ok: false, error: describe(error) };
   }
 }
 
