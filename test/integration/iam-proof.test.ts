@@ -3,15 +3,21 @@ import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balanc
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runDrill } from '../../drill/runner.ts';
 import { seedOutage } from '../../drill/scenarios/lb-faults.ts';
-import { UNUSED_GRANTS } from '../../infra/iam-unused-grants.ts';
+import { DISCOVERY_UNUSED_GRANTS, UNUSED_GRANTS, type UnusedGrant } from '../../infra/iam-unused-grants.ts';
 import { createElbv2Client, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
 import { inspectClients } from '../../lambdas/inspect/deps.ts';
 import { ActionRecorder } from '../support/iam/action-recorder.ts';
-import { type IamProof, PROOF_TEMPLATE, startIamProof } from '../support/iam/harness.ts';
+import {
+  DISCOVERY_PROOF,
+  DISCOVERY_PROOF_TEMPLATE,
+  type IamProof,
+  PROOF_TEMPLATE,
+  startIamProof,
+} from '../support/iam/harness.ts';
 import { roleName } from '../support/iam/moto-identities.ts';
 import { renderIamReport } from '../support/iam/report-markdown.ts';
 import { loadOperations, proveRoles, type RoleProof } from '../support/iam/role-proof.ts';
-import { FUNCTIONS, type FunctionName } from '../support/iam/template-grants.ts';
+import { DISCOVERY_FUNCTIONS, FUNCTIONS, type FunctionName } from '../support/iam/template-grants.ts';
 
 // Issue 14, "prove the roles by running under them": moto with IAM enforcement, each function's
 // role holding what the synthesized template grants it, and the lambdas' integration scenarios
@@ -20,6 +26,11 @@ import { FUNCTIONS, type FunctionName } from '../support/iam/template-grants.ts'
 // fails the test that made it, naming the role and the action; at the end, what each role used
 // is compared with what it is granted, and docs/iam-proof.md is checked (or, with
 // LBGUARD_IAM_REPORT=write, written: `npm run iam-report`).
+//
+// Issue 19 added roles the stand-alone stack does not have: a second proof, on a moto of its own,
+// holds the roles of a spoke in discovery mode (enrol; probe and remediate reading the signed
+// registry; remediate reading tags) and runs the enrolment scenarios with each function under its
+// role. Its section follows the first in the report, which it leaves as it was.
 
 const REPORT = new URL('../../docs/iam-proof.md', import.meta.url);
 const SUITES = [
@@ -33,8 +44,17 @@ const SUITES = [
     covers: "the drill's seed outage (drill/scenarios/lb-faults.ts) on HAProxy, guarded, with its own checks",
   },
 ] as const;
+const DISCOVERY_SUITES = [
+  {
+    name: 'enrolment scenarios',
+    covers:
+      'test/integration/enrolment.test.ts (enrolment on a CloudTrail event and on the sweep, a failed call ignored, release when untagged and when deleted, a tampered registry refused and rewritten, two racing sweeps, remediate refusing a load balancer untagged since, and restoring a tag-enrolled one), each function putting its hub events on the default bus',
+  },
+] as const;
 
+type DiscoveryFunction = (typeof DISCOVERY_FUNCTIONS)[number];
 let proof: IamProof;
+let discovery: IamProof<DiscoveryFunction> | undefined;
 
 beforeAll(async () => {
   proof = await startIamProof();
@@ -45,8 +65,11 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  const refused = proof.recorder.refusalLines(roleName);
-  proof.recorder.refusals.length = 0;
+  const refused = [proof.recorder, discovery?.recorder].flatMap((recorder) => {
+    const lines = recorder?.refusalLines(roleName) ?? [];
+    if (recorder !== undefined) recorder.refusals.length = 0;
+    return lines;
+  });
   expect(refused, 'calls moto refused under a function role').toEqual([]);
 });
 
@@ -104,44 +127,104 @@ describe('the seed drill, each function under its role', () => {
   }, 180_000);
 });
 
-describe('used against granted, per role', () => {
-  let proofs: Record<FunctionName, RoleProof>;
-
+describe('a spoke in discovery mode: the enrolment scenarios, each function under its role', async () => {
   beforeAll(async () => {
-    const patterns = FUNCTIONS.flatMap((fn) => proof.grants[fn].grants.map((g) => g.action));
-    const all = proveRoles(proof.grants, proof.recorder.used, UNUSED_GRANTS, await loadOperations(patterns));
-    proofs = Object.fromEntries(all.map((p) => [p.fn, p])) as Record<FunctionName, RoleProof>;
+    discovery = await startIamProof(DISCOVERY_PROOF);
+    discovery.recorder.suite = DISCOVERY_SUITES[0].name;
+  }, 120_000);
+  afterAll(async () => {
+    await discovery?.close();
+    // The first proof's moto and roles again, for any world built after this group.
+    proof.activate();
   });
+  await import('./enrolment.test.ts');
+});
 
-  it.each(FUNCTIONS)('%s used only actions its role is granted', (fn) => {
-    expect(
-      proof.recorder.used.get(fn)?.size ?? 0,
-      `${fn} used nothing: did its scenarios run?`,
-    ).toBeGreaterThan(0);
-    expect(
-      proofs[fn].usedNotGranted,
-      `${fn} called these without a grant: grant them in infra/grants.ts or stop calling them`,
-    ).toEqual([]);
-  });
-
-  it.each(FUNCTIONS)('%s holds no grant that is neither used nor listed with its reason', (fn) => {
-    expect(
-      proofs[fn].unexplained,
-      `granted to ${fn} and used by no scenario: exercise it, or add it to infra/iam-unused-grants.ts with the reason it is needed`,
-    ).toEqual([]);
-  });
-
-  it.each(FUNCTIONS)('%s has no stale entry in infra/iam-unused-grants.ts', (fn) => {
-    expect(proofs[fn].stale, `remove these ${fn} entries from infra/iam-unused-grants.ts`).toEqual([]);
-  });
-
-  it('docs/iam-proof.md is the report of this run', () => {
-    const rendered = renderIamReport({
-      template: PROOF_TEMPLATE,
-      suites: SUITES,
-      proofs: FUNCTIONS.map((fn) => proofs[fn]),
-      grants: proof.grants,
+/**
+ * The comparison of one proof's roles, as tests: used only what is granted, no grant neither used
+ * nor explained, no stale explanation. Resolves to the proofs once its `beforeAll` has run.
+ */
+function compareRoles<F extends FunctionName>(
+  label: string,
+  fns: readonly F[],
+  run: () => IamProof<F> | undefined,
+  unusedList: Readonly<Record<F, Readonly<Record<string, UnusedGrant>>>>,
+  listFile: string,
+): () => Record<F, RoleProof> {
+  let proofs: Record<F, RoleProof> | undefined;
+  describe(`used against granted, per role${label}`, () => {
+    beforeAll(async () => {
+      const ran = run();
+      if (ran === undefined) throw new Error(`IAM proof${label}: its scenarios never started`);
+      const patterns = fns.flatMap((fn) => ran.grants[fn].grants.map((g) => g.action));
+      const all = proveRoles(ran.grants, ran.recorder.used, unusedList, await loadOperations(patterns), fns);
+      proofs = Object.fromEntries(all.map((p) => [p.fn, p])) as Record<F, RoleProof>;
     });
+
+    it.each(fns)('%s used only actions its role is granted', (fn) => {
+      expect(
+        run()?.recorder.used.get(fn)?.size ?? 0,
+        `${fn} used nothing: did its scenarios run?`,
+      ).toBeGreaterThan(0);
+      expect(
+        proofs?.[fn].usedNotGranted,
+        `${fn} called these without a grant: grant them in infra/ or stop calling them`,
+      ).toEqual([]);
+    });
+
+    it.each(fns)('%s holds no grant that is neither used nor listed with its reason', (fn) => {
+      expect(
+        proofs?.[fn].unexplained,
+        `granted to ${fn} and used by no scenario: exercise it, or add it to ${listFile} with the reason it is needed`,
+      ).toEqual([]);
+    });
+
+    it.each(fns)(`%s has no stale entry in ${listFile}`, (fn) => {
+      expect(proofs?.[fn].stale, `remove these ${fn} entries from ${listFile}`).toEqual([]);
+    });
+  });
+  return () => {
+    if (proofs === undefined) throw new Error(`IAM proof${label}: roles not compared`);
+    return proofs;
+  };
+}
+
+const standalone = compareRoles('', FUNCTIONS, () => proof, UNUSED_GRANTS, 'infra/iam-unused-grants.ts');
+const discoverySpoke = compareRoles(
+  ' (discovery spoke)',
+  DISCOVERY_FUNCTIONS,
+  () => discovery,
+  DISCOVERY_UNUSED_GRANTS,
+  'infra/iam-unused-grants.ts (DISCOVERY_UNUSED_GRANTS)',
+);
+
+describe('the report', () => {
+  it('docs/iam-proof.md is the report of this run', () => {
+    const first = standalone();
+    const second = discoverySpoke();
+    const rendered = renderIamReport(
+      {
+        template: PROOF_TEMPLATE,
+        suites: SUITES,
+        proofs: FUNCTIONS.map((fn) => first[fn]),
+        grants: proof.grants,
+      },
+      [
+        {
+          title: 'Part 2: a spoke in discovery mode',
+          template: DISCOVERY_PROOF_TEMPLATE,
+          notes: [
+            'Its own IAM-enforcing moto, with the four function roles of this template. The enrolment scenarios build',
+            "each function's deps as its handler does, with that function's clients under its role; their set-up, their",
+            "reads and the forged registry item are the administrator's. Each function's hub events are also put on the",
+            "account's default bus with its own signing, as with a hub bus given (`LBGUARD_HUB_EVENTS=on`).",
+          ],
+          suites: DISCOVERY_SUITES,
+          proofs: DISCOVERY_FUNCTIONS.map((fn) => second[fn]),
+          grants: discovery?.grants ?? {},
+        },
+      ],
+    );
     if (process.env.LBGUARD_IAM_REPORT === 'write') {
       writeFileSync(REPORT, rendered);
       process.stdout.write(`iam-proof: wrote ${REPORT.pathname}\n`);

@@ -1,6 +1,6 @@
 import { type MotoServer, resetMoto, startMoto } from '../../../drill/world/moto.ts';
 import { queryBody, type SigningCredentials, signQueryPost } from '../../../drill/world/sigv4.ts';
-import { FUNCTIONS, type FunctionName, type MotoPolicy } from './template-grants.ts';
+import type { FunctionName, MotoPolicy } from './template-grants.ts';
 
 // A moto_server that enforces IAM, and the identities the IAM proof runs under: an administrator
 // (the test's own set-up: tables, topics, load balancers, faults) and one assumed-role session per
@@ -31,7 +31,8 @@ export function startIamMoto(): Promise<MotoServer> {
 
 export interface Identities {
   readonly admin: SigningCredentials;
-  readonly roles: Readonly<Record<FunctionName, SigningCredentials>>;
+  /** A session per function of the proof's template. */
+  readonly roles: Readonly<Partial<Record<FunctionName, SigningCredentials>>>;
 }
 
 /** Thrown when moto refuses a set-up call: names the call and moto's own error. */
@@ -72,7 +73,7 @@ export async function queryCall(
  */
 export async function resetWithIdentities(
   url: string,
-  policies: Readonly<Record<FunctionName, readonly MotoPolicy[]>>,
+  policies: Readonly<Partial<Record<FunctionName, readonly MotoPolicy[]>>>,
 ): Promise<Identities> {
   await resetMoto(url);
   const opened = await fetch(`${url}/moto-api/reset-auth`, { method: 'POST', body: String(BOOTSTRAP_CALLS) });
@@ -100,8 +101,8 @@ export async function resetWithIdentities(
     secretAccessKey: xmlValue(key, 'SecretAccessKey'),
   };
 
-  const roles = {} as Record<FunctionName, SigningCredentials>;
-  for (const fn of FUNCTIONS) {
+  const roles: Partial<Record<FunctionName, SigningCredentials>> = {};
+  for (const [fn, fnPolicies] of Object.entries(policies) as [FunctionName, readonly MotoPolicy[]][]) {
     await queryCall(
       url,
       'iam',
@@ -121,7 +122,7 @@ export async function resetWithIdentities(
       },
       admin,
     );
-    for (const policy of policies[fn]) {
+    for (const policy of fnPolicies) {
       await queryCall(
         url,
         'iam',
