@@ -156,3 +156,25 @@ export const DISCOVERY_UNUSED_GRANTS: Readonly<
     'kms:GenerateDataKey*': TOPIC_KEY,
   },
 };
+
+/**
+ * The same, for the hub's roles and the fleet reader role they assume (the IAM proof's third
+ * part: the scenarios of test/integration/hub-coverage.test.ts under each role).
+ */
+export const HUB_UNUSED_GRANTS: Readonly<
+  Record<'hub-ingest' | 'hub-coverage' | 'fleet-reader', Readonly<Record<string, UnusedGrant>>>
+> = {
+  'hub-ingest': {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+  },
+  'hub-coverage': {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+  },
+  'fleet-reader': {},
+};

@@ -79,7 +79,8 @@ type Resources = TemplateJson['Resources'];
 
 /** The role of the function whose Powertools service name is `lbguard-<fn>`. */
 export function roleIdOf(resources: Resources, fn: FunctionName): string {
-  if (fn === 'fleet-reader') throw new Error('template: the fleet reader role runs no function; name its logical id');
+  if (fn === 'fleet-reader')
+    throw new Error('template: the fleet reader role runs no function; name its logical id');
   return roleOfFunction({ Resources: resources }, fn);
 }
 
@@ -214,15 +215,18 @@ export function templateGrants(json: TemplateJson): Record<(typeof FUNCTIONS)[nu
 export function templateGrants<F extends FunctionName>(
   json: TemplateJson,
   fns: readonly F[],
+  roleIds?: Readonly<Partial<Record<F, string>>>,
 ): Record<F, RoleGrants>;
 export function templateGrants(
   json: TemplateJson,
   fns: readonly FunctionName[] = FUNCTIONS,
+  roleIds: Readonly<Partial<Record<FunctionName, string>>> = {},
 ): Partial<Record<FunctionName, RoleGrants>> {
   const resources = json.Resources;
   const out: Partial<Record<FunctionName, RoleGrants>> = {};
   for (const fn of fns) {
-    const roleId = roleIdOf(resources, fn);
+    // A role no function runs under (the fleet reader role) is named by its logical id.
+    const roleId = roleIds[fn] ?? roleIdOf(resources, fn);
     const grants: Grant[] = [];
     const denies: Grant[] = [];
     const notes: string[] = [];
