@@ -36,6 +36,11 @@ const TOPIC_KEY: UnusedGrant = {
   reason:
     "SNS encrypts what the function publishes to the KMS-encrypted topics by calling KMS with the publisher's permissions (GenerateDataKey*, Decrypt on the topic key); moto's SNS does not encrypt, so no call reaches KMS here.",
 };
+const HUB_EVENTS: UnusedGrant = {
+  kind: 'not-exercised',
+  reason:
+    "With a hub bus given (the stack's HubEventBusArn parameter), the function puts its hub events on the account's default bus (lambdas/adapters/eventbridge-hub-reporter.ts, signed by hand); the lambdas scenarios and the seed drill run without a hub. The proof's second part (a spoke in discovery mode) exercises it under the same grant. Keep: without it a spoke with a hub reports nothing.",
+};
 /** Per function role: granted action pattern → why it stays although no scenario uses it. */
 export const UNUSED_GRANTS: Readonly<
   Record<'probe' | 'inspect' | 'remediate', Readonly<Record<string, UnusedGrant>>>
@@ -51,6 +56,7 @@ export const UNUSED_GRANTS: Readonly<
     'sqs:SendMessage': DEAD_LETTERS,
     'kms:Decrypt': TOPIC_KEY,
     'kms:GenerateDataKey*': TOPIC_KEY,
+    'events:PutEvents': HUB_EVENTS,
     'arc-zonal-shift:GetManagedResource': {
       kind: 'not-exercised',
       reason:
@@ -63,6 +69,7 @@ export const UNUSED_GRANTS: Readonly<
     'sqs:SendMessage': DEAD_LETTERS,
     'kms:Decrypt': TOPIC_KEY,
     'kms:GenerateDataKey*': TOPIC_KEY,
+    'events:PutEvents': HUB_EVENTS,
     'arc-zonal-shift:GetManagedResource': {
       kind: 'not-exercised',
       reason:
@@ -79,4 +86,95 @@ export const UNUSED_GRANTS: Readonly<
         "The owner lookup (lambdas/adapters/deployment-owners.ts) reads a stack's status once DescribeStackResources has found the stack that holds a written resource; moto cannot look a stack up by physical id, so no scenario finds one. Keep: without it a stack-owned listener fails the lookup, and remediate escalates instead of acting.",
     },
   },
+};
+
+/** A remediate path the enrolment scenarios do not reach, proven under the stand-alone role. */
+function provenInPartOne(path: string): UnusedGrant {
+  return {
+    kind: 'not-exercised',
+    reason: `${path} The enrolment scenarios' outage (one listener, no CodeDeploy application) does not reach it; the same remediate code runs it under the stand-alone stack's role (docs/iam-proof.md, first part, lambdas scenarios). Keep: a tag-enrolled load balancer is remediated by the same code.`,
+  };
+}
+const DEPLOYMENT_IN_FLIGHT = provenInPartOne(
+  'The owner lookup (lambdas/adapters/deployment-owners.ts) reads the deployment groups and deployments in flight of an application that has the written target group.',
+);
+
+/**
+ * The same, for the roles of a spoke in discovery mode (the IAM proof's second part: the enrolment
+ * scenarios of test/integration/enrolment.test.ts under each role). Its grants differ from the
+ * stand-alone stack's (account+region-wide load-balancer grants, the registry reads, enrol), so the
+ * list is its own.
+ */
+export const DISCOVERY_UNUSED_GRANTS: Readonly<
+  Record<'probe' | 'inspect' | 'remediate' | 'enrol', Readonly<Record<string, UnusedGrant>>>
+> = {
+  probe: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'dynamodb:PutItem': {
+      kind: 'not-exercised',
+      reason:
+        "Probe stores a served-by sample (putServedBySample) when the site's answer names the backend that served it; the enrolment scenarios' site names none. The stand-alone role's proof reaches it (seed drill, HAProxy). Keep: without it a tag-enrolled service's served-by evidence is lost.",
+    },
+  },
+  inspect: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+    'arc-zonal-shift:GetManagedResource': UNUSED_GRANTS.inspect[
+      'arc-zonal-shift:GetManagedResource'
+    ] as UnusedGrant,
+  },
+  remediate: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+    'arc-zonal-shift:GetManagedResource': UNUSED_GRANTS.remediate[
+      'arc-zonal-shift:GetManagedResource'
+    ] as UnusedGrant,
+    'elasticloadbalancing:SetRulePriorities': UNUSED_GRANTS.remediate[
+      'elasticloadbalancing:SetRulePriorities'
+    ] as UnusedGrant,
+    'cloudformation:DescribeStacks': UNUSED_GRANTS.remediate['cloudformation:DescribeStacks'] as UnusedGrant,
+    'codedeploy:GetDeploymentGroup': DEPLOYMENT_IN_FLIGHT,
+    'codedeploy:ListDeploymentGroups': DEPLOYMENT_IN_FLIGHT,
+    'codedeploy:ListDeployments': DEPLOYMENT_IN_FLIGHT,
+    'elasticloadbalancing:ModifyRule': provenInPartOne(
+      'The writer restores a listener rule a deployment changed (lib/plan.ts).',
+    ),
+  },
+  enrol: {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+  },
+};
+
+/**
+ * The same, for the hub's roles and the fleet reader role they assume (the IAM proof's third
+ * part: the scenarios of test/integration/hub-coverage.test.ts under each role).
+ */
+export const HUB_UNUSED_GRANTS: Readonly<
+  Record<'hub-ingest' | 'hub-coverage' | 'fleet-reader', Readonly<Record<string, UnusedGrant>>>
+> = {
+  'hub-ingest': {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+  },
+  'hub-coverage': {
+    'logs:CreateLogStream': LOGS,
+    'logs:PutLogEvents': LOGS,
+    'sqs:SendMessage': DEAD_LETTERS,
+    'kms:Decrypt': TOPIC_KEY,
+    'kms:GenerateDataKey*': TOPIC_KEY,
+  },
+  'fleet-reader': {},
 };

@@ -57,14 +57,16 @@ class NodeSha256 implements Checksum {
 }
 
 /**
- * The headers that sign a form-encoded POST of `body` to `url` for `service` in `region`
- * (`authorization`, `x-amz-date`, the content type and, for role credentials, the session token),
- * signed by the SDK's own Signature V4 signer. `host` is signed but not returned: fetch sends it.
+ * The headers that sign a POST of `body` (sent with `headers`, e.g. its content type and a JSON
+ * protocol's `x-amz-target`) to `url` for `service` in `region`: `authorization`, `x-amz-date`,
+ * the given headers and, for role credentials, the session token, signed by the SDK's own
+ * Signature V4 signer. `host` is signed but not returned: fetch sends it.
  */
-export async function signQueryPost(request: {
+export async function signPost(request: {
   readonly url: string;
   readonly region: string;
   readonly service: string;
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
   readonly credentials: SigningCredentials;
   readonly now?: Date;
@@ -84,11 +86,26 @@ export async function signQueryPost(request: {
       ...(url.port === '' ? {} : { port: Number(url.port) }),
       path: url.pathname === '' ? '/' : url.pathname,
       query: {},
-      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', host: url.host },
+      headers: { ...request.headers, host: url.host },
       body: request.body,
     },
     request.now === undefined ? {} : { signingDate: request.now },
   );
   const { host: _signedOnly, ...sent } = signed.headers;
   return sent;
+}
+
+/** `signPost` for a form-encoded Query request (`queryBody`). */
+export function signQueryPost(request: {
+  readonly url: string;
+  readonly region: string;
+  readonly service: string;
+  readonly body: string;
+  readonly credentials: SigningCredentials;
+  readonly now?: Date;
+}): Promise<Record<string, string>> {
+  return signPost({
+    ...request,
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+  });
 }

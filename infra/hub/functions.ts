@@ -64,7 +64,12 @@ export function createHubFunctions(scope: Construct, options: HubFunctionsOption
     },
     configJsonBytes: 0,
   });
-  grantWrites(ingest, table, 'WriteSpokeReports', INGEST_PARTITIONS);
+  // PutItem (each heartbeat item of a transaction) and UpdateItem (a service's finding or
+  // transition, each its own attribute).
+  grantWrites(ingest, table, 'WriteSpokeReports', INGEST_PARTITIONS, [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ]);
 
   const fleetJson = fleetConfigJson(settings);
   const coverageEnvironment = {
@@ -104,7 +109,9 @@ export function createHubFunctions(scope: Construct, options: HubFunctionsOption
       resources: [table.tableArn],
     }),
   );
-  grantWrites(coverage, table, 'WriteCoverage', COVERAGE_PARTITIONS);
+  // PutItem alone: the coverage result replaces the last one whole (DynamoDbHubTable.replaceCoverage);
+  // the IAM proof runs the hub's scenarios under this role (docs/iam-proof.md, part 3).
+  grantWrites(coverage, table, 'WriteCoverage', COVERAGE_PARTITIONS, ['dynamodb:PutItem']);
   options.topic.grantPublish(coverage);
   grantFleetReads(coverage, settings);
   Validations.of(role).acknowledge({
@@ -116,20 +123,21 @@ export function createHubFunctions(scope: Construct, options: HubFunctionsOption
 }
 
 /**
- * PutItem and UpdateItem (the conditional "newer than stored" writes) on the partitions the
- * function owns alone (`dynamodb:LeadingKeys`): ingest cannot forge the coverage result, nor
- * coverage a heartbeat.
+ * The item writes a function makes (its conditional "newer than stored" writes) on the partitions
+ * it owns alone (`dynamodb:LeadingKeys`): ingest cannot forge the coverage result, nor coverage a
+ * heartbeat.
  */
 function grantWrites(
   fn: lambda.Function,
   table: dynamodb.Table,
   sid: string,
   partitions: readonly string[],
+  actions: readonly string[],
 ): void {
   fn.addToRolePolicy(
     new iam.PolicyStatement({
       sid,
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [...actions],
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } },
     }),

@@ -7,8 +7,11 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPowertoolsApplyOnce } from '../../lambdas/adapters/apply-once.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambdas/adapters/clients.ts';
+import { EventBridgeHubReporter } from '../../lambdas/adapters/eventbridge-hub-reporter.ts';
 import { HttpProber } from '../../lambdas/adapters/http-prober.ts';
 import type { HubReporter } from '../../lambdas/adapters/hub-reporter.ts';
+import { type Notifier, SnsNotifier } from '../../lambdas/adapters/notifier.ts';
+import type { BorrowedClientConfig } from '../../lambdas/adapters/signed-request.ts';
 import type { RegistryStore } from '../../lambdas/adapters/state-store/enrolment-registry.ts';
 import { DynamoDbRegistryStore } from '../../lambdas/adapters/state-store/enrolment-registry-writer.ts';
 import { KmsStateSigner } from '../../lambdas/adapters/state-store/state-signer.ts';
@@ -34,11 +37,19 @@ import {
   SilentLog,
   testConfig,
 } from '../support/lambda-fakes.ts';
-import { createMotoWorld, type MotoWorld, TABLE } from '../support/moto-lambdas.ts';
+import {
+  createMotoWorld,
+  type MotoWorld,
+  type SpokeClients,
+  spokeClients as spokeFunctionClients,
+  TABLE,
+} from '../support/moto-lambdas.ts';
 
 // The spoke enrols a tagged load balancer itself (issue 19): the enrol function's sweep writes the
 // signed registry, and inspect, probe and remediate — wired exactly as the functions wire
-// themselves, against moto — guard it from their next run, without a redeploy.
+// themselves, against moto — guard it from their next run, without a redeploy. Each function has
+// its own clients (`spokeClients`): the IAM proof runs these scenarios with each under its role;
+// `clients` is the test's own set-up and reads (and "someone with write access to the table").
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -87,13 +98,39 @@ class RecordingHub implements HubReporter {
   async report(events: readonly HubEvent[]): Promise<void> {
     this.events.push(...events);
   }
+
+  /**
+   * One function's reporter: records, and puts the events on the default bus with that function's
+   * signing, as with a hub (`LBGUARD_HUB_EVENTS=on`), so the IAM proof sees its events:PutEvents.
+   */
+  of(signing: BorrowedClientConfig): HubReporter {
+    let undelivered = 0;
+    const bus = new EventBridgeHubReporter(signing, {
+      log: new SilentLog(),
+      countFailures: (entries) => {
+        undelivered += entries;
+      },
+      retryDelayMs: 0,
+    });
+    return {
+      report: async (events) => {
+        await this.report(events);
+        await bus.report(events);
+        // The reporter never throws; a test that lost events must not pass unnoticed.
+        if (undelivered > 0) throw new Error(`${undelivered} hub events not put on the default bus`);
+      },
+    };
+  }
 }
 
 /** The spoke: a config with no services[], only discovery, and the four functions wired to moto. */
 interface Spoke {
   readonly config: LbGuardConfig;
   readonly env: LbGuardEnv;
+  /** The test's own clients. */
   readonly clients: AwsClients;
+  /** Each function's clients. */
+  readonly functions: SpokeClients;
   readonly notifier: RecordingNotifier;
   readonly logger: SilentLog;
   readonly metrics: RecordingMetrics;
@@ -111,10 +148,10 @@ interface Spoke {
 }
 
 let w: MotoWorld | undefined;
-let spokeClients: AwsClients | undefined;
+let spokeClients: object[] = [];
 afterEach(async () => {
-  if (spokeClients !== undefined) destroyAwsClients(spokeClients);
-  spokeClients = undefined;
+  for (const c of new Set(spokeClients)) destroyAwsClients(c);
+  spokeClients = [];
   await w?.close();
   w = undefined;
 });
@@ -137,9 +174,10 @@ async function createSpoke(): Promise<{ world: MotoWorld; spoke: Spoke }> {
   });
   const env: LbGuardEnv = { ...world.runtime.env, config };
   const clients = createAwsClients(motoClientConfig());
-  spokeClients = clients;
+  const functions = spokeFunctionClients(clients);
+  spokeClients = [clients, functions.probe, functions.inspect, functions.remediate, functions.enrol];
   const writes: string[] = [];
-  clients.elbv2.middlewareStack.add(
+  functions.remediate.elbv2.middlewareStack.add(
     (next, context) => async (args) => {
       const name = (context.commandName ?? '').replace(/Command$/, '');
       if (ELBV2_WRITES.has(name)) writes.push(name);
@@ -154,12 +192,13 @@ async function createSpoke(): Promise<{ world: MotoWorld; spoke: Spoke }> {
   const invoker = new RecordingInvoker();
   const now = world.clock.now;
   const prober = new HttpProber({ now });
-  const applyOnce = createPowertoolsApplyOnce({ dynamodb: clients.dynamodb, tableName: TABLE });
+  const applyOnce = createPowertoolsApplyOnce({ dynamodb: functions.remediate.dynamodb, tableName: TABLE });
   const lbArn = world.shop.loadBalancerArn;
   const spoke: Spoke = {
     config,
     env,
     clients,
+    functions,
     notifier,
     logger,
     metrics,
@@ -169,9 +208,28 @@ async function createSpoke(): Promise<{ world: MotoWorld; spoke: Spoke }> {
     enrol: (event = sweepEvent, registry) =>
       runEnrolment(
         event,
-        enrolDeps(env, { clients, notifier, logger, metrics, hub, now, ...(registry ? { registry } : {}) }),
+        enrolDeps(env, {
+          clients: functions.enrol,
+          notifier: published(notifier, new SnsNotifier(functions.enrol.sns, env.topicArn)),
+          logger,
+          metrics,
+          hub: hub.of(functions.enrol.elbv2.config),
+          now,
+          ...(registry ? { registry } : {}),
+        }),
       ),
-    inspect: () => inspect(scheduled, inspectDeps(env, { clients, invoker, logger, metrics, hub, now })),
+    inspect: () =>
+      inspect(
+        scheduled,
+        inspectDeps(env, {
+          clients: functions.inspect,
+          invoker,
+          logger,
+          metrics,
+          hub: hub.of(functions.inspect.elbv2.config),
+          now,
+        }),
+      ),
     async tick(advanceMs = 60_000) {
       world.clock.advance(advanceMs);
       await spoke.probe();
@@ -180,18 +238,18 @@ async function createSpoke(): Promise<{ world: MotoWorld; spoke: Spoke }> {
     probe: () =>
       probe(
         { kind: 'probe', loopSeconds: 0 },
-        probeDeps(env, { clients, prober, logger, metrics, now, sleep: world.clock.sleep }),
+        probeDeps(env, { clients: functions.probe, prober, logger, metrics, now, sleep: world.clock.sleep }),
       ),
     remediate: (request) =>
       remediate(
         request,
         remediateDeps(env, {
-          clients,
+          clients: functions.remediate,
           prober,
           applyOnce,
           logger,
           metrics,
-          hub,
+          hub: hub.of(functions.remediate.elbv2.config),
           now,
           sleep: world.clock.sleep,
           lockOwner: 'req-1',
@@ -204,14 +262,25 @@ async function createSpoke(): Promise<{ world: MotoWorld; spoke: Spoke }> {
     async untag(keys) {
       await world.admin.elbv2.send(new RemoveTagsCommand({ ResourceArns: [lbArn], TagKeys: [...keys] }));
     },
+    // Enrol's own store, as enrolDeps builds it.
     registryStore: () =>
       new DynamoDbRegistryStore(
-        clients.dynamodb,
+        functions.enrol.dynamodb,
         TABLE,
-        new KmsStateSigner(clients.elbv2.config, env.stateKey ?? '', { canSign: true }),
+        new KmsStateSigner(functions.enrol.elbv2.config, env.stateKey ?? '', { canSign: true }),
       ),
   };
   return { world, spoke };
+}
+
+/** Records each notification, then publishes it to the topic as the function's own notifier does. */
+function published(recording: RecordingNotifier, sns: SnsNotifier): Notifier {
+  return {
+    notify: async (n) => {
+      await recording.notify(n);
+      return sns.notify(n);
+    },
+  };
 }
 
 const GUARD = { 'lbguard:guard': 'true', 'lbguard:name': 'shop' };
@@ -360,8 +429,8 @@ describe('the spoke enrols tagged load balancers itself', () => {
     );
   });
 
-  it('remediate refuses to write to a load balancer untagged since it was enrolled', async () => {
-    const { world, spoke } = await createSpoke();
+  /** The tagged load balancer enrolled, guarded a while, then the outage's deployment: remediate asked. */
+  async function outageOnEnrolled(world: MotoWorld, spoke: Spoke): Promise<RemediateRequest> {
     await spoke.tag(GUARD);
     await spoke.enrol();
     await spoke.tick(0);
@@ -379,10 +448,27 @@ describe('the spoke enrols tagged load balancers itself', () => {
     await spoke.tick();
     const request = spoke.invoker.requests[0];
     expect(request?.service).toBe('shop');
+    return request as RemediateRequest;
+  }
+
+  it('remediate restores a tag-enrolled load balancer still tagged, as it would a listed one', async () => {
+    const { world, spoke } = await createSpoke();
+    const request = await outageOnEnrolled(world, spoke);
+    const out = await spoke.remediate(request);
+    expect(out.outcome).toBe('resolved');
+    expect(spoke.writes.sort()).toEqual(['ModifyListener', 'RegisterTargets', 'RegisterTargets']);
+    expect(
+      spoke.hub.events.filter((e) => e.detailType === 'lbguard Incident Transition').length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('remediate refuses to write to a load balancer untagged since it was enrolled', async () => {
+    const { world, spoke } = await createSpoke();
+    const request = await outageOnEnrolled(world, spoke);
     const before = await world.liveHash();
 
     await spoke.untag(['lbguard:guard']);
-    const out = await spoke.remediate(request as RemediateRequest);
+    const out = await spoke.remediate(request);
     expect(out).toMatchObject({
       outcome: 'refused',
       reason: expect.stringMatching(/no longer tagged lbguard:guard/),

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AddTagsCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Ec2QueryClient } from '../../drill/world/ec2-query.ts';
 import { createElbv2Client } from '../../lambdas/adapters/clients.ts';
 import type { FleetMetrics } from '../../lambdas/adapters/fleet-metrics.ts';
@@ -17,6 +17,9 @@ import {
   assumeIn,
   createQueue,
   eventBridge,
+  fleetMotoUrl,
+  hubFunctionOptions,
+  hubSetupCredentials,
   type MotoQueue,
   type MotoScope,
   startDenyingProxy,
@@ -26,7 +29,8 @@ import {
 // default bus; a rule there hands them on (here to an SQS queue standing in for the hub bus, read
 // back and given to hub-ingest as its rule target would be); hub-coverage lists every account and
 // region through the fleet role and compares. A fourth account refuses the role (a proxy plays
-// STS 403, as moto never refuses).
+// STS 403, as moto never refuses). The IAM proof runs these with each hub function under its role
+// (test/support/fleet-moto.ts `redirectFleetMoto`).
 
 const READABLE = ['111111111111', '222222222222', '333333333333'] as const;
 const DENIED = '444444444444';
@@ -55,7 +59,7 @@ let dynamodb: DynamoDBClient;
 /** One VPC per scope, and three ALBs on it: tagged to be guarded, opted out, untagged. */
 async function createAlbs(scope: MotoScope): Promise<void> {
   const credentials = await assumeIn(scope.account, ROLE);
-  const endpoint = inject('motoUrl');
+  const endpoint = fleetMotoUrl();
   const ec2 = new Ec2QueryClient({ endpoint, region: scope.region, credentials, timeoutMs: 30_000 });
   const elbv2 = createElbv2Client({ endpoint, region: scope.region, credentials, maxAttempts: 2 });
   try {
@@ -111,12 +115,16 @@ const recordingMetrics: FleetMetrics = {
   },
 };
 
+/** The test's own clients in the hub account. */
 const hubClient = () => ({
-  endpoint: inject('motoUrl'),
+  endpoint: fleetMotoUrl(),
   region: HUB.region,
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  credentials: hubSetupCredentials(HUB.account),
   maxAttempts: 2,
 });
+
+/** A hub function's clients: as the test's, or under its role when the IAM proof redirects. */
+const functionClient = (fn: 'hub-ingest' | 'hub-coverage') => ({ ...hubClient(), ...hubFunctionOptions(fn) });
 
 /**
  * A spoke puts one event on its default bus; what its rule forwards is ingested at the hub. moto's
@@ -136,7 +144,7 @@ async function deliver(scope: MotoScope, detailType: string, detail: unknown) {
   };
   expect(envelope).toMatchObject({ source: 'lbguard', 'detail-type': detailType, region: scope.region });
   const deps = hubIngestDeps(readHubIngestEnv({ LBGUARD_HUB_TABLE: TABLE }), {
-    clientOptions: hubClient(),
+    clientOptions: functionClient('hub-ingest'),
     metrics: recordingMetrics,
     logger: SILENT,
   });
@@ -175,7 +183,7 @@ async function coverageCheck(now?: Date) {
     }),
   });
   const deps = hubCoverageDeps(env, {
-    clientOptions: { ...hubClient(), endpoint: proxy.url },
+    clientOptions: { ...functionClient('hub-coverage'), endpoint: proxy.url },
     logger: SILENT,
     ...(now === undefined ? {} : { now: () => now }),
   });
@@ -206,7 +214,8 @@ const uncoveredRecords = (emf: Record<string, unknown>[]) =>
 
 beforeAll(async () => {
   await resetMoto();
-  proxy = await startDenyingProxy(inject('motoUrl'), DENIED);
+  // In front of the hub-coverage function's moto: the IAM proof's recorder, when redirected.
+  proxy = await startDenyingProxy(hubFunctionOptions('hub-coverage')?.endpoint ?? fleetMotoUrl(), DENIED);
   for (const scope of scopes) {
     await createAlbs(scope);
     await createForwarding(scope);

@@ -1,24 +1,72 @@
 import { createServer, request, type Server } from 'node:http';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { inject } from 'vitest';
+import { queryBody, type SigningCredentials, signPost } from '../../drill/world/sigv4.ts';
 
 // One moto holding several accounts, for the fleet tests (CLI fan-out, hub): moto keys its state
 // by the account of the caller's access key, and its sts:AssumeRole hands out keys of the role's
 // account (a role need not exist in moto 5.2.1). A real account refuses AssumeRole when the role
 // or its trust policy is missing; moto never does, so `startDenyingProxy` plays STS for one
 // account.
+//
+// The IAM proof (test/integration/iam-proof.test.ts) runs the hub's scenarios on an IAM-enforcing
+// moto of its own: `redirectFleetMoto` points these helpers there, the set-up signed by each
+// account's administrator and each hub function's calls sent through the proof's recording proxy
+// under its role.
+
+/** The IAM proof's moto, as the fleet helpers use it. */
+export interface FleetMotoTarget {
+  /** Where the set-up's calls go. */
+  readonly url: string;
+  /** The administrator of `account`: the set-up's identity there. */
+  admin(account: string): SigningCredentials;
+  /** Endpoint and credentials of a hub function's calls (its role, through the recorder). */
+  functionOptions(fn: 'hub-ingest' | 'hub-coverage'): {
+    readonly endpoint: string;
+    readonly credentials: SigningCredentials;
+  };
+}
+
+let target: FleetMotoTarget | undefined;
+
+/** Points the helpers below at the IAM proof's moto, or back at the run's with `undefined`. */
+export function redirectFleetMoto(to: FleetMotoTarget | undefined): void {
+  target = to;
+}
+
+/** The moto the fleet tests' own calls go to. */
+export function fleetMotoUrl(): string {
+  return target?.url ?? inject('motoUrl');
+}
+
+/** The test's own identity in the hub account (`testing`, or the IAM proof's administrator). */
+export function hubSetupCredentials(account: string): SigningCredentials {
+  return target?.admin(account) ?? { accessKeyId: 'testing', secretAccessKey: 'testing' };
+}
+
+/** Client options of a hub function: moto as `testing`, or the IAM proof's role and recorder. */
+export function hubFunctionOptions(
+  fn: 'hub-ingest' | 'hub-coverage',
+): { readonly endpoint: string; readonly credentials: SigningCredentials } | undefined {
+  return target?.functionOptions(fn);
+}
 
 export interface AccountCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
-  readonly sessionToken: string;
+  /** Absent for the IAM proof's administrator of the account (an IAM user's key). */
+  readonly sessionToken?: string;
 }
 
-/** Keys of `account` in moto, as the fleet role there would give them. */
+/**
+ * Keys of `account` in moto, as the fleet role there would give them; the IAM proof's
+ * administrator of the account instead, when redirected (the set-up is not the role's).
+ */
 export async function assumeIn(
   account: string,
   roleName = 'lbguard-fleet-reader',
 ): Promise<AccountCredentials> {
+  if (target !== undefined) return target.admin(account);
   const sts = new STSClient({
     endpoint: inject('motoUrl'),
     region: 'us-east-1',
@@ -90,7 +138,8 @@ export async function startDenyingProxy(
 // EventBridge and SQS have no SDK package in this repository (no function uses them), so the
 // tests speak their wire protocols to moto directly. moto reads the caller's account from
 // `x-moto-account-id` and the region from the credential scope of the Authorization header; it
-// does not check signatures.
+// does not check signatures, unless it enforces IAM: then each call is signed by the account's
+// administrator, whose key names the account.
 
 /** Where one account and region's unsigned calls go. */
 export interface MotoScope {
@@ -110,11 +159,19 @@ async function motoCall(
   service: string,
   init: { headers: Record<string, string>; body: string },
 ) {
-  const answer = await fetch(`${inject('motoUrl')}/`, {
-    method: 'POST',
-    headers: { ...headers(scope, service), ...init.headers },
-    body: init.body,
-  });
+  const url = `${fleetMotoUrl()}/`;
+  const signed =
+    target === undefined
+      ? { ...headers(scope, service), ...init.headers }
+      : await signPost({
+          url,
+          region: scope.region,
+          service,
+          headers: init.headers,
+          body: init.body,
+          credentials: target.admin(scope.account),
+        });
+  const answer = await fetch(url, { method: 'POST', headers: signed, body: init.body });
   const text = await answer.text();
   if (!answer.ok) throw new Error(`${service} call failed (${answer.status}): ${text}`);
   return text;
@@ -131,8 +188,9 @@ export async function eventBridge(scope: MotoScope, operation: string, body: unk
 
 function sqs(scope: MotoScope, params: Record<string, string>): Promise<string> {
   return motoCall(scope, 'sqs', {
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...params, Version: '2012-11-05' }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    // Encoded as the SDKs do: an enforcing moto re-encodes the form so to check the signature.
+    body: queryBody({ ...params, Version: '2012-11-05' }),
   });
 }
 

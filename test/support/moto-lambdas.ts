@@ -14,6 +14,7 @@ import { HttpProber } from '../../lambdas/adapters/http-prober.ts';
 import { PowertoolsSecretReader } from '../../lambdas/adapters/secrets.ts';
 import type { StateStore } from '../../lambdas/adapters/state-store/ports.ts';
 import { createStateKey, createStateTable } from '../../lambdas/adapters/state-store/table.ts';
+import type { EnrolClients } from '../../lambdas/enrol/deps.ts';
 import { type InspectDeps, type InspectOutcome, inspect } from '../../lambdas/flows/inspect.ts';
 import { type ProbeDeps, probe } from '../../lambdas/flows/probe.ts';
 import { type RemediateDeps, remediate } from '../../lambdas/flows/remediate.ts';
@@ -109,6 +110,26 @@ let functionClientsHook: (() => FunctionClients) | undefined;
  */
 export function useFunctionClients(make: (() => FunctionClients) | undefined): void {
   functionClientsHook = make;
+}
+
+/** The SDK clients of each function of a spoke in discovery mode: the three, and enrol's. */
+export interface SpokeClients extends FunctionClients {
+  readonly enrol: EnrolClients;
+}
+
+let spokeClientsHook: (() => SpokeClients) | undefined;
+
+/**
+ * Gives each function of a discovery spoke (test/integration/enrolment.test.ts) its own SDK
+ * clients from now on (the IAM proof: each under its role); `undefined` restores `shared`.
+ */
+export function useSpokeClients(make: (() => SpokeClients) | undefined): void {
+  spokeClientsHook = make;
+}
+
+/** The spoke functions' clients: each its own under `useSpokeClients`, else `shared` by all four. */
+export function spokeClients(shared: AwsClients): SpokeClients {
+  return spokeClientsHook?.() ?? { probe: shared, inspect: shared, remediate: shared, enrol: shared };
 }
 
 /** Routes of the healthy shop and how many targets each reaches; fewer now means the site fails. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { queryBody } from '../../drill/world/sigv4.ts';
 import type { UnusedGrant } from '../../infra/iam-unused-grants.ts';
+import { ActionRecorder } from '../support/iam/action-recorder.ts';
 import { type Operations, proveRole } from '../support/iam/role-proof.ts';
 import { type RoleGrants, templateGrants } from '../support/iam/template-grants.ts';
 import type { TemplateJson } from './infra/policy-check.ts';
@@ -175,6 +176,80 @@ describe('the moto copy of a role', () => {
     const json = template();
     delete (json.Resources as Record<string, unknown>).Remediate;
     expect(() => templateGrants(json)).toThrow(/POWERTOOLS_SERVICE_NAME lbguard-remediate/);
+  });
+
+  it("reads a role no function runs under by its logical id, a conditioned statement on its defaults' side", () => {
+    const json: TemplateJson = {
+      Resources: {
+        Reader: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            Policies: [
+              {
+                PolicyName: 'read',
+                PolicyDocument: {
+                  Statement: [
+                    {
+                      Sid: 'Always',
+                      Effect: 'Allow',
+                      Action: 'elasticloadbalancing:DescribeTags',
+                      Resource: '*',
+                    },
+                    {
+                      'Fn::If': [
+                        'HasOperators',
+                        {
+                          Sid: 'Operators',
+                          Effect: 'Allow',
+                          Action: 'cloudwatch:GetMetricData',
+                          Resource: '*',
+                        },
+                        { Ref: 'AWS::NoValue' },
+                      ],
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+    const grants = templateGrants(json, ['fleet-reader'], { 'fleet-reader': 'Reader' });
+    expect(grants['fleet-reader'].grants.map((g) => g.action)).toEqual(['elasticloadbalancing:DescribeTags']);
+    expect(grants['fleet-reader'].motoPolicies[0]?.document.Statement).toEqual([
+      { Sid: 'Always', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTags'], Resource: '*' },
+    ]);
+    expect(grants['fleet-reader'].notes).toEqual([
+      expect.stringMatching(/condition HasOperators taken as false .*left out: "Operators"/),
+    ]);
+  });
+});
+
+describe('the wire recorder', () => {
+  it('names a transaction by its parts, and a 403 as a refusal of the role', () => {
+    const recorder = new ActionRecorder();
+    recorder.suite = 'hub scenarios';
+    recorder.recordWire('hub-ingest', {
+      signing: 'dynamodb',
+      operation: 'TransactWriteItems',
+      body: JSON.stringify({ TransactItems: [{ Put: {} }, { Put: {} }] }),
+      status: 200,
+      answer: '{}',
+    });
+    recorder.recordWire('fleet-reader', {
+      signing: 'elasticloadbalancing',
+      operation: 'DescribeListeners',
+      body: 'Action=DescribeListeners',
+      status: 403,
+      answer:
+        '<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>',
+    });
+    expect([...(recorder.used.get('hub-ingest')?.keys() ?? [])]).toEqual(['dynamodb:PutItem']);
+    expect(recorder.used.has('fleet-reader')).toBe(false);
+    expect(recorder.refusalLines((fn) => `lbguard-${fn}`)).toEqual([
+      'role lbguard-fleet-reader (fleet-reader) was refused elasticloadbalancing:DescribeListeners: AccessDenied not allowed',
+    ]);
   });
 });
 

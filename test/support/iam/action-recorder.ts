@@ -179,6 +179,26 @@ export class ActionRecorder {
     return out;
   }
 
+  /**
+   * Records one call seen on the wire (the IAM proof's recording proxy, for functions whose
+   * clients it cannot reach): `signing` and `operation` as the request names them, `body` the
+   * request's (a transaction's parts are read from it), `status` and `answer` moto's.
+   */
+  recordWire(
+    fn: FunctionName,
+    call: { signing: string; operation: string; body: string; status: number; answer: string },
+  ): void {
+    const action = `${IAM_PREFIX[call.signing] ?? call.signing}:${call.operation}`;
+    if (call.status === 403) {
+      this.refusals.push({ fn, action, ...errorOf(call.answer) });
+      return;
+    }
+    const used = this.used.get(fn) ?? new Map<string, Set<string>>();
+    for (const a of partsOf(action, call.body) ?? [action])
+      used.set(a, (used.get(a) ?? new Set()).add(this.suite));
+    this.used.set(fn, used);
+  }
+
   /** Every refusal as a line naming the role and the action, for a failing assertion. */
   refusalLines(roleOf: (fn: FunctionName) => string): string[] {
     return this.refusals.map(

@@ -12,7 +12,7 @@ export interface ReportInput {
   /** The scenario groups that ran, each with what it covers. */
   readonly suites: readonly { readonly name: string; readonly covers: string }[];
   readonly proofs: readonly RoleProof[];
-  readonly grants: Readonly<Record<FunctionName, RoleGrants>>;
+  readonly grants: Readonly<Partial<Record<FunctionName, RoleGrants>>>;
 }
 
 function code(text: string): string {
@@ -37,9 +37,9 @@ function usedCell(row: RoleProof['rows'][number]): string {
   return row.usedAs.length === 0 ? '—' : [...new Set(row.usedAs.flatMap((u) => u.suites))].join(', ');
 }
 
-function roleSection(proof: RoleProof): string[] {
+function roleSection(proof: RoleProof, heading = '##'): string[] {
   const lines = [
-    `## ${proof.fn}`,
+    `${heading} ${proof.fn}`,
     '',
     `Role ${code(proof.roleId)}.`,
     '',
@@ -59,8 +59,65 @@ function roleSection(proof: RoleProof): string[] {
   return lines;
 }
 
-/** The whole report, as Markdown. */
-export function renderIamReport(input: ReportInput): string {
+/** A further template's proof, appended after the first's sections (which it leaves as they are). */
+export interface ReportPart extends ReportInput {
+  /** The part's heading, e.g. `Part 2: a spoke in discovery mode`. */
+  readonly title: string;
+  /** A paragraph, as lines, on what this part's run does differently (its moto, its stand-ins). */
+  readonly notes?: readonly string[];
+}
+
+function summaryRows(proofs: readonly RoleProof[]): string[] {
+  return proofs.map((p) => {
+    const used = p.rows.filter((r) => r.usedAs.length > 0).length;
+    const listed = p.rows.filter((r) => r.unused !== undefined).length;
+    return `| ${p.fn} | ${p.rows.length} | ${used} | ${listed} | ${p.usedNotGranted.length} |`;
+  });
+}
+
+function overGrants(proofs: readonly RoleProof[]): string[] {
+  const over = proofs.flatMap((p) =>
+    p.rows.filter((r) => r.unused?.kind === 'over-grant').map((r) => `- ${p.fn}: ${code(r.action)}`),
+  );
+  return over.length === 0 ? ['None.'] : over;
+}
+
+function statementNotes(grants: ReportInput['grants']): string[] {
+  const notes = (Object.keys(grants) as FunctionName[]).flatMap((fn) =>
+    (grants[fn]?.notes ?? []).map((note) => `- ${fn}: ${cell(note)}`),
+  );
+  return notes.length === 0 ? ['None beyond Resource → `*`.'] : notes;
+}
+
+function partSection(part: ReportPart): string[] {
+  return [
+    `## ${part.title}`,
+    '',
+    `Template: ${part.template}`,
+    '',
+    ...(part.notes === undefined ? [] : [...part.notes, '']),
+    'Scenarios:',
+    '',
+    ...part.suites.map((s) => `- **${s.name}**: ${s.covers}`),
+    '',
+    '| Function | Granted actions | Used | Unused, with a reason | Used and not granted |',
+    '| --- | --- | --- | --- | --- |',
+    ...summaryRows(part.proofs),
+    '',
+    ...part.proofs.flatMap((p) => roleSection(p, '###')),
+    '### Grants wider than the code',
+    '',
+    ...overGrants(part.proofs),
+    '',
+    '### Statements the moto copy changed, or moto does not evaluate',
+    '',
+    ...statementNotes(part.grants),
+    '',
+  ];
+}
+
+/** The whole report, as Markdown: the stand-alone stack's proof, then each further part's. */
+export function renderIamReport(input: ReportInput, parts: readonly ReportPart[] = []): string {
   const { proofs } = input;
   const lines = [
     '# IAM proof: each function run under its own role',
@@ -82,23 +139,16 @@ export function renderIamReport(input: ReportInput): string {
     '',
     '| Function | Granted actions | Used | Unused, with a reason | Used and not granted |',
     '| --- | --- | --- | --- | --- |',
-    ...proofs.map((p) => {
-      const used = p.rows.filter((r) => r.usedAs.length > 0).length;
-      const listed = p.rows.filter((r) => r.unused !== undefined).length;
-      return `| ${p.fn} | ${p.rows.length} | ${used} | ${listed} | ${p.usedNotGranted.length} |`;
-    }),
+    ...summaryRows(proofs),
     '',
-    ...proofs.flatMap(roleSection),
+    ...proofs.flatMap((p) => roleSection(p)),
     '## Grants wider than the code',
     '',
     'Listed as `over-grant` in infra/iam-unused-grants.ts: granted, and called by no code of the function. Not',
     'changed here; reported for the infra owners.',
     '',
   ];
-  const over = proofs.flatMap((p) =>
-    p.rows.filter((r) => r.unused?.kind === 'over-grant').map((r) => `- ${p.fn}: ${code(r.action)}`),
-  );
-  lines.push(...(over.length === 0 ? ['None.'] : over), '');
+  lines.push(...overGrants(proofs), '');
   lines.push(
     '## What moto could not check',
     '',
@@ -118,14 +168,12 @@ export function renderIamReport(input: ReportInput): string {
     '  same wiring functions (`inspectDeps`, `remediateDeps`, `probeDeps`) with clients under each role.',
     '',
   );
-  const notes = (Object.keys(input.grants) as FunctionName[]).flatMap((fn) =>
-    input.grants[fn].notes.map((note) => `- ${fn}: ${cell(note)}`),
-  );
   lines.push(
     '### Statements the moto copy changed, or moto does not evaluate',
     '',
-    ...(notes.length === 0 ? ['None beyond Resource → `*`.'] : notes),
+    ...statementNotes(input.grants),
     '',
+    ...parts.flatMap(partSection),
   );
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }

@@ -113,14 +113,15 @@ export function proveRole(
   return { fn: grants.fn, roleId: grants.roleId, rows, usedNotGranted, unexplained, stale };
 }
 
-/** The proof of every function role. */
-export function proveRoles(
-  grants: Readonly<Record<FunctionName, RoleGrants>>,
+/** The proof of every function role (of `fns`: by default the stand-alone stack's three). */
+export function proveRoles<F extends FunctionName>(
+  grants: Readonly<Record<F, RoleGrants>>,
   used: UsedActions,
-  unusedList: Readonly<Record<FunctionName, Readonly<Record<string, UnusedGrant>>>>,
+  unusedList: Readonly<Record<F, Readonly<Record<string, UnusedGrant>>>>,
   operations: Operations,
+  fns: readonly F[] = FUNCTIONS as unknown as readonly F[],
 ): RoleProof[] {
-  return FUNCTIONS.map((fn) => proveRole(grants[fn], used.get(fn) ?? new Map(), unusedList[fn], operations));
+  return fns.map((fn) => proveRole(grants[fn], used.get(fn) ?? new Map(), unusedList[fn], operations));
 }
 
 /** The SDK client package of each IAM prefix lbguard has one for; the source of wildcard expansion. */

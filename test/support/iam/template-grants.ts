@@ -10,8 +10,20 @@
 import { type Statement, type TemplateJson, wildcardMatch } from '../../unit/infra/policy-check.ts';
 import { asList, refersTo, roleIdOf as roleOfFunction } from '../../unit/infra/roles.ts';
 
+/** The functions of the stand-alone stack, whose proof is the report's first part. */
 export const FUNCTIONS = ['probe', 'inspect', 'remediate'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
+/** The functions of a spoke in discovery mode: the three, and enrol. */
+export const DISCOVERY_FUNCTIONS = ['probe', 'inspect', 'remediate', 'enrol'] as const;
+/** The hub's functions. */
+export const HUB_FUNCTIONS = ['hub-ingest', 'hub-coverage'] as const;
+/**
+ * Every role a proof can hold: a function's, by its Powertools service name `lbguard-<fn>`, or
+ * `fleet-reader`, the role of `LbGuardFleetRoleStack` that hub-coverage assumes in each account.
+ */
+export type FunctionName =
+  | (typeof DISCOVERY_FUNCTIONS)[number]
+  | (typeof HUB_FUNCTIONS)[number]
+  | 'fleet-reader';
 
 /**
  * IAM prefixes whose SigV4 signing name differs: moto authorises a call as
@@ -67,6 +79,8 @@ type Resources = TemplateJson['Resources'];
 
 /** The role of the function whose Powertools service name is `lbguard-<fn>`. */
 export function roleIdOf(resources: Resources, fn: FunctionName): string {
+  if (fn === 'fleet-reader')
+    throw new Error('template: the fleet reader role runs no function; name its logical id');
   return roleOfFunction({ Resources: resources }, fn);
 }
 
@@ -146,6 +160,22 @@ function label(name: string, statement: Statement): string {
   return statement.Sid === undefined ? name : `${name} (${statement.Sid})`;
 }
 
+/**
+ * A statement as the stack deploys with its parameters' defaults: one written under `Fn::If` is
+ * taken on the condition's false side (the reader role's operator grants exist only when operators
+ * are given), with a note; `AWS::NoValue` drops it.
+ */
+function unlessCondition(where: string, statement: Statement, notes: string[]): Statement[] {
+  const choice = (statement as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+  if (choice === undefined) return [statement];
+  const [condition, whenTrue, whenFalse] = choice;
+  notes.push(
+    `${where}: a statement under the condition ${condition} taken as false (its parameters' defaults), so left out: ${JSON.stringify((whenTrue as Statement).Sid ?? whenTrue)}`,
+  );
+  const none = JSON.stringify(whenFalse) === JSON.stringify({ Ref: 'AWS::NoValue' });
+  return none ? [] : [whenFalse as Statement];
+}
+
 /** The moto copy of one statement, or undefined (with a note) when moto could only misjudge it. */
 function forMoto(statement: Statement, where: string, notes: string[]): Statement | undefined {
   const { Condition, Resource: _r, NotResource: _n, Principal: _p, ...rest } = statement;
@@ -181,18 +211,29 @@ function forMoto(statement: Statement, where: string, notes: string[]): Statemen
  * resource policies (key, topic, queue) whose Principal names it. Other resource-policy statements
  * that mention the role are listed in `notes`: moto evaluates no resource policy.
  */
-export function templateGrants(json: TemplateJson): Record<FunctionName, RoleGrants> {
+export function templateGrants(json: TemplateJson): Record<(typeof FUNCTIONS)[number], RoleGrants>;
+export function templateGrants<F extends FunctionName>(
+  json: TemplateJson,
+  fns: readonly F[],
+  roleIds?: Readonly<Partial<Record<F, string>>>,
+): Record<F, RoleGrants>;
+export function templateGrants(
+  json: TemplateJson,
+  fns: readonly FunctionName[] = FUNCTIONS,
+  roleIds: Readonly<Partial<Record<FunctionName, string>>> = {},
+): Partial<Record<FunctionName, RoleGrants>> {
   const resources = json.Resources;
-  const out = {} as Record<FunctionName, RoleGrants>;
-  for (const fn of FUNCTIONS) {
-    const roleId = roleIdOf(resources, fn);
+  const out: Partial<Record<FunctionName, RoleGrants>> = {};
+  for (const fn of fns) {
+    // A role no function runs under (the fleet reader role) is named by its logical id.
+    const roleId = roleIds[fn] ?? roleIdOf(resources, fn);
     const grants: Grant[] = [];
     const denies: Grant[] = [];
     const notes: string[] = [];
     const motoPolicies: MotoPolicy[] = [];
-    const take = (name: string, statements: readonly Statement[]): void => {
+    const take = (name: string, written: readonly Statement[]): void => {
       const kept: Statement[] = [];
-      for (const statement of statements) {
+      for (const statement of written.flatMap((s) => unlessCondition(name, s, notes))) {
         const where = label(name, statement);
         for (const action of asList(statement.Action ?? statement.NotAction) as string[]) {
           // A conditioned Deny may not apply; only an unconditional one surely refuses.

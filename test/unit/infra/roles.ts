@@ -2,8 +2,18 @@
 // statement of the role's identity policies. Shared by the template tests that judge grants.
 import type { Statement, TemplateJson } from './policy-check.ts';
 
-/** `approve` exists only with the config's `approval.endpoint` on. */
-export type FunctionName = 'probe' | 'inspect' | 'remediate' | 'approve';
+/**
+ * `approve` exists only with the config's `approval.endpoint` on, `enrol` only with `discovery`;
+ * `hub-ingest` and `hub-coverage` are the hub stack's.
+ */
+export type FunctionName =
+  | 'probe'
+  | 'inspect'
+  | 'remediate'
+  | 'approve'
+  | 'enrol'
+  | 'hub-ingest'
+  | 'hub-coverage';
 
 export function asList(value: unknown): unknown[] {
   if (value === undefined) return [];

@@ -1,6 +1,9 @@
 // Which DynamoDB actions each function's code can call, read from the source, so the per-function
 // table grants (infra/permissions.ts TABLE_ACTIONS) fail a test the day a flow starts calling a
 // store method its role may not use, instead of failing in production with AccessDenied.
+// Only the state store's methods are read: the enrolment registry's reads and writes and the hub
+// table have adapters of their own, whose grants the IAM proof checks by running them under each
+// role (docs/iam-proof.md, parts 2 and 3).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
