@@ -5,6 +5,13 @@ import type { FleetLbsResults, LbsCycleSummary } from './fleet-lbs.ts';
 import { describeVerdict } from './fleet-verdict.ts';
 import type { HubIngestResults } from './hub-ingest.ts';
 
+/**
+ * ELBv2's Describe* token bucket per account and region, as AWS's "Request throttling for the ELB
+ * API" page gives it by example (40 tokens, 10 a second refill); support may raise it.
+ */
+const ELBV2_DESCRIBE_BUCKET = 40;
+const ELBV2_DESCRIBE_REFILL_PER_SECOND = 10;
+
 const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 const usd = (n: number): string => (n < 0.01 && n > 0 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
@@ -54,16 +61,13 @@ export function renderFleetLbs(r: FleetLbsResults): string[] {
     );
   }
   const slow = r.withMetrics.slowest.map((s) => `${s.service} ${s.ms.toFixed(0)} ms`).join(', ');
+  const describes = Object.entries(r.withMetrics.calls)
+    .filter(([k]) => k.startsWith('elasticloadbalancing:Describe'))
+    .reduce((a, [, v]) => a + v, 0);
+  const describesPerSecond = describes / r.scheduleSeconds;
   rows.push(
     '',
-    `ARC \`GetManagedResource\` reads ${((r.withMetrics.calls['arc-zonal-shift:GetManagedResource'] ?? 0) / r.loadBalancers).toFixed(0)} times per load balancer here because moto, which has no ARC, answers with an error that the signed call retries (once per load balancer on AWS). The ELBv2 Describe* calls of a cycle (${Object.entries(
-      r.withMetrics.calls,
-    )
-      .filter(([k]) => k.startsWith('elasticloadbalancing:'))
-      .reduce(
-        (a, [, v]) => a + v,
-        0,
-      )} here) share the account's ELBv2 API rate limit with everything else in it.`,
+    `ARC \`GetManagedResource\` reads ${((r.withMetrics.calls['arc-zonal-shift:GetManagedResource'] ?? 0) / r.loadBalancers).toFixed(0)} times per load balancer here because moto, which has no ARC, answers with an error that the signed call retries (once per load balancer on AWS). The ELBv2 Describe* calls of a cycle (${describes} here, ${describesPerSecond.toFixed(1)} a second over the minute) share the account's ELBv2 API rate limit with everything else in it: a bucket of ${ELBV2_DESCRIBE_BUCKET} refilled at ${ELBV2_DESCRIBE_REFILL_PER_SECOND} a second in AWS's documented example, so this cycle takes ${((100 * describesPerSecond) / ELBV2_DESCRIBE_REFILL_PER_SECOND).toFixed(0)} % of it; above about ${Math.floor((r.loadBalancers * ELBV2_DESCRIBE_REFILL_PER_SECOND * 0.8) / describesPerSecond)} load balancers a spoke, set \`schedule.inspectRateMinutes: 2\` (a routing change still wakes inspect at once through CloudTrail).`,
     '',
     `Projected to AWS (an assumption, not a measurement): the median cycle with the metrics read spent ${s1(r.withMetrics.ownMs)} with no call in flight (lbguard's own code, but also the in-process recording proxy and CPU shared with moto: an upper bound) and waited on ${r.withMetrics.roundTrips} round trips (${(r.withMetrics.roundTrips / r.loadBalancers).toFixed(1)} per load balancer; calls in flight together count once); at ${r.awsRoundTripMs} ms a round trip that is ${s1(r.withMetrics.projectedAwsMs)}: ${describeVerdict(r.withMetrics.projectedVerdict)}${r.withMetrics.projectedVerdict.kind === 'fits' ? '' : `; within the schedule up to ${r.withMetrics.roundTrips > 0 ? ((r.scheduleSeconds * 1000 - r.withMetrics.ownMs) / r.withMetrics.roundTrips).toFixed(0) : '∞'} ms a round trip`}. Without the metrics read: ${s1(r.withoutMetrics.projectedAwsMs)}, ${describeVerdict(r.withoutMetrics.projectedVerdict)}.`,
     '',
