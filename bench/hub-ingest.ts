@@ -1,12 +1,13 @@
 // Hub events per second (issue 19, "Bench"): drives heartbeat events, each naming 10 to 100 load
 // balancers, through the hub-ingest flow writing the hub table on moto DynamoDB, and counts
 // events/s and LB rows/s. `hubIngestUnderTest` is the one place that names the function driven.
-import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startMoto } from '../drill/world/moto.ts';
 import { createAwsClients, destroyAwsClients } from '../lambdas/adapters/clients.ts';
 import type { FleetMetrics } from '../lambdas/adapters/fleet-metrics.ts';
 import { DynamoDbHubTable } from '../lambdas/adapters/hub-table.ts';
 import type { Log } from '../lambdas/adapters/log.ts';
+import { createStateTable } from '../lambdas/adapters/state-store/table.ts';
 import { ingestHubEvent } from '../lambdas/flows/hub-ingest.ts';
 import { hubIngestDeps } from '../lambdas/hub-ingest/deps.ts';
 import type { HeartbeatDetail } from '../lib/fleet/hub-events.ts';
@@ -97,29 +98,6 @@ export interface HubIngestResults {
   readonly note: string;
 }
 
-async function createHubTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: name,
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    }),
-  );
-}
-
 /**
  * Heartbeat `k` of `spokes` spokes, one event per spoke per minute from `firstMinute` on, each
  * naming `lbs` LBs: every one newer than any before it, so each is written, never stale.
@@ -183,7 +161,7 @@ export async function measureHubIngest(options: {
     const figures: IngestFigure[] = [];
     for (const lbs of [10, 50, 100]) {
       const table = `${TABLE}-${lbs}`;
-      await createHubTable(admin.dynamodb, table);
+      await createStateTable(admin.dynamodb, table);
       const under = hubIngestUnderTest(clients.dynamodb, table);
       // One warm-up minute, then the measured ones: each heartbeat newer than the last (never stale).
       await drive(under, proxy, lbs, SPOKES, 0);

@@ -1,7 +1,8 @@
-import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../lambdas/adapters/clients.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { motoClientConfig, resetMoto } from '../support/aws-env.ts';
 import {
   A,
@@ -53,20 +54,7 @@ const hub = (...more: string[]) =>
 beforeAll(async () => {
   await resetMoto();
   cwd = workspaceWithConfig(CONFIG);
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(dynamodb, TABLE);
   await putAll([
     spokeItem(A, 'us-east-1', { guarded: 2 }),
     lbItem(A, 'us-east-1', 'shop'),

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AddTagsCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,6 +6,7 @@ import { Ec2QueryClient } from '../../drill/world/ec2-query.ts';
 import { createElbv2Client } from '../../lambdas/adapters/clients.ts';
 import type { FleetMetrics } from '../../lambdas/adapters/fleet-metrics.ts';
 import { fromItem, toItem } from '../../lambdas/adapters/state-store/attributes.ts';
+import { createStateTable } from '../../lambdas/adapters/state-store/table.ts';
 import { checkCoverage } from '../../lambdas/flows/hub-coverage.ts';
 import { ingestHubEvent } from '../../lambdas/flows/hub-ingest.ts';
 import { hubCoverageDeps } from '../../lambdas/hub-coverage/deps.ts';
@@ -221,20 +222,7 @@ beforeAll(async () => {
     await createForwarding(scope);
   }
   dynamodb = new DynamoDBClient(hubClient());
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(dynamodb, TABLE);
   const sns = new SNSClient(hubClient());
   topicArn = (await sns.send(new CreateTopicCommand({ Name: 'lbguard-hub' }))).TopicArn ?? '';
   hubInbox = await createQueue(HUB, 'hub-inbox');
