@@ -40,6 +40,7 @@ import { TAGS } from '../lib/fleet/index.ts';
 import { isMetricsTick } from '../lib/observation.ts';
 import { hashSnapshot } from '../lib/snapshot.ts';
 import type { ProbeResult } from '../lib/types.ts';
+import { createVpcWithSubnets } from './fleet.ts';
 import { judgeSchedule, type ScheduleVerdict } from './fleet-verdict.ts';
 import {
   countByOperation,
@@ -55,7 +56,6 @@ const TABLE = 'lbguard-bench-lbs';
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const AZS = ['us-east-1a', 'us-east-1b'] as const;
 /** infra/functions.ts: inspect's Lambda timeout. */
 export const INSPECT_TIMEOUT_SECONDS = 90;
 /**
@@ -112,24 +112,6 @@ export function loadBalancerShape(i: number): LoadBalancerShape {
       { priority: 3, conditions: [path('/static/*')], forward: [[last, 1]] },
     ],
   };
-}
-
-async function ec2Query(endpoint: string, params: Readonly<Record<string, string>>): Promise<string> {
-  const res = await fetch(endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      // moto routes by the credential scope's service name; it does not verify signatures.
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
-    },
-    body: new URLSearchParams({ Version: '2016-11-15', ...params }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`EC2 ${params.Action} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
-  const id = /<(?:vpcId|subnetId)>([^<]*)</.exec(text)?.[1];
-  if (id === undefined) throw new Error(`EC2 ${params.Action}: no id in the response`);
-  return id;
 }
 
 async function buildLoadBalancer(
@@ -212,18 +194,7 @@ async function buildFleet(
   motoUrl: string,
   count: number,
 ): Promise<{ targetGroups: number; targets: number; rules: number }> {
-  const vpcId = await ec2Query(motoUrl, { Action: 'CreateVpc', CidrBlock: '10.30.0.0/16' });
-  const subnets: string[] = [];
-  for (const [i, az] of AZS.entries()) {
-    subnets.push(
-      await ec2Query(motoUrl, {
-        Action: 'CreateSubnet',
-        VpcId: vpcId,
-        CidrBlock: `10.30.${i}.0/24`,
-        AvailabilityZone: az,
-      }),
-    );
-  }
+  const net = await createVpcWithSubnets(motoUrl, 30);
   let ip = 0;
   const nextIp = (): string => {
     const k = ip++;
@@ -231,8 +202,7 @@ async function buildFleet(
   };
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < count; i = next++)
-      await buildLoadBalancer(admin.elbv2, { vpcId, subnets }, i, nextIp);
+    for (let i = next++; i < count; i = next++) await buildLoadBalancer(admin.elbv2, net, i, nextIp);
   };
   await Promise.all(Array.from({ length: BUILD_CONCURRENCY }, worker));
   const shapes = Array.from({ length: count }, (_, i) => loadBalancerShape(i));

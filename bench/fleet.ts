@@ -248,6 +248,31 @@ async function ec2Query(endpoint: string, params: Readonly<Record<string, string
   return text;
 }
 
+/**
+ * A VPC `10.<octet>.0.0/16` with one subnet per zone of AZS, made through moto's EC2 query API
+ * (the benches carry no EC2 client): what an ALB needs before it can be created.
+ */
+export async function createVpcWithSubnets(
+  motoUrl: string,
+  octet: number,
+): Promise<{ readonly vpcId: string; readonly subnets: readonly string[] }> {
+  const vpcId = xmlValue(
+    await ec2Query(motoUrl, { Action: 'CreateVpc', CidrBlock: `10.${octet}.0.0/16` }),
+    'vpcId',
+  );
+  const subnets: string[] = [];
+  for (const [i, az] of AZS.entries()) {
+    const xml = await ec2Query(motoUrl, {
+      Action: 'CreateSubnet',
+      VpcId: vpcId,
+      CidrBlock: `10.${octet}.${i}.0/24`,
+      AvailabilityZone: az,
+    });
+    subnets.push(xmlValue(xml, 'subnetId'));
+  }
+  return { vpcId, subnets };
+}
+
 function xmlValue(xml: string, tag: string): string {
   const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
   if (m?.[1] === undefined) throw new Error(`no <${tag}> in EC2 response`);
@@ -304,24 +329,11 @@ async function buildFleet(
   motoUrl: string,
   s: FleetScenario,
 ): Promise<{ loadBalancerArn: string }> {
-  const vpcId = xmlValue(
-    await ec2Query(motoUrl, { Action: 'CreateVpc', CidrBlock: '10.20.0.0/16' }),
-    'vpcId',
-  );
-  const subnets: string[] = [];
-  for (const [i, az] of AZS.entries()) {
-    const xml = await ec2Query(motoUrl, {
-      Action: 'CreateSubnet',
-      VpcId: vpcId,
-      CidrBlock: `10.20.${i}.0/24`,
-      AvailabilityZone: az,
-    });
-    subnets.push(xmlValue(xml, 'subnetId'));
-  }
+  const { vpcId, subnets } = await createVpcWithSubnets(motoUrl, 20);
   const lb = await admin.elbv2.send(
     new CreateLoadBalancerCommand({
       Name: 'fleet',
-      Subnets: subnets,
+      Subnets: [...subnets],
       Type: 'application',
       Scheme: 'internal',
     }),
